@@ -1,0 +1,1 @@
+"""Horizon Radar: dashboard stage."""

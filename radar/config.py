@@ -1,0 +1,315 @@
+"""The `radar.toml` configuration: typed sections, strict validation, defaults.
+
+Every section is a dataclass; the loader checks the TOML against the type hints,
+so an unknown key, a wrong type or a missing required field stops with a message
+naming the file, the key and what was expected. Secrets (SMTP password,
+pseudonymisation salt) never live here: only the names of environment variables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+DEFAULT_CONFIG = "radar.toml"
+CONFIG_ENV = "RADAR_CONFIG"
+
+SourceType = Literal["feed", "sitemap", "listing", "forum", "export"]
+Channel = Literal["news", "policy", "citizen"]
+CHANNELS: tuple[str, ...] = typing.get_args(Channel)
+SOURCE_TYPES: tuple[str, ...] = typing.get_args(SourceType)
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used, with the file and key named."""
+
+
+@dataclass
+class WarehouseConfig:
+    """Where the DuckDB warehouse lives (relative paths are relative to the config file)."""
+
+    path: str = "radar.duckdb"
+
+
+@dataclass
+class CrawlConfig:
+    """Politeness and limits shared by every source."""
+
+    user_agent: str = "HorizonRadar/0.1 (+https://github.com/horizon-radar)"
+    contact: str = ""
+    obey_robots: bool = True
+    concurrency_per_domain: int = 2
+    download_timeout: int = 30
+    max_page_bytes: int = 10_000_000
+    retry_times: int = 3
+    autothrottle: bool = True
+    max_pages: int = 500
+    max_depth: int = 2
+
+
+@dataclass
+class SourceConfig:
+    """One `[[sources]]` entry: where documents come from and which channel they speak for."""
+
+    name: str
+    type: SourceType
+    url: str
+    channel: Channel
+    allowed_hosts: list[str] = field(default_factory=list)
+    max_pages: int | None = None
+    max_depth: int | None = None
+    link_pattern: str = ""
+    link_selector: str = ""
+    format: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    selectors: dict[str, str] = field(default_factory=dict)
+    area: str = ""
+
+
+@dataclass
+class AreaConfig:
+    """A service area of the taxonomy topics are assigned to."""
+
+    name: str
+    description: str
+
+
+DEFAULT_AREAS: list[tuple[str, str]] = [
+    ("libraries", "Public libraries: lending, e-books, opening hours, makerspaces, study and work spaces, reading programmes"),
+    ("transport", "Public transport, buses, trains, cycling, bike lanes, walking, e-scooters, parking, roads and traffic"),
+    ("housing", "Affordable housing, rents, homelessness, social housing, planning and building permits"),
+    ("health and care", "Hospitals, doctors, mental health, elderly care, social care, public health"),
+    ("environment and energy", "Climate, heat pumps, energy grants, renewable energy, air quality, waste, recycling, green spaces, water"),
+    ("education", "Schools, teachers, universities, childcare, adult learning and skills"),
+    ("safety", "Police, crime, emergency services, fire, community safety, youth violence"),
+    ("digital services", "Online public services, digital identity, apps, broadband, data protection, accessibility of websites"),
+    ("democracy and participation", "Elections, voting, consultations, citizen participation, council decisions, transparency"),
+    ("culture and leisure", "Museums, arts, sport, parks, festivals, community centres"),
+    ("economy and work", "Jobs, wages, minimum wage, taxes, local business, income support, universal basic income"),
+]
+
+
+@dataclass
+class AnalysisConfig:
+    """The NLP and scoring stage (`radar analyze`)."""
+
+    period: Literal["day", "week", "month", "year"] = "month"
+    passage_max_words: int = 180
+    passage_min_words: int = 40
+    spacy_model: str = "en_core_web_sm"
+    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_batch_size: int = 64
+    stop_words: list[str] = field(default_factory=list)
+    min_topic_size: int = 10
+    assign_threshold: float = 0.5
+    area_threshold: float = 0.2
+
+
+@dataclass
+class ScoringConfig:
+    """Emergence scoring, rings and whose-voice rules."""
+
+    min_authors: int = 5
+    baseline_periods: int = 6
+
+
+@dataclass
+class DashboardConfig:
+    """The Streamlit dashboard."""
+
+    base_url: str = "http://127.0.0.1:8501"
+    port: int = 8501
+    password_hash: str = ""
+
+
+@dataclass
+class SmtpConfig:
+    """Mail delivery; the password comes from the environment variable named here."""
+
+    host: str = "127.0.0.1"
+    port: int = 25
+    security: Literal["none", "starttls", "tls"] = "none"
+    user: str = ""
+    password_env: str = "RADAR_SMTP_PASSWORD"
+    sender: str = "radar@localhost"
+
+
+@dataclass
+class SubscriptionConfig:
+    """One subscriber and what they want to hear about."""
+
+    email: str
+    areas: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    min_ring: Literal["Act", "Prepare", "Watch", "Monitor"] = "Prepare"
+    frequency: Literal["immediate", "daily", "weekly"] = "immediate"
+
+
+@dataclass
+class ScheduleConfig:
+    """When `radar serve` runs the pipeline (cron expressions)."""
+
+    run: str = "0 */6 * * *"
+
+
+@dataclass
+class Config:
+    """The whole `radar.toml`."""
+
+    warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
+    crawl: CrawlConfig = field(default_factory=CrawlConfig)
+    sources: list[SourceConfig] = field(default_factory=list)
+    areas: list[AreaConfig] = field(
+        default_factory=lambda: [AreaConfig(n, d) for n, d in DEFAULT_AREAS]
+    )
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    subscriptions: list[SubscriptionConfig] = field(default_factory=list)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    # Where the file was read from; relative paths in it resolve against its folder.
+    path: Path | None = field(default=None, metadata={"internal": True})
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths resolve against."""
+        return self.path.parent if self.path else Path.cwd()
+
+    @property
+    def warehouse_path(self) -> Path:
+        """Absolute path of the DuckDB warehouse file."""
+        p = Path(self.warehouse.path).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    def source(self, name: str) -> SourceConfig:
+        """The source called `name`, or a ConfigError listing the known ones."""
+        for s in self.sources:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"{self.path or DEFAULT_CONFIG}: no source named {name!r} (known: {known})")
+
+
+def resolve_config_path(path: str | os.PathLike | None = None) -> Path:
+    """The config path from the argument, else `RADAR_CONFIG`, else `./radar.toml`."""
+    return Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def load_config(path: str | os.PathLike | None = None, *, required: bool = True) -> Config:
+    """Read and validate a config file; a missing file gives defaults unless `required`."""
+    p = resolve_config_path(path)
+    if not p.exists():
+        if required:
+            raise ConfigError(f"{p}: config file not found (create one with `radar init`)")
+        return Config(path=p.resolve())
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not UTF-8 text: {exc}") from exc
+    cfg = parse_config(data, source=str(p))
+    cfg.path = p.resolve()
+    return cfg
+
+
+def parse_config(data: dict[str, Any], source: str = DEFAULT_CONFIG) -> Config:
+    """Validate a parsed TOML mapping into a Config."""
+    cfg = _build(Config, data, source, "")
+    _check_unique(cfg.sources, "name", source, "sources")
+    _check_unique(cfg.areas, "name", source, "areas")
+    return cfg
+
+
+def _check_unique(items: list, attr: str, source: str, key: str) -> None:
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        value = getattr(item, attr)
+        if value in seen:
+            raise ConfigError(f"{source}: {key}[{i}].{attr}: duplicate value {value!r}, must be unique")
+        seen.add(value)
+
+
+def _build(cls: type, data: Any, source: str, where: str) -> Any:
+    label = where or "top level"
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: {label}: expected a table, got {_kind(data)}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    for key in data:
+        if key not in fields:
+            allowed = ", ".join(fields)
+            raise ConfigError(f"{source}: {_join(where, key)}: unknown key (expected one of: {allowed})")
+    kwargs = {}
+    for name, f in fields.items():
+        key = _join(where, name)
+        if name in data:
+            kwargs[name] = _coerce(hints[name], data[name], source, key)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{source}: {key}: required field is missing ({_describe(hints[name])})")
+    return cls(**kwargs)
+
+
+def _coerce(tp: Any, value: Any, source: str, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(inner[0], value, source, key)
+    if origin is Literal:
+        if value not in args:
+            choices = " | ".join(map(str, args))
+            raise ConfigError(f"{source}: {key}: expected one of {choices}, got {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{source}: {key}: expected {_describe(tp)}, got {_kind(value)}")
+        return [_coerce(args[0], v, source, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: {key}: expected a table, got {_kind(value)}")
+        return {k: _coerce(args[1], v, source, f"{key}.{k}") for k, v in value.items()}
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, source, key)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, bool) or not isinstance(value, tp):
+        raise ConfigError(f"{source}: {key}: expected {_describe(tp)}, got {_kind(value)} {value!r}")
+    return value
+
+
+def _describe(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in args if a is not type(None))
+    if origin is Literal:
+        return "one of " + " | ".join(map(str, args))
+    if origin is list:
+        return f"a list of {_describe(args[0])}"
+    if origin is dict:
+        return "a table"
+    if dataclasses.is_dataclass(tp):
+        return "a table"
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
+        tp, getattr(tp, "__name__", str(tp))
+    )
+
+
+def _kind(value: Any) -> str:
+    return {
+        str: "a string", bool: "a boolean", int: "an integer", float: "a number",
+        list: "a list", dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key

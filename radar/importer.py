@@ -253,6 +253,10 @@ def _flush(warehouse_path: Path, batch: list[dict], sources: dict[str, str]) -> 
         cols = ", ".join(DOCUMENT_COLUMNS)
         con.execute(f"INSERT INTO documents ({cols}) SELECT {cols} FROM table ON CONFLICT DO NOTHING")
         after = con.execute("SELECT count(*) FROM documents").fetchone()[0]
+        con.execute(
+            "INSERT INTO document_sources (doc_id, source, url) "
+            "SELECT doc_id, source, url FROM table ON CONFLICT DO NOTHING"
+        )
     return after - before
 
 

@@ -44,3 +44,14 @@ CREATE TABLE fetch_errors (
     reason  VARCHAR NOT NULL,
     "at"    TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
+
+-- Every source that carried a document: the original and its syndicated copies
+-- (same canonical URL, same content, or a near-duplicate of the same story).
+-- A story carried by ten sites is one document with ten rows here.
+CREATE TABLE document_sources (
+    doc_id    VARCHAR NOT NULL,
+    source    VARCHAR NOT NULL,
+    url       VARCHAR,
+    seen_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (doc_id, source)
+);

@@ -1,0 +1,77 @@
+"""Shared test fixtures: a fresh project folder, a real DuckDB warehouse, no internet."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+
+# Models load from installed packages only; never from a hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, (str, bytes)):
+        return True  # a Unix socket path
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch):
+    """Any connection from the test process to a non-loopback address fails the test."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guarded(self, address):
+        if not _is_local(address):
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    def guarded_ex(self, address):
+        if not _is_local(address):
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_ex)
+
+
+@pytest.fixture
+def salt(monkeypatch) -> str:
+    """A pseudonymisation salt in the environment, as in production."""
+    value = "test-salt-not-secret"
+    monkeypatch.setenv("RADAR_PSEUDONYM_SALT", value)
+    return value
+
+
+@pytest.fixture
+def project(tmp_path, salt, monkeypatch) -> Path:
+    """An initialised project folder (radar.toml + warehouse); returns the config path."""
+    from radar.setup import init_project
+
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "radar.toml"
+    init_project(config)
+    return config
+
+
+@pytest.fixture
+def warehouse_path(project) -> Path:
+    """The warehouse file of the `project` fixture."""
+    from radar.config import load_config
+
+    return load_config(project).warehouse_path

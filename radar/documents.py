@@ -60,11 +60,21 @@ def doc_id(canonical: str | None, source: str, chash: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
 
 
+# Restricting the candidates to widely written languages avoids the classic
+# confusions of short English texts with e.g. Nigerian Pidgin or Tagalog.
+LANGUAGES = (
+    "ar bg ca cs da de el en es et fa fi fr ga he hi hr hu id is it ja ko lt lv mt nl nn no "
+    "pl pt ro ru sk sl sq sr sv th tr uk ur vi zh"
+).split()
+
+
 @functools.cache
 def _langid():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(LANGUAGES)
+    return identifier
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)

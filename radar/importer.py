@@ -241,8 +241,9 @@ def _start_run(warehouse_path: Path, source: str, started: datetime) -> int:
 def _flush(warehouse_path: Path, batch: list[dict], sources: dict[str, str]) -> int:
     if not batch:
         return 0
-    table = pa.Table.from_pylist(batch, schema=_arrow_schema())  # noqa: F841 (used by SQL)
+    incoming = pa.Table.from_pylist(batch, schema=_arrow_schema())
     with warehouse.write(warehouse_path) as con:
+        con.register("incoming", incoming)
         for name, chan in sources.items():
             con.execute(
                 "INSERT INTO sources (name, type, url, channel) VALUES (?, 'import', NULL, ?) "
@@ -251,11 +252,11 @@ def _flush(warehouse_path: Path, batch: list[dict], sources: dict[str, str]) -> 
             )
         before = con.execute("SELECT count(*) FROM documents").fetchone()[0]
         cols = ", ".join(DOCUMENT_COLUMNS)
-        con.execute(f"INSERT INTO documents ({cols}) SELECT {cols} FROM table ON CONFLICT DO NOTHING")
+        con.execute(f"INSERT INTO documents ({cols}) SELECT {cols} FROM incoming ON CONFLICT DO NOTHING")
         after = con.execute("SELECT count(*) FROM documents").fetchone()[0]
         con.execute(
             "INSERT INTO document_sources (doc_id, source, url) "
-            "SELECT doc_id, source, url FROM table ON CONFLICT DO NOTHING"
+            "SELECT doc_id, source, url FROM incoming ON CONFLICT DO NOTHING"
         )
     return after - before
 
@@ -274,7 +275,7 @@ def _finish_run(
     ]
     if reason:
         errors.append({"run_id": result.run_id, "source": source, "url": filename, "reason": reason})
-    error_table = pa.Table.from_pylist(  # noqa: F841 (used by SQL)
+    error_table = pa.Table.from_pylist(
         errors,
         schema=pa.schema([("run_id", pa.int64()), ("source", pa.string()), ("url", pa.string()),
                           ("reason", pa.string())]),
@@ -286,6 +287,7 @@ def _finish_run(
             [utcnow(), result.rows, result.new_documents, len(errors), status, result.run_id],
         )
         if errors:
+            con.register("error_table", error_table)
             con.execute(
                 "INSERT INTO fetch_errors (run_id, source, url, reason) "
                 "SELECT run_id, source, url, reason FROM error_table"

@@ -46,30 +46,46 @@ def lock_path(path: Path) -> Path:
     return path.with_name(path.name + ".lock")
 
 
+def _turnstile_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock.turnstile")
+
+
+def _flock(fd: int, mode: int, deadline: float, what: str) -> None:
+    delay = 0.001
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise WarehouseError(
+                    f"{what}: timed out waiting for the lock; another radar process holds the warehouse"
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+
 @contextlib.contextmanager
 def _file_lock(path: Path, exclusive: bool, timeout: float) -> Iterator[None]:
-    lp = lock_path(path)
-    fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o644)
-    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    """A cross-process reader/writer lock with writer preference.
+
+    Readers pass a turnstile (held shared only for an instant) before taking the
+    data lock shared; a writer holds the turnstile exclusively while it waits for
+    the data lock, so a steady stream of readers cannot starve it.
+    """
     deadline = time.monotonic() + timeout
-    delay = 0.005
+    what = f"{path} ({'write' if exclusive else 'read'})"
+    fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o644)
+    gate = os.open(_turnstile_path(path), os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        while True:
-            try:
-                fcntl.flock(fd, mode | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    kind = "write" if exclusive else "read"
-                    raise WarehouseError(
-                        f"{path}: waited {timeout:.0f}s for the {kind} lock; "
-                        "another radar process holds the warehouse"
-                    ) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.2)
+        try:
+            _flock(gate, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline, what)
+            _flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline, what)
+        finally:
+            os.close(gate)  # closing a descriptor releases its flock
         yield
     finally:
-        os.close(fd)  # closing the descriptor releases the flock
+        os.close(fd)
 
 
 def _open(path: Path, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:

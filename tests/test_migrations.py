@@ -1,0 +1,78 @@
+"""Schema migrations: from an empty file, and from every earlier version, keeping data."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from radar import warehouse
+from radar.migrations import available, current_version, latest_version, migrate
+
+DOC = (
+    "INSERT INTO documents (doc_id, url, canonical_url, title, text, published_at, fetched_at, "
+    "source, channel, language, author_hash, content_hash) VALUES "
+    "('d1', 'https://x.org/a', 'https://x.org/a', 'T', 'kept text', '2026-01-02', '2026-01-03', "
+    "'s', 'news', 'en', NULL, 'h1')"
+)
+
+
+def test_empty_file_migrates_to_latest(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with warehouse.write(path) as con:
+        assert current_version(con) == latest_version()
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert {"schema_version", "sources", "documents", "crawl_runs", "fetch_errors"} <= tables
+    with warehouse.read(path) as con:
+        versions = [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()]
+    assert versions == [m.version for m in available()]
+
+
+def test_versions_are_numbered_without_duplicates():
+    versions = [m.version for m in available()]
+    assert versions == sorted(set(versions)) and versions[0] == 1
+
+
+@pytest.mark.parametrize("start", [m.version for m in available()][:-1] or [1])
+def test_upgrade_from_an_earlier_version_keeps_data(tmp_path, start):
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    migrate(con, target=start)
+    assert current_version(con) == start
+    con.execute(DOC)
+    con.close()
+    with warehouse.write(path) as con:  # the writer upgrades on open
+        assert current_version(con) == latest_version()
+        assert con.execute("SELECT text FROM documents WHERE doc_id = 'd1'").fetchone() == ("kept text",)
+
+
+def test_migrating_twice_applies_nothing(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    assert migrate(con) == [m.version for m in available()]
+    assert migrate(con) == []
+
+
+def test_a_newer_warehouse_is_refused(tmp_path):
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    migrate(con)
+    con.execute("INSERT INTO schema_version (version, name) VALUES (9999, 'future')")
+    con.close()
+    with pytest.raises(warehouse.WarehouseError, match="newer than this code"):
+        with warehouse.write(path):
+            pass
+
+
+def test_failed_write_rolls_back_the_whole_batch(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with pytest.raises(RuntimeError):
+        with warehouse.write(path) as con:
+            con.execute(DOC)
+            raise RuntimeError("crash mid-batch")
+    with warehouse.read(path) as con:
+        assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
+
+
+def test_reading_a_missing_warehouse_says_run_init(tmp_path):
+    with pytest.raises(warehouse.WarehouseMissing, match="radar init"):
+        with warehouse.read(tmp_path / "none.duckdb"):
+            pass

@@ -113,10 +113,27 @@ class AnalysisConfig:
 
 @dataclass
 class ScoringConfig:
-    """Emergence scoring, rings and whose-voice rules."""
+    """Emergence scoring, rings and whose-voice rules (every default in docs/scoring.md)."""
 
     min_authors: int = 5
     baseline_periods: int = 6
+    min_volume: int = 3
+    min_growth: float = 1.0
+    min_z: float = 2.0
+    fade_growth: float = -0.5
+    warmup_periods: int = 2
+    burst_s: float = 2.0
+    burst_gamma: float = 2.0
+    novelty_half_life: float = 2.0
+    kem_time_weight: float = 0.05
+    act_score: float = 60.0
+    prepare_score: float = 40.0
+    min_sources: int = 2
+    min_effective_sources: float = 1.5
+    max_top_author_share: float = 0.5
+    gap_periods: int = 3
+    gap_min: float = 0.02
+    top_k: int = 10
 
 
 @dataclass

@@ -8,7 +8,10 @@ CREATE TABLE radar_runs (
     period         VARCHAR NOT NULL,          -- day | week | month | year
     period_start   DATE,                      -- the latest period scored
     model_version  VARCHAR,
-    parameters     JSON
+    parameters     JSON,                      -- scoring settings and a fingerprint of the inputs
+    topics         INTEGER,                   -- topics scored
+    periods        INTEGER,                   -- periods replayed
+    signals        INTEGER                    -- signal rows written
 );
 
 CREATE TABLE signals (
@@ -43,6 +46,12 @@ CREATE TABLE signals (
     previous_ring       VARCHAR,               -- ring in the previous run's radar
     movement            VARCHAR,               -- new | moved in | moved out | unchanged | left
     reasons             VARCHAR,               -- the ring and stage explained in words
+    expected            DOUBLE,                -- passages expected at the baseline share
+    surprise            DOUBLE,                -- Poisson z-score of volume against expected
+    kem_frequency       DOUBLE,                -- KEM x axis: mean time-weighted DoD over the window
+    kem_growth          DOUBLE,                -- KEM y axis: geometric-mean growth rate of DoD
+    citizen_attention   DOUBLE,                -- topic's share of citizen passages (gap window)
+    policy_attention    DOUBLE,                -- topic's share of policy passages (gap window)
     PRIMARY KEY (run_id, period_start, topic_id)
 );
 
@@ -55,6 +64,19 @@ WHERE s.run_id = (SELECT max(run_id) FROM radar_runs)
   AND s.period_start = (
       SELECT period_start FROM radar_runs WHERE run_id = (SELECT max(run_id) FROM radar_runs)
   );
+
+-- Expectation gap per service area: attention shares add up, so an area's gap
+-- is the sum of its topics' gaps. One row per run, period and area.
+CREATE VIEW area_gaps AS
+SELECT s.run_id, s.period_start, t.service_area,
+       sum(s.citizen_attention) AS citizen_attention,
+       sum(s.policy_attention) AS policy_attention,
+       sum(s.expectation_gap) AS expectation_gap,
+       count(*) FILTER (WHERE s.gap_risk) AS topics_at_risk,
+       list(t.label ORDER BY s.expectation_gap DESC) FILTER (WHERE s.gap_risk) AS risk_topics
+FROM signals s
+JOIN topics t USING (topic_id)
+GROUP BY ALL;
 
 -- Topic time series per period and channel, with labels.
 CREATE VIEW topic_trends AS

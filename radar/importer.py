@@ -172,7 +172,7 @@ def build_document(
         "fetched_at": fetched_at,
         "source": src,
         "channel": chan,
-        "language": detect_language(text),
+        "language": None,  # detected in _flush, only for documents not yet stored
         "author_hash": author_hash(row.get("author"), salt),
         "content_hash": chash,
     }
@@ -241,9 +241,25 @@ def _start_run(warehouse_path: Path, source: str, started: datetime) -> int:
 def _flush(warehouse_path: Path, batch: list[dict], sources: dict[str, str]) -> int:
     if not batch:
         return 0
+    # Language detection is the costly step: skip it for documents already stored,
+    # so re-importing a file is cheap as well as harmless.
+    carriers = pa.table({
+        "doc_id": [d["doc_id"] for d in batch],
+        "source": [d["source"] for d in batch],
+        "url": [d["url"] for d in batch],
+    })
+    ids = carriers.select(["doc_id"])
+    with warehouse.read(warehouse_path) as con:
+        con.register("ids", ids)
+        known = {r[0] for r in con.execute(
+            "SELECT doc_id FROM documents WHERE doc_id IN (SELECT doc_id FROM ids)").fetchall()}
+    batch = [d for d in batch if d["doc_id"] not in known]
+    for d in batch:
+        d["language"] = detect_language(d["text"])
     incoming = pa.Table.from_pylist(batch, schema=_arrow_schema())
     with warehouse.write(warehouse_path) as con:
         con.register("incoming", incoming)
+        con.register("carriers", carriers)
         for name, chan in sources.items():
             con.execute(
                 "INSERT INTO sources (name, type, url, channel) VALUES (?, 'import', NULL, ?) "
@@ -256,7 +272,7 @@ def _flush(warehouse_path: Path, batch: list[dict], sources: dict[str, str]) -> 
         after = con.execute("SELECT count(*) FROM documents").fetchone()[0]
         con.execute(
             "INSERT INTO document_sources (doc_id, source, url) "
-            "SELECT doc_id, source, url FROM incoming ON CONFLICT DO NOTHING"
+            "SELECT doc_id, source, url FROM carriers ON CONFLICT DO NOTHING"
         )
     return after - before
 

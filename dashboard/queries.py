@@ -214,17 +214,20 @@ def signals_table(path: str) -> pd.DataFrame:
 def triage_overview(path: str, limit: int = 500) -> dict[str, pd.DataFrame]:
     """Current status of every topic on the latest radar, and the newest log entries."""
     with warehouse.read(path) as con:
-        if not _exists(con, "triage_log"):
-            return {"current": pd.DataFrame(), "log": pd.DataFrame()}
-        current = _df(con, """
+        # A warehouse from before the triage migration: everything is 'new', the log empty.
+        triage = _exists(con, "triage_log")
+        join = "LEFT JOIN triage_current tc USING (topic_id)" if triage else (
+            "LEFT JOIN (SELECT NULL::INTEGER AS topic_id, NULL AS status, NULL AS owner, "
+            "NULL AS who, NULL::TIMESTAMP AS \"at\", NULL AS note) tc USING (topic_id)")
+        current = _df(con, f"""
             SELECT r.topic_id, r.label, r.service_area, r.ring, coalesce(tc.status, 'new') AS status,
                    tc.owner, tc.who AS changed_by, tc."at" AS changed_at, tc.note
-            FROM radar_latest r LEFT JOIN triage_current tc USING (topic_id)
+            FROM radar_latest r {join}
             WHERE r.ring IS NOT NULL
             ORDER BY array_position(['Act','Prepare','Watch','Monitor'], r.ring), r.score DESC""")
-        log = _df(con, "SELECT entry_id, \"at\", topic_id, topic_label, who, from_status, "
-                       "to_status, owner, note FROM triage_log ORDER BY entry_id DESC LIMIT ?",
-                  [int(limit)])
+        log = (_df(con, "SELECT entry_id, \"at\", topic_id, topic_label, who, from_status, "
+                        "to_status, owner, note FROM triage_log ORDER BY entry_id DESC LIMIT ?",
+                   [int(limit)]) if triage else pd.DataFrame())
     return {"current": current, "log": log}
 
 

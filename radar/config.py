@@ -142,7 +142,9 @@ class DashboardConfig:
 
     base_url: str = "http://127.0.0.1:8501"
     port: int = 8501
-    password_hash: str = ""
+    password_hash: str = ""    # from `radar dashboard --hash-password`; empty = no gate
+    cache_ttl: int = 30        # seconds query results are reused before re-reading
+    max_blips: int = 150       # blips drawn on the radar by default (highest scores)
 
 
 @dataclass

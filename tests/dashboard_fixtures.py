@@ -155,7 +155,7 @@ def build(path: str | Path) -> Path:
         con.execute("INSERT INTO topic_models (model_version, kind, n_passages, n_topics) "
                     "VALUES ('m1', 'fit', ?, ?)", [len(passages), len(TOPICS)])
         for tid, label, terms, area, *_ in TOPICS:
-            reps = [p for p, t in zip(assigned.passage_id, assigned.topic_id) if t == tid][:3]
+            reps = [p for p, t in zip(assigned.passage_id, assigned.topic_id, strict=True) if t == tid][:3]
             con.execute(
                 "INSERT INTO topics (topic_id, label, top_terms, service_area, first_seen, size, "
                 "expectation_share, representative_passages, model_version) "

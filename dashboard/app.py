@@ -1,0 +1,46 @@
+"""Horizon Radar dashboard: `radar dashboard` runs `streamlit run` on this file.
+
+The config comes from $RADAR_CONFIG (set by `radar dashboard`) or ./radar.toml.
+Pages live in dashboard/views/, one file each; all SQL in dashboard/queries.py.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import auth, state
+from radar.config import ConfigError
+
+
+def main() -> None:
+    """Set up the page, the password gate and the navigation, then run the chosen page."""
+    st.set_page_config(page_title="Horizon Radar", page_icon=":material/radar:", layout="wide")
+    try:
+        cfg = state.reader().config
+    except ConfigError as exc:
+        st.error(f"The dashboard cannot read its configuration: {exc}")
+        st.stop()
+    auth.gate(cfg.dashboard.password_hash)
+    pages = [
+        st.Page("views/radar.py", title="Radar", icon=":material/radar:", default=True),
+        st.Page("views/topic.py", title="Topic", icon=":material/topic:", url_path="topic"),
+        st.Page("views/signals.py", title="Signals", icon=":material/table_chart:",
+                url_path="signals"),
+        st.Page("views/triage.py", title="Triage", icon=":material/fact_check:",
+                url_path="triage"),
+        st.Page("views/search.py", title="Search", icon=":material/search:", url_path="search"),
+        st.Page("views/sources.py", title="Sources", icon=":material/rss_feed:",
+                url_path="sources"),
+        st.Page("views/warehouse.py", title="Warehouse", icon=":material/database:",
+                url_path="warehouse"),
+    ]
+    page = st.navigation(pages)
+    with st.sidebar:
+        st.caption(f"Warehouse: {cfg.warehouse_path.name}")
+        if st.button("Refresh data", help="Data refreshes by itself every "
+                     f"{cfg.dashboard.cache_ttl} s; this reads the newest now."):
+            state.refresh()
+    page.run()
+
+
+main()

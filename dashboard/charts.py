@@ -1,0 +1,211 @@
+"""Plotly figures: the radar picture and topic trends. Pure functions of DataFrames."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+import plotly.graph_objects as go
+
+RINGS = ("Act", "Prepare", "Watch", "Monitor")
+RING_COLOURS = {"Act": "#c0392b", "Prepare": "#e67e22", "Watch": "#2471a3", "Monitor": "#7f8c8d"}
+RING_FILL = {"Act": "#fbe3e0", "Prepare": "#fdf0e2", "Watch": "#e3eef8", "Monitor": "#f2f3f4"}
+RING_MEANING = {
+    "Act": "decide now",
+    "Prepare": "plan a response",
+    "Watch": "keep an eye on it",
+    "Monitor": "early or fading",
+}
+# movement -> (marker symbol, legend text)
+MOVEMENTS = {
+    "new": ("star", "★ new on the radar this run"),
+    "moved in": ("triangle-up", "▲ moved in: closer to the centre since the last run"),
+    "moved out": ("triangle-down", "▼ moved out: further from the centre since the last run"),
+    "unchanged": ("circle", "● same ring as the last run"),
+}
+CHANNEL_COLOURS = {"news": "#2471a3", "policy": "#7d3c98", "citizen": "#27ae60"}
+
+
+@dataclass
+class RadarFigure:
+    """The figure and which topic each selectable point is."""
+
+    figure: go.Figure
+    points: dict[tuple[int, int], int] = field(default_factory=dict)  # (trace, point) -> topic
+
+    def topic_for(self, point: dict) -> int | None:
+        """The topic id of a point from Streamlit's selection event, if it is a blip."""
+        custom = point.get("customdata")
+        if isinstance(custom, list | tuple) and custom:
+            try:
+                return int(custom[0])
+            except (TypeError, ValueError):
+                pass
+        key = (point.get("curve_number"), point.get("point_index", point.get("point_number")))
+        return self.points.get(key)
+
+
+def _wrap(text: str, width: int = 14) -> str:
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if line and len(line) + len(w) + 1 > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    lines.append(line)
+    return "<br>".join(lines)
+
+
+def _sizes(volume: pd.Series) -> pd.Series:
+    v = volume.fillna(0).clip(lower=0).astype(float)
+    top = max(float(v.max()) if len(v) else 1.0, 1.0)
+    return 9 + 31 * (v / top).pow(0.5)  # area grows with volume: 9 px to 40 px across
+
+
+def _positions(blips: pd.DataFrame, areas: list[str]) -> pd.DataFrame:
+    """Angle and radius per blip: sector by area, ring band by ring, higher score nearer the centre."""
+    width = 360.0 / len(areas)
+    out = blips.copy()
+    out["theta"], out["r"] = 0.0, 0.0
+    for (area, ring), group in out.groupby(["service_area", "ring"], sort=False):
+        sector, band = areas.index(area), RINGS.index(ring)
+        group = group.sort_values("score", ascending=False)
+        n = len(group)
+        for j, idx in enumerate(group.index):
+            out.at[idx, "theta"] = sector * width + width * (j + 1) / (n + 1)
+            # Stagger neighbours across the band so labels and markers overlap less.
+            depth = 0.3 + 0.4 * (j / max(n - 1, 1)) if n > 1 else 0.5
+            out.at[idx, "r"] = band + (depth if j % 2 == 0 else min(depth + 0.2, 0.85))
+    return out
+
+
+def _background(fig: go.Figure, areas: list[str]) -> None:
+    width = 360.0 / len(areas)
+    centres = [i * width + width / 2 for i in range(len(areas))]
+    for band, ring in enumerate(RINGS):
+        fig.add_trace(go.Barpolar(
+            r=[1] * len(areas), base=[band] * len(areas), theta=centres, width=[width] * len(areas),
+            marker=dict(color=RING_FILL[ring], line=dict(color="white", width=2)),
+            hoverinfo="skip", showlegend=False, name=ring,
+        ))
+
+
+def radar_figure(blips: pd.DataFrame, areas: list[str], label_top: int = 25,
+                 height: int = 720) -> RadarFigure:
+    """The radar: one sector per service area, rings Act (centre) to Monitor, a blip per topic.
+
+    `blips` needs topic_id, label, service_area, ring, score, volume, movement, stage,
+    sources; rows without a ring are off the radar and not drawn.
+    """
+    areas = list(areas) or ["other"]
+    on = blips[blips["ring"].isin(RINGS)].copy()
+    on = on[on["service_area"].isin(areas)]
+    fig = go.Figure()
+    _background(fig, areas)
+    result = RadarFigure(fig)
+    if not on.empty:
+        on = _positions(on, areas)
+        on["size"] = _sizes(on["volume"])
+        on["move"] = on["movement"].where(on["movement"].isin(list(MOVEMENTS)), "unchanged")
+        labelled = set(on.nlargest(label_top, "score")["topic_id"])
+        for move, (symbol, _text) in MOVEMENTS.items():
+            part = on[on["move"] == move]
+            if part.empty:
+                continue
+            trace_no = len(fig.data)
+            fig.add_trace(go.Scatterpolar(
+                r=part["r"], theta=part["theta"], mode="markers+text",
+                text=[_wrap(lbl, 18) if t in labelled else "" for t, lbl in
+                      zip(part["topic_id"], part["label"], strict=True)],
+                textposition="top center", textfont=dict(size=11, color="#222"),
+                marker=dict(size=part["size"], symbol=symbol,
+                            color=[RING_COLOURS[r] for r in part["ring"]],
+                            line=dict(color="white", width=1), opacity=0.9),
+                customdata=list(zip(part["topic_id"], part["label"], part["ring"],
+                                    part["stage"].fillna("-"), part["volume"],
+                                    part["sources"].fillna(0), part["movement"].fillna("-"),
+                                    part["service_area"], strict=True)),
+                hovertemplate=("<b>%{customdata[1]}</b><br>%{customdata[2]} · %{customdata[3]}"
+                               "<br>%{customdata[7]}<br>%{customdata[4]} passages from "
+                               "%{customdata[5]} sources<br>movement: %{customdata[6]}"
+                               "<br><i>click to open the topic</i><extra></extra>"),
+                showlegend=False, name=move,
+            ))
+            for i, tid in enumerate(part["topic_id"]):
+                result.points[(trace_no, i)] = int(tid)
+    _legend(fig)
+    width = 360.0 / len(areas)
+    fig.update_layout(
+        height=height, margin=dict(l=40, r=40, t=40, b=40), paper_bgcolor="white",
+        dragmode=False, clickmode="event+select",
+        legend=dict(orientation="h", yanchor="top", y=-0.02, xanchor="center", x=0.5,
+                    font=dict(size=12), itemclick=False, itemdoubleclick=False),
+        polar=dict(
+            bgcolor="white", hole=0.0,
+            radialaxis=dict(range=[0, 4], tickvals=[0.5, 1.5, 2.5, 3.5], ticktext=list(RINGS),
+                            showline=False, showgrid=False, angle=90, tickangle=90,
+                            tickfont=dict(size=12, color="#555")),
+            angularaxis=dict(tickvals=[i * width + width / 2 for i in range(len(areas))],
+                             ticktext=[_wrap(a) for a in areas], direction="clockwise",
+                             rotation=90, showgrid=False, showline=False,
+                             tickfont=dict(size=12, color="#222")),
+        ),
+    )
+    return result
+
+
+def _legend(fig: go.Figure) -> None:
+    """Legend-only entries: what colour and shape mean, in words."""
+    for ring in RINGS:
+        fig.add_trace(go.Scatterpolar(
+            r=[None], theta=[None], mode="markers", name=f"{ring}: {RING_MEANING[ring]}",
+            marker=dict(size=12, color=RING_COLOURS[ring], symbol="circle"), hoverinfo="skip"))
+    for symbol, text in MOVEMENTS.values():
+        fig.add_trace(go.Scatterpolar(
+            r=[None], theta=[None], mode="markers", name=text,
+            marker=dict(size=12, color="#555", symbol=symbol), hoverinfo="skip"))
+
+
+def trend_figure(trend: pd.DataFrame, height: int = 320) -> go.Figure:
+    """Passages per period, one line per channel."""
+    fig = go.Figure()
+    for channel, part in trend.groupby("channel"):
+        fig.add_trace(go.Scatter(
+            x=part["period_start"], y=part["passages"], mode="lines+markers", name=str(channel),
+            line=dict(color=CHANNEL_COLOURS.get(str(channel))),
+            hovertemplate="%{x|%Y-%m-%d}: %{y} passages<extra>" + str(channel) + "</extra>"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      yaxis_title="passages", legend_title_text="channel")
+    return fig
+
+
+def ring_history_figure(history: pd.DataFrame, height: int = 220) -> go.Figure:
+    """The ring per period as a step line (Act at the top, off the radar at the bottom)."""
+    levels = {r: 4 - i for i, r in enumerate(RINGS)}
+    y = [levels.get(r, 0) if isinstance(r, str) else 0 for r in history["ring"]]
+    fig = go.Figure(go.Scatter(
+        x=history["period_start"], y=y, mode="lines+markers", line_shape="hv",
+        marker=dict(size=10, color=[RING_COLOURS.get(r, "#bbb") if isinstance(r, str) else "#bbb"
+                                    for r in history["ring"]]),
+        hovertemplate="%{x|%Y-%m-%d}<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      yaxis=dict(tickvals=[0, 1, 2, 3, 4],
+                                 ticktext=["off radar", "Monitor", "Watch", "Prepare", "Act"],
+                                 range=[-0.5, 4.5]))
+    return fig
+
+
+def documents_figure(timeline: pd.DataFrame, height: int = 260) -> go.Figure:
+    """Documents per month for a source."""
+    fig = go.Figure(go.Bar(x=timeline["month"], y=timeline["documents"], marker_color="#2471a3"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="documents")
+    return fig
+
+
+def share_text(value: float | None) -> str:
+    """A share as a whole percentage, or a dash."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{100 * value:.0f}%"

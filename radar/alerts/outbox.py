@@ -1,0 +1,268 @@
+"""The outbox: every message is recorded before it is sent, and sent at most once.
+
+States of an `alert_outbox` row:
+
+    queued --claim--> sending --DATA accepted--> sent
+      ^                  |  \\--refused (4xx), no connection--> queued (retry later, backoff)
+      |                  |   \\-refused (5xx) or out of attempts--> failed
+      |                  \\--connection broke during DATA--> unknown
+      +-- recovery of a 'sending' row whose process is gone, if DATA never began
+
+Exactly once. Each step is its own short write transaction, and none is open
+during SMTP I/O. The order per message is:
+
+1. claim: `queued` -> `sending`, stamped with this process (host:pid:run) and
+   attempts + 1. Only one process can win the claim.
+2. SMTP MAIL FROM and RCPT TO.
+3. `data_started_at` is written: from here on the server may take the message.
+4. SMTP DATA; the server answers 250 with its queue id.
+5. `sent`, with the server's reply.
+
+A crash between 4 and 5 leaves a `sending` row with `data_started_at` set. The
+next run cannot ask the server whether it took that Message-ID (SMTP has no
+such command), so it never resends it: it settles the row as `unknown`
+("may have been delivered") and says so. An operator who checked the mail
+server's log can send it again with `radar alert --resend MESSAGE_ID`.
+A `sending` row without `data_started_at` went no further than RCPT, so the
+server cannot have it: it goes back to `queued`.
+
+A `sending` row counts as abandoned when its process is known dead (same host,
+pid gone, or this very pid in an earlier run) or its claim is older than
+`[smtp] stale_after` seconds; a live concurrent run keeps its rows.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from radar import warehouse
+from radar.alerts.compose import Composed
+from radar.alerts.triggers import Trigger
+from radar.config import SmtpConfig
+
+STATES = ("queued", "sending", "sent", "failed", "unknown")
+MAX_BACKOFF = 86_400.0
+
+
+class LostClaim(RuntimeError):
+    """Another process settled or took this message: do not send it."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A message claimed for delivery."""
+
+    message_id: str
+    recipient: str
+    raw: str
+    attempts: int
+
+
+@dataclass
+class Recovered:
+    """What recovery did with abandoned `sending` rows."""
+
+    requeued: list[str]
+    unknown: list[str]
+
+
+def process_token() -> str:
+    """host:pid:run-nonce identifying this delivery run."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def backoff_seconds(attempts: int, base: float, cap: float = MAX_BACKOFF) -> float:
+    """Wait before the next try after `attempts` tries: base, 2*base, 4*base ... capped."""
+    if attempts <= 0 or base <= 0:
+        return 0.0
+    return min(base * 2 ** (attempts - 1), cap)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def abandoned(claimed_by: str | None, claimed_at: datetime | None, now: datetime,
+              stale_after: float, my_token: str, pid_alive=_pid_alive) -> bool:
+    """Whether a `sending` row's delivering process is gone (pure but for `pid_alive`)."""
+    if claimed_at is None or (now - claimed_at).total_seconds() >= stale_after:
+        return True
+    host, _, rest = (claimed_by or "").partition(":")
+    pid_text, _, nonce = rest.partition(":")
+    my_host, _, my_rest = my_token.partition(":")
+    my_pid, _, my_nonce = my_rest.partition(":")
+    if host != my_host or not pid_text.isdigit():
+        return False  # another machine: only the clock can tell
+    if pid_text == my_pid:
+        return nonce != my_nonce  # this process, an earlier run that broke off
+    return not pid_alive(int(pid_text))
+
+
+def enqueue(con, composed: Composed, subscription_id: int, run_id: int | None,
+            period_start, triggers: list[Trigger], now: datetime) -> None:
+    """Record a message and its alert log rows, inside the caller's transaction."""
+    con.execute(
+        "INSERT INTO alert_outbox (message_id, subscription_id, recipient, subject, kind, run_id, "
+        "topic_ids, message, state, attempts, created_at, next_attempt_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)",
+        [composed.message_id, subscription_id, composed.recipient, composed.subject,
+         composed.kind, run_id, composed.topic_ids, composed.raw, now, now],
+    )
+    for tr in triggers:
+        con.execute(
+            "INSERT INTO alert_log (message_id, subscription_id, email, topic_id, run_id, "
+            "period_start, ring, previous_ring, score, event, logged_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [composed.message_id, subscription_id, composed.recipient, tr.topic_id, run_id,
+             period_start, tr.ring, tr.previous_ring, tr.score, tr.event, now],
+        )
+
+
+def recover(path: Path, now: datetime, stale_after: float, token: str) -> Recovered:
+    """Settle `sending` rows left by processes that are gone (see the module docstring)."""
+    out = Recovered([], [])
+    with warehouse.write(path) as con:
+        rows = con.execute(
+            "SELECT message_id, claimed_by, claimed_at, data_started_at FROM alert_outbox "
+            "WHERE state = 'sending'"
+        ).fetchall()
+        for message_id, claimed_by, claimed_at, data_started in rows:
+            if not abandoned(claimed_by, claimed_at, now, stale_after, token):
+                continue
+            if data_started is None:
+                con.execute(
+                    "UPDATE alert_outbox SET state = 'queued', claimed_by = NULL, claimed_at = NULL, "
+                    "last_error = 'delivery interrupted before the message was handed over; "
+                    "requeued' WHERE message_id = ?", [message_id])
+                out.requeued.append(message_id)
+            else:
+                con.execute(
+                    "UPDATE alert_outbox SET state = 'unknown', last_error = ? WHERE message_id = ?",
+                    [f"delivery interrupted after the message was handed to the server at "
+                     f"{data_started:%Y-%m-%d %H:%M:%S} UTC; it may have been delivered, so it is "
+                     f"not sent again automatically (check the mail log for {message_id}; "
+                     f"`radar alert --resend` sends it again)", message_id])
+                out.unknown.append(message_id)
+    return out
+
+
+def due(path: Path, now: datetime) -> list[str]:
+    """Message ids waiting to be sent now, oldest first."""
+    with warehouse.read(path) as con:
+        return [r[0] for r in con.execute(
+            "SELECT message_id FROM alert_outbox WHERE state = 'queued' AND next_attempt_at <= ? "
+            "ORDER BY created_at, message_id", [now]).fetchall()]
+
+
+def claim(path: Path, message_id: str, token: str, now: datetime) -> Pending | None:
+    """Take a queued message for delivery (one attempt); None when someone else has it."""
+    with warehouse.write(path) as con:
+        row = con.execute(
+            "UPDATE alert_outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, "
+            "data_started_at = NULL, attempts = attempts + 1 "
+            "WHERE message_id = ? AND state = 'queued' RETURNING recipient, message, attempts",
+            [token, now, message_id]).fetchone()
+    return Pending(message_id, row[0], row[1], row[2]) if row else None
+
+
+def mark_data_started(path: Path, message_id: str, token: str, now: datetime) -> None:
+    """Record that DATA is about to begin; raises LostClaim if the row is no longer ours."""
+    with warehouse.write(path) as con:
+        row = con.execute(
+            "UPDATE alert_outbox SET data_started_at = ? WHERE message_id = ? AND state = 'sending' "
+            "AND claimed_by = ? RETURNING message_id", [now, message_id, token]).fetchone()
+    if row is None:
+        raise LostClaim(f"{message_id} is no longer claimed by this run")
+
+
+def mark_sent(path: Path, message_id: str, response: str, now: datetime) -> None:
+    """The server accepted the message."""
+    with warehouse.write(path) as con:
+        con.execute(
+            "UPDATE alert_outbox SET state = 'sent', sent_at = ?, smtp_response = ?, "
+            "last_error = NULL WHERE message_id = ?", [now, response, message_id])
+
+
+def mark_unknown(path: Path, message_id: str, error: str) -> None:
+    """The outcome cannot be known: never resent automatically."""
+    with warehouse.write(path) as con:
+        con.execute("UPDATE alert_outbox SET state = 'unknown', last_error = ? WHERE message_id = ?",
+                    [error, message_id])
+
+
+def mark_retry(path: Path, message_ids: list[str], error: str, now: datetime, smtp: SmtpConfig,
+               permanent: bool = False, count_attempt: bool = False) -> list[str]:
+    """Put messages back in the queue with backoff, or fail them; returns those failed.
+
+    `count_attempt` adds an attempt for messages that were not claimed (the
+    connection failed before any of them could be tried).
+    """
+    failed = []
+    with warehouse.write(path) as con:
+        for mid in message_ids:
+            row = con.execute("SELECT attempts FROM alert_outbox WHERE message_id = ?",
+                              [mid]).fetchone()
+            if row is None:
+                continue
+            attempts = row[0] + (1 if count_attempt else 0)
+            if permanent or attempts >= smtp.max_attempts:
+                state, nxt = "failed", now
+                failed.append(mid)
+            else:
+                state = "queued"
+                nxt = now + timedelta(seconds=backoff_seconds(attempts, smtp.retry_backoff))
+            con.execute(
+                "UPDATE alert_outbox SET state = ?, attempts = ?, last_error = ?, "
+                "next_attempt_at = ?, claimed_by = NULL, claimed_at = NULL, data_started_at = NULL "
+                "WHERE message_id = ?", [state, attempts, error, nxt, mid])
+    return failed
+
+
+def release(path: Path, message_id: str) -> None:
+    """Give back a claimed message that was not tried after all (its attempt is not counted)."""
+    with warehouse.write(path) as con:
+        con.execute(
+            "UPDATE alert_outbox SET state = 'queued', attempts = attempts - 1, claimed_by = NULL, "
+            "claimed_at = NULL WHERE message_id = ? AND state = 'sending' "
+            "AND data_started_at IS NULL", [message_id])
+
+
+def resend(path: Path, message_id: str, now: datetime) -> str:
+    """Operator action: queue a failed or unknown message again; returns its old state."""
+    with warehouse.write(path) as con:
+        row = con.execute("SELECT state FROM alert_outbox WHERE message_id = ?",
+                          [message_id]).fetchone()
+        if row is None:
+            raise KeyError(f"no message {message_id} in the outbox")
+        if row[0] not in ("failed", "unknown"):
+            raise ValueError(f"{message_id} is {row[0]}; only failed or unknown messages are resent")
+        con.execute(
+            "UPDATE alert_outbox SET state = 'queued', next_attempt_at = ?, claimed_by = NULL, "
+            "claimed_at = NULL, data_started_at = NULL WHERE message_id = ?", [now, message_id])
+    return row[0]
+
+
+def counts(path: Path) -> dict[str, int]:
+    """Messages per state."""
+    with warehouse.read(path) as con:
+        rows = con.execute("SELECT state, count(*) FROM alert_outbox GROUP BY state").fetchall()
+    return {state: dict(rows).get(state, 0) for state in STATES}
+
+
+def recent(path: Path, limit: int = 20) -> list[tuple]:
+    """The newest messages: created_at, recipient, subject, state, attempts, last_error, id."""
+    with warehouse.read(path) as con:
+        return con.execute(
+            "SELECT created_at, recipient, subject, state, attempts, last_error, message_id "
+            "FROM alert_outbox ORDER BY created_at DESC, message_id LIMIT ?", [limit]).fetchall()

@@ -326,6 +326,148 @@ def subscriptions_resume(config_path: Path, subscription_id: int) -> None:
     click.echo(f"subscription #{subscription_id} for {sub.email} resumed")
 
 
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Show what would be sent to whom; write and send nothing.")
+@click.option("--preview", "preview_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write each message's text, HTML and .eml to DIR instead of sending.")
+@click.option("--outbox", "show_outbox", is_flag=True, help="List recent messages and their state.")
+@click.option("--resend", "resend_id", metavar="MESSAGE_ID",
+              help="Queue a failed or delivery-unknown message again, then run.")
+@config_option
+@friendly_errors
+def alert(dry_run: bool, preview_dir: Path | None, show_outbox: bool, resend_id: str | None,
+          config_path: Path) -> None:
+    """E-mail subscribers the topics that entered the radar or moved closer (exactly once)."""
+    from radar.alerts import outbox, send_alerts
+    from radar.alerts.report import outbox_lines, summary_lines
+    from radar.documents import utcnow
+
+    cfg = load(config_path)
+    if show_outbox:
+        rows = outbox.recent(cfg.warehouse_path)
+        click.echo("\n".join(outbox_lines(rows, outbox.counts(cfg.warehouse_path))))
+        return
+    if resend_id:
+        try:
+            was = outbox.resend(cfg.warehouse_path, resend_id, utcnow())
+        except (KeyError, ValueError) as exc:
+            click.echo(f"error: {exc.args[0]}", err=True)
+            sys.exit(2)
+        click.echo(f"{resend_id} was {was}; queued again")
+    summary = send_alerts(cfg, dry_run=dry_run, preview_dir=preview_dir)
+    click.echo("\n".join(summary_lines(summary)))
+    for err in summary.errors:
+        click.echo(f"warning: {err}", err=True)
+    if summary.failed or (summary.retry and not summary.sent):
+        sys.exit(1)
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+@config_option
+@friendly_errors
+def subscriptions(ctx: click.Context, config_path: Path) -> None:
+    """List subscriptions (radar.toml entries plus those added here); change them."""
+    ctx.obj = config_path
+    if ctx.invoked_subcommand is None:
+        from radar.alerts.report import subscription_lines
+        from radar.alerts.subscriptions import list_subscriptions
+
+        click.echo("\n".join(subscription_lines(list_subscriptions(load(config_path)))))
+
+
+def _subscription_options(func):
+    for opt in reversed([
+        click.option("--area", "areas", multiple=True, help="A service area (repeatable; none = all)."),
+        click.option("--keyword", "keywords", multiple=True, help="A keyword (repeatable; none = any)."),
+        click.option("--channel", "channels", multiple=True,
+                     type=click.Choice(["news", "policy", "citizen"]), help="A channel (repeatable)."),
+        click.option("--min-ring", type=click.Choice(["Act", "Prepare", "Watch", "Monitor"])),
+        click.option("--threshold", "score_threshold", type=float, help="Also alert above this score."),
+    ]):
+        func = opt(func)
+    return func
+
+
+def _subscription_call(action):
+    from radar.alerts.subscriptions import SubscriptionError
+
+    try:
+        return action()
+    except SubscriptionError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+@subscriptions.command("add")
+@click.argument("email")
+@_subscription_options
+@click.option("--frequency", type=click.Choice(["immediate", "daily", "weekly"]), default="immediate",
+              show_default=True)
+@click.pass_obj
+@friendly_errors
+def subscriptions_add(config_path: Path, email: str, areas, keywords, channels, min_ring,
+                      score_threshold, frequency) -> None:
+    """Subscribe EMAIL (kept in the warehouse; radar.toml is not edited)."""
+    from radar.alerts.subscriptions import Subscription, add
+
+    sub = Subscription(email=email, areas=list(areas), keywords=list(keywords),
+                       channels=list(channels), min_ring=min_ring or "Prepare",
+                       frequency=frequency, score_threshold=score_threshold)
+    new_id = _subscription_call(lambda: add(load(config_path), sub))
+    click.echo(f"added subscription #{new_id} for {sub.email} ({frequency})")
+
+
+@subscriptions.command("set")
+@click.argument("subscription_id", type=int)
+@_subscription_options
+@click.option("--all-areas", is_flag=True, help="Clear the area filter.")
+@click.option("--any-keyword", is_flag=True, help="Clear the keyword filter.")
+@click.option("--all-channels", is_flag=True, help="Clear the channel filter.")
+@click.pass_obj
+@friendly_errors
+def subscriptions_set(config_path: Path, subscription_id: int, areas, keywords, channels, min_ring,
+                      score_threshold, all_areas, any_keyword, all_channels) -> None:
+    """Change a subscription's filters (given options replace the old values)."""
+    from radar.alerts.subscriptions import change
+
+    changes = {k: list(v) for k, v in
+               (("areas", areas), ("keywords", keywords), ("channels", channels)) if v}
+    changes.update({k: [] for k, flag in
+                    (("areas", all_areas), ("keywords", any_keyword), ("channels", all_channels))
+                    if flag})
+    if min_ring:
+        changes["min_ring"] = min_ring
+    if score_threshold is not None:
+        changes["score_threshold"] = score_threshold
+    sub = _subscription_call(lambda: change(load(config_path), subscription_id, **changes))
+    click.echo(f"subscription #{subscription_id} for {sub.email} updated")
+
+
+@subscriptions.command("pause")
+@click.argument("subscription_id", type=int)
+@click.pass_obj
+@friendly_errors
+def subscriptions_pause(config_path: Path, subscription_id: int) -> None:
+    """Stop sending to a subscription until it is resumed."""
+    from radar.alerts.subscriptions import change
+
+    sub = _subscription_call(lambda: change(load(config_path), subscription_id, active=False))
+    click.echo(f"subscription #{subscription_id} for {sub.email} paused")
+
+
+@subscriptions.command("resume")
+@click.argument("subscription_id", type=int)
+@click.pass_obj
+@friendly_errors
+def subscriptions_resume(config_path: Path, subscription_id: int) -> None:
+    """Resume a paused subscription."""
+    from radar.alerts.subscriptions import change
+
+    sub = _subscription_call(lambda: change(load(config_path), subscription_id, active=True))
+    click.echo(f"subscription #{subscription_id} for {sub.email} resumed")
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="radar")

@@ -72,9 +72,11 @@ class _Handler(BaseHTTPRequestHandler):
 class DemoWeb:
     """All demo sites, started together; `urls` maps each site name to its base URL."""
 
-    def __init__(self, corpus: Corpus, host: str = "127.0.0.1") -> None:
+    def __init__(self, corpus: Corpus, host: str = "127.0.0.1",
+                 ports: dict[str, int] | None = None) -> None:
         self.corpus = corpus
         self.host = host
+        self.ports = ports or {}  # preferred ports per site (0 or missing: any free port)
         self.urls: dict[str, str] = {}
         self._servers: list[ThreadingHTTPServer] = []
         self._pdf_cache: dict[str, bytes] = {}
@@ -87,7 +89,11 @@ class DemoWeb:
         routes[FORUM] = self._forum_route()
         for name, route in routes.items():
             handler = type(f"Handler_{name}", (_Handler,), {"route": staticmethod(route)})
-            server = ThreadingHTTPServer((self.host, 0), handler)
+            try:
+                server = ThreadingHTTPServer((self.host, self.ports.get(name, 0)), handler)
+            except OSError:
+                self.stop()
+                raise
             server.daemon_threads = True
             threading.Thread(target=server.serve_forever, name=f"demo-{name}", daemon=True).start()
             self._servers.append(server)

@@ -185,9 +185,13 @@ class SubscriptionConfig:
 
 @dataclass
 class ScheduleConfig:
-    """When `radar serve` runs the pipeline (cron expressions)."""
+    """When `radar serve` runs the pipeline (cron expressions) and which stages it runs."""
 
     run: str = "0 */6 * * *"
+    # A sixth field counts seconds (croniter), e.g. "* * * * * */30"; times are UTC.
+    stages: list[Literal["crawl", "analyze", "alert"]] = field(
+        default_factory=lambda: ["crawl", "analyze", "alert"]
+    )
 
 
 @dataclass

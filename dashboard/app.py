@@ -12,9 +12,21 @@ from dashboard import auth, state
 from radar.config import ConfigError
 
 
+@st.cache_resource(show_spinner=False)
+def _icon():
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    for radius, colour in ((31, "#7f8c8d"), (23, "#2471a3"), (15, "#e67e22"), (7, "#c0392b")):
+        draw.ellipse((32 - radius, 32 - radius, 32 + radius, 32 + radius), fill=colour)
+    return img
+
+
 def main() -> None:
     """Set up the page, the password gate and the navigation, then run the chosen page."""
-    st.set_page_config(page_title="Horizon Radar", page_icon=":material/radar:", layout="wide")
+    # A drawn icon: Material icon names and emoji favicons are fetched from a CDN.
+    st.set_page_config(page_title="Horizon Radar", page_icon=_icon(), layout="wide")
     try:
         cfg = state.reader().config
     except ConfigError as exc:

@@ -19,10 +19,10 @@ RING_MEANING = {
 }
 # movement -> (marker symbol, legend text)
 MOVEMENTS = {
-    "new": ("star", "★ new on the radar this run"),
-    "moved in": ("triangle-up", "▲ moved in: closer to the centre since the last run"),
-    "moved out": ("triangle-down", "▼ moved out: further from the centre since the last run"),
-    "unchanged": ("circle", "● same ring as the last run"),
+    "new": ("star", "new on the radar this run"),
+    "moved in": ("triangle-up", "moved in: closer to the centre since the last run"),
+    "moved out": ("triangle-down", "moved out: further from the centre since the last run"),
+    "unchanged": ("circle", "same ring as the last run"),
 }
 CHANNEL_COLOURS = {"news": "#2471a3", "policy": "#7d3c98", "citizen": "#27ae60"}
 
@@ -65,7 +65,10 @@ def _sizes(volume: pd.Series) -> pd.Series:
 
 
 def _positions(blips: pd.DataFrame, areas: list[str]) -> pd.DataFrame:
-    """Angle and radius per blip: sector by area, ring band by ring, higher score nearer the centre."""
+    """Angle and radius per blip: sector by area, ring band by ring, higher score nearer the centre.
+
+    Angles are degrees clockwise from 12 o'clock; x, y are the cartesian position.
+    """
     width = 360.0 / len(areas)
     out = blips.copy()
     out["theta"], out["r"] = 0.0, 0.0
@@ -78,26 +81,46 @@ def _positions(blips: pd.DataFrame, areas: list[str]) -> pd.DataFrame:
             # Stagger neighbours across the band so labels and markers overlap less.
             depth = 0.3 + 0.4 * (j / max(n - 1, 1)) if n > 1 else 0.5
             out.at[idx, "r"] = band + (depth if j % 2 == 0 else min(depth + 0.2, 0.85))
+    rad = out["theta"].map(math.radians)
+    out["x"] = out["r"] * rad.map(math.sin)
+    out["y"] = out["r"] * rad.map(math.cos)
     return out
 
 
+def _xy(r: float, theta: float) -> tuple[float, float]:
+    rad = math.radians(theta)
+    return r * math.sin(rad), r * math.cos(rad)
+
+
 def _background(fig: go.Figure, areas: list[str]) -> None:
+    """Ring bands, sector lines, area names and ring names, drawn as layout shapes."""
+    for band in range(len(RINGS), 0, -1):  # outer first, so inner bands paint over
+        ring = RINGS[band - 1]
+        fig.add_shape(type="circle", x0=-band, y0=-band, x1=band, y1=band, layer="below",
+                      fillcolor=RING_FILL[ring], line=dict(color="white", width=2))
     width = 360.0 / len(areas)
-    centres = [i * width + width / 2 for i in range(len(areas))]
+    for i, area in enumerate(areas):
+        x, y = _xy(len(RINGS), i * width)
+        if len(areas) > 1:
+            fig.add_shape(type="line", x0=0, y0=0, x1=x, y1=y, layer="below",
+                          line=dict(color="white", width=3))
+        lx, ly = _xy(len(RINGS) + 0.45, i * width + width / 2)
+        fig.add_annotation(x=lx, y=ly, text=f"<b>{_wrap(area)}</b>", showarrow=False,
+                           font=dict(size=12, color="#222"),
+                           xanchor="center" if abs(lx) < 0.8 else ("left" if lx > 0 else "right"))
     for band, ring in enumerate(RINGS):
-        fig.add_trace(go.Barpolar(
-            r=[1] * len(areas), base=[band] * len(areas), theta=centres, width=[width] * len(areas),
-            marker=dict(color=RING_FILL[ring], line=dict(color="white", width=2)),
-            hoverinfo="skip", showlegend=False, name=ring,
-        ))
+        fig.add_annotation(x=0, y=band + 0.92, text=ring.upper(), showarrow=False,
+                           font=dict(size=10, color=RING_COLOURS[ring]), yanchor="top",
+                           bgcolor="rgba(255,255,255,0.6)")
 
 
 def radar_figure(blips: pd.DataFrame, areas: list[str], label_top: int = 25,
-                 height: int = 720) -> RadarFigure:
+                 height: int = 760) -> RadarFigure:
     """The radar: one sector per service area, rings Act (centre) to Monitor, a blip per topic.
 
     `blips` needs topic_id, label, service_area, ring, score, volume, movement, stage,
-    sources; rows without a ring are off the radar and not drawn.
+    sources; rows without a ring are off the radar and not drawn. Drawn on cartesian
+    axes (not a polar subplot) because Streamlit only reports clicks on cartesian points.
     """
     areas = list(areas) or ["other"]
     on = blips[blips["ring"].isin(RINGS)].copy()
@@ -115,8 +138,8 @@ def radar_figure(blips: pd.DataFrame, areas: list[str], label_top: int = 25,
             if part.empty:
                 continue
             trace_no = len(fig.data)
-            fig.add_trace(go.Scatterpolar(
-                r=part["r"], theta=part["theta"], mode="markers+text",
+            fig.add_trace(go.Scatter(
+                x=part["x"], y=part["y"], mode="markers+text",
                 text=[_wrap(lbl, 18) if t in labelled else "" for t, lbl in
                       zip(part["topic_id"], part["label"], strict=True)],
                 textposition="top center", textfont=dict(size=11, color="#222"),
@@ -136,22 +159,14 @@ def radar_figure(blips: pd.DataFrame, areas: list[str], label_top: int = 25,
             for i, tid in enumerate(part["topic_id"]):
                 result.points[(trace_no, i)] = int(tid)
     _legend(fig)
-    width = 360.0 / len(areas)
+    lim = len(RINGS) + 1.3
+    axis = dict(visible=False, range=[-lim, lim], fixedrange=True)
     fig.update_layout(
-        height=height, margin=dict(l=40, r=40, t=40, b=40), paper_bgcolor="white",
-        dragmode=False, clickmode="event+select",
-        legend=dict(orientation="h", yanchor="top", y=-0.02, xanchor="center", x=0.5,
+        height=height, margin=dict(l=10, r=10, t=10, b=10), paper_bgcolor="white",
+        plot_bgcolor="white", dragmode=False, clickmode="event+select", hovermode="closest",
+        xaxis=axis, yaxis={**axis, "scaleanchor": "x", "scaleratio": 1},
+        legend=dict(orientation="h", yanchor="top", y=0.0, xanchor="center", x=0.5,
                     font=dict(size=12), itemclick=False, itemdoubleclick=False),
-        polar=dict(
-            bgcolor="white", hole=0.0,
-            radialaxis=dict(range=[0, 4], tickvals=[0.5, 1.5, 2.5, 3.5], ticktext=list(RINGS),
-                            showline=False, showgrid=False, angle=90, tickangle=90,
-                            tickfont=dict(size=12, color="#555")),
-            angularaxis=dict(tickvals=[i * width + width / 2 for i in range(len(areas))],
-                             ticktext=[_wrap(a) for a in areas], direction="clockwise",
-                             rotation=90, showgrid=False, showline=False,
-                             tickfont=dict(size=12, color="#222")),
-        ),
     )
     return result
 
@@ -159,25 +174,29 @@ def radar_figure(blips: pd.DataFrame, areas: list[str], label_top: int = 25,
 def _legend(fig: go.Figure) -> None:
     """Legend-only entries: what colour and shape mean, in words."""
     for ring in RINGS:
-        fig.add_trace(go.Scatterpolar(
-            r=[None], theta=[None], mode="markers", name=f"{ring}: {RING_MEANING[ring]}",
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", name=f"{ring}: {RING_MEANING[ring]}",
             marker=dict(size=12, color=RING_COLOURS[ring], symbol="circle"), hoverinfo="skip"))
     for symbol, text in MOVEMENTS.values():
-        fig.add_trace(go.Scatterpolar(
-            r=[None], theta=[None], mode="markers", name=text,
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", name=text,
             marker=dict(size=12, color="#555", symbol=symbol), hoverinfo="skip"))
 
 
 def trend_figure(trend: pd.DataFrame, height: int = 320) -> go.Figure:
     """Passages per period, one line per channel."""
     fig = go.Figure()
-    for channel, part in trend.groupby("channel"):
+    # A period without passages in a channel has no row: show it as zero, not a gap.
+    wide = trend.pivot_table(index="period_start", columns="channel", values="passages",
+                             aggfunc="sum", fill_value=0).sort_index()
+    for channel in wide.columns:
         fig.add_trace(go.Scatter(
-            x=part["period_start"], y=part["passages"], mode="lines+markers", name=str(channel),
+            x=wide.index, y=wide[channel], mode="lines+markers", name=str(channel),
             line=dict(color=CHANNEL_COLOURS.get(str(channel))),
             hovertemplate="%{x|%Y-%m-%d}: %{y} passages<extra>" + str(channel) + "</extra>"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
-                      yaxis_title="passages", legend_title_text="channel")
+                      yaxis=dict(title="passages", rangemode="tozero"),
+                      legend_title_text="channel")
     return fig
 
 

@@ -64,7 +64,7 @@ def kem_axes(
         if n > lo:
             prev = dod[:, j[:-1]] + eps[j[:-1]]
             cur = dod[:, j[1:]] + eps[j[1:]]
-            logs = np.log(safe_div(cur, prev) + 1e-12)
+            logs = np.log(np.maximum(safe_div(cur, prev), 1e-12))
             grow[:, n] = np.exp(logs.mean(axis=1)) - 1.0
     return freq, grow
 

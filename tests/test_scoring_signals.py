@@ -1,0 +1,226 @@
+"""The scoring stage on a real DuckDB warehouse: signals, no look-ahead, movement, voice."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from radar import warehouse
+from radar.config import load_config
+from radar.signals import score
+
+TOPICS = {0: "bus lanes", 1: "library hours", 2: "park benches", 3: "heat pumps", 4: "forum rant"}
+
+
+def add_topic_docs(path, topic, month, n, sources, authors=None, channel="citizen",
+                   syndicated_to=(), seed=0):
+    """n one-passage documents of `topic` in `month` (2024), spread over sources and authors."""
+    rng = random.Random(f"{topic}-{month}-{seed}")
+    docs, passages, assigned, carriers = [], [], [], []
+    for i in range(n):
+        doc_id = f"t{topic}-m{month}-s{seed}-{i}"
+        source = sources[i % len(sources)]
+        author = authors[i % len(authors)] if authors else f"author-{rng.randrange(10_000)}"
+        when = datetime(2024, month, 1 + i % 27, 12)
+        docs.append((doc_id, f"about {TOPICS[topic]} {i}", when, when, source, channel, author,
+                     f"h-{doc_id}"))
+        passages.append((f"{doc_id}:0", doc_id, 0, f"about {TOPICS[topic]}", 3, i % 4 == 0))
+        assigned.append((f"{doc_id}:0", topic, 0.9, "test-v1"))
+        carriers.append((doc_id, source))
+        carriers.extend((doc_id, s) for s in syndicated_to)
+    pending = PENDING.setdefault(str(path), ([], [], [], []))
+    for buf, rows in zip(pending, (docs, passages, assigned, carriers), strict=True):
+        buf.extend(rows)
+
+
+PENDING: dict[str, tuple[list, list, list, list]] = {}
+
+
+def run(c, **kw):
+    """Write what the test added (one bulk batch), then score."""
+    if str(c.warehouse_path) in PENDING:
+        insert(c.warehouse_path, *PENDING.pop(str(c.warehouse_path)))
+    return score(c, **kw)
+
+
+def insert(path, docs, passages, assigned, carriers):
+    """Bulk insert through Arrow, as the stages do (row-by-row inserts are slow in DuckDB)."""
+    tables = {
+        "documents": (docs, ["doc_id", "text", "published_at", "fetched_at", "source", "channel",
+                             "author_hash", "content_hash"]),
+        "passages": (passages, ["passage_id", "doc_id", "seq", "text", "n_words",
+                                "is_expectation"]),
+        "passage_topics": (assigned, ["passage_id", "topic_id", "probability", "model_version"]),
+        "document_sources": (carriers, ["doc_id", "source"]),
+    }
+    with warehouse.write(path) as con:
+        for name, (rows, columns) in tables.items():
+            con.register("batch", pa.table(list(zip(*rows, strict=True)), names=columns))
+            con.execute(f"INSERT OR IGNORE INTO {name} BY NAME SELECT * FROM batch")
+            con.unregister("batch")
+        for t, label in TOPICS.items():
+            con.execute(
+                "INSERT OR IGNORE INTO topics (topic_id, label, top_terms, service_area, size, "
+                "model_version) VALUES (?, ?, ?, ?, 0, 'test-v1')",
+                [t, label, label.split(), "transport" if t == 0 else "libraries"])
+
+
+SOURCES = [f"site-{i}" for i in range(6)]
+
+
+def background(path, months):
+    for m in months:
+        add_topic_docs(path, 0, m, 30, SOURCES)
+        add_topic_docs(path, 1, m, 20, SOURCES)
+        add_topic_docs(path, 2, m, 10, SOURCES, channel="news")
+
+
+@pytest.fixture
+def cfg(project):
+    PENDING.clear()
+    return load_config(project)
+
+
+def signals(cfg, where="", params=()):
+    return warehouse.query_df(
+        cfg.warehouse_path,
+        f"SELECT * FROM signals WHERE run_id = (SELECT max(run_id) FROM radar_runs) {where} "
+        "ORDER BY topic_id, period_start", list(params))
+
+
+def test_empty_warehouse_scores_nothing(cfg):
+    summary = run(cfg)
+    assert summary.signals == 0 and summary.topics == 0
+    assert warehouse.query(cfg.warehouse_path, "SELECT count(*) FROM radar_runs")[0][0] == 1
+
+
+def test_a_planted_rise_is_flagged_and_stable_topics_are_not(cfg):
+    background(cfg.warehouse_path, range(1, 11))
+    for month, n in [(7, 4), (8, 8), (9, 16), (10, 32)]:
+        add_topic_docs(cfg.warehouse_path, 3, month, n, SOURCES)
+    summary = run(cfg)
+    assert summary.periods == 10 and summary.topics == 4
+    df = signals(cfg)
+    rising = df[df.topic_id == 3].set_index("period_start")
+    first_flag = rising[rising.stage.isin(["weak signal", "emerging"])].index.min()
+    assert first_flag <= pd.Timestamp("2024-08-01")
+    assert rising.iloc[-1]["ring"] in ("Act", "Prepare")
+    stable = df[df.topic_id.isin([0, 1, 2]) & (df.period_start >= "2024-03-01")]
+    assert not stable.stage.isin(["weak signal", "emerging"]).any()
+    latest = warehouse.query_df(cfg.warehouse_path, "SELECT * FROM radar_latest ORDER BY score DESC")
+    assert latest.iloc[0]["topic_id"] == 3 and latest.iloc[0]["label"] == "heat pumps"
+    assert set(latest.topic_id) == {0, 1, 2, 3}
+
+
+def test_no_look_ahead_history_equals_scoring_the_past_alone(cfg, tmp_path):
+    """Scoring only data up to June gives the same radar for Jan-June as scoring all of it."""
+    from radar.config import parse_config
+
+    early = parse_config({"warehouse": {"path": str(tmp_path / "early.duckdb")}})
+    for c in (cfg, early):
+        background(c.warehouse_path, range(1, 7))
+        for month, n in [(4, 5), (5, 10), (6, 20)]:
+            add_topic_docs(c.warehouse_path, 3, month, n, SOURCES)
+    background(cfg.warehouse_path, range(7, 10))
+    add_topic_docs(cfg.warehouse_path, 3, 7, 40, SOURCES)
+    add_topic_docs(cfg.warehouse_path, 4, 8, 30, SOURCES)  # a new topic later must change nothing
+    run(cfg)
+    run(early)
+    cols = ["period_start", "topic_id", "score", "stage", "ring", "growth", "burst", "quadrant",
+            "novelty", "narrow_voice"]
+    full = signals(cfg, "AND period_start <= DATE '2024-06-01'")[cols]
+    past = signals(early)[cols]
+    assert len(full) == len(past) > 0
+    # Equal up to float summation order (SQL groups arrive in any order).
+    pd.testing.assert_frame_equal(full.reset_index(drop=True), past.reset_index(drop=True),
+                                  check_exact=False, rtol=1e-9)
+
+
+def test_one_forum_is_never_a_movement_and_few_authors_hide_quotes(cfg):
+    background(cfg.warehouse_path, range(1, 9))
+    # One forum, three loud authors, posting more and more.
+    for month, n in [(6, 6), (7, 15), (8, 40)]:
+        add_topic_docs(cfg.warehouse_path, 4, month, n, ["one-forum"], authors=["a1", "a2", "a3"])
+    run(cfg)
+    rant = signals(cfg, "AND topic_id = 4").set_index("period_start")
+    last = rant.iloc[-1]
+    assert last["stage"] in ("weak signal", "emerging")  # it is rising...
+    assert last["narrow_voice"] and last["ring"] == "Watch"  # ...but never above Watch
+    assert last["sources"] == 1 and last["effective_sources"] == pytest.approx(1.0)
+    assert last["authors"] == 3 and not last["show_quotes"]
+    assert "narrow voice" in last["reasons"]
+    broad = signals(cfg, "AND topic_id = 0").iloc[-1]
+    assert broad["show_quotes"] and not broad["narrow_voice"]
+
+
+def test_a_syndicated_story_counts_once_in_volume_and_once_per_carrier_in_breadth(cfg):
+    background(cfg.warehouse_path, range(1, 4))
+    add_topic_docs(cfg.warehouse_path, 3, 3, 4, ["wire"], channel="news",
+                   syndicated_to=[f"paper-{i}" for i in range(9)])
+    run(cfg)
+    row = signals(cfg, "AND topic_id = 3").iloc[-1]
+    assert row["volume"] == 4
+    assert row["sources"] == 10
+    assert row["effective_sources"] == pytest.approx(10.0)
+    assert row["news_share"] == 1.0 and row["citizen_share"] == 0.0
+
+
+def test_movement_between_runs_and_every_run_is_kept(cfg):
+    background(cfg.warehouse_path, range(1, 7))
+    add_topic_docs(cfg.warehouse_path, 4, 6, 10, SOURCES)  # appears in June
+    first = run(cfg)
+    assert first.movements.get("new") == 4
+    again = run(cfg)
+    assert again.signals == 0 and again.run_id == first.run_id  # unchanged warehouse: no new run
+    background(cfg.warehouse_path, [7])
+    for month, n in [(7, 60)]:
+        add_topic_docs(cfg.warehouse_path, 3, month, n, SOURCES)
+    second = run(cfg)
+    assert second.run_id == first.run_id + 1
+    latest = warehouse.query_df(cfg.warehouse_path, "SELECT * FROM radar_latest").set_index("topic_id")
+    assert latest.loc[3, "movement"] == "new"
+    assert latest.loc[0, "movement"] == "unchanged" and latest.loc[0, "previous_ring"] == "Monitor"
+    # Topic 4 had nothing in July: still on the radar while its baseline remembers it.
+    assert latest.loc[4, "ring"] == "Monitor"
+    runs = warehouse.query(cfg.warehouse_path, "SELECT count(DISTINCT run_id) FROM signals")[0][0]
+    assert runs == 2
+
+
+def test_a_topic_that_leaves_the_radar_gets_a_left_row(cfg):
+    from radar.config import parse_config
+
+    short = parse_config({"warehouse": {"path": cfg.warehouse.path},
+                          "scoring": {"baseline_periods": 1}})
+    short.path = cfg.path
+    background(cfg.warehouse_path, range(1, 4))
+    add_topic_docs(cfg.warehouse_path, 4, 3, 10, SOURCES)
+    run(short)
+    background(cfg.warehouse_path, range(4, 6))  # topic 4 silent for two months
+    run(short)
+    latest = warehouse.query_df(cfg.warehouse_path, "SELECT * FROM radar_latest").set_index("topic_id")
+    assert latest.loc[4, "movement"] == "left" and pd.isna(latest.loc[4, "ring"])
+    assert latest.loc[4, "previous_ring"] in ("Prepare", "Watch")  # it was a new weak signal
+
+
+def test_expectation_gap_and_area_view(cfg):
+    for m in range(1, 8):
+        add_topic_docs(cfg.warehouse_path, 0, m, 20, SOURCES)
+        add_topic_docs(cfg.warehouse_path, 0, m, 10, ["council"], channel="policy", seed=1)
+        add_topic_docs(cfg.warehouse_path, 1, m, 10, ["council"], channel="policy", seed=2)
+        add_topic_docs(cfg.warehouse_path, 1, m, 10 if m < 5 else 30, SOURCES, seed=3)
+    run(cfg)
+    lib = signals(cfg, "AND topic_id = 1").iloc[-1]
+    bus = signals(cfg, "AND topic_id = 0").iloc[-1]
+    assert lib["citizen_attention"] > bus["citizen_attention"] * 0.9
+    assert lib["gap_risk"] and not bus["gap_risk"]
+    assert lib["expectation_gap"] == pytest.approx(lib["citizen_attention"] - lib["policy_attention"])
+    areas = warehouse.query_df(
+        cfg.warehouse_path,
+        "SELECT * FROM area_gaps WHERE run_id = (SELECT max(run_id) FROM radar_runs) "
+        "AND period_start = DATE '2024-07-01'").set_index("service_area")
+    assert areas.loc["libraries", "topics_at_risk"] == 1
+    assert list(areas.loc["libraries", "risk_topics"]) == ["library hours"]

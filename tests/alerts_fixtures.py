@@ -223,7 +223,7 @@ def accept_user(user: str, password: str):
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = auth_data.login.decode() == user and auth_data.password.decode() == password
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
     return authenticator
 

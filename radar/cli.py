@@ -162,6 +162,42 @@ def export(fmt: str, out_dir: Path, config_path: Path) -> None:
 
 
 @cli.command()
+@click.option("--refit", is_flag=True, help="Refit all topics now (ids are kept where topics persist).")
+@click.option("--no-score", is_flag=True, help="Run only the NLP stage, not the radar scoring.")
+@config_option
+@friendly_errors
+def analyze(refit: bool, no_score: bool, config_path: Path) -> None:
+    """Find passages, embeddings, topics and their time series in new documents, then score the
+    radar. An unchanged warehouse does almost nothing."""
+    import importlib.util
+
+    from nlp.pipeline import analyze as analyze_nlp
+    from radar.progress import Progress
+
+    cfg = load(config_path)
+    with Progress("analyzing") as bar:
+        s = analyze_nlp(cfg, progress=bar.update, refit=refit)
+    click.echo(
+        f"{s.new_documents} new documents -> {s.new_passages} passages "
+        f"({s.expectation_passages} voicing expectations); {s.embedded} embedded; "
+        f"topics: {s.action}, {s.assigned} assigned, {s.outliers} outliers, "
+        f"{s.new_topics} new, {s.topics} active"
+    )
+    if no_score:
+        return
+    # The scoring stage is its own module; without it the NLP results still stand.
+    if importlib.util.find_spec("radar.signals") is None:
+        click.echo("radar scoring is not installed (radar.signals); topics analysed, radar not scored",
+                   err=True)
+        return
+    from radar.signals import score
+
+    with Progress("scoring") as bar:
+        scored = score(cfg, progress=bar.update)
+    click.echo(f"radar run {getattr(scored, 'run_id', '?')}: {getattr(scored, 'signals', '?')} signals")
+
+
+@cli.command()
 @click.option("--port", type=int, default=None, help="Port to serve on (default: [dashboard] port).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--hash-password", is_flag=True,

@@ -109,6 +109,13 @@ class AnalysisConfig:
     min_topic_size: int = 10
     assign_threshold: float = 0.5
     area_threshold: float = 0.2
+    # NLP stage, topic fitting and identity (see docs/nlp.md for the policy).
+    spacy_models: dict[str, str] = field(default_factory=dict)  # other languages: {de = "..."}
+    reducer: Literal["auto", "umap", "pca"] = "auto"
+    max_fit_passages: int = 20_000
+    refit_growth: float = 0.5
+    match_threshold: float = 0.7
+    representative_passages: int = 5
 
 
 @dataclass

@@ -1,0 +1,193 @@
+"""The NLP stage, `radar analyze`: passages -> spaCy -> embeddings -> topics -> time series.
+
+Each step works only on what is new: documents without passages, passages
+without an embedding, embedded passages without a topic. On an unchanged
+warehouse `analyze` runs a few counting queries and returns without loading
+any model. The topic step follows the identity policy in nlp/identity.py and
+docs/nlp.md: first fit; then assign new passages to existing topics, discover
+new topics among accumulated outliers, and refit everything when the corpus
+has grown by `refit_growth` since the last fit (mapping old ids onto the new
+clusters).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from nlp import store
+from nlp.passages import split_document
+from nlp.refresh import refresh_areas, refresh_labels, refresh_stats, sync_taxonomy
+from nlp.topic_step import TopicOutcome, run_topic_step
+from radar import warehouse
+from radar.config import Config
+
+log = logging.getLogger(__name__)
+
+DOC_BATCH = 2000          # documents per passage-writing transaction
+EMBED_BATCH = 2048        # passages per embedding-writing transaction
+
+Progress = Callable[..., None]
+
+
+@dataclass
+class NlpSummary:
+    """What one NLP run did."""
+
+    new_documents: int = 0
+    new_passages: int = 0
+    expectation_passages: int = 0
+    embedded: int = 0
+    action: str = "none"          # none | fit | refit | assign | discover | relabel
+    assigned: int = 0
+    outliers: int = 0
+    new_topics: int = 0
+    topics: int = 0
+    model_version: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class LazyEmbedder:
+    """Loads the embedding model on first use only (a no-op run never loads it)."""
+
+    def __init__(self, cfg: Config, embedder=None) -> None:
+        self.cfg = cfg
+        self._embedder = embedder
+
+    def __call__(self):
+        if self._embedder is None:
+            from nlp.embeddings import SentenceTransformerEmbedder
+
+            a = self.cfg.analysis
+            self._embedder = SentenceTransformerEmbedder(a.embedding_model, a.embedding_batch_size)
+        return self._embedder
+
+
+def settings_hash(cfg: Config) -> str:
+    """Changes when a setting that shapes labels, areas or time series changes."""
+    a = cfg.analysis
+    key = [a.period, sorted(a.stop_words), a.representative_passages, a.area_threshold,
+           [(x.name, x.description) for x in cfg.areas], a.embedding_model]
+    return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
+
+
+def _report(progress: Progress | None, done: int, total: int | None, description: str) -> None:
+    if progress is None:
+        return
+    try:
+        progress(done, total, description)
+    except TypeError:  # a plain progress(done, total) callable
+        progress(done, total)
+
+
+def make_passages(cfg: Config, preprocessor, progress: Progress | None = None) -> tuple[int, int, int]:
+    """Split, lemmatise and mark new documents; returns (documents, passages, expectations)."""
+    a = cfg.analysis
+    path = cfg.warehouse_path
+    total = store.count_pending_documents(path)
+    if total == 0:
+        return 0, 0, 0
+    docs = passages = expectations = 0
+    for batch in store.pending_documents(path, DOC_BATCH):
+        rows = []
+        for doc_id, title, text, language in batch:
+            for p in split_document(text, title, max_words=a.passage_max_words,
+                                    min_words=a.passage_min_words):
+                rows.append({"passage_id": f"{doc_id}:{p.seq}", "doc_id": doc_id, "seq": p.seq,
+                             "text": p.text, "n_words": p.n_words, "language": language})
+        found = preprocessor.process([r["text"] for r in rows], [r["language"] for r in rows])
+        for row, res in zip(rows, found, strict=True):
+            row.update(language=res.language, terms=res.terms,
+                       is_expectation=res.expectation is not None,
+                       expectation_phrase=res.expectation.phrase if res.expectation else None)
+        store.write_passages(path, rows)
+        docs += len(batch)
+        passages += len(rows)
+        expectations += sum(r["is_expectation"] for r in rows)
+        _report(progress, docs, total, "passages")
+    return docs, passages, expectations
+
+
+def embed_passages(cfg: Config, embedder: LazyEmbedder, progress: Progress | None = None) -> int:
+    """Embed every passage not yet embedded with the configured model; returns how many."""
+    path = cfg.warehouse_path
+    model = cfg.analysis.embedding_model
+    total = store.count_unembedded(path, model)
+    done = 0
+    for ids, texts in store.unembedded(path, model, EMBED_BATCH):
+        from nlp.preprocess import embedding_text
+
+        vectors = embedder().encode([embedding_text(t) for t in texts])
+        store.write_embeddings(path, ids, vectors, model)
+        done += len(ids)
+        _report(progress, done, total, "embedding")
+    return done
+
+
+def _default_preprocessor(cfg: Config):
+    from nlp.preprocess import Preprocessor
+
+    models = {"en": cfg.analysis.spacy_model, **cfg.analysis.spacy_models}
+    return Preprocessor(models, stop_words=cfg.analysis.stop_words)
+
+
+def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = False,
+            embedder=None, preprocessor=None) -> NlpSummary:
+    """Run the NLP stage on what is new in the warehouse; `refit` forces a full refit.
+
+    `embedder` and `preprocessor` replace the configured ones (used by the
+    benchmark and tests to load models once); `progress(done, total=, description=)`.
+    """
+    path = cfg.warehouse_path
+    if not path.exists():
+        raise warehouse.WarehouseMissing(f"{path}: no warehouse here yet; run `radar init` first")
+    summary = NlpSummary()
+    lazy = LazyEmbedder(cfg, embedder)
+    started = datetime.now(UTC).replace(tzinfo=None)
+    t0 = time.perf_counter()
+    if store.count_pending_documents(path):
+        pre = preprocessor or _default_preprocessor(cfg)
+        summary.new_documents, summary.new_passages, summary.expectation_passages = make_passages(
+            cfg, pre, progress)
+    summary.seconds["passages"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    summary.embedded = embed_passages(cfg, lazy, progress)
+    summary.seconds["embedding"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    outcome: TopicOutcome = run_topic_step(cfg, force_refit=refit, progress=progress)
+    summary.seconds["topics"] = time.perf_counter() - t0
+    summary.action, summary.model_version = outcome.action, outcome.version
+    summary.assigned, summary.outliers, summary.new_topics = (outcome.assigned, outcome.outliers,
+                                                              len(outcome.new_topics))
+    settings = settings_hash(cfg)
+    changed = outcome.action != "none" or summary.new_passages > 0
+    if not changed and outcome.last_settings == settings:
+        summary.topics = outcome.active_topics
+        return summary  # nothing new: no model loaded, nothing written
+    t0 = time.perf_counter()
+    a = cfg.analysis
+    refresh_stats(path, a.period, a.representative_passages)
+    refresh_labels(path, a.stop_words)
+    taxonomy_changed = sync_taxonomy(path, cfg, lazy)
+    if changed or taxonomy_changed or outcome.last_settings != settings:
+        refresh_areas(path, a.area_threshold, lazy)
+    summary.seconds["refresh"] = time.perf_counter() - t0
+    if summary.action == "none":
+        summary.action = "relabel"
+    summary.topics = warehouse.query(path, "SELECT count(*) FROM topics WHERE active")[0][0]
+    _record_run(path, started, summary, a.period, settings)
+    return summary
+
+
+def _record_run(path, started: datetime, s: NlpSummary, period: str, settings: str) -> None:
+    with warehouse.write(path) as con:
+        con.execute(
+            "INSERT INTO nlp_runs (started_at, finished_at, action, new_passages, embedded, assigned, "
+            "new_topics, model_version, period, settings_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [started, datetime.now(UTC).replace(tzinfo=None), s.action, s.new_passages, s.embedded,
+             s.assigned, s.new_topics, s.model_version, period, settings])

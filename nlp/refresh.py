@@ -1,0 +1,110 @@
+"""Refresh what is derived from the assignments: sizes, first_seen, expectation share,
+representative passages, terms and labels, service areas and time series.
+
+Runs after any change to passage_topics, or when a setting that shapes these
+(stop words, period, taxonomy) changed. Sizes, shares, representatives and the
+time series are SQL over the warehouse; terms are c-TF-IDF in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+
+from nlp import areas as areas_mod
+from nlp import periods
+from nlp.embeddings import Embedder, vectors_from_arrow, vectors_to_arrow
+from nlp.terms import short_label, topic_terms
+from radar import warehouse
+from radar.config import Config
+
+
+def refresh_stats(path, period: str, representatives: int) -> None:
+    """Sizes, first_seen, expectation shares, representatives and time series (one transaction)."""
+    with warehouse.write(path) as con:
+        con.execute(f"""
+            UPDATE topics SET size = coalesce(s.n, 0), expectation_share = coalesce(s.share, 0),
+                   first_seen = CASE WHEN s.first IS NULL THEN topics.first_seen
+                                     ELSE least(coalesce(topics.first_seen, s.first), s.first) END,
+                   representative_passages = s.reps
+            FROM (
+                SELECT t.topic_id, x.n, x.share, x.first, x.reps FROM topics t LEFT JOIN (
+                    SELECT pt.topic_id, count(*) AS n, avg(p.is_expectation::INT) AS share,
+                           min(CAST(date_trunc('{period}', coalesce(d.published_at, d.fetched_at))
+                                    AS DATE)) AS first,
+                           list(pt.passage_id ORDER BY pt.probability DESC NULLS LAST, pt.passage_id)
+                               [1:{int(representatives)}] AS reps
+                    FROM passage_topics pt JOIN passages p USING (passage_id) JOIN documents d USING (doc_id)
+                    WHERE pt.topic_id >= 0 GROUP BY pt.topic_id
+                ) x USING (topic_id)
+            ) s WHERE topics.topic_id = s.topic_id
+        """)
+        periods.rebuild(con, period)
+
+
+def refresh_labels(path, stop_words: list[str]) -> dict[int, list[str]]:
+    """Recompute every active topic's top terms and label from all passages' terms."""
+    with warehouse.read(path) as con:
+        tbl = con.execute(
+            "SELECT coalesce(p.terms, '') AS terms, coalesce(pt.topic_id, -1) AS topic "
+            "FROM passages p LEFT JOIN passage_topics pt USING (passage_id)").fetch_arrow_table()
+    terms = topic_terms(tbl["terms"].to_pylist(), tbl["topic"].to_numpy(), stop_words=stop_words)
+    if not terms:
+        return terms
+    arrow_tbl = pa.table({  # noqa: F841 (used by SQL)
+        "topic_id": pa.array(list(terms), pa.int32()),
+        "label": pa.array([short_label(v) for v in terms.values()], pa.string()),
+        "top_terms": pa.array(list(terms.values()), pa.list_(pa.string())),
+    })
+    with warehouse.write(path) as con:
+        con.execute("UPDATE topics SET label = t.label, top_terms = t.top_terms FROM arrow_tbl t "
+                    "WHERE topics.topic_id = t.topic_id")
+    return terms
+
+
+def sync_taxonomy(path, cfg: Config, embedder: Callable[[], Embedder]) -> bool:
+    """Embed the configured areas if they differ from the stored taxonomy; True if they changed."""
+    wanted = [(a.name, a.description) for a in cfg.areas]
+    model = cfg.analysis.embedding_model
+    stored = warehouse.query(path, "SELECT name, description, model FROM service_areas ORDER BY name")
+    if sorted(wanted) == [(n, d) for n, d, _ in stored] and all(m == model for *_, m in stored):
+        return False
+    vectors = embedder().encode([areas_mod.area_text(n, d) for n, d in wanted]) if wanted else None
+    arrow_tbl = pa.table({  # noqa: F841 (used by SQL)
+        "name": pa.array([n for n, _ in wanted], pa.string()),
+        "description": pa.array([d for _, d in wanted], pa.string()),
+        "model": pa.array([model] * len(wanted), pa.string()),
+        "vector": vectors_to_arrow(vectors) if wanted else pa.array([], pa.list_(pa.float32())),
+    })
+    with warehouse.write(path) as con:
+        con.execute("DELETE FROM service_areas")
+        con.execute("INSERT INTO service_areas SELECT name, description, model, vector FROM arrow_tbl")
+    return True
+
+
+def refresh_areas(path, threshold: float, embedder: Callable[[], Embedder]) -> int:
+    """Assign every active topic its closest service area (or "other"); returns topics assigned."""
+    with warehouse.read(path) as con:
+        topics = con.execute("SELECT topic_id, centroid, top_terms FROM topics WHERE active AND "
+                             "centroid IS NOT NULL ORDER BY topic_id").fetch_arrow_table()
+        areas = con.execute("SELECT name, vector FROM service_areas ORDER BY name").fetch_arrow_table()
+    if topics.num_rows == 0:
+        return 0
+    centroids = vectors_from_arrow(topics["centroid"])
+    term_texts = [", ".join(t[:10]) for t in topics["top_terms"].to_pylist()]
+    term_vectors = embedder().encode(term_texts) if any(term_texts) else None
+    names = areas["name"].to_pylist()
+    area_vectors = vectors_from_arrow(areas["vector"]) if names else np.zeros((0, centroids.shape[1]))
+    best = areas_mod.best_areas(areas_mod.topic_vectors(centroids, term_vectors), names,
+                                area_vectors, threshold)
+    arrow_tbl = pa.table({  # noqa: F841 (used by SQL)
+        "topic_id": topics["topic_id"],
+        "service_area": pa.array([b[0] for b in best], pa.string()),
+        "area_similarity": pa.array([b[1] for b in best], pa.float64()),
+    })
+    with warehouse.write(path) as con:
+        con.execute("UPDATE topics SET service_area = t.service_area, area_similarity = t.area_similarity "
+                    "FROM arrow_tbl t WHERE topics.topic_id = t.topic_id")
+    return len(best)

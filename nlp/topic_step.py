@@ -1,0 +1,225 @@
+"""The topic step of `radar analyze`: fit, refit, assign or discover, keeping topic ids stable.
+
+When to do what (docs/nlp.md, "Topic identity"):
+- no topics yet and at least 2 x min_topic_size embedded passages -> fit;
+- passages grew by `refit_growth` since the last fit, the embedding model
+  changed, or `--refit` -> refit, old ids mapped onto the new clusters;
+- otherwise new passages are assigned to the nearest topic (cosine to the
+  centroid >= assign_threshold); if at least min_topic_size of them stay
+  outliers, the outlier pool is clustered (discover) and clusters unlike every
+  existing topic become new topics, like BERTopic's merge_models.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from nlp import identity, store
+from radar.config import Config
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TopicOutcome:
+    """What the topic step did."""
+
+    action: str = "none"
+    version: str | None = None
+    assigned: int = 0
+    outliers: int = 0
+    new_topics: list[int] = field(default_factory=list)
+    active_topics: int = 0
+    last_settings: str | None = None
+
+
+def new_version(kind: str) -> str:
+    """A sortable, unique model version."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{kind}"
+
+
+def models_dir(cfg: Config) -> Path:
+    """Where fitted models are saved: a folder beside the warehouse."""
+    wp = cfg.warehouse_path
+    return wp.parent / f"{wp.stem}.models"
+
+
+def run_topic_step(cfg: Config, force_refit: bool = False, progress=None) -> TopicOutcome:
+    """Decide between fit, refit, assign (+ discover) and do it."""
+    path, a = cfg.warehouse_path, cfg.analysis
+    state = store.load_topic_state(path)
+    out = TopicOutcome(last_settings=state.last_settings, active_topics=len(state.ids))
+    n = store.count_embedded(path, a.embedding_model)
+    if not state.has_model:
+        if n < max(2 * a.min_topic_size, 5):
+            return out
+        return _fit(cfg, state, "fit", out, progress)
+    model_changed = state.last_fit_model not in (None, a.embedding_model)
+    if force_refit or model_changed or n >= state.last_fit_n * (1 + a.refit_growth):
+        return _fit(cfg, state, "refit", out, progress, comparable=not model_changed)
+    return _assign(cfg, state, out)
+
+
+def _fit(cfg: Config, state: store.TopicState, kind: str, out: TopicOutcome, progress,
+         comparable: bool = True) -> TopicOutcome:
+    from nlp.topics import fit_clusters, save_model
+
+    path, a = cfg.warehouse_path, cfg.analysis
+    corpus = store.load_corpus(path, a.embedding_model)
+    n = len(corpus.ids)
+    if progress:
+        from nlp.pipeline import _report
+
+        _report(progress, 0, None, f"fitting topics on {n} passages")
+    rng = np.random.default_rng(42)
+    sample = np.arange(n)
+    if n > a.max_fit_passages:
+        sample = np.sort(rng.choice(n, a.max_fit_passages, replace=False))
+    fit = fit_clusters(corpus.vectors[sample], [corpus.terms[i] for i in sample],
+                       min_topic_size=a.min_topic_size, reducer=a.reducer, stop_words=a.stop_words)
+    labels = np.full(n, -1, dtype=np.int64)
+    labels[sample] = fit.labels
+    keys, means, _ = identity.cluster_means(corpus.vectors, labels)
+    rest = np.flatnonzero(labels < 0)
+    # Passages outside the sample, and HDBSCAN's noise, join a cluster when close enough.
+    got, _ = identity.assign(corpus.vectors[rest], keys, means, a.assign_threshold)
+    labels[rest] = got
+    keys, means, sizes = identity.cluster_means(corpus.vectors, labels)
+    overlap = identity.overlap_matrix(labels, corpus.topic, keys, state.ids)
+    mapping = identity.map_clusters(keys, means, state.ids, state.means, overlap, sizes,
+                                    match_threshold=a.match_threshold, next_id=state.next_id,
+                                    comparable=comparable and state.means.shape[1:] == means.shape[1:])
+    version = new_version(kind)
+    topic_of = np.array([mapping.topic_of_cluster.get(int(k), -1) if k >= 0 else -1 for k in labels])
+    probs = _similarity_to_own(corpus.vectors, labels, keys, means)
+    store.write_assignments(path, corpus.ids, topic_of, probs, version, replace_all=True)
+    rows = [{"topic_id": mapping.topic_of_cluster[int(k)], "size": int(s), "active": True,
+             "centroid": m} for k, m, s in zip(keys, means, sizes, strict=True)]
+    rows += [{"topic_id": old, "size": 0, "active": False, "merged_into": new}
+             for old, new in mapping.merged.items()]
+    rows += [{"topic_id": old, "size": 0, "active": False} for old in mapping.retired]
+    store.write_topics(path, rows, version)
+    folder = models_dir(cfg) / version
+    _save(fit, folder, a.embedding_model, [r["topic_id"] for r in rows[: len(keys)]], means, save_model)
+    params = {**fit.parameters, "embedding_model": a.embedding_model, "sample": len(sample),
+              "assign_threshold": a.assign_threshold, "match_threshold": a.match_threshold,
+              "kept": len(keys) - len(mapping.new_topics), "new": mapping.new_topics,
+              "merged": mapping.merged, "retired": mapping.retired, "fit_seconds": fit.seconds}
+    store.record_model(path, version, kind, n, len(keys), folder, params)
+    out.action, out.version, out.new_topics = kind, version, mapping.new_topics
+    out.assigned, out.outliers = int((topic_of >= 0).sum()), int((topic_of < 0).sum())
+    out.active_topics = len(keys)
+    return out
+
+
+def _assign(cfg: Config, state: store.TopicState, out: TopicOutcome) -> TopicOutcome:
+    path, a = cfg.warehouse_path, cfg.analysis
+    corpus = store.load_corpus(path, a.embedding_model, where="pt.passage_id IS NULL")
+    if len(corpus.ids) == 0:
+        return out
+    topic_of, sims = identity.assign(corpus.vectors, state.ids, state.means, a.assign_threshold)
+    rows_of = {int(t): i for i, t in enumerate(state.ids)}
+    idx = np.array([rows_of[int(t)] for t in topic_of[topic_of >= 0]], dtype=np.int64)
+    means, sizes = state.means.copy(), state.sizes.copy()
+    identity.update_means(means, sizes, corpus.vectors[topic_of >= 0], idx)
+    version = new_version("assign")
+    store.write_assignments(path, corpus.ids, topic_of, sims, version)
+    touched = sorted(set(idx.tolist()))
+    store.write_topics(path, [{"topic_id": int(state.ids[i]), "size": int(sizes[i]), "active": True,
+                               "centroid": means[i]} for i in touched], version)
+    out.action, out.version = "assign", version
+    out.assigned, out.outliers = int((topic_of >= 0).sum()), int((topic_of < 0).sum())
+    if out.outliers >= a.min_topic_size:
+        state.means, state.sizes = means, sizes
+        _discover(cfg, state, out)
+    if out.action == "assign":
+        folder = models_dir(cfg) / version
+        _save(None, folder, a.embedding_model, list(state.ids), means, None)
+        store.record_model(path, version, "assign", len(corpus.ids), len(state.ids), folder,
+                           {"assign_threshold": a.assign_threshold, "assigned": out.assigned,
+                            "outliers": out.outliers})
+    return out
+
+
+def _discover(cfg: Config, state: store.TopicState, out: TopicOutcome) -> None:
+    """Cluster the outlier pool; clusters unlike every topic become new topics."""
+    from nlp.topics import fit_clusters, save_model
+
+    path, a = cfg.warehouse_path, cfg.analysis
+    pool = store.load_corpus(path, a.embedding_model, where="pt.topic_id = -1")
+    fit = fit_clusters(pool.vectors, pool.terms, min_topic_size=a.min_topic_size,
+                       reducer=a.reducer, stop_words=a.stop_words)
+    keys, means, sizes = identity.cluster_means(pool.vectors, fit.labels)
+    if len(keys) == 0:
+        return
+    sims = identity.normalise(means) @ identity.normalise(state.means).T if len(state.ids) else None
+    version = new_version("discover")
+    topic_of_cluster, new = {}, []
+    next_id = state.next_id
+    for i, k in enumerate(keys):
+        if sims is not None and sims[i].max() >= a.match_threshold:
+            topic_of_cluster[int(k)] = int(state.ids[sims[i].argmax()])
+        else:
+            topic_of_cluster[int(k)] = next_id
+            new.append(next_id)
+            next_id += 1
+    members = fit.labels >= 0
+    topic_of = np.array([topic_of_cluster[int(k)] for k in fit.labels[members]])
+    probs = _similarity_to_own(pool.vectors, fit.labels, keys, means)[members]
+    store.write_assignments(path, pool.ids[members], topic_of, probs, version)
+    rows = [{"topic_id": topic_of_cluster[int(k)], "size": int(s), "active": True, "centroid": m}
+            for k, m, s in zip(keys, means, sizes, strict=True) if topic_of_cluster[int(k)] in new]
+    # Clusters folded into an existing topic: its centroid absorbs them.
+    ids = list(state.ids)
+    for k, m, s in zip(keys, means, sizes, strict=True):
+        tid = topic_of_cluster[int(k)]
+        if tid not in new:
+            r = ids.index(tid)
+            total = state.sizes[r] + s
+            state.means[r] = (state.means[r] * state.sizes[r] + m * s) / total
+            state.sizes[r] = total
+            rows.append({"topic_id": tid, "size": int(total), "active": True, "centroid": state.means[r]})
+    store.write_topics(path, rows, version)
+    all_ids = ids + [r["topic_id"] for r in rows if r["topic_id"] in new]
+    all_means = np.vstack([state.means] + [r["centroid"][None, :] for r in rows if r["topic_id"] in new])
+    folder = models_dir(cfg) / version
+    _save(fit, folder, a.embedding_model, all_ids, all_means, save_model)
+    store.record_model(path, version, "discover", len(pool.ids), len(keys), folder,
+                       {**fit.parameters, "embedding_model": a.embedding_model, "new": new,
+                        "pool": len(pool.ids), "match_threshold": a.match_threshold})
+    out.action, out.version, out.new_topics = "discover", version, new
+    out.outliers -= int(members.sum())
+
+
+def _similarity_to_own(vectors, labels, keys, means) -> np.ndarray:
+    """Cosine of each passage to its own cluster's centroid (0 for outliers)."""
+    out = np.zeros(len(vectors))
+    if len(keys) == 0:
+        return out
+    row = {int(k): i for i, k in enumerate(keys)}
+    c = identity.normalise(means)
+    v = identity.normalise(vectors)
+    for i, k in enumerate(labels):
+        if k >= 0:
+            out[i] = float(v[i] @ c[row[int(k)]])
+    return out
+
+
+def _save(fit, folder: Path, embedding_model: str, topic_ids, means, save_model) -> None:
+    """BERTopic model (if any) and the topic centroids, both as safetensors."""
+    from safetensors.numpy import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if fit is not None and fit.model is not None and save_model is not None:
+        try:
+            save_model(fit.model, folder / "bertopic", embedding_model)
+        except Exception as exc:  # a model we cannot save must not lose the run's topics
+            log.warning("could not save the BERTopic model to %s: %s", folder, exc)
+    if len(topic_ids):
+        save_file({"topic_ids": np.asarray(topic_ids, dtype=np.int64),
+                   "centroids": np.asarray(means, dtype=np.float32)}, str(folder / "centroids.safetensors"))

@@ -25,6 +25,7 @@ from aiosmtpd.smtp import AuthResult
 from radar import warehouse
 
 PERIOD = date(2026, 11, 1)
+BASE_URL = "https://radar.city.example"
 CHANNELS = {"city-news": "news", "gov-policy": "policy", "citizen-forum": "citizen"}
 
 
@@ -233,3 +234,15 @@ def age_digests(path: Path, by: timedelta) -> None:
     with warehouse.write(path) as con:
         con.execute("UPDATE subscriptions SET last_message_at = last_message_at - ?::INTERVAL "
                     "WHERE last_message_at IS NOT NULL", [f"{int(by.total_seconds())} seconds"])
+
+
+def write_config(project, port: int, subs: list[dict], **smtp) -> None:
+    """radar.toml with the test server, a dashboard URL and the given subscriptions."""
+    lines = ["[dashboard]", f'base_url = "{BASE_URL}"', "", "[smtp]", 'host = "127.0.0.1"',
+             f"port = {port}", 'sender = "radar@city.example"', "retry_backoff = 0"]
+    lines += [f"{k} = {v!r}".replace("'", '"') for k, v in smtp.items()]
+    for s in subs:
+        lines += ["", "[[subscriptions]]"]
+        for k, v in s.items():
+            lines.append(f"{k} = {v!r}".replace("'", '"'))
+    project.write_text("\n".join(lines) + "\n", encoding="utf-8")

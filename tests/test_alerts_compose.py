@@ -6,8 +6,7 @@ import email
 import email.policy
 
 import pytest
-from alerts_fixtures import Doc, RadarBuilder, SmtpServer
-from test_alerts_delivery import write_config
+from alerts_fixtures import Doc, RadarBuilder, SmtpServer, write_config
 
 from radar import warehouse
 from radar.alerts import send_alerts

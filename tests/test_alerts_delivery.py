@@ -7,25 +7,11 @@ import sys
 import textwrap
 
 import pytest
-from alerts_fixtures import Doc, RadarBuilder, SmtpServer
+from alerts_fixtures import BASE_URL, Doc, RadarBuilder, SmtpServer, write_config
 
 from radar import warehouse
 from radar.alerts import send_alerts
 from radar.config import load_config
-
-BASE_URL = "https://radar.city.example"
-
-
-def write_config(project, port: int, subs: list[dict], **smtp) -> None:
-    """radar.toml with the test server, a dashboard URL and the given subscriptions."""
-    lines = ["[dashboard]", f'base_url = "{BASE_URL}"', "", "[smtp]", 'host = "127.0.0.1"',
-             f"port = {port}", 'sender = "radar@city.example"', "retry_backoff = 0"]
-    lines += [f"{k} = {v!r}".replace("'", '"') for k, v in smtp.items()]
-    for s in subs:
-        lines += ["", "[[subscriptions]]"]
-        for k, v in s.items():
-            lines.append(f"{k} = {v!r}".replace("'", '"'))
-    project.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @pytest.fixture

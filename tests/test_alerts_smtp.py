@@ -1,4 +1,4 @@
-"""SMTP security: STARTTLS and implicit TLS with a private CA, login with the password from the environment."""
+"""SMTP security: STARTTLS and implicit TLS with a private CA; login with the password from env."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import ipaddress
 import ssl
 
 import pytest
-from alerts_fixtures import Doc, RadarBuilder, SmtpServer, accept_user
+from alerts_fixtures import Doc, RadarBuilder, SmtpServer, accept_user, write_config
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from test_alerts_delivery import write_config
 
 from radar import warehouse
 from radar.alerts import send_alerts

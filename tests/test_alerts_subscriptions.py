@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from alerts_fixtures import Doc, RadarBuilder, SmtpServer, age_digests
+from alerts_fixtures import Doc, RadarBuilder, SmtpServer, age_digests, write_config
 from click.testing import CliRunner
-from test_alerts_delivery import write_config
 
 from radar import warehouse
 from radar.alerts import send_alerts

@@ -24,7 +24,7 @@ from pathlib import Path
 from radar import warehouse
 from radar.alerts import outbox, state
 from radar.alerts import subscriptions as subs_mod
-from radar.alerts.compose import Composed, compose, items_for
+from radar.alerts.compose import Composed, compose, items_for, text_safe
 from radar.alerts.subscriptions import Subscription
 from radar.alerts.triggers import Trigger, digest_due, triggers_for
 from radar.config import Config
@@ -94,7 +94,8 @@ def send_alerts(cfg: Config, dry_run: bool = False, preview_dir: str | Path | No
         if p.composed:
             summary.messages.append(PlannedMessage(
                 p.sub.subscription_id, p.composed.recipient, p.composed.kind, p.composed.subject,
-                [radar.topics[t.topic_id].state.label for t in p.triggers], p.composed.message_id))
+                [text_safe(radar.topics[t.topic_id].state.label) for t in p.triggers],
+                p.composed.message_id))
     if rehearsal:
         if preview_dir is not None:
             _write_previews(Path(preview_dir), plans, summary.messages)

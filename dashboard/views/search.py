@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import state, ui
@@ -43,7 +44,7 @@ def render() -> None:
             st.markdown(f"**{ui.link(row.title or '(untitled)', row.url)}**  \n"
                         f"{ui.esc(row.source)} · {ui.esc(row.channel)} · {ui.day(row.published)}")
             st.markdown(ui.esc(row.snippet) + ("…" if len(row.snippet or "") >= 300 else ""))
-            if row.topic_id is not None and row.topic_id == row.topic_id and row.topic:
+            if pd.notna(row.topic_id) and pd.notna(row.topic):
                 st.page_link("views/topic.py", label=f"Topic: {row.topic}",
                              query_params={"topic": str(int(row.topic_id))},
                              icon=":material/topic:")

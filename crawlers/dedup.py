@@ -1,0 +1,115 @@
+"""Recognising the same story: exact content hashes and SimHash near-duplicates.
+
+A wire story re-published by ten sites arrives as ten texts that differ in a
+headline tweak, a byline or a footer. Their 64-bit SimHash fingerprints (over
+word 3-grams) differ in only a few bits, while unrelated texts differ in about
+26-38. With a threshold of k bits we index fingerprints in k+1 bands: two
+fingerprints within k bits of each other must agree exactly on at least one band
+(pigeonhole), so a lookup compares only against the candidates sharing a band.
+Measured on 300-word articles: a byline and copyright footer added, or a word
+changed, moves 0-7 bits; the default threshold is 8.
+
+Citizen posts are never merged by content across authors: two people writing
+"I agree" are two voices. They are merged only with a copy by the same author.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+MIN_WORDS_NEAR = 40
+_WORD = re.compile(r"\w+", re.UNICODE)
+_MASK = (1 << 64) - 1
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens."""
+    return _WORD.findall(text.casefold())
+
+
+def simhash(tokens: list[str], n: int = 3) -> int:
+    """64-bit SimHash of the token n-grams (unsigned)."""
+    import numpy as np
+
+    if not tokens:
+        return 0
+    grams = {" ".join(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1))}
+    digests = b"".join(
+        hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest() for g in grams
+    )
+    # One row of 64 bits per n-gram (most significant bit first); vote per column.
+    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 8), axis=1)
+    votes = 2 * bits.sum(axis=0, dtype=np.int64) > len(grams)
+    value = 0
+    for bit in votes:
+        value = (value << 1) | int(bit)
+    return value
+
+
+def to_signed(value: int) -> int:
+    """An unsigned 64-bit value as DuckDB BIGINT (two's complement)."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def to_unsigned(value: int) -> int:
+    """A BIGINT read back from DuckDB as the unsigned 64-bit fingerprint."""
+    return value & _MASK
+
+
+def _bands(value: int, k: int) -> list[tuple[int, int]]:
+    edges = [round(64 * i / (k + 1)) for i in range(k + 2)]
+    return [
+        (i, (value >> lo) & ((1 << (hi - lo)) - 1))
+        for i, (lo, hi) in enumerate(zip(edges, edges[1:], strict=False))
+    ]
+
+
+@dataclass
+class DedupIndex:
+    """Known documents of the warehouse plus those found in this run, for dedup decisions."""
+
+    max_bits: int = 8
+    hashes: dict[str, str] = field(default_factory=dict)        # doc_id -> content_hash
+    by_content: dict[str, str] = field(default_factory=dict)    # content key -> doc_id
+    fingerprints: dict[str, int] = field(default_factory=dict)  # doc_id -> simhash
+    _index: dict[tuple[int, int], list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, doc_id: str, chash: str, content_key: str | None, fp: int | None) -> None:
+        """Remember a document (from the warehouse or newly stored)."""
+        self.hashes[doc_id] = chash
+        if content_key:
+            self.by_content.setdefault(content_key, doc_id)
+        if fp is not None and doc_id not in self.fingerprints:
+            self.fingerprints[doc_id] = fp
+            for band in _bands(fp, self.max_bits):
+                self._index[band].append(doc_id)
+
+    def update_hash(self, doc_id: str, chash: str, content_key: str | None) -> None:
+        """A document's text changed: its new content hash now points to it."""
+        self.hashes[doc_id] = chash
+        if content_key:
+            self.by_content.setdefault(content_key, doc_id)
+
+    def same_content(self, content_key: str) -> str | None:
+        """The document with exactly this content, if any."""
+        return self.by_content.get(content_key)
+
+    def near(self, fp: int) -> str | None:
+        """A document whose fingerprint is within `max_bits` of `fp`, if any."""
+        best, best_bits = None, self.max_bits + 1
+        for band in _bands(fp, self.max_bits):
+            for candidate in self._index.get(band, ()):
+                bits = (self.fingerprints[candidate] ^ fp).bit_count()
+                if bits < best_bits:
+                    best, best_bits = candidate, bits
+        return best
+
+
+def content_key(chash: str, channel: str, author_hash: str | None) -> str | None:
+    """What must match for two texts to be one story (citizen posts: same author too)."""
+    if channel == "citizen":
+        return f"{chash}:{author_hash}" if author_hash else None
+    return chash

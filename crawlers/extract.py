@@ -1,0 +1,123 @@
+"""Turning fetched bytes into text: article pages (trafilatura), PDFs (pypdf), HTML snippets.
+
+Each function returns an `Extracted` or raises `ExtractionError` with a reason a
+person can act on; spiders turn that into a fetch error and go on.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+MIN_WORDS = 3
+
+
+class ExtractionError(ValueError):
+    """The content could not be turned into text; the message says why."""
+
+
+@dataclass
+class Extracted:
+    """Main text and metadata read from one page or file."""
+
+    text: str
+    title: str | None = None
+    published: str | None = None
+    author: str | None = None
+
+
+def extract_html(html: str, url: str | None = None) -> Extracted:
+    """Main text, title, date and author of an article page, boilerplate removed."""
+    import trafilatura
+
+    if not html or not html.strip():
+        raise ExtractionError("empty page")
+    try:
+        doc = trafilatura.bare_extraction(
+            html, url=url, with_metadata=True, include_comments=False, include_tables=True
+        )
+    except Exception as exc:  # trafilatura raises many kinds on hostile markup
+        raise ExtractionError(f"could not parse the page: {type(exc).__name__}: {exc}") from exc
+    text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
+    if len(text.split()) < MIN_WORDS:
+        raise ExtractionError("no main text found on the page")
+    return Extracted(
+        text=text,
+        title=_clean(getattr(doc, "title", None)),
+        published=getattr(doc, "date", None) or None,
+        author=_clean(getattr(doc, "author", None)),
+    )
+
+
+def extract_pdf(data: bytes) -> Extracted:
+    """Text and title of a PDF; raises for broken files and PDFs without a text layer."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    if not data.startswith(b"%PDF"):
+        raise ExtractionError("not a PDF file (no %PDF header)")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+            except Exception as exc:
+                raise ExtractionError("PDF is encrypted") from exc
+        pages = [(page.extract_text() or "") for page in reader.pages]
+        meta = reader.metadata
+        title = _clean(meta.title) if meta and meta.title else None
+        published = str(meta.creation_date) if meta and meta.creation_date else None
+    except ExtractionError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise ExtractionError(f"unreadable PDF: {type(exc).__name__}: {exc}") from exc
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if len(text.split()) < MIN_WORDS:
+        raise ExtractionError(f"PDF has no extractable text ({len(pages)} pages; scanned images?)")
+    if not title:
+        title = _clean(text.strip().splitlines()[0])[:300]
+    return Extracted(text=text, title=title, published=published)
+
+
+_BLOCK = re.compile(r"(?i)</?(p|div|br|li|h[1-6]|blockquote|tr|section|article)\b[^>]*>")
+
+
+def html_to_text(fragment: str | None) -> str:
+    """Readable text of an HTML snippet (feed summary, forum post), paragraphs kept."""
+    if not fragment:
+        return ""
+    import lxml.html
+
+    if "<" not in fragment:
+        return _squeeze(fragment)
+    marked = _BLOCK.sub(lambda m: "\n" + m.group(0), fragment)
+    try:
+        root = lxml.html.fromstring(f"<div>{marked}</div>")
+    except Exception:  # lxml gives up on some junk; strip tags crudely then
+        return _squeeze(re.sub(r"<[^>]+>", " ", fragment))
+    for bad in root.xpath("//script|//style"):
+        bad.drop_tree()
+    return _squeeze(root.text_content())
+
+
+def _squeeze(text: str) -> str:
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line).strip()
+
+
+def _clean(value: object) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def is_pdf(content_type: str, url: str, body: bytes) -> bool:
+    """Whether a response is a PDF (by type, extension or magic bytes)."""
+    return "pdf" in content_type.lower() or url.lower().split("?")[0].endswith(".pdf") or (
+        body[:4] == b"%PDF"
+    )

@@ -1,0 +1,65 @@
+"""What spiders yield: documents found, failures with their reason, index-page state.
+
+Plain dataclasses (Scrapy handles them through itemadapter). A spider fills in
+what it read; the pipelines add identity, privacy, dedup decisions and storage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class DocumentItem:
+    """One document as read from a page, feed entry, forum post or export row."""
+
+    source: str
+    channel: str
+    url: str | None                  # where the text was read (after redirects)
+    text: str
+    title: str | None = None
+    published_at: datetime | str | None = None
+    author: str | None = None         # raw name: replaced by author_hash in PrivacyPipeline
+    key: str = ""                     # distinguishes several documents at one URL (post id, row id)
+    requested_url: str | None = None  # the URL as the index gave it (state key for the next run)
+    etag: str | None = None
+    last_modified: str | None = None
+    marker: str | None = None         # change hint from the index, stored for the next run
+    complete: bool = True             # False: built from a fallback (feed summary)
+    thread_url: str | None = None
+    thread_title: str | None = None
+    post_number: int | None = None
+    reply_to: int | None = None
+    # Filled in by the pipelines.
+    canonical_url: str | None = None
+    state_key: str | None = None
+    doc_id: str | None = None
+    content_hash: str | None = None
+    language: str | None = None
+    author_hash: str | None = None
+    simhash: int | None = None
+    n_words: int = 0
+    action: str = ""                  # new | update | carrier | unchanged
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ErrorItem:
+    """Something that went wrong, with its reason; the crawl goes on."""
+
+    source: str
+    url: str | None
+    reason: str
+
+
+@dataclass
+class PageStateItem:
+    """HTTP state of an index page (feed, sitemap, listing, forum page) for the next run."""
+
+    source: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    marker: str | None = None

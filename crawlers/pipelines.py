@@ -1,0 +1,257 @@
+"""Item pipelines, one concern each, in this order (see settings.ITEM_PIPELINES):
+
+1. PreparePipeline  - text present, dates to UTC, canonical URL, language
+2. PrivacyPipeline  - citizen texts redacted, every author replaced by a keyed hash
+3. DedupPipeline    - document id, content hash, SimHash; new, changed, copy or unchanged
+4. StorePipeline    - batches to the warehouse; crawl_runs row; fetch_errors
+
+A pipeline that rejects a document returns an ErrorItem in its place, so the
+reason reaches fetch_errors through the same store as everything else.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+from crawlers import store
+from crawlers.dedup import MIN_WORDS_NEAR, content_key, simhash, to_signed, words
+from crawlers.items import DocumentItem, ErrorItem, PageStateItem
+from radar.documents import canonical_url, content_hash, detect_language, doc_id, utcnow
+from radar.privacy import author_hash, redact
+
+log = logging.getLogger(__name__)
+
+
+class _Pipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    @property
+    def run(self):
+        return self.crawler.spider.run
+
+
+def parse_date(value) -> datetime | None:
+    """A date from a feed, page, API or export as naive UTC; None when unreadable."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e11 else value  # epoch milliseconds or seconds
+        dt = datetime.fromtimestamp(seconds, UTC)
+    elif hasattr(value, "tm_year"):  # feedparser's time.struct_time (UTC)
+        dt = datetime(*value[:6])
+    else:
+        text = str(value).strip()
+        if text.isdigit():
+            return parse_date(int(text))
+        from dateutil import parser as dateparser
+
+        try:
+            dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                dt = dateparser.parse(text)
+            except (ValueError, OverflowError):
+                return None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
+    if dt.year < 1990 or dt > utcnow() + timedelta(days=2):
+        return None  # placeholder or clock-skewed dates mislead the time series
+    return dt
+
+
+def state_key(url: str | None, key: str = "") -> str | None:
+    """The crawl_state key of a URL (plus '#key' for several documents at one URL)."""
+    canon = canonical_url(url)
+    if canon and key:
+        return f"{canon}#{key}"
+    return canon
+
+
+class PreparePipeline(_Pipeline):
+    """Text present and trimmed, dates to naive UTC, canonical URL and language."""
+
+    def process_item(self, item):
+        if not isinstance(item, DocumentItem):
+            return item
+        item.text = (item.text or "").strip()
+        if not item.text:
+            return ErrorItem(item.source, item.url, "document has no text")
+        item.published_at = parse_date(item.published_at)
+        item.canonical_url = canonical_url(item.url)
+        item.state_key = state_key(item.requested_url or item.url, item.key)
+        item.language = detect_language(item.text)
+        return item
+
+
+class PrivacyPipeline(_Pipeline):
+    """Citizen texts lose e-mails, phones and IDs; every author name becomes a keyed hash."""
+
+    def process_item(self, item):
+        if not isinstance(item, DocumentItem):
+            return item
+        if item.channel == "citizen":
+            item.text = redact(item.text)
+            item.title = redact(item.title)
+            if item.thread_title:
+                item.thread_title = redact(item.thread_title)
+        item.author_hash = author_hash(item.author, self.run.salt)
+        item.author = None  # the name goes no further than this line
+        return item
+
+
+class DedupPipeline(_Pipeline):
+    """Decide: a new story, a changed page, a copy of a stored story, or nothing new."""
+
+    def process_item(self, item):
+        if not isinstance(item, DocumentItem):
+            return item
+        run = self.run
+        index = run.known.index
+        item.content_hash = content_hash(item.text)
+        key = item.canonical_url
+        if key and item.key:
+            key = f"{key}#{item.key}"
+        item.doc_id = doc_id(key, item.source, item.content_hash)
+        tokens = words(item.text)
+        item.n_words = len(tokens)
+        if item.n_words >= MIN_WORDS_NEAR and item.channel != "citizen":
+            item.simhash = simhash(tokens)
+        ckey = content_key(item.content_hash, item.channel, item.author_hash)
+        stored_hash = index.hashes.get(item.doc_id)
+        if stored_hash is not None:
+            item.action = "unchanged" if stored_hash == item.content_hash else "update"
+            if item.action == "update":
+                index.update_hash(item.doc_id, item.content_hash, ckey)
+            return item
+        other = index.same_content(ckey) if ckey else None
+        if other is None and item.simhash is not None:
+            other = index.near(item.simhash)
+        if other is not None:
+            item.doc_id, item.action = other, "carrier"
+            return item
+        item.action = "new"
+        index.add(item.doc_id, item.content_hash, ckey, item.simhash)
+        return item
+
+
+class StorePipeline(_Pipeline):
+    """Buffer rows and write them in batches; one crawl_runs row per source per run."""
+
+    FLUSH_SECONDS = 5.0
+
+    def open_spider(self):
+        run = self.run
+        self.path = run.cfg.warehouse_path
+        self.batch = store.Batch()
+        self.batch_size = max(1, run.cfg.crawl.batch_size)
+        self.last_flush = time.monotonic()
+        run.run_id = store.start_run(self.path, run.source, run.started_at)
+
+    def process_item(self, item):
+        run = self.run
+        if isinstance(item, ErrorItem):
+            run.errors += 1
+            self.batch.errors.append(
+                {"run_id": run.run_id, "source": item.source, "url": item.url, "reason": item.reason}
+            )
+            log.info("%s: %s: %s", item.source, item.url, item.reason)
+        elif isinstance(item, PageStateItem):
+            run.index_pages.append(item)
+        elif isinstance(item, DocumentItem):
+            run.documents_seen += 1
+            self._add_document(item)
+        if len(self.batch) >= self.batch_size or (
+            time.monotonic() - self.last_flush > self.FLUSH_SECONDS
+        ):
+            self._flush()
+        run.report()
+        return _summary_of(item)
+
+    def _add_document(self, item: DocumentItem) -> None:
+        run, now = self.run, utcnow()
+        row = {
+            "doc_id": item.doc_id, "url": item.url, "canonical_url": item.canonical_url,
+            "title": item.title, "text": item.text, "published_at": item.published_at,
+            "fetched_at": now, "source": item.source, "channel": item.channel,
+            "language": item.language, "author_hash": item.author_hash,
+            "content_hash": item.content_hash,
+        }
+        if item.action == "new":
+            run.new_documents += 1
+            self.batch.new.append(row)
+            if item.simhash is not None:
+                self.batch.fingerprints.append(
+                    {"doc_id": item.doc_id, "simhash": to_signed(item.simhash),
+                     "n_words": item.n_words})
+            if item.thread_url:
+                self.batch.posts.append({
+                    "doc_id": item.doc_id, "source": item.source, "thread_url": item.thread_url,
+                    "thread_title": item.thread_title, "post_number": item.post_number,
+                    "reply_to": item.reply_to,
+                })
+        elif item.action == "update":
+            run.updated += 1
+            self.batch.updates.append(row)
+        else:
+            if item.action == "carrier":
+                run.carried += 1
+            else:
+                run.unchanged += 1
+            self.batch.carriers.append(
+                {"doc_id": item.doc_id, "source": item.source, "url": item.url})
+        if item.state_key:
+            self.batch.state[item.state_key] = {
+                "url": item.state_key, "source": item.source, "kind": "document",
+                "etag": item.etag, "last_modified": item.last_modified, "marker": item.marker,
+                "content_hash": item.content_hash, "doc_id": item.doc_id,
+                "complete": item.complete, "first_seen": now, "last_fetched": now,
+                "last_changed": None,
+            }
+            from crawlers.state import UrlState
+
+            run.known.urls[item.state_key] = UrlState(
+                item.etag, item.last_modified, item.marker, item.content_hash, item.doc_id,
+                item.complete)
+
+    def _flush(self) -> None:
+        store.flush(self.path, self.batch)
+        self.batch = store.Batch()
+        self.last_flush = time.monotonic()
+
+    def close_spider(self):
+        run = self.run
+        # Index pages (feeds, sitemaps, listings) remember their ETag only after a clean
+        # run: a 304 next time must not hide entries whose pages failed this time.
+        if not run.errors:
+            now = utcnow()
+            for page in run.index_pages:
+                self.batch.state[page.url] = {
+                    "url": page.url, "source": page.source, "kind": "index", "etag": page.etag,
+                    "last_modified": page.last_modified, "marker": page.marker,
+                    "content_hash": None, "doc_id": None, "complete": True, "first_seen": now,
+                    "last_fetched": now, "last_changed": None,
+                }
+        try:
+            self._flush()
+        finally:
+            store.finish_run(self.path, run.run_id, run.pages, run.new_documents, run.errors,
+                             run.status)
+            run.report(force=True)
+
+
+def _summary_of(item):
+    """What Scrapy logs as 'scraped': no text, no author, only what identifies the row."""
+    if isinstance(item, DocumentItem):
+        return {"doc_id": item.doc_id, "url": item.url, "action": item.action}
+    if isinstance(item, ErrorItem):
+        return {"error": item.reason, "url": item.url}
+    return {"index": getattr(item, "url", None)}

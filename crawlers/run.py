@@ -1,0 +1,206 @@
+"""`crawl_sources`: crawl the configured sources into the warehouse.
+
+Scrapy runs on Twisted, whose reactor cannot be started twice in one process.
+So by default the crawl runs in a fresh child process (`python -m crawlers.run`),
+which reports progress and the per-source summaries back on its stdout: the
+caller (the CLI, `radar run`, `radar serve` on its schedule, tests) can crawl
+as often as it likes. All sources of one call share one CrawlerProcess, one
+reactor and one view of what the warehouse already holds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+
+from crawlers.context import SourceSummary
+from radar.config import Config, SourceConfig
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SourceSummary", "crawl_sources", "select_sources"]
+
+
+def spider_classes() -> dict[str, type]:
+    """The spider class for each source type."""
+    from crawlers.spiders.exports import ExportSpider
+    from crawlers.spiders.feeds import FeedSpider
+    from crawlers.spiders.forums import ForumSpider
+    from crawlers.spiders.sitemaps import ListingSpider, SitemapSpider
+
+    return {"feed": FeedSpider, "sitemap": SitemapSpider, "listing": ListingSpider,
+            "forum": ForumSpider, "export": ExportSpider}
+
+
+def select_sources(cfg: Config, names: Sequence[str] | None = None) -> list[SourceConfig]:
+    """The sources to crawl: all, or those named (unknown names raise ConfigError)."""
+    if not names:
+        return list(cfg.sources)
+    return [cfg.source(n) for n in dict.fromkeys(names)]
+
+
+def crawl_sources(
+    cfg: Config,
+    names: Sequence[str] | None = None,
+    progress: Callable | None = None,
+    *,
+    log_level: str | None = None,
+    in_process: bool = False,
+) -> list[SourceSummary]:
+    """Crawl the sources (all, or `names`) and return one summary per source.
+
+    `progress`, when given, is called as `progress(pages, description=...)` while
+    the crawl runs (a `radar.progress.Progress.update` fits). `in_process=True`
+    runs Scrapy in this process (once per process only: benchmarks, `scrapy`).
+    """
+    from radar.privacy import load_salt
+
+    sources = select_sources(cfg, names)
+    if not sources:
+        return []
+    load_salt(cfg.warehouse_path)  # no salt: stop before crawling anything
+    level = log_level or logging.getLevelName(logging.getLogger().getEffectiveLevel())
+    report = _Reporter(progress, [s.name for s in sources])
+    if in_process:
+        return run_crawl(cfg, [s.name for s in sources], report.update, level)
+    result, failure = _crawl_in_child(cfg, [s.name for s in sources], level, report.update)
+    if result is None:
+        log.error("crawl failed: %s", failure)
+        result = [SourceSummary(s.name, status="failed", message=failure) for s in sources]
+    report.finish()
+    return result
+
+
+_MARK = "\x1eradar-crawl "
+
+
+def _crawl_in_child(cfg: Config, names: list[str], level: str,
+                    update: Callable[[SourceSummary], None]):
+    """Run the crawl in `python -m crawlers.run`; relay its progress; return its summaries."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "crawlers.run"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )
+    child.stdin.write(pickle.dumps((cfg, names, level)))
+    child.stdin.close()
+    result, failure = None, ""
+    try:
+        for raw in child.stdout:
+            line = raw.decode("utf-8", "replace")
+            if not line.startswith(_MARK):
+                sys.stderr.write(line)  # something printed by a library: pass it on
+                continue
+            kind, payload = json.loads(line[len(_MARK):])
+            if kind == "progress":
+                update(SourceSummary(**payload))
+            elif kind == "done":
+                result = [SourceSummary(**p) for p in payload]
+            elif kind == "error":
+                failure = payload
+    except BaseException:
+        child.terminate()  # interrupted: stop the crawl too; stored batches stay stored
+        child.wait()
+        raise
+    code = child.wait()
+    if result is None and not failure:
+        failure = f"crawler process exited with code {code}"
+    return result, failure
+
+
+def _child_main() -> int:
+    """Entry point of the crawl child process (`python -m crawlers.run`)."""
+    cfg, names, level = pickle.loads(sys.stdin.buffer.read())
+    out = sys.stdout
+
+    def send(kind: str, payload) -> None:
+        out.write(_MARK + json.dumps([kind, payload], default=str) + "\n")
+        out.flush()
+
+    sys.stdout = sys.stderr  # stray prints must not corrupt the message stream
+    try:
+        summaries = run_crawl(cfg, names, lambda s: send("progress", asdict(s)), level)
+    except Exception as exc:
+        send("error", f"{type(exc).__name__}: {exc}")
+        raise
+    send("done", [asdict(s) for s in summaries])
+    return 0
+
+
+def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary], None] | None,
+              log_level: str = "WARNING") -> list[SourceSummary]:
+    """Run the named sources in one CrawlerProcess in this process (once per process)."""
+    from scrapy.crawler import Crawler, CrawlerProcess
+
+    from crawlers.settings import project_settings, source_settings
+    from crawlers.state import known_for
+
+    spiders = spider_classes()
+    # The process's own settings are merged into every crawler and would override the
+    # per-source ones: give it only what is process-wide.
+    shared = {k: v for k, v in project_settings().items()
+              if k in ("TWISTED_REACTOR", "BOT_NAME", "TELNETCONSOLE_ENABLED")}
+    process = CrawlerProcess({**shared, "LOG_LEVEL": log_level})
+    known = known_for(cfg.warehouse_path, cfg.crawl.near_duplicate_bits)
+    crawlers: list[tuple[str, Crawler]] = []
+    failures: dict[str, str] = {}
+    for i, name in enumerate(names):
+        src = cfg.source(name)
+        # The first crawler installs the reactor (asyncio); the others share it.
+        crawler = Crawler(spiders[src.type], source_settings(cfg, src, log_level),
+                          init_reactor=i == 0)
+        deferred = process.crawl(crawler, source=name, radar_config=cfg, known=known,
+                                 reporter=reporter)
+        deferred.addErrback(_record_failure, failures, name)
+        crawlers.append((name, crawler))
+    process.start()
+    summaries = []
+    for name, crawler in crawlers:
+        spider = crawler.spider
+        run = getattr(spider, "run", None)
+        if run is None or run.run_id is None:
+            summaries.append(SourceSummary(name, status="failed",
+                                           message=failures.get(name, "the crawler did not start")))
+            continue
+        summary = run.summary()
+        if name in failures:
+            summary.status, summary.message = "failed", failures[name]
+        summaries.append(summary)
+    return summaries
+
+
+def _record_failure(failure, failures: dict[str, str], name: str) -> None:
+    failures[name] = f"{type(failure.value).__name__}: {failure.value}"
+    log.error("source %s failed: %s", name, failures[name])
+
+
+class _Reporter:
+    """Sums the per-source progress into one line for the caller's progress callable."""
+
+    def __init__(self, progress: Callable | None, names: list[str]):
+        self.progress = progress
+        self.latest: dict[str, SourceSummary] = {n: SourceSummary(n) for n in names}
+
+    def update(self, summary: SourceSummary) -> None:
+        self.latest[summary.source] = summary
+        if self.progress is None:
+            return
+        rows = self.latest.values()
+        pages = sum(s.pages for s in rows)
+        text = (f"crawling {len(self.latest)} sources: {pages} pages, "
+                f"{sum(s.new_documents for s in rows)} new, {sum(s.errors for s in rows)} errors")
+        try:
+            self.progress(pages, description=text)
+        except TypeError:  # a plain one-argument callable
+            self.progress(pages)
+
+    def finish(self) -> None:
+        if self.latest:
+            self.update(next(iter(self.latest.values())))
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main())

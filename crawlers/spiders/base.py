@@ -1,0 +1,192 @@
+"""What every source spider shares: config, limits, host bounds, errors with reasons."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import TextResponse
+
+from crawlers.context import SourceRun
+from crawlers.extract import Extracted, ExtractionError, extract_html, extract_pdf, is_pdf
+from crawlers.items import ErrorItem, PageStateItem
+from crawlers.state import known_for
+from radar.config import ConfigError, load_config
+from radar.privacy import load_salt
+
+log = logging.getLogger(__name__)
+
+
+class SourceSpider(scrapy.Spider):
+    """Base of the source spiders; `scrapy crawl TYPE -a source=NAME [-a config=PATH]`."""
+
+    source_type = ""
+    # Listing, sitemap and forum crawls stay on the source's hosts; feeds follow entries anywhere.
+    bounded = True
+
+    def __init__(self, source: str | None = None, config: str | None = None, *,
+                 radar_config=None, known=None, reporter=None, **kwargs):
+        if not source:
+            raise ConfigError(f"give the source: scrapy crawl {self.name} -a source=NAME")
+        cfg = radar_config or load_config(config)
+        src = cfg.source(source)
+        if src.type not in self.handles():
+            raise ConfigError(f"source {src.name!r} is of type {src.type}, not {self.name}")
+        super().__init__(name=self.name, **kwargs)
+        known = known or known_for(cfg.warehouse_path, cfg.crawl.near_duplicate_bits)
+        self.run = SourceRun(cfg, src, known, load_salt(cfg.warehouse_path), reporter=reporter)
+        self.source_cfg = src
+        self.max_pages = src.max_pages if src.max_pages is not None else cfg.crawl.max_pages
+        self.max_depth = src.max_depth if src.max_depth is not None else cfg.crawl.max_depth
+        self.requested = 0
+        self.hosts = {h.lower() for h in src.allowed_hosts} or {_host(src.url)}
+        if self.bounded:
+            self.allowed_domains = sorted({h.split(":")[0] for h in self.hosts})
+
+    @classmethod
+    def handles(cls) -> tuple[str, ...]:
+        """The source types this spider crawls."""
+        return (cls.source_type,)
+
+    # -- limits ---------------------------------------------------------------------------
+
+    def allowed(self, url: str) -> bool:
+        """Whether a link may be followed (on the source's hosts, for bounded spiders)."""
+        if not url.startswith(("http://", "https://")):
+            return False
+        return not self.bounded or _host(url) in self.hosts
+
+    def take_page(self) -> bool:
+        """Count one document request against max_pages; False once the budget is spent."""
+        if self.requested >= self.max_pages:
+            if self.requested == self.max_pages:
+                log.info("%s: max_pages (%d) reached; the rest waits for the next run",
+                         self.source_cfg.name, self.max_pages)
+                self.requested += 1
+            return False
+        self.requested += 1
+        return True
+
+    # -- responses ------------------------------------------------------------------------
+
+    def fetched(self, response) -> None:
+        """Count a page that came back."""
+        self.run.pages += 1
+
+    def error(self, url: str | None, reason: str) -> ErrorItem:
+        """A failure to record in fetch_errors."""
+        return ErrorItem(self.source_cfg.name, url, reason)
+
+    def failed(self, failure):
+        """Errback: every failed request becomes a fetch error with its reason."""
+        request = failure.request
+        yield self.error(request.url, describe_failure(failure, self.settings))
+
+    def index_state(self, response) -> PageStateItem:
+        """The HTTP validators of an index page, stored after a clean run."""
+        from crawlers.pipelines import state_key
+
+        return PageStateItem(
+            self.source_cfg.name, state_key(response.url) or response.url,
+            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"))
+
+    def read_document(self, response) -> Extracted:
+        """Main text of an HTML page or PDF; raises ExtractionError with the reason."""
+        body = response.body or b""
+        if not body.strip():
+            raise ExtractionError("empty page")
+        ctype = _header(response, b"Content-Type") or ""
+        if is_pdf(ctype, response.url, body):
+            return extract_pdf(body)
+        if not isinstance(response, TextResponse):
+            raise ExtractionError(f"not a text or PDF document (content type {ctype or 'none'!r})")
+        if _looks_binary(body):
+            raise ExtractionError(f"binary content, not text (content type {ctype or 'none'!r})")
+        return extract_html(response.text, response.url)
+
+
+class DocumentPagesMixin:
+    """Following links to documents (HTML or PDF papers) and reading them."""
+
+    def document_request(self, url: str, marker: str | None = None):
+        """A request for a document page, or None when known-unchanged or over budget."""
+        from crawlers.pipelines import state_key
+
+        key = state_key(url)
+        if self.run.known.is_done(key, marker) or not self.take_page():
+            return None
+        return scrapy.Request(url, callback=self.parse_document, errback=self.failed,
+                              cb_kwargs={"marker": marker},
+                              meta={"conditional": key in self.run.known.urls})
+
+    def parse_document(self, response, marker: str | None = None):
+        from crawlers.items import DocumentItem
+
+        self.fetched(response)
+        if response.status == 304:
+            return
+        try:
+            doc = self.read_document(response)
+        except ExtractionError as exc:
+            yield self.error(response.url, str(exc))
+            return
+        yield DocumentItem(
+            source=self.source_cfg.name, channel=self.source_cfg.channel, url=response.url,
+            requested_url=response.request.url, text=doc.text, title=doc.title,
+            # A paper's own date first; the sitemap's lastmod is the best we have otherwise.
+            published_at=doc.published or marker, author=doc.author, marker=marker,
+            **validators(response),
+        )
+
+
+def validators(response) -> dict[str, str | None]:
+    """ETag and Last-Modified of a response (for the next conditional GET)."""
+    return {"etag": _header(response, b"ETag"),
+            "last_modified": _header(response, b"Last-Modified")}
+
+
+def _header(response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1").strip() if value else None
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.netloc or "").lower()
+
+
+def _looks_binary(body: bytes) -> bool:
+    head = body[:4096]
+    return b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+def describe_failure(failure, settings) -> str:
+    """A failed request's reason in words."""
+    from scrapy.exceptions import (
+        CannotResolveHostError,
+        DownloadCancelledError,
+        DownloadConnectionRefusedError,
+        DownloadTimeoutError,
+        IgnoreRequest,
+    )
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TimeoutError
+
+    exc = failure.value
+    text = str(exc)
+    if isinstance(exc, HttpError):
+        return f"HTTP {exc.response.status}"
+    if isinstance(exc, IgnoreRequest):
+        if "robots.txt" in text:
+            return "disallowed by robots.txt"
+        return f"request dropped: {text or type(exc).__name__}"
+    if isinstance(exc, (DownloadTimeoutError, TimeoutError)) or "took longer than" in text:
+        return f"timed out after {settings.getint('DOWNLOAD_TIMEOUT')}s"
+    if isinstance(exc, DownloadCancelledError) or "larger than download max size" in text:
+        return f"page larger than max_page_bytes ({settings.getint('DOWNLOAD_MAXSIZE')} bytes)"
+    if isinstance(exc, (CannotResolveHostError, DNSLookupError)):
+        return "host not found (DNS)"
+    if isinstance(exc, (DownloadConnectionRefusedError, ConnectionRefusedError)):
+        return "connection refused"
+    return f"{type(exc).__name__}: {text}"[:500]

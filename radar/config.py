@@ -51,6 +51,12 @@ class CrawlConfig:
     autothrottle: bool = True
     max_pages: int = 500
     max_depth: int = 2
+    download_delay: float = 1.0
+    concurrency: int = 16
+    retry_backoff: float = 2.0
+    retry_backoff_max: float = 60.0
+    batch_size: int = 200
+    near_duplicate_bits: int = 8
 
 
 @dataclass

@@ -162,6 +162,41 @@ def export(fmt: str, out_dir: Path, config_path: Path) -> None:
 
 
 @cli.command()
+@click.option("--source", "sources", multiple=True, metavar="NAME",
+              help="Crawl only this source (repeatable; default: every [[sources]] entry).")
+@config_option
+@friendly_errors
+def crawl(sources: tuple[str, ...], config_path: Path) -> None:
+    """Fetch new and changed documents from the configured sources into the warehouse.
+    Exit 0 unless every source failed (then 1); failures are in `radar status`."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from crawlers.run import crawl_sources
+    from radar.progress import Progress
+
+    cfg = load(config_path)
+    if not cfg.sources:
+        click.echo(f"no [[sources]] in {config_path}; add some (see the examples in it)", err=True)
+        sys.exit(2)
+    with Progress("crawling") as bar:
+        summaries = crawl_sources(cfg, list(sources) or None, progress=bar.update)
+    table = Table(title="crawl summary")
+    table.add_column("source", no_wrap=True)
+    for name in ("status", "pages", "new", "updated", "copies", "errors"):
+        table.add_column(name, justify="left" if name == "status" else "right")
+    table.add_column("note", overflow="fold")
+    for s in summaries:
+        table.add_row(s.source, s.status, str(s.pages), str(s.new_documents), str(s.updated),
+                      str(s.carried), str(s.errors), s.message[:120])
+    Console().print(table)
+    click.echo(f"{sum(s.new_documents for s in summaries)} new documents, "
+               f"{sum(s.errors for s in summaries)} errors (details: radar status)")
+    if summaries and all(s.status == "failed" for s in summaries):
+        sys.exit(1)
+
+
+@cli.command()
 @click.option("--refit", is_flag=True, help="Refit all topics now (ids are kept where topics persist).")
 @click.option("--no-score", is_flag=True, help="Run only the NLP stage, not the radar scoring.")
 @config_option

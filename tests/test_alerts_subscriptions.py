@@ -71,6 +71,9 @@ def test_bad_entries_are_clear_errors(project):
     write_config(project, 2525, [{"email": "a@city.example", "channels": ["tv"]}])
     with pytest.raises(ConfigError, match="unknown channel"):
         subs.sync(load_config(project))
+    write_config(project, 2525, [{"email": "a@city.example", "areas": ["libary"]}])
+    with pytest.raises(ConfigError, match=r"unknown area\(s\) \['libary'\] \(known: libraries, "):
+        subs.sync(load_config(project))
 
 
 def test_cli_add_list_set_pause(project, radar, server):

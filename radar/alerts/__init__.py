@@ -101,7 +101,8 @@ def send_alerts(cfg: Config, dry_run: bool = False, preview_dir: str | Path | No
             _write_previews(Path(preview_dir), plans, summary.messages)
         summary.queued = len(outbox.due(cfg.warehouse_path, now)) + len(summary.messages)
         return summary
-    _record(cfg, radar, plans, now)
+    queued = _record(cfg, radar, plans, now)
+    summary.messages = [m for m in summary.messages if m.message_id in queued]
     from radar.alerts.deliver import deliver
 
     result = deliver(cfg, now=now if clock_given else None)
@@ -147,12 +148,14 @@ def _plan(con, cfg: Config, radar: state.Radar, active: list[Subscription],
     return plans
 
 
-def _record(cfg: Config, radar: state.Radar, plans: list[_Plan], now: datetime) -> None:
+def _record(cfg: Config, radar: state.Radar, plans: list[_Plan], now: datetime) -> set[str]:
     """Queue the messages, log the alerts and move each baseline, in one transaction.
 
     A subscription whose baseline changed since we read it was handled by a
-    concurrent run: skipped, so nobody gets the same news twice.
+    concurrent run: skipped, so nobody gets the same news twice. Returns the
+    Message-IDs queued.
     """
+    queued = set()
     with warehouse.write(cfg.warehouse_path) as con:
         for p in plans:
             current = con.execute(
@@ -163,11 +166,13 @@ def _record(cfg: Config, radar: state.Radar, plans: list[_Plan], now: datetime) 
             if p.composed:
                 outbox.enqueue(con, p.composed, p.sub.subscription_id, radar.run_id,
                                radar.period_start, p.triggers, now)
+                queued.add(p.composed.message_id)
                 con.execute("UPDATE subscriptions SET last_run_id = ?, last_message_at = ? "
                             "WHERE subscription_id = ?", [radar.run_id, now, p.sub.subscription_id])
             else:
                 con.execute("UPDATE subscriptions SET last_run_id = ? WHERE subscription_id = ?",
                             [radar.run_id, p.sub.subscription_id])
+    return queued
 
 
 def _write_previews(folder: Path, plans: list[_Plan], messages: list[PlannedMessage]) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 
 import jinja2
 
@@ -167,7 +167,7 @@ def compose(*, sender: str, recipient: str, kind: str, items: list[TopicItem], f
     }
     text = _env().get_template("alert.txt.j2").render(context)
     html = _env().get_template("alert.html.j2").render(context)
-    domain = sender.rpartition("@")[2] or "localhost"
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     message_id = make_msgid(idstring="radar", domain=header_safe(domain))
     msg = EmailMessage(policy=SMTP)
     msg["From"] = header_safe(sender)

@@ -29,15 +29,23 @@ class DeliveryResult:
 
 def deliver(cfg: Config, now: datetime | None = None) -> DeliveryResult:
     """Recover abandoned deliveries, then send every due queued message."""
-    path: Path = cfg.warehouse_path
     token = outbox.process_token()
+    try:
+        return _deliver(cfg, token, now)
+    finally:
+        outbox.end_run(token)
+
+
+def _deliver(cfg: Config, token: str, now: datetime | None) -> DeliveryResult:
+    path: Path = cfg.warehouse_path
+    clock = _clock(now)
     result = DeliveryResult()
-    recovered = outbox.recover(path, now or utcnow(), cfg.smtp.stale_after, token)
+    recovered = outbox.recover(path, clock(), cfg.smtp.stale_after, token)
     result.requeued, result.unknown = recovered.requeued, list(recovered.unknown)
     for mid in recovered.unknown:
         result.errors.append(f"{mid}: interrupted during delivery earlier; may have been "
                              "delivered, not resent (see `radar alert --outbox`)")
-    pending = outbox.due(path, now or utcnow())
+    pending = outbox.due(path, clock())
     if not pending:
         return result
     try:
@@ -48,12 +56,17 @@ def deliver(cfg: Config, now: datetime | None = None) -> DeliveryResult:
         if not exc.connection:
             raise
         untried = [m for m in pending if m not in _settled(result)]
-        result.failed += outbox.mark_retry(path, untried, str(exc), now or utcnow(), cfg.smtp,
-                                           count_attempt=True)
-        result.retry += [m for m in untried if m not in result.failed]
+        retried, failed = outbox.mark_retry(path, untried, str(exc), clock(), cfg.smtp)
+        result.retry += retried
+        result.failed += failed
         result.errors.append(str(exc))
         log.warning("alert delivery: %s; %d message(s) stay queued", exc, len(untried))
     return result
+
+
+def _clock(now: datetime | None):
+    # Tests pin the time; otherwise every step is stamped when it happens.
+    return (lambda: now) if now is not None else utcnow
 
 
 def _settled(result: DeliveryResult) -> set[str]:
@@ -63,15 +76,16 @@ def _settled(result: DeliveryResult) -> set[str]:
 def _send_all(cfg: Config, mailer: Mailer, pending: list[str], token: str,
               now: datetime | None, result: DeliveryResult) -> None:
     path = cfg.warehouse_path
+    clock = _clock(now)
     for mid in pending:
-        msg = outbox.claim(path, mid, token, now or utcnow())
+        msg = outbox.claim(path, mid, token, clock())
         if msg is None:
             continue  # another run took it
         try:
             response = mailer.send(
                 cfg.smtp.sender, msg.recipient, msg.raw,
                 before_data=lambda m=msg: outbox.mark_data_started(path, m.message_id, token,
-                                                                    now or utcnow()),
+                                                                    clock()),
             )
         except outbox.LostClaim:
             continue
@@ -84,12 +98,13 @@ def _send_all(cfg: Config, mailer: Mailer, pending: list[str], token: str,
                 outbox.release(path, mid)  # never reached DATA: not an attempt against it
                 raise
             else:
-                failed = outbox.mark_retry(path, [mid], str(exc), now or utcnow(), cfg.smtp,
-                                           permanent=exc.permanent)
-                (result.failed if failed else result.retry).append(mid)
+                retried, failed = outbox.mark_retry(path, [mid], str(exc), clock(), cfg.smtp,
+                                                    permanent=exc.permanent, token=token)
+                result.retry += retried
+                result.failed += failed
                 result.errors.append(f"{msg.recipient}: {exc}")
             if exc.connection:
-                raise DeliveryError("connection lost", connection=True) from exc
+                raise DeliveryError(f"SMTP connection lost: {exc}", connection=True) from exc
             continue
-        outbox.mark_sent(path, mid, response, now or utcnow())
+        outbox.mark_sent(path, mid, response, clock())
         result.sent.append(mid)

@@ -47,6 +47,8 @@ from radar.config import SmtpConfig
 
 STATES = ("queued", "sending", "sent", "failed", "unknown")
 MAX_BACKOFF = 86_400.0
+# Tokens of the delivery runs alive in this process (threads may run several).
+_LIVE: set[str] = set()
 
 
 class LostClaim(RuntimeError):
@@ -72,8 +74,15 @@ class Recovered:
 
 
 def process_token() -> str:
-    """host:pid:run-nonce identifying this delivery run."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    """host:pid:run-nonce identifying a delivery run; live until `end_run(token)`."""
+    token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    _LIVE.add(token)
+    return token
+
+
+def end_run(token: str) -> None:
+    """The delivery run is over: rows it left in 'sending' are abandoned from now on."""
+    _LIVE.discard(token)
 
 
 def backoff_seconds(attempts: int, base: float, cap: float = MAX_BACKOFF) -> float:
@@ -94,18 +103,20 @@ def _pid_alive(pid: int) -> bool:
 
 
 def abandoned(claimed_by: str | None, claimed_at: datetime | None, now: datetime,
-              stale_after: float, my_token: str, pid_alive=_pid_alive) -> bool:
-    """Whether a `sending` row's delivering process is gone (pure but for `pid_alive`)."""
+              stale_after: float, my_token: str, pid_alive=_pid_alive,
+              live: set[str] | None = None) -> bool:
+    """Whether a `sending` row's delivering run is gone (pure but for `pid_alive` and `live`)."""
     if claimed_at is None or (now - claimed_at).total_seconds() >= stale_after:
         return True
     host, _, rest = (claimed_by or "").partition(":")
-    pid_text, _, nonce = rest.partition(":")
+    pid_text = rest.partition(":")[0]
     my_host, _, my_rest = my_token.partition(":")
-    my_pid, _, my_nonce = my_rest.partition(":")
+    my_pid = my_rest.partition(":")[0]
     if host != my_host or not pid_text.isdigit():
         return False  # another machine: only the clock can tell
     if pid_text == my_pid:
-        return nonce != my_nonce  # this process, an earlier run that broke off
+        # This process: a run still going (another thread) or one that broke off.
+        return claimed_by not in (_LIVE if live is None else live)
     return not pid_alive(int(pid_text))
 
 
@@ -197,22 +208,27 @@ def mark_sent(path: Path, message_id: str, response: str, now: datetime) -> None
 def mark_unknown(path: Path, message_id: str, error: str) -> None:
     """The outcome cannot be known: never resent automatically."""
     with warehouse.write(path) as con:
-        con.execute("UPDATE alert_outbox SET state = 'unknown', last_error = ? WHERE message_id = ?",
-                    [error, message_id])
+        con.execute("UPDATE alert_outbox SET state = 'unknown', last_error = ? "
+                    "WHERE message_id = ? AND state = 'sending'", [error, message_id])
 
 
 def mark_retry(path: Path, message_ids: list[str], error: str, now: datetime, smtp: SmtpConfig,
-               permanent: bool = False, count_attempt: bool = False) -> list[str]:
-    """Put messages back in the queue with backoff, or fail them; returns those failed.
+               permanent: bool = False, token: str | None = None) -> tuple[list[str], list[str]]:
+    """Put messages back in the queue with backoff, or fail them; returns (requeued, failed).
 
-    `count_attempt` adds an attempt for messages that were not claimed (the
-    connection failed before any of them could be tried).
+    With `token`, the messages are ones this run claimed (their attempt is
+    counted already); without, queued messages that could not be tried because
+    there was no connection: an attempt is added. Rows in any other state (sent
+    or taken by a concurrent run meanwhile) are left alone.
     """
-    failed = []
+    retried, failed = [], []
+    count_attempt = token is None
     with warehouse.write(path) as con:
         for mid in message_ids:
-            row = con.execute("SELECT attempts FROM alert_outbox WHERE message_id = ?",
-                              [mid]).fetchone()
+            row = con.execute(
+                "SELECT attempts FROM alert_outbox WHERE message_id = ? AND "
+                + ("state = 'queued'" if token is None else "state = 'sending' AND claimed_by = ?"),
+                [mid] if token is None else [mid, token]).fetchone()
             if row is None:
                 continue
             attempts = row[0] + (1 if count_attempt else 0)
@@ -221,12 +237,13 @@ def mark_retry(path: Path, message_ids: list[str], error: str, now: datetime, sm
                 failed.append(mid)
             else:
                 state = "queued"
+                retried.append(mid)
                 nxt = now + timedelta(seconds=backoff_seconds(attempts, smtp.retry_backoff))
             con.execute(
                 "UPDATE alert_outbox SET state = ?, attempts = ?, last_error = ?, "
                 "next_attempt_at = ?, claimed_by = NULL, claimed_at = NULL, data_started_at = NULL "
                 "WHERE message_id = ?", [state, attempts, error, nxt, mid])
-    return failed
+    return retried, failed
 
 
 def release(path: Path, message_id: str) -> None:

@@ -80,8 +80,12 @@ def normalise_email(email: str) -> str:
     return value
 
 
-def validate(sub: Subscription) -> Subscription:
-    """Check and normalise a subscription; raises SubscriptionError naming the bad field."""
+def validate(sub: Subscription, known_areas: list[str] | None = None) -> Subscription:
+    """Check and normalise a subscription; raises SubscriptionError naming the bad field.
+
+    With `known_areas` (the config's area names), an area filter naming none of
+    them is an error: a typo would otherwise silence the subscription for good.
+    """
     sub.email = normalise_email(sub.email)
     if sub.min_ring not in RINGS:
         raise SubscriptionError(f"{sub.email}: min_ring must be one of {' | '.join(RINGS)}, "
@@ -93,8 +97,19 @@ def validate(sub: Subscription) -> Subscription:
     if bad:
         raise SubscriptionError(f"{sub.email}: unknown channel(s) {bad} (known: {', '.join(CHANNELS)})")
     sub.areas = [a.strip() for a in sub.areas if a.strip()]
+    if known_areas is not None:
+        known = {a.casefold() for a in known_areas} | {"other"}
+        bad = [a for a in sub.areas if a.casefold() not in known]
+        if bad:
+            raise SubscriptionError(f"{sub.email}: unknown area(s) {bad} (known: "
+                                    f"{', '.join(known_areas)}, other)")
     sub.keywords = [k.strip() for k in sub.keywords if k.strip()]
     return sub
+
+
+def area_names(cfg: Config) -> list[str]:
+    """The service areas topics can be assigned to."""
+    return [a.name for a in cfg.areas]
 
 
 def from_config(entry: SubscriptionConfig) -> Subscription:
@@ -116,7 +131,7 @@ def configured(cfg: Config) -> list[Subscription]:
     where = cfg.path or "radar.toml"
     for i, entry in enumerate(cfg.subscriptions):
         try:
-            sub = validate(from_config(entry))
+            sub = validate(from_config(entry), area_names(cfg))
         except SubscriptionError as exc:
             raise ConfigError(f"{where}: subscriptions[{i}]: {exc}") from None
         if sub.key in seen:
@@ -242,7 +257,7 @@ def list_subscriptions(cfg: Config) -> list[Subscription]:
 
 def add(cfg: Config, sub: Subscription) -> int:
     """Add a subscription managed from the command line; returns its id."""
-    validate(sub)
+    validate(sub, area_names(cfg))
     sub.origin, sub.config_hash = "cli", None
     sync(cfg)
     with warehouse.write(cfg.warehouse_path) as con:
@@ -265,7 +280,7 @@ def change(cfg: Config, subscription_id: int, **changes: Any) -> Subscription:
         if not rows:
             raise SubscriptionError(f"no subscription #{subscription_id}")
         old = rows[0]
-        new = validate(Subscription(**{**asdict(old), **changes}))
+        new = validate(Subscription(**{**asdict(old), **changes}), area_names(cfg))
         if _settings(new) != _settings(old):
             new.last_run_id = None  # a new view: evaluate it afresh
         con.execute(

@@ -37,8 +37,10 @@ def _form(current) -> None:
         st.error(str(exc))
         return
     state.refresh()
-    st.success(f"Recorded: {labels[topic]} {entry.from_status or 'new'} → {entry.to_status} "
-               f"by {entry.who}.")
+    # Rerun so the tables below show the new entry; the message survives in the session.
+    st.session_state["triage_done"] = (f"Recorded: {labels[topic]} {entry.from_status or 'new'} "
+                                       f"→ {entry.to_status} by {entry.who}.")
+    st.rerun()
 
 
 def render() -> None:
@@ -50,6 +52,8 @@ def render() -> None:
     st.markdown("Decide what the organisation does about each signal: **new** (not looked at), "
                 "**assessing**, **act**, **watch** or **dismissed**. Every change is appended to "
                 "the triage log with who made it and when; nothing is overwritten.")
+    if "triage_done" in st.session_state:
+        st.success(st.session_state.pop("triage_done"))
     data = state.load("triage_overview")
     if data["current"].empty:
         st.info("No topic is on the latest radar, so there is nothing to triage yet.")

@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,9 @@ from radar.config import Config, ConfigError
 from radar.pipeline import PipelineLocked, RunSummary, run_pipeline
 
 log = logging.getLogger(__name__)
+
+QUICK_EXIT_SECONDS = 30
+MAX_QUICK_EXITS = 3
 
 
 @dataclass
@@ -76,6 +80,8 @@ class Service:
         self.stop_event = threading.Event()
         self.state = ServeState()
         self._child: subprocess.Popen | None = None
+        self._child_started = 0.0
+        self._quick_exits = 0
 
     def request_stop(self, signum: int | None = None, _frame=None) -> None:
         """Stop after the current run (signal handler)."""
@@ -153,13 +159,24 @@ class Service:
         if not self.dashboard:
             return
         self._child = subprocess.Popen(self._dashboard_cmd())
+        self._child_started = time.monotonic()
         port = self.port or self.cfg.dashboard.port
         log.info("serve: dashboard on http://127.0.0.1:%s (pid %d)", port, self._child.pid)
 
     def _watch_dashboard(self) -> None:
-        if self._child is not None and self._child.poll() is not None:
-            log.warning("serve: dashboard exited with %s; restarting", self._child.returncode)
-            self._start_dashboard()
+        if self._child is None or self._child.poll() is None:
+            return
+        code = self._child.returncode
+        # A dashboard that dies at once (bad port, broken install) is not restarted forever.
+        quick = time.monotonic() - self._child_started < QUICK_EXIT_SECONDS
+        self._quick_exits = self._quick_exits + 1 if quick else 0
+        if self._quick_exits >= MAX_QUICK_EXITS:
+            log.error("serve: dashboard exited with %s %d times in a row right after starting; "
+                      "not restarting it (the schedule goes on)", code, self._quick_exits)
+            self._child = None
+            return
+        log.warning("serve: dashboard exited with %s; restarting", code)
+        self._start_dashboard()
 
     def _stop_dashboard(self) -> None:
         if self._child is None or self._child.poll() is not None:

@@ -200,11 +200,20 @@ class _Clock:
         return start + timedelta(seconds=self.rng.randrange(span))
 
 
-def generate(seed: int = 2026, scale: float = 1.0, today: date | None = None) -> Corpus:
-    """Generate the demo corpus; the same seed, scale and today give the same corpus."""
+def generate(seed: int = 2026, scale: float = 1.0,
+             today: date | datetime | None = None) -> Corpus:
+    """Generate the demo corpus; the same seed, scale and today give the same corpus.
+
+    `today` is the end of the timeline (naive UTC datetime, or a date meaning its
+    last second); nothing is dated after it. Default: now.
+    """
     rng = random.Random(seed)
-    now = datetime.now(UTC).replace(tzinfo=None) if today is None else datetime(
-        today.year, today.month, today.day, 23, 59, 59)
+    if today is None:
+        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    elif isinstance(today, datetime):
+        now = today
+    else:
+        now = datetime(today.year, today.month, today.day, 23, 59, 59)
     months = month_starts(now.date())
     clock = _Clock(rng, now)
     articles, papers, posts = [], [], []
@@ -343,8 +352,9 @@ def _area_of(key: str, themes: dict[str, Theme]) -> str:
 
 def _thread_title(key: str, themes: dict[str, Theme], rng: random.Random) -> str:
     if key.startswith("real:"):
-        area = key.split(":", 1)[1]
-        return fill(rng.choice(REAL_THREAD_TITLES).replace("AREA", area), rng)
+        # Neutral titles: Discourse clients prepend the title to each post, and an
+        # area's name in every title would teach the topic model the taxonomy.
+        return fill(rng.choice(REAL_THREAD_TITLES), rng)
     theme = themes[key]
     if theme.titles:
         return fill(rng.choice(theme.titles), rng)

@@ -26,7 +26,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -64,7 +64,8 @@ def demo_settings(folder: Path, seed: int, scale: float) -> dict:
     path = folder / "demo.json"
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
-    return {"seed": seed, "scale": scale, "today": date.today().isoformat(), "ports": {}}
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    return {"seed": seed, "scale": scale, "generated_at": now.isoformat(), "ports": {}}
 
 
 def write_config(path: Path, urls: dict[str, str], dashboard_port: int) -> None:
@@ -102,8 +103,11 @@ def write_config(path: Path, urls: dict[str, str], dashboard_port: int) -> None:
 
 
 def _source(name: str, kind: str, url: str, channel: str, title: str) -> list[str]:
-    return ["", f"# {title}", "[[sources]]", f'name = "{name}"', f'type = "{kind}"',
-            f'url = "{url}"', f'channel = "{channel}"']
+    lines = ["", f"# {title}", "[[sources]]", f'name = "{name}"', f'type = "{kind}"',
+             f'url = "{url}"', f'channel = "{channel}"']
+    if kind == "forum":
+        lines.append("max_depth = 50                 # follow /latest.json pages back to the start")
+    return lines
 
 
 def _ports_from_config(path: Path) -> dict[str, int]:
@@ -142,7 +146,8 @@ def run_demo(folder: str | Path = DEFAULT_FOLDER, dashboard: bool = True, port: 
     settings = demo_settings(folder, seed, scale)
     times: dict[str, float] = {}
     t0 = time.monotonic()
-    corpus = generate(settings["seed"], settings["scale"], date.fromisoformat(settings["today"]))
+    corpus = generate(settings["seed"], settings["scale"],
+                      datetime.fromisoformat(settings["generated_at"]))
     ports = _ports_from_config(config_path) if config_path.exists() else {}
     web = start_web(corpus, ports, echo)
     times["generate"] = time.monotonic() - t0

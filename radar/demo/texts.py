@@ -75,11 +75,18 @@ CLOSERS = [
 ]
 
 REAL_THREAD_TITLES = [
-    "[Ideas|Thoughts|Your views] on AREA in {city}",
-    "AREA: what should the city do?",
-    "[Open|Community] discussion: AREA",
-    "AREA [suggestions|ideas] thread",
-    "[Talking|Let's talk] about AREA",
+    "What should the council do next year?",
+    "Ideas for making {city} better",
+    "[Open thread|Open discussion]: your priorities",
+    "Things I would change about living here",
+    "Suggestions box",
+    "[Budget consultation|Budget time]: what matters to you?",
+    "Say it here: what is not working?",
+    "Any ideas from {place}?",
+    "[Big|Small] changes we could make",
+    "Feedback for our councillors",
+    "If you ran the city for a day",
+    "[Thoughts|Views] from {place} residents",
 ]
 
 _FIRST = ["quiet", "river", "maple", "urban", "green", "north", "brave", "sunny", "old", "busy",

@@ -1,0 +1,147 @@
+"""`radar run`: one pipeline, never two at once; a failing source does not stop the others."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+
+from radar import warehouse
+from radar.cli import cli
+from radar.config import load_config
+from radar.demo.corpus import generate
+from radar.demo.site import DemoWeb
+from radar.pipeline import (
+    STAGES,
+    PipelineLocked,
+    RunSummary,
+    StageResult,
+    lock_path,
+    run_lock,
+    run_pipeline,
+)
+
+
+@pytest.fixture(scope="module")
+def web():
+    with DemoWeb(generate(seed=11, scale=0.05, today=date(2026, 5, 20))) as w:
+        yield w
+
+
+def _dead_url() -> str:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens here now: connections are refused
+    return f"http://127.0.0.1:{port}/feed.xml"
+
+
+def _configure(project, web) -> None:
+    text = project.read_text(encoding="utf-8")
+    text = text.replace("autothrottle = true", "autothrottle = false\ndownload_delay = 0.0")
+    text = text.replace("retry_times = 3", "retry_times = 0")
+    text += f"""
+[[sources]]
+name = "gazette"
+type = "feed"
+url = "{web.urls['riverton-gazette']}/feed.xml"
+channel = "news"
+
+[[sources]]
+name = "broken"
+type = "feed"
+url = "{_dead_url()}"
+channel = "news"
+"""
+    project.write_text(text, encoding="utf-8")
+
+
+def _hold_lock(cfg):
+    """A separate process holding the run lock until its stdin closes."""
+    code = (
+        "import sys; from radar.config import load_config; from radar.pipeline import run_lock\n"
+        f"with run_lock(load_config({str(cfg.path)!r})):\n"
+        "    print('held', flush=True); sys.stdin.read()\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_second_run_is_refused_while_one_holds_the_lock(project):
+    cfg = load_config(project)
+    holder = _hold_lock(cfg)
+    try:
+        with pytest.raises(PipelineLocked) as info:
+            run_pipeline(cfg, stages=("crawl",))
+        assert f"pid {holder.pid}" in str(info.value) and str(lock_path(cfg)) in str(info.value)
+        result = CliRunner().invoke(cli, ["run", "--config", str(project)])
+        assert result.exit_code == 3
+        assert "another radar run is in progress" in result.output
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    with run_lock(cfg):  # released when the holder ended
+        pass
+
+
+def test_lock_is_released_when_a_stage_fails(project):
+    cfg = load_config(project)
+    cfg.sources = []
+    summary = run_pipeline(cfg, stages=("crawl",))
+    assert summary.stage("crawl").status == "ok" and summary.exit_code == 0
+    with run_lock(cfg):
+        pass
+
+
+def test_exit_code_says_what_succeeded():
+    def run(*statuses):
+        s = RunSummary(started_at=None)
+        s.stages = [StageResult(n, st) for n, st in zip(STAGES, statuses, strict=True)]
+        return s.exit_code
+
+    assert run("ok", "ok", "ok") == 0
+    assert run("partial", "ok", "ok") == 1
+    assert run("failed", "ok", "ok") == 1
+    assert run("ok", "failed", "skipped") == 1
+    assert run("failed", "failed", "skipped") == 2
+
+
+def test_failing_source_does_not_stop_the_others(project, web):
+    _configure(project, web)
+    cfg = load_config(project)
+    t0 = time.monotonic()
+    summary = run_pipeline(cfg, stages=("crawl",))
+    crawl = summary.stage("crawl")
+    assert crawl.status == "partial", crawl.detail
+    assert "failed: broken" in crawl.detail
+    by_source = {r.source: r for r in crawl.result}
+    assert by_source["broken"].status == "failed"
+    assert by_source["gazette"].status == "ok" and by_source["gazette"].new_documents > 0
+    assert summary.exit_code == 1
+    docs = warehouse.query(cfg.warehouse_path,
+                           "SELECT count(*) FROM documents WHERE source = 'gazette'")[0][0]
+    assert docs == by_source["gazette"].new_documents
+    errors = warehouse.query(cfg.warehouse_path,
+                             "SELECT count(*) FROM fetch_errors WHERE source = 'broken'")[0][0]
+    assert errors >= 1
+    assert time.monotonic() - t0 < 120
+
+
+@pytest.mark.slow
+def test_radar_run_cli_runs_every_stage_and_reports_partial_success(project, web):
+    _configure(project, web)
+    result = CliRunner().invoke(cli, ["run", "--config", str(project)])
+    lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
+    assert result.exit_code == 1, result.output
+    assert "partial" in lines["crawl"] and "broken" in lines["crawl"]
+    assert lines["analyze"].split()[1] == "ok", result.output
+    assert lines["alert"].split()[1] == "ok", result.output
+    cfg = load_config(project)
+    assert warehouse.query(cfg.warehouse_path, "SELECT count(*) FROM passages")[0][0] > 0

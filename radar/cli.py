@@ -397,6 +397,55 @@ def subscriptions_resume(config_path: Path, subscription_id: int) -> None:
     click.echo(f"subscription #{subscription_id} for {sub.email} resumed")
 
 
+@cli.command()
+@click.argument("events", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--plant", "plants", type=click.Path(dir_okay=False, path_type=Path),
+              help="Plant the synthetic trends in this CSV into a copy of the warehouse and "
+                   "measure recall (phrases, onset, counts).")
+@click.option("--assign", type=click.Choice(["auto", "nlp", "deterministic"]), default="auto",
+              show_default=True, help="How planted documents get topics (auto: the NLP stage "
+                                      "when installed).")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the --plant copy goes (default: a temporary folder, removed after).")
+@click.option("-k", "k", type=int, default=None, help="k for precision@k (default: [scoring] top_k).")
+@click.option("--tolerance", type=int, default=1, show_default=True,
+              help="Periods after the onset a detection may come and still count.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("backtest.json"), show_default=True, help="Where to write the report.")
+@config_option
+@friendly_errors
+def backtest(events: Path | None, plants: Path | None, assign: str, workdir: Path | None,
+             k: int | None, tolerance: int, json_path: Path, config_path: Path) -> None:
+    """Replay the periods with causal scoring: when would the radar have flagged each event in
+    EVENTS.csv (keywords separated by |, onset)? Or, with --plant, how many planted trends?"""
+    import tempfile
+
+    from radar.backtest import EventsFileError, read_events, render
+    from radar.backtest import backtest as run_backtest
+
+    if (events is None) == (plants is None):
+        raise click.UsageError("give an EVENTS.csv file or --plant PLANTS.csv (one of them)")
+    cfg = load(config_path)
+    try:
+        if plants is not None:
+            from radar.plant import read_plants, run_plant
+
+            planted, bad = read_plants(plants)
+            with tempfile.TemporaryDirectory(prefix="radar-plant-") as tmp:
+                report = run_plant(cfg, planted, workdir or Path(tmp), assign=assign, k=k,
+                                   tolerance=tolerance)
+        else:
+            evs, bad = read_events(events)
+            report = run_backtest(cfg, evs, k=k, tolerance=tolerance)
+    except EventsFileError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    report.bad_rows = bad
+    render(report)
+    json_path.write_text(report.to_json(), encoding="utf-8")
+    click.echo(f"report written to {json_path}")
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="radar")

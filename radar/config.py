@@ -132,9 +132,9 @@ class ScoringConfig:
     baseline_periods: int = 6
     min_volume: int = 3
     min_growth: float = 1.0
-    min_z: float = 2.0
+    min_z: float = 2.5
     fade_growth: float = -0.5
-    warmup_periods: int = 2
+    warmup_periods: int = 3
     burst_s: float = 2.0
     burst_gamma: float = 2.0
     novelty_half_life: float = 2.0

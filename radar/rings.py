@@ -40,7 +40,7 @@ class RingRules:
 
     min_volume: int = 3
     min_growth: float = 1.0
-    min_z: float = 2.0
+    min_z: float = 2.5
     fade_growth: float = -0.5
     act_score: float = 60.0
     prepare_score: float = 40.0
@@ -48,7 +48,7 @@ class RingRules:
     min_effective_sources: float = 1.5
     min_authors: int = 5
     max_top_author_share: float = 0.5
-    warmup_periods: int = 2
+    warmup_periods: int = 3
 
     @classmethod
     def from_config(cls, sc) -> RingRules:

@@ -196,10 +196,10 @@ def test_a_topic_that_leaves_the_radar_gets_a_left_row(cfg):
     short = parse_config({"warehouse": {"path": cfg.warehouse.path},
                           "scoring": {"baseline_periods": 1}})
     short.path = cfg.path
-    background(cfg.warehouse_path, range(1, 4))
-    add_topic_docs(cfg.warehouse_path, 4, 3, 10, SOURCES)
+    background(cfg.warehouse_path, range(1, 5))
+    add_topic_docs(cfg.warehouse_path, 4, 4, 10, SOURCES)  # new in April, past the warm-up
     run(short)
-    background(cfg.warehouse_path, range(4, 6))  # topic 4 silent for two months
+    background(cfg.warehouse_path, range(5, 7))  # topic 4 silent for two months
     run(short)
     latest = warehouse.query_df(cfg.warehouse_path, "SELECT * FROM radar_latest").set_index("topic_id")
     assert latest.loc[4, "movement"] == "left" and pd.isna(latest.loc[4, "ring"])

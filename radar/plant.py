@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import logging
 import random
 import shutil
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from dateutil.relativedelta import relativedelta
 from radar import warehouse
 from radar.backtest import BacktestReport, Event, EventsFileError, backtest, period_of
 from radar.config import CHANNELS, Config, WarehouseConfig
+
+log = logging.getLogger(__name__)
 
 OPENERS = [
     "I really think we need to talk about", "Honestly, the big issue for us now is",
@@ -222,7 +225,8 @@ def run_plant(cfg: Config, plants: list[Plant], workdir: Path, assign: str = "au
     if mode == "nlp":
         from nlp.pipeline import analyze
 
-        analyze(copy)
+        nlp_summary = analyze(copy)
+        log.info("plant: NLP stage on the copy: %s", nlp_summary)
     else:
         assign_deterministic(copy, plants, docs)
     events = [Event(p.name, [ph.lower() for ph in p.phrases], p.onset) for p in plants]

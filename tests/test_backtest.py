@@ -156,3 +156,23 @@ def test_backtest_cli_writes_table_and_json(background, tmp_path, project):
     result = CliRunner().invoke(__import__("radar.cli", fromlist=["cli"]).cli,
                                 ["backtest", "--config", str(copy_cfg)])
     assert result.exit_code != 0 and "one of them" in result.output
+
+
+@pytest.mark.slow
+def test_planted_trends_end_to_end_with_the_nlp_stage(background, tmp_path):
+    """The honest version: the NLP stage (passages, embeddings, BERTopic) finds the topics.
+
+    Background and plants are analysed together on the copy, then the replay
+    scores every period causally. At least 4 of 5 planted trends must be
+    flagged within one period of onset, with at most one false alarm among
+    the topics that match no planted trend.
+    """
+    pytest.importorskip("nlp.pipeline")
+    plants, _ = read_plants(FIXTURES / "plants.csv")
+    report = run_plant(background, plants, tmp_path / "plant", assign="nlp")
+    assert "topics assigned by nlp" in report.note
+    detected = [e for e in report.events if e.detected]
+    assert len(detected) >= 4, report.to_json()
+    assert all(0 <= e.lag_periods <= 1 for e in detected)
+    assert report.stable_topics >= 5  # the real comments formed topics of their own
+    assert len(report.false_alarms) <= 1, report.false_alarms

@@ -64,6 +64,7 @@ class ExpectationMatcher:
         for name, pats in patterns.get("dependency_patterns", {}).items():
             self.dependency.add(name, pats)
         self.imperative_no_subject = bool(patterns.get("imperative_requires_no_subject", True))
+        self.imperative_at_start = bool(patterns.get("imperative_at_sentence_start", True))
         self._parser = nlp.get_pipe("parser") if "parser" in nlp.component_names else None
 
     def direct_match(self, doc) -> ExpectationMatch | None:
@@ -89,11 +90,21 @@ class ExpectationMatcher:
         for match_id, token_ids in sorted(self.dependency(doc), key=lambda m: min(m[1])):
             name = self.nlp.vocab.strings[match_id]
             head = doc[token_ids[0]]
-            if name == "CALL_FOR_CHANGE" and self.imperative_no_subject and _has_subject(head):
+            if name == "CALL_FOR_CHANGE" and not self._is_imperative(head):
                 continue
             start, end = _clause_span(head, token_ids)
             return ExpectationMatch(name, _phrase(doc, start, end))
         return None
+
+
+    def _is_imperative(self, verb) -> bool:
+        """A root verb with no subject (and no auxiliary) that opens its sentence."""
+        if self.imperative_no_subject and (_has_subject(verb) or any(c.dep_ == "aux" for c in verb.children)):
+            return False
+        if not self.imperative_at_start:
+            return True
+        before = verb.doc[verb.sent.start : verb.i]
+        return all(t.pos_ in ("ADV", "PUNCT", "INTJ", "CCONJ", "SPACE") for t in before)
 
 
 def _has_subject(token) -> bool:

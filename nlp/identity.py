@@ -9,7 +9,8 @@ testable on its own. The policy (docs/nlp.md):
 - map: after a refit (or a discovery fit on outliers), each new cluster keeps
   the id of the old topic it matches best, matching greedily by score, one to
   one; a pair matches when their centroids' cosine is >= `match_threshold` or
-  when at least half of the new cluster's passages were in the old topic;
+  when at least half of the new cluster's passages were in the old topic, or
+  half of the old topic's passages are in the new cluster;
 - a new cluster that matches no old topic is a new topic (new id); an old topic
   whose best partner was taken is merged into that partner's topic; an old
   topic with no partner at all is retired (inactive).
@@ -93,17 +94,23 @@ def map_clusters(
     match_threshold: float,
     next_id: int,
     comparable: bool = True,
+    old_sizes: np.ndarray | None = None,
 ) -> Mapping:
     """Map new clusters to old topic ids; `overlap[i, j]` = passages of cluster i that were in old j.
 
     `comparable` is False when the embedding model changed: centroids then live
-    in different spaces and only passage overlap counts.
+    in different spaces and only passage overlap counts. Overlap counts from
+    either side: half of the new cluster came from the old topic, or half of
+    the old topic's passages went to the new cluster (`old_sizes`, default: the
+    old topic's passages found in any cluster).
     """
     k, m = len(cluster_keys), len(old_ids)
     cos = normalise(cluster_means_) @ normalise(old_means).T if (k and m and comparable) else np.zeros((k, m))
     share = np.zeros((k, m))
     if k and m:
-        share = overlap / np.maximum(np.asarray(cluster_sizes, dtype=np.float64)[:, None], 1)
+        olds = overlap.sum(axis=0) if old_sizes is None else np.asarray(old_sizes, dtype=np.float64)
+        share = np.maximum(overlap / np.maximum(np.asarray(cluster_sizes, dtype=np.float64)[:, None], 1),
+                           overlap / np.maximum(olds[None, :], 1))
     ok = (cos >= match_threshold) | (share >= OVERLAP_MATCH)
     score = np.where(ok, cos + share, -np.inf)
     mapping = Mapping({})

@@ -11,10 +11,12 @@ configured pipeline get simple lower-cased word tokens and no expectation flag.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 
 from nlp.expectations import ExpectationMatch, ExpectationMatcher, load_patterns
 
@@ -23,6 +25,14 @@ log = logging.getLogger(__name__)
 CONTENT_POS = frozenset({"NOUN", "PROPN", "ADJ", "VERB"})
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _URL = re.compile(r"https?://\S+|www\.\S+")
+_SHOUT = re.compile(r"\b[A-Z]{4,}\b")
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def spacy_text(text: str) -> str:
+    """Text for spaCy: straight apostrophes ("I’d" -> "I'd") and no shouting (the tagger
+    mistags ALL-CAPS words)."""
+    return _SHOUT.sub(lambda m: m.group(0).capitalize(), embedding_text(text).translate(_QUOTES))
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,17 @@ def embedding_text(text: str) -> str:
     return " ".join(_URL.sub(" ", text).split())
 
 
+def _add_lemma_fixes(nlp, language: str) -> None:
+    """Correct known wrong lemmas (nlp/data/lemmas_<lang>.json) through the attribute ruler."""
+    entry = resources.files("nlp") / "data" / f"lemmas_{language}.json"
+    if not entry.is_file() or "attribute_ruler" not in nlp.pipe_names:
+        return
+    fixes = json.loads(entry.read_text(encoding="utf-8"))["lemmas"]
+    ruler = nlp.get_pipe("attribute_ruler")
+    for form, lemma in fixes.items():
+        ruler.add([[{"ORTH": form}]], {"LEMMA": lemma})
+
+
 class Preprocessor:
     """Lemmatises passages and marks expectations; loads each spaCy pipeline once, lazily."""
 
@@ -53,6 +74,7 @@ class Preprocessor:
             import spacy
 
             nlp = spacy.load(self.models[language], exclude=["ner", "senter"])
+            _add_lemma_fixes(nlp, language)
             patterns = load_patterns(language)
             matcher = ExpectationMatcher(nlp, patterns) if patterns else None
             self._loaded[language] = (nlp, matcher)
@@ -85,7 +107,7 @@ class Preprocessor:
         nlp, matcher = self._pipeline(lang)
         disabled = ["parser"] if "parser" in nlp.pipe_names else []
         with nlp.select_pipes(disable=disabled):
-            docs = list(nlp.pipe((embedding_text(t) for t in texts), batch_size=self.batch_size))
+            docs = list(nlp.pipe((spacy_text(t) for t in texts), batch_size=self.batch_size))
         found: list[ExpectationMatch | None] = [None] * len(docs)
         if matcher is not None:
             pending = []

@@ -49,7 +49,7 @@ def refresh_labels(path, stop_words: list[str]) -> dict[int, list[str]]:
     with warehouse.read(path) as con:
         tbl = con.execute(
             "SELECT coalesce(p.terms, '') AS terms, coalesce(pt.topic_id, -1) AS topic "
-            "FROM passages p LEFT JOIN passage_topics pt USING (passage_id)").fetch_arrow_table()
+            "FROM passages p LEFT JOIN passage_topics pt USING (passage_id)").to_arrow_table()
     terms = topic_terms(tbl["terms"].to_pylist(), tbl["topic"].to_numpy(), stop_words=stop_words)
     if not terms:
         return terms
@@ -88,8 +88,8 @@ def refresh_areas(path, threshold: float, embedder: Callable[[], Embedder]) -> i
     """Assign every active topic its closest service area (or "other"); returns topics assigned."""
     with warehouse.read(path) as con:
         topics = con.execute("SELECT topic_id, centroid, top_terms FROM topics WHERE active AND "
-                             "centroid IS NOT NULL ORDER BY topic_id").fetch_arrow_table()
-        areas = con.execute("SELECT name, vector FROM service_areas ORDER BY name").fetch_arrow_table()
+                             "centroid IS NOT NULL ORDER BY topic_id").to_arrow_table()
+        areas = con.execute("SELECT name, vector FROM service_areas ORDER BY name").to_arrow_table()
     if topics.num_rows == 0:
         return 0
     centroids = vectors_from_arrow(topics["centroid"])

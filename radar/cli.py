@@ -398,6 +398,65 @@ def subscriptions_resume(config_path: Path, subscription_id: int) -> None:
 
 
 @cli.command()
+@click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default="radar-demo",
+              show_default=True, help="Where the demo's config and warehouse live.")
+@click.option("--no-dashboard", is_flag=True, help="Build the demo warehouse and exit.")
+@click.option("--port", type=int, default=8501, show_default=True, help="Dashboard port.")
+@click.option("--scale", type=float, default=1.0, show_default=True, hidden=True,
+              help="Corpus size factor (tests use a small one).")
+@friendly_errors
+def demo(folder: Path, no_dashboard: bool, port: int, scale: float) -> None:
+    """Build a demo radar offline: a local news/policy/forum web, crawled and analysed, then
+    the dashboard. A second run reuses what exists."""
+    from radar.demo.demo import run_demo
+    from radar.progress import Progress
+
+    result = run_demo(folder, dashboard=not no_dashboard, port=port, scale=scale,
+                      echo=lambda line: click.echo(line, err=True), progress=Progress)
+    took = sum(result.seconds.values())
+    click.echo(f"demo ready in {result.folder} ({took:.0f}s): {result.documents} documents, "
+               f"{result.topics} topics, {len(result.radar)} on the radar; "
+               f"config {result.config_path}")
+
+
+@cli.command()
+@config_option
+@friendly_errors
+def run(config_path: Path) -> None:
+    """Crawl, analyse and alert as one pipeline (never two at once). Exit 0: all succeeded;
+    1: some part failed (see the summary); 2: nothing succeeded; 3: another run is going."""
+    from radar.pipeline import LOCKED_EXIT, PipelineLocked, run_pipeline
+    from radar.progress import Progress
+
+    cfg = load(config_path)
+    try:
+        with Progress("radar run") as bar:
+            summary = run_pipeline(cfg, progress=bar.update)
+    except PipelineLocked as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(LOCKED_EXIT)
+    for line in summary.lines():
+        click.echo(line)
+    sys.exit(summary.exit_code)
+
+
+@cli.command()
+@click.option("--no-dashboard", is_flag=True, help="Only run the schedule.")
+@click.option("--port", type=int, default=None, help="Dashboard port (default: [dashboard] port).")
+@config_option
+@friendly_errors
+def serve(no_dashboard: bool, port: int | None, config_path: Path) -> None:
+    """Run `radar run` on the [schedule] cron and serve the dashboard; SIGTERM finishes the
+    current run, then exits."""
+    from radar.serve import serve as serve_forever
+
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger("radar").setLevel(logging.INFO)  # a service logs each run
+    cfg = load(config_path)
+    serve_forever(cfg, dashboard=not no_dashboard, port=port)
+
+
+@cli.command()
 @click.argument("events", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--plant", "plants", type=click.Path(dir_okay=False, path_type=Path),
               help="Plant the synthetic trends in this CSV into a copy of the warehouse and "

@@ -182,6 +182,7 @@ def run_demo(folder: str | Path = DEFAULT_FOLDER, dashboard: bool = True, port: 
             _count(cfg.warehouse_path, "topics"), radar_rows(cfg.warehouse_path), times,
         )
         _echo_radar(result, echo)
+        echo("took: " + ", ".join(f"{k} {v:.0f}s" for k, v in times.items()))
         if dashboard:
             result.dashboard_url = f"http://127.0.0.1:{port}"
             run_dashboard(cfg, port, echo)

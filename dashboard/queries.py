@@ -105,13 +105,14 @@ WHERE s.run_id = (SELECT run_id FROM run) AND s.period_start = $period
   AND coalesce(s.sources, 0) >= $min_sources
   AND (NOT $expectations OR coalesce(s.expectation_share, 0) > 0)
   AND (len($channels::VARCHAR[]) = 0 OR c.passages > 0)
+  AND (s.ring IS NOT NULL OR s.movement = 'left')
 ORDER BY s.score DESC
 """
 
 
 def radar(path: str, period: date, channels: list[str], areas: list[str], min_sources: int,
           expectations_only: bool) -> pd.DataFrame:
-    """Every scored topic of a period with its ring and movement (ring NULL = off the radar)."""
+    """The topics on the radar for a period, and those that just left it (ring NULL)."""
     params = {"period": period, "channels": list(channels), "areas": list(areas),
               "min_sources": int(min_sources), "expectations": bool(expectations_only)}
     with warehouse.read(path) as con:
@@ -236,6 +237,35 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+# BM25 over the FTS index's own tables (k1 = 1.2, b = 0.75, as match_bm25). The
+# match_bm25 macro is evaluated once per table row, seconds on a million rows;
+# starting from the query's postings touches only the rows that contain a term.
+_BM25 = """
+tokens AS (SELECT DISTINCT stem(unnest({s}.tokenize($q)), 'porter') AS t),
+qt AS (SELECT dict.termid, dict.df FROM {s}.dict AS dict JOIN tokens ON dict.term = tokens.t),
+tf AS (SELECT docid, termid, count(*) AS tf FROM {s}.terms
+       WHERE termid IN (SELECT termid FROM qt) GROUP BY docid, termid),
+st AS (SELECT num_docs, avgdl FROM {s}.stats),
+hits AS (
+    SELECT fd.name AS key,
+           sum(log((st.num_docs - qt.df + 0.5) / (qt.df + 0.5) + 1)
+               * (tf.tf * 2.2) / (tf.tf + 1.2 * (0.25 + 0.75 * fd.len / st.avgdl))) AS score
+    FROM tf JOIN qt USING (termid) JOIN {s}.docs AS fd USING (docid) CROSS JOIN st
+    GROUP BY fd.name
+)"""
+
+_SEARCH_FROM = {
+    "documents": ("d.doc_id", "(coalesce(d.title, '') || ' ' || d.text)",
+                  "left(d.text, 300) AS snippet, NULL::INTEGER AS topic_id, NULL AS topic",
+                  "documents d"),
+    "passages": ("p.passage_id", "p.text",
+                 "left(p.text, 300) AS snippet, pt.topic_id, t.label AS topic",
+                 "passages p JOIN documents d USING (doc_id) "
+                 "LEFT JOIN passage_topics pt ON pt.passage_id = p.passage_id AND pt.topic_id >= 0 "
+                 "LEFT JOIN topics t ON t.topic_id = pt.topic_id"),
+}
+
+
 def search(path: str, text: str, kind: str, channels: list[str], sources: list[str],
            since: date | None, until: date | None, limit: int = 50) -> tuple[pd.DataFrame, str]:
     """Documents or passages matching `text`; returns (rows, method used).
@@ -245,47 +275,41 @@ def search(path: str, text: str, kind: str, channels: list[str], sources: list[s
     double quotes must also match as an exact phrase.
     """
     table = "documents" if kind == "documents" else "passages"
+    key, textcol, extra, source = _SEARCH_FROM[table]
     phrase = text.strip()
     exact = len(phrase) > 1 and phrase.startswith('"') and phrase.endswith('"')
     phrase = phrase.strip('"').strip()
     params = {"q": phrase, "like": _like_pattern(phrase), "channels": list(channels),
               "sources": list(sources), "since": since, "until": until, "n": int(limit)}
-    if table == "documents":
-        base = ("SELECT d.doc_id, d.title, d.source, d.channel, d.url, "
-                "coalesce(d.published_at, d.fetched_at) AS published, "
-                "left(d.text, 300) AS snippet, NULL::INTEGER AS topic_id, NULL AS topic, "
-                "{score} AS score FROM documents d")
-        key, textcol = "d.doc_id", "(coalesce(d.title, '') || ' ' || d.text)"
-    else:
-        base = ("SELECT d.doc_id, d.title, d.source, d.channel, d.url, "
-                "coalesce(d.published_at, d.fetched_at) AS published, left(p.text, 300) AS snippet, "
-                "pt.topic_id, t.label AS topic, {score} AS score FROM passages p "
-                "JOIN documents d USING (doc_id) "
-                "LEFT JOIN passage_topics pt ON pt.passage_id = p.passage_id AND pt.topic_id >= 0 "
-                "LEFT JOIN topics t ON t.topic_id = pt.topic_id")
-        key, textcol = "p.passage_id", "p.text"
+    cols = ("d.doc_id, d.title, d.source, d.channel, d.url, "
+            f"coalesce(d.published_at, d.fetched_at) AS published, {extra}")
     filters = ("(len($channels::VARCHAR[]) = 0 OR list_contains($channels::VARCHAR[], d.channel)) "
                "AND (len($sources::VARCHAR[]) = 0 OR list_contains($sources::VARCHAR[], d.source)) "
                "AND ($since::DATE IS NULL OR coalesce(d.published_at, d.fetched_at) >= $since::DATE) "
                "AND ($until::DATE IS NULL OR coalesce(d.published_at, d.fetched_at) "
                "< $until::DATE + INTERVAL 1 DAY)")
-    phrase_filter = f" AND {textcol} ILIKE $like ESCAPE '\\'" if exact else ""
+    like = f"{textcol} ILIKE $like ESCAPE '\\'"
     with warehouse.read(path) as con:
-        fts = has_index(con, table) and warehouse.load_extension(con, "fts")
-        if fts:
+        con.execute("SET enable_progress_bar = false")  # no bar on the server's stdout
+        if has_index(con, table) and warehouse.load_extension(con, "fts"):
             schema = index_schema(table)
+            # Rows added since the index was built are scanned with ILIKE; counting both
+            # sides is cheap, the scan is not, so it runs only when the index is behind.
+            stale = con.execute(f"SELECT (SELECT count(*) FROM {table}) > "
+                                f"(SELECT count(*) FROM {schema}.docs)").fetchone()[0]
+            fresh = (f" UNION ALL SELECT {cols}, 0.0 AS score FROM {source} WHERE {filters} "
+                     f"AND {like} AND {key} NOT IN (SELECT name FROM {schema}.docs)"
+                     if stale else "")
             sql = (
-                f"SELECT * FROM ({base.format(score=f'{schema}.match_bm25({key}, $q)')} "
-                f"WHERE {filters}{phrase_filter}) WHERE score IS NOT NULL "
-                f"UNION ALL "
-                f"{base.format(score='0.0')} WHERE {filters} AND {textcol} ILIKE $like ESCAPE '\\' "
-                f"AND {key} NOT IN (SELECT name FROM {schema}.docs) "
+                f"WITH {_BM25.format(s=schema)} "
+                f"SELECT {cols}, hits.score FROM hits, {source} WHERE {key} = hits.key "
+                f"AND {filters}{' AND ' + like if exact else ''}{fresh} "
                 f"ORDER BY score DESC, published DESC NULLS LAST LIMIT $n"
             )
             method = "full-text index (BM25 ranking)"
         else:
-            sql = (f"{base.format(score='0.0')} WHERE {filters} AND {textcol} ILIKE $like "
-                   "ESCAPE '\\' ORDER BY published DESC NULLS LAST LIMIT $n")
+            sql = (f"SELECT {cols}, 0.0 AS score FROM {source} WHERE {filters} AND {like} "
+                   "ORDER BY published DESC NULLS LAST LIMIT $n")
             method = "text scan (no full-text index built yet)"
         return _df(con, sql, params), method
 

@@ -6,6 +6,8 @@ for one short batch (see dashboard.queries), so the pipeline can always write.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,8 @@ import streamlit as st
 from dashboard import queries
 from radar.config import Config, load_config, resolve_config_path
 from radar.warehouse import WarehouseError, WarehouseMissing
+
+log = logging.getLogger(__name__)
 
 
 class Reader:
@@ -61,6 +65,7 @@ def refresh() -> None:
 
 def load(name: str, *args: Any) -> Any:
     """A cached query result, or a friendly stop when the warehouse cannot be read."""
+    start = time.perf_counter()
     try:
         return reader().run(name, *args)
     except WarehouseMissing:
@@ -71,6 +76,8 @@ def load(name: str, *args: Any) -> Any:
         st.warning(f"The warehouse is busy or unreadable right now: {exc}. "
                    "This page will work again once the current write finishes; reload it.")
         st.stop()
+    finally:
+        log.debug("query %s: %.0f ms", name, 1000 * (time.perf_counter() - start))
 
 
 def summary() -> dict:

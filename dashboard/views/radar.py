@@ -66,9 +66,9 @@ def _table(on: pd.DataFrame) -> None:
                 "score"]].rename(columns={"service_area": "service area", "volume": "passages"})
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"score": st.column_config.NumberColumn(format="%.2f")})
-    choice = st.selectbox("Open a topic", [None, *on["topic_id"].tolist()], key="radar_open",
-                          format_func=lambda t: "choose a topic…" if t is None else
-                          on.loc[on["topic_id"] == t, "label"].iloc[0])
+    labels = dict(zip(on["topic_id"].tolist(), on["label"].tolist(), strict=True))
+    choice = st.selectbox("Open a topic", [None, *labels], key="radar_open",
+                          format_func=lambda t: "choose a topic…" if t is None else labels[t])
     if choice is not None:
         st.switch_page("views/topic.py", query_params={"topic": str(int(choice))})
 

@@ -82,6 +82,7 @@ class BacktestReport:
     precision_by_period: dict[str, float] = field(default_factory=dict)
     false_alarms: list[dict] = field(default_factory=list)
     stable_topics: int = 0
+    ideal_precision_at_k: float | None = None  # what a perfect ranking would score
     bad_rows: list[str] = field(default_factory=list)
     note: str = ""
 
@@ -185,14 +186,17 @@ def evaluate(rows: list[dict], periods: list[date], events: list[Event],
             res.detected = res.lag_periods <= tolerance
         results.append(res)
     precision: dict[str, float] = {}
+    ideal: list[float] = []
     first_onset = min(onsets.values(), default=None)
     for p in periods:
         t_idx = index[p]
         if first_onset is None or t_idx < first_onset or not by_period[p]:
             continue
-        top = by_period[p][:k]
-        hits = sum(1 for r in top if r["topic_id"] in onsets and t_idx >= onsets[r["topic_id"]] - tolerance)
-        precision[str(p)] = hits / k
+        relevant = [r["topic_id"] in onsets and t_idx >= onsets[r["topic_id"]] - tolerance
+                    for r in by_period[p]]
+        precision[str(p)] = sum(relevant[:k]) / k
+        # With fewer relevant topics than k on the radar, even a perfect ranking scores less.
+        ideal.append(min(k, sum(relevant)) / k)
     false_alarms = []
     stable = {r["topic_id"] for r in rows} - set(onsets)
     for t in sorted(stable):
@@ -208,6 +212,7 @@ def evaluate(rows: list[dict], periods: list[date], events: list[Event],
         mean_delay=(sum(r.lag_periods for r in detected) / len(detected)) if detected else None,
         precision_at_k=(sum(precision.values()) / len(precision)) if precision else None,
         precision_by_period=precision, false_alarms=false_alarms, stable_topics=len(stable),
+        ideal_precision_at_k=(sum(ideal) / len(ideal)) if ideal else None,
     )
 
 
@@ -245,6 +250,8 @@ def render(report: BacktestReport, console=None) -> None:
     console.print(table)
     delay = "n/a" if report.mean_delay is None else f"{report.mean_delay:+.2f} periods"
     prec = "n/a" if report.precision_at_k is None else f"{report.precision_at_k:.2f}"
+    if report.ideal_precision_at_k is not None:
+        prec += f" (a perfect ranking: {report.ideal_precision_at_k:.2f})"
     console.print(
         f"recall (within {report.tolerance} period of onset): {report.recall:.2f}; "
         f"mean detection delay: {delay}; precision@{report.k}: {prec}; "

@@ -56,12 +56,44 @@ def assign_by_conversation(path):
                    'other', 0, 'by-conversation' FROM convo""")
 
 
-@pytest.fixture
-def background(project, tmp_path):
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory):
+    """The imported background (raw, and with topics by conversation), built once per module."""
+    import shutil
+
+    from radar.setup import init_project
+
+    folder = tmp_path_factory.mktemp("background")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RADAR_PSEUDONYM_SALT", "test-salt-not-secret")
+        init_project(folder / "radar.toml")
+        cfg = load_config(folder / "radar.toml")
+        result = import_file(write_background(folder), cfg.warehouse_path)
+        assert result.new_documents == 676 and not result.bad_rows
+        shutil.copy2(cfg.warehouse_path, folder / "raw.duckdb")
+        assign_by_conversation(cfg.warehouse_path)
+        shutil.copy2(cfg.warehouse_path, folder / "assigned.duckdb")
+    return folder
+
+
+def _background(project, templates, name):
+    import shutil
+
     cfg = load_config(project)
-    result = import_file(write_background(tmp_path), cfg.warehouse_path)
-    assert result.new_documents == 676 and not result.bad_rows
+    shutil.copy2(templates / name, cfg.warehouse_path)
     return cfg
+
+
+@pytest.fixture
+def background(project, templates):
+    """A project whose warehouse holds the real comments, no topics yet."""
+    return _background(project, templates, "raw.duckdb")
+
+
+@pytest.fixture
+def assigned(project, templates):
+    """A project whose warehouse holds the real comments with one topic per conversation."""
+    return _background(project, templates, "assigned.duckdb")
 
 
 def test_read_events_reports_bad_rows_and_keeps_the_rest():
@@ -69,6 +101,37 @@ def test_read_events_reports_bad_rows_and_keeps_the_rest():
     assert [e.name for e in events] == ["library sundays", "heat pumps"]
     assert events[0].keywords == ["library on sundays", "sunday opening"]
     assert len(bad) == 2 and "no keywords" in bad[0] and "not a date" in bad[1]
+
+
+def test_evaluate_by_hand():
+    """First flag, rank, lag, precision@k and false alarms on a three-topic replay."""
+    from datetime import date
+
+    from radar.backtest import Event, evaluate
+
+    periods = [date(2024, m, 1) for m in range(1, 6)]
+
+    def row(m, topic, score, stage=None, ring="Monitor"):
+        return {"period_start": date(2024, m, 1), "topic_id": topic, "score": score,
+                "stage": stage, "ring": ring}
+
+    rows = [row(m, 0, 10) for m in range(1, 6)]                      # steady
+    rows += [row(3, 1, 5), row(4, 1, 50, "weak signal", "Watch"), row(5, 1, 80, "emerging", "Act")]
+    rows += [row(m, 2, 20) for m in range(1, 5)] + [row(5, 2, 30, "emerging", "Prepare")]
+    events = [Event("one", ["x"], date(2024, 3, 15)), Event("missed", ["y"], date(2024, 4, 2))]
+    report = evaluate(rows, periods, events, {"one": [1], "missed": []}, "month", k=2,
+                      tolerance=1, warmup=3, max_lead=0)
+    one, missed = report.events
+    assert (one.first_flagged, one.rank, one.lag_periods, one.detected) == ("2024-04-01", 1, 1, True)
+    assert missed.first_flagged is None and not missed.detected
+    assert report.recall == 0.5 and report.mean_delay == 1.0
+    # Top-2 from the first onset (March) on: in March topic 1 ranks third (score 5).
+    assert report.precision_by_period == {"2024-03-01": 0.0, "2024-04-01": 0.5, "2024-05-01": 0.5}
+    assert report.precision_at_k == pytest.approx(1 / 3)
+    assert report.ideal_precision_at_k == 0.5  # one relevant topic in a top-2
+    assert report.false_alarms == [{"topic_id": 2, "first_flagged": "2024-05-01",
+                                    "periods_flagged": 1}]
+    assert report.stable_topics == 2
 
 
 def test_events_file_without_required_columns_is_a_clear_error(tmp_path):
@@ -90,9 +153,9 @@ def test_plants_follow_their_growth_curve():
     assert len({r["source"] for r in rows}) == 4
 
 
-def test_planted_trends_on_real_citizen_comments_deterministic_topics(background, tmp_path):
+def test_planted_trends_on_real_citizen_comments_deterministic_topics(assigned, tmp_path):
     """At least 4 of 5 planted trends within 1 period of onset; at most 1 false alarm."""
-    assign_by_conversation(background.warehouse_path)
+    background = assigned
     plants, _ = read_plants(FIXTURES / "plants.csv")
     report = run_plant(background, plants, tmp_path / "plant", assign="deterministic")
     detected = [e for e in report.events if e.detected]
@@ -106,9 +169,9 @@ def test_planted_trends_on_real_citizen_comments_deterministic_topics(background
     assert n == 676
 
 
-def test_a_one_period_blip_in_one_conversation_is_not_detected_as_a_trend(background, tmp_path):
+def test_a_one_period_blip_in_one_conversation_is_not_detected_as_a_trend(assigned):
     """A burst of comments from one forum and a handful of authors may be watched, never more."""
-    assign_by_conversation(background.warehouse_path)
+    background = assigned
     with warehouse.write(background.warehouse_path) as con:
         # Ten more comments in one month from three authors of the UBI conversation.
         con.execute("""
@@ -136,8 +199,8 @@ def test_a_one_period_blip_in_one_conversation_is_not_detected_as_a_trend(backgr
     assert not ubi["show_quotes"] or ubi["authors"] >= 5
 
 
-def test_backtest_cli_writes_table_and_json(background, tmp_path, project):
-    assign_by_conversation(background.warehouse_path)
+def test_backtest_cli_writes_table_and_json(assigned, tmp_path):
+    background = assigned
     plants, _ = read_plants(FIXTURES / "plants.csv")
     workdir = tmp_path / "copy"
     run_plant(background, plants, workdir, assign="deterministic")

@@ -31,7 +31,11 @@ def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 def summary(path: str) -> dict:
-    """What the warehouse holds, to decide what each page can show or must explain."""
+    """What the warehouse holds, to decide what each page can show or must explain.
+
+    Also the scored periods (newest first) and service areas, so the radar page
+    needs one more read only, for the radar itself.
+    """
     with warehouse.read(path) as con:
         one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
         out = {
@@ -45,9 +49,12 @@ def summary(path: str) -> dict:
             "fts_documents": has_index(con, "documents"),
             "fts_passages": has_index(con, "passages"),
         }
+        out["areas"], out["periods"] = [], []
         if _exists(con, "topics"):
             out["topics"] = one("SELECT count(*) FROM topics WHERE active")
             out["passages"] = one("SELECT count(*) FROM passages")
+            out["areas"] = [r[0] for r in con.execute(
+                "SELECT DISTINCT service_area FROM topics WHERE active ORDER BY 1").fetchall()]
         if _exists(con, "signals"):
             out["radar_runs"] = one("SELECT count(*) FROM radar_runs")
             out["signals"] = one("SELECT count(*) FROM signals")
@@ -55,29 +62,17 @@ def summary(path: str) -> dict:
                               "ORDER BY run_id DESC LIMIT 1").fetchone()
             if row:
                 out["latest_run_at"], out["latest_period"] = row
+            out["periods"] = [r[0] for r in con.execute(
+                "SELECT DISTINCT period_start FROM signals ORDER BY 1 DESC").fetchall()]
     return out
 
 
-def radar_periods(path: str) -> list[date]:
-    """Periods that have signals, newest first."""
+def source_names(path: str) -> list[str]:
+    """Every source name, configured or seen in documents, for filter widgets."""
     with warehouse.read(path) as con:
-        rows = con.execute(
-            "SELECT DISTINCT period_start FROM signals ORDER BY period_start DESC"
-        ).fetchall()
-    return [r[0] for r in rows]
-
-
-def filter_options(path: str) -> dict:
-    """Service areas and channels present, for the filter widgets."""
-    with warehouse.read(path) as con:
-        areas = [r[0] for r in con.execute(
-            "SELECT DISTINCT service_area FROM topics WHERE active ORDER BY 1").fetchall()]
-        channels = [r[0] for r in con.execute(
-            "SELECT DISTINCT channel FROM documents ORDER BY 1").fetchall()]
-        sources = [r[0] for r in con.execute(
+        return [r[0] for r in con.execute(
             "SELECT name FROM sources UNION SELECT DISTINCT source FROM documents "
             "ORDER BY 1").fetchall()]
-    return {"areas": areas, "channels": channels, "sources": sources}
 
 
 # The radar for one period, from the latest run that scored that period. With a

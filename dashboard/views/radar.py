@@ -6,22 +6,22 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state, ui
+from radar.config import CHANNELS
 
 
 def _filters(info: dict) -> dict:
-    periods = state.load("radar_periods")
-    options = state.load("filter_options")
+    periods, areas_known = info["periods"], info["areas"]
     period_kind = state.reader().config.analysis.period
     with st.sidebar:
         st.subheader("Filters")
         period = st.selectbox("Period", periods, format_func=lambda p: ui.period_label(p, period_kind),
                               key="radar_period",
                               help="The radar as scored for this period (latest first).")
-        channels = st.multiselect("Channels", options["channels"], key="radar_channels",
+        channels = st.multiselect("Channels", list(CHANNELS), key="radar_channels",
                                   placeholder="all channels",
                                   help="Keep topics with passages in these channels; blip size "
                                        "then counts only these channels.")
-        areas = st.multiselect("Service areas", options["areas"], key="radar_areas",
+        areas = st.multiselect("Service areas", areas_known, key="radar_areas",
                                placeholder="all service areas")
         min_sources = st.number_input("At least this many distinct sources", min_value=0,
                                       value=0, step=1, key="radar_min_sources",
@@ -34,7 +34,7 @@ def _filters(info: dict) -> dict:
                                     key="radar_max_blips")
     return {"period": period, "channels": channels, "areas": areas,
             "min_sources": int(min_sources), "expectations": expectations,
-            "max_blips": int(max_blips), "all_areas": options["areas"], "kind": period_kind}
+            "max_blips": int(max_blips), "all_areas": areas_known, "kind": period_kind}
 
 
 def _legend_text(shown: int, total: int) -> None:

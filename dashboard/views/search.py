@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state, ui
+from radar.config import CHANNELS
 
 
 def render() -> None:
@@ -15,15 +16,15 @@ def render() -> None:
     if info["documents"] == 0:
         state.require_signals(info)
         return
-    options = state.load("filter_options")
+    source_names = state.load("source_names")
     text = st.text_input("Search for", key="search_text", placeholder='e.g. heat pump grants, '
                          'or "exact phrase" in double quotes')
     c1, c2, c3, c4 = st.columns([1, 2, 2, 2])
     kind = c1.radio("In", ["passages", "documents"], key="search_kind",
                     help="Passages link to the topic they belong to.")
-    channels = c2.multiselect("Channels", options["channels"], key="search_channels",
+    channels = c2.multiselect("Channels", list(CHANNELS), key="search_channels",
                               placeholder="all channels")
-    sources = c3.multiselect("Sources", options["sources"], key="search_sources",
+    sources = c3.multiselect("Sources", source_names, key="search_sources",
                              placeholder="all sources")
     dates = c4.date_input("Published between", value=[], key="search_dates")
     if kind == "passages" and info["passages"] == 0:

@@ -155,24 +155,27 @@ def _record(cfg: Config, radar: state.Radar, plans: list[_Plan], now: datetime) 
     concurrent run: skipped, so nobody gets the same news twice. Returns the
     Message-IDs queued.
     """
-    queued = set()
+    queued: list[tuple[Composed, int, list[Trigger]]] = []
+    moved: list[int] = []
     with warehouse.write(cfg.warehouse_path) as con:
+        current = dict(con.execute("SELECT subscription_id, last_run_id FROM subscriptions").fetchall())
         for p in plans:
-            current = con.execute(
-                "SELECT last_run_id FROM subscriptions WHERE subscription_id = ?",
-                [p.sub.subscription_id]).fetchone()
-            if current is None or current[0] != p.sub.last_run_id:
+            sid = p.sub.subscription_id
+            if sid not in current or current[sid] != p.sub.last_run_id:
                 continue
             if p.composed:
-                outbox.enqueue(con, p.composed, p.sub.subscription_id, radar.run_id,
-                               radar.period_start, p.triggers, now)
-                queued.add(p.composed.message_id)
-                con.execute("UPDATE subscriptions SET last_run_id = ?, last_message_at = ? "
-                            "WHERE subscription_id = ?", [radar.run_id, now, p.sub.subscription_id])
+                queued.append((p.composed, sid, p.triggers))
             else:
-                con.execute("UPDATE subscriptions SET last_run_id = ? WHERE subscription_id = ?",
-                            [radar.run_id, p.sub.subscription_id])
-    return queued
+                moved.append(sid)
+        outbox.enqueue(con, queued, radar.run_id, radar.period_start, now)
+        if queued:
+            con.execute("UPDATE subscriptions SET last_run_id = ?, last_message_at = ? "
+                        "WHERE subscription_id IN (SELECT unnest(?::BIGINT[]))",
+                        [radar.run_id, now, [sid for _, sid, _ in queued]])
+        if moved:
+            con.execute("UPDATE subscriptions SET last_run_id = ? "
+                        "WHERE subscription_id IN (SELECT unnest(?::BIGINT[]))", [radar.run_id, moved])
+    return {c.message_id for c, _, _ in queued}
 
 
 def _write_previews(folder: Path, plans: list[_Plan], messages: list[PlannedMessage]) -> None:

@@ -37,8 +37,10 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
+
+import pyarrow as pa
 
 from radar import warehouse
 from radar.alerts.compose import Composed
@@ -120,24 +122,48 @@ def abandoned(claimed_by: str | None, claimed_at: datetime | None, now: datetime
     return not pid_alive(int(pid_text))
 
 
-def enqueue(con, composed: Composed, subscription_id: int, run_id: int | None,
-            period_start, triggers: list[Trigger], now: datetime) -> None:
-    """Record a message and its alert log rows, inside the caller's transaction."""
+def enqueue(con, messages: list[tuple[Composed, int, list[Trigger]]], run_id: int | None,
+            period_start, now: datetime) -> None:
+    """Record messages (composed, subscription_id, triggers) and their alert log rows.
+
+    Runs inside the caller's transaction; two batch inserts through Arrow.
+    """
+    if not messages:
+        return
+    box = pa.table({
+        "message_id": [c.message_id for c, _, _ in messages],
+        "subscription_id": pa.array([s for _, s, _ in messages], pa.int64()),
+        "recipient": [c.recipient for c, _, _ in messages],
+        "subject": [c.subject for c, _, _ in messages],
+        "kind": [c.kind for c, _, _ in messages],
+        "topic_ids": pa.array([c.topic_ids for c, _, _ in messages], pa.list_(pa.int32())),
+        "message": [c.raw for c, _, _ in messages],
+    })
+    con.register("alert_box", box)
     con.execute(
         "INSERT INTO alert_outbox (message_id, subscription_id, recipient, subject, kind, run_id, "
         "topic_ids, message, state, attempts, created_at, next_attempt_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)",
-        [composed.message_id, subscription_id, composed.recipient, composed.subject,
-         composed.kind, run_id, composed.topic_ids, composed.raw, now, now],
-    )
-    for tr in triggers:
-        con.execute(
-            "INSERT INTO alert_log (message_id, subscription_id, email, topic_id, run_id, "
-            "period_start, ring, previous_ring, score, event, logged_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [composed.message_id, subscription_id, composed.recipient, tr.topic_id, run_id,
-             period_start, tr.ring, tr.previous_ring, tr.score, tr.event, now],
-        )
+        "SELECT message_id, subscription_id, recipient, subject, kind, ?, topic_ids, message, "
+        "'queued', 0, ?, ? FROM alert_box", [run_id, now, now])
+    con.unregister("alert_box")
+    rows = [(c.message_id, s, c.recipient, t) for c, s, ts in messages for t in ts]
+    log = pa.table({
+        "message_id": [r[0] for r in rows],
+        "subscription_id": pa.array([r[1] for r in rows], pa.int64()),
+        "email": [r[2] for r in rows],
+        "topic_id": pa.array([r[3].topic_id for r in rows], pa.int32()),
+        "ring": [r[3].ring for r in rows],
+        "previous_ring": pa.array([r[3].previous_ring for r in rows], pa.string()),
+        "score": pa.array([r[3].score for r in rows], pa.float64()),
+        "event": [r[3].event for r in rows],
+    })
+    con.register("alert_log_rows", log)
+    con.execute(
+        "INSERT INTO alert_log (message_id, subscription_id, email, topic_id, run_id, period_start, "
+        "ring, previous_ring, score, event, logged_at) SELECT message_id, subscription_id, email, "
+        "topic_id, ?, ?, ring, previous_ring, score, event, ? FROM alert_log_rows",
+        [run_id, period_start, now])
+    con.unregister("alert_log_rows")
 
 
 def recover(path: Path, now: datetime, stale_after: float, token: str) -> Recovered:
@@ -176,20 +202,32 @@ def due(path: Path, now: datetime) -> list[str]:
             "ORDER BY created_at, message_id", [now]).fetchall()]
 
 
-def claim(path: Path, message_id: str, token: str, now: datetime) -> Pending | None:
-    """Take a queued message for delivery (one attempt); None when someone else has it."""
+def claim(path: Path, message_ids: list[str], token: str, now: datetime) -> list[Pending]:
+    """Take queued messages for delivery (one attempt each), in the order given.
+
+    Messages another run took meanwhile are left out.
+    """
     with warehouse.write(path) as con:
-        row = con.execute(
+        rows = con.execute(
             "UPDATE alert_outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, "
             "data_started_at = NULL, attempts = attempts + 1 "
-            "WHERE message_id = ? AND state = 'queued' RETURNING recipient, message, attempts",
-            [token, now, message_id]).fetchone()
-    return Pending(message_id, row[0], row[1], row[2]) if row else None
+            "WHERE message_id IN (SELECT unnest(?::VARCHAR[])) AND state = 'queued' "
+            "RETURNING message_id, recipient, message, attempts",
+            [token, now, message_ids]).fetchall()
+    got = {r[0]: Pending(*r) for r in rows}
+    return [got[m] for m in message_ids if m in got]
 
 
-def mark_data_started(path: Path, message_id: str, token: str, now: datetime) -> None:
-    """Record that DATA is about to begin; raises LostClaim if the row is no longer ours."""
+def mark_data_started(path: Path, message_id: str, token: str, now: datetime,
+                      sent: tuple[str, str] | None = None) -> None:
+    """Record that DATA is about to begin; raises LostClaim if the row is no longer ours.
+
+    `sent` (message_id, server reply) marks the previous message of the session
+    sent in the same transaction: one write per message instead of two.
+    """
     with warehouse.write(path) as con:
+        if sent is not None:
+            _set_sent(con, sent[0], sent[1], now)
         row = con.execute(
             "UPDATE alert_outbox SET data_started_at = ? WHERE message_id = ? AND state = 'sending' "
             "AND claimed_by = ? RETURNING message_id", [now, message_id, token]).fetchone()
@@ -200,9 +238,13 @@ def mark_data_started(path: Path, message_id: str, token: str, now: datetime) ->
 def mark_sent(path: Path, message_id: str, response: str, now: datetime) -> None:
     """The server accepted the message."""
     with warehouse.write(path) as con:
-        con.execute(
-            "UPDATE alert_outbox SET state = 'sent', sent_at = ?, smtp_response = ?, "
-            "last_error = NULL WHERE message_id = ?", [now, response, message_id])
+        _set_sent(con, message_id, response, now)
+
+
+def _set_sent(con, message_id: str, response: str, now: datetime) -> None:
+    con.execute(
+        "UPDATE alert_outbox SET state = 'sent', sent_at = ?, smtp_response = ?, "
+        "last_error = NULL WHERE message_id = ?", [now, response, message_id])
 
 
 def mark_unknown(path: Path, message_id: str, error: str) -> None:
@@ -217,42 +259,37 @@ def mark_retry(path: Path, message_ids: list[str], error: str, now: datetime, sm
     """Put messages back in the queue with backoff, or fail them; returns (requeued, failed).
 
     With `token`, the messages are ones this run claimed (their attempt is
-    counted already); without, queued messages that could not be tried because
-    there was no connection: an attempt is added. Rows in any other state (sent
-    or taken by a concurrent run meanwhile) are left alone.
+    counted already); without, queued messages that could not be tried: an
+    attempt is added. Rows in any other state (sent, or taken by a concurrent
+    run meanwhile) are left alone. The wait is `backoff_seconds`, in SQL.
     """
-    retried, failed = [], []
-    count_attempt = token is None
+    if not message_ids:
+        return [], []
+    mine = "state = 'sending' AND claimed_by = $token" if token else "state = 'queued'"
+    give_up = "($permanent OR attempts + $inc >= $max_attempts)"
+    rows = []
     with warehouse.write(path) as con:
-        for mid in message_ids:
-            row = con.execute(
-                "SELECT attempts FROM alert_outbox WHERE message_id = ? AND "
-                + ("state = 'queued'" if token is None else "state = 'sending' AND claimed_by = ?"),
-                [mid] if token is None else [mid, token]).fetchone()
-            if row is None:
-                continue
-            attempts = row[0] + (1 if count_attempt else 0)
-            if permanent or attempts >= smtp.max_attempts:
-                state, nxt = "failed", now
-                failed.append(mid)
-            else:
-                state = "queued"
-                retried.append(mid)
-                nxt = now + timedelta(seconds=backoff_seconds(attempts, smtp.retry_backoff))
-            con.execute(
-                "UPDATE alert_outbox SET state = ?, attempts = ?, last_error = ?, "
-                "next_attempt_at = ?, claimed_by = NULL, claimed_at = NULL, data_started_at = NULL "
-                "WHERE message_id = ?", [state, attempts, error, nxt, mid])
-    return retried, failed
-
-
-def release(path: Path, message_id: str) -> None:
-    """Give back a claimed message that was not tried after all (its attempt is not counted)."""
-    with warehouse.write(path) as con:
-        con.execute(
-            "UPDATE alert_outbox SET state = 'queued', attempts = attempts - 1, claimed_by = NULL, "
-            "claimed_at = NULL WHERE message_id = ? AND state = 'sending' "
-            "AND data_started_at IS NULL", [message_id])
+        rows = con.execute(
+            f"UPDATE alert_outbox SET "
+            f"state = CASE WHEN {give_up} THEN 'failed' ELSE 'queued' END, "
+            f"next_attempt_at = CASE WHEN {give_up} OR $base <= 0 THEN $now ELSE $now + "
+            f"to_microseconds(CAST(least($base * pow(2, attempts + $inc - 1), $cap) * 1e6 "
+            f"AS BIGINT)) END, "
+            f"attempts = attempts + $inc, last_error = $error, claimed_by = NULL, "
+            f"claimed_at = NULL, data_started_at = NULL "
+            f"WHERE message_id IN (SELECT unnest($ids::VARCHAR[])) AND {mine} "
+            f"RETURNING message_id, state",
+            {"token": token, "permanent": permanent, "inc": 0 if token else 1,
+             "max_attempts": smtp.max_attempts, "base": float(smtp.retry_backoff),
+             "cap": MAX_BACKOFF, "now": now, "error": error, "ids": message_ids}
+            if token else
+            {"permanent": permanent, "inc": 1, "max_attempts": smtp.max_attempts,
+             "base": float(smtp.retry_backoff), "cap": MAX_BACKOFF, "now": now, "error": error,
+             "ids": message_ids},
+        ).fetchall()
+    state = dict(rows)
+    return ([m for m in message_ids if state.get(m) == "queued"],
+            [m for m in message_ids if state.get(m) == "failed"])
 
 
 def resend(path: Path, message_id: str, now: datetime) -> str:

@@ -208,19 +208,24 @@ CRASH_SCRIPT = textwrap.dedent("""
     from radar.alerts import outbox, send_alerts
     from radar.config import load_config
 
-    point = sys.argv[2]
+    point, after = sys.argv[2], int(sys.argv[3])
     real = getattr(outbox, point)
+    calls = []
     def crash(*args, **kwargs):
-        if point == "mark_data_started":
-            os._exit(3)          # killed after RCPT, before DATA
-        os._exit(3)              # killed after the server accepted, before 'sent' was written
+        # Killed on the n-th call: mark_data_started = after RCPT, before DATA (and, with an
+        # earlier message accepted, before that one was marked sent); mark_sent = after the
+        # server accepted the last message, before 'sent' was written.
+        calls.append(1)
+        if len(calls) > after:
+            os._exit(3)
+        return real(*args, **kwargs)
     setattr(outbox, point, crash)
     send_alerts(load_config(sys.argv[1]))
 """)
 
 
-def _run_and_crash(project, point: str) -> int:
-    proc = subprocess.run([sys.executable, "-c", CRASH_SCRIPT, str(project), point],
+def _run_and_crash(project, point: str, after: int = 0) -> int:
+    proc = subprocess.run([sys.executable, "-c", CRASH_SCRIPT, str(project), point, str(after)],
                           capture_output=True, text=True, timeout=60)
     return proc.returncode
 
@@ -266,3 +271,20 @@ def test_crash_before_data_requeues_and_sends_once(project, radar, server):
     assert server.handler.received == []
     s = send_alerts(cfg)
     assert s.requeued == 1 and s.sent == 1 and len(server.handler.received) == 1
+
+
+def test_crash_mid_batch_loses_nothing_and_duplicates_nothing(project, radar, server):
+    write_config(project, server.port, SUBS[:3])
+    cfg = load_config(project)
+    radar.run({1: "Prepare", 2: "Act"})
+    # Killed as the third message's DATA was about to start: the first was marked sent, the
+    # second was accepted by the server but not yet marked, the third never handed over.
+    assert _run_and_crash(project, "mark_data_started", after=2) == 3
+    assert len(server.handler.received) == 2
+    s = send_alerts(cfg)
+    assert (s.sent, s.unknown, s.requeued) == (1, 1, 1)
+    assert sorted(r.recipients[0] for r in server.handler.received) == [
+        "all@city.example", "energy@city.example", "libraries@city.example"]
+    with warehouse.read(cfg.warehouse_path) as con:
+        states = sorted(r[0] for r in con.execute("SELECT state FROM alert_outbox").fetchall())
+    assert states == ["sent", "sent", "unknown"]

@@ -9,14 +9,17 @@ States of an `alert_outbox` row:
       +-- recovery of a 'sending' row whose process is gone, if DATA never began
 
 Exactly once. Each step is its own short write transaction, and none is open
-during SMTP I/O. The order per message is:
+during SMTP I/O. The order is:
 
-1. claim: `queued` -> `sending`, stamped with this process (host:pid:run) and
-   attempts + 1. Only one process can win the claim.
-2. SMTP MAIL FROM and RCPT TO.
-3. `data_started_at` is written: from here on the server may take the message.
-4. SMTP DATA; the server answers 250 with its queue id.
-5. `sent`, with the server's reply.
+1. claim: the due `queued` rows -> `sending`, stamped with this run
+   (host:pid:nonce), attempts + 1, in one transaction. A concurrent run
+   cannot claim them too.
+2. per message: SMTP MAIL FROM and RCPT TO;
+3. `data_started_at` is written: from here on the server may take the message;
+4. SMTP DATA; the server answers 250 with its queue id;
+5. `sent`, with the server's reply. To keep one write per message, this is
+   written in the same transaction as the next message's step 3 (or alone
+   after the last message, or when the next one fails before DATA).
 
 A crash between 4 and 5 leaves a `sending` row with `data_started_at` set. The
 next run cannot ask the server whether it took that Message-ID (SMTP has no

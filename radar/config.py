@@ -133,6 +133,7 @@ class ScoringConfig:
     min_volume: int = 3
     min_growth: float = 1.0
     min_z: float = 2.5
+    min_burst_z: float = 2.0
     fade_growth: float = -0.5
     warmup_periods: int = 3
     burst_s: float = 2.0

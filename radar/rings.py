@@ -8,7 +8,8 @@ Stage (where the topic is in its life):
   (none)       too little evidence to call (fewer than min_volume passages)
 
 Rising = at least `min_volume` passages, not in the warm-up periods, and either
-a Kleinberg burst or growth >= min_growth with a Poisson z >= min_z.
+a Kleinberg burst with a Poisson z >= min_burst_z, or growth >= min_growth with
+a z >= min_z.
 
 Ring (how close to acting):
   Act      emerging, score >= act_score, broad voice
@@ -41,6 +42,7 @@ class RingRules:
     min_volume: int = 3
     min_growth: float = 1.0
     min_z: float = 2.5
+    min_burst_z: float = 2.0
     fade_growth: float = -0.5
     act_score: float = 60.0
     prepare_score: float = 40.0
@@ -81,7 +83,9 @@ def is_rising(e: Evidence, r: RingRules) -> bool:
     """Enough passages, past the warm-up, and a burst or significant growth."""
     if e.volume < r.min_volume or e.period_index < r.warmup_periods:
         return False
-    return e.burst > 0 or (e.growth >= r.min_growth and e.z >= r.min_z)
+    if e.burst > 0 and e.z >= r.min_burst_z:
+        return True
+    return e.growth >= r.min_growth and e.z >= r.min_z
 
 
 def narrow_voice(e: Evidence, r: RingRules) -> bool:

@@ -46,6 +46,9 @@ def test_rising_needs_enough_passages_history_and_significance():
     assert not is_rising(evidence(burst=0.0, growth=1.5, z=1.0), RULES)
     assert is_rising(evidence(burst=0.0, growth=1.5, z=2.5), RULES)
     assert not is_rising(evidence(burst=0.0, growth=0.5, z=4.0), RULES)
+    # A weak burst on a few passages (z under min_burst_z) is not enough on its own.
+    assert not is_rising(evidence(burst=1.5, growth=0.8, z=1.9), RULES)
+    assert is_rising(evidence(burst=1.5, growth=0.8, z=2.1), RULES)
 
 
 def test_one_source_or_a_loud_handful_is_narrow_and_capped_at_watch():

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -245,8 +246,20 @@ def run_dashboard(cfg, port: int, echo: Echo) -> None:
     argv, env = streamlit_command(cfg, port=port)
     echo(f"dashboard: http://127.0.0.1:{port}  (Ctrl-C to stop)")
     child = subprocess.Popen(argv, env=env)
+
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _stop)  # `kill` stops the dashboard too
     try:
         child.wait()
     except KeyboardInterrupt:
-        child.terminate()
-        child.wait(timeout=15)
+        echo("stopping the dashboard")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()

@@ -9,6 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 RINGS = ("Act", "Prepare", "Watch", "Monitor")
+# Ring boundaries (radius). The inner rings are wider than an even split so the
+# centre, where the most urgent topics sit, has room for them.
+RING_EDGES = (0.0, 1.4, 2.4, 3.25, 4.0)
 RING_COLOURS = {"Act": "#c0392b", "Prepare": "#e67e22", "Watch": "#2471a3", "Monitor": "#7f8c8d"}
 RING_FILL = {"Act": "#fbe3e0", "Prepare": "#fdf0e2", "Watch": "#e3eef8", "Monitor": "#f2f3f4"}
 RING_MEANING = {
@@ -61,7 +64,20 @@ def _wrap(text: str, width: int = 14) -> str:
 def _sizes(volume: pd.Series) -> pd.Series:
     v = volume.fillna(0).clip(lower=0).astype(float)
     top = max(float(v.max()) if len(v) else 1.0, 1.0)
-    return 9 + 31 * (v / top).pow(0.5)  # area grows with volume: 9 px to 40 px across
+    # Area grows with volume; the largest blip shrinks as the radar fills up.
+    biggest = 40 if len(v) <= 30 else max(18, 40 - (len(v) - 30) * 0.2)
+    return 8 + (biggest - 8) * (v / top).pow(0.5)
+
+
+def pick_blips(on: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """At most `limit` blips, spread over every area and ring: each (area, ring) cell
+    contributes its best topic before any cell contributes a second, and so on."""
+    if len(on) <= limit:
+        return on
+    ranked = on.assign(_rank=on.groupby(["service_area", "ring"])["score"]
+                       .rank(method="first", ascending=False))
+    return ranked.sort_values(["_rank", "score"], ascending=[True, False]).head(limit).drop(
+        columns="_rank")
 
 
 def _positions(blips: pd.DataFrame, areas: list[str]) -> pd.DataFrame:
@@ -76,11 +92,18 @@ def _positions(blips: pd.DataFrame, areas: list[str]) -> pd.DataFrame:
         sector, band = areas.index(area), RINGS.index(ring)
         group = group.sort_values("score", ascending=False)
         n = len(group)
+        inner, outer = RING_EDGES[band], RING_EDGES[band + 1]
+        rows = 1 if n <= 3 else 2 if n <= 10 else 3
+        per_row = math.ceil(n / rows)
         for j, idx in enumerate(group.index):
-            out.at[idx, "theta"] = sector * width + width * (j + 1) / (n + 1)
-            # Stagger neighbours across the band so labels and markers overlap less.
-            depth = 0.3 + 0.4 * (j / max(n - 1, 1)) if n > 1 else 0.5
-            out.at[idx, "r"] = band + (depth if j % 2 == 0 else min(depth + 0.2, 0.85))
+            row, col = divmod(j, per_row)
+            in_row = min(per_row, n - row * per_row)
+            # Spread the cell's blips over a small grid: along the arc, and in rows
+            # across the band, best scores nearest the centre; odd columns offset.
+            out.at[idx, "theta"] = sector * width + width * (col + 0.5 + 0.25 * (row % 2)) / (
+                in_row + 0.5)
+            depth = (row + 0.5) / rows
+            out.at[idx, "r"] = inner + (outer - inner) * (0.15 + 0.7 * depth)
     rad = out["theta"].map(math.radians)
     out["x"] = out["r"] * rad.map(math.sin)
     out["y"] = out["r"] * rad.map(math.cos)
@@ -95,26 +118,27 @@ def _xy(r: float, theta: float) -> tuple[float, float]:
 def _background(fig: go.Figure, areas: list[str]) -> None:
     """Ring bands, sector lines, area names and ring names, drawn as layout shapes."""
     for band in range(len(RINGS), 0, -1):  # outer first, so inner bands paint over
-        ring = RINGS[band - 1]
-        fig.add_shape(type="circle", x0=-band, y0=-band, x1=band, y1=band, layer="below",
+        ring, edge = RINGS[band - 1], RING_EDGES[band]
+        fig.add_shape(type="circle", x0=-edge, y0=-edge, x1=edge, y1=edge, layer="below",
                       fillcolor=RING_FILL[ring], line=dict(color="white", width=2))
     width = 360.0 / len(areas)
+    outer = RING_EDGES[-1]
     for i, area in enumerate(areas):
-        x, y = _xy(len(RINGS), i * width)
+        x, y = _xy(outer, i * width)
         if len(areas) > 1:
             fig.add_shape(type="line", x0=0, y0=0, x1=x, y1=y, layer="below",
                           line=dict(color="white", width=3))
-        lx, ly = _xy(len(RINGS) + 0.45, i * width + width / 2)
+        lx, ly = _xy(outer + 0.45, i * width + width / 2)
         fig.add_annotation(x=lx, y=ly, text=f"<b>{_wrap(area)}</b>", showarrow=False,
                            font=dict(size=12, color="#222"),
                            xanchor="center" if abs(lx) < 0.8 else ("left" if lx > 0 else "right"))
     for band, ring in enumerate(RINGS):
-        fig.add_annotation(x=0, y=band + 0.92, text=ring.upper(), showarrow=False,
+        fig.add_annotation(x=0, y=RING_EDGES[band + 1] - 0.06, text=ring.upper(), showarrow=False,
                            font=dict(size=10, color=RING_COLOURS[ring]), yanchor="top",
                            bgcolor="rgba(255,255,255,0.6)")
 
 
-def radar_figure(blips: pd.DataFrame, areas: list[str], label_top: int = 25,
+def radar_figure(blips: pd.DataFrame, areas: list[str], label_top: int = 20,
                  height: int = 760) -> RadarFigure:
     """The radar: one sector per service area, rings Act (centre) to Monitor, a blip per topic.
 
@@ -132,7 +156,11 @@ def radar_figure(blips: pd.DataFrame, areas: list[str], label_top: int = 25,
         on = _positions(on, areas)
         on["size"] = _sizes(on["volume"])
         on["move"] = on["movement"].where(on["movement"].isin(list(MOVEMENTS)), "unchanged")
-        labelled = set(on.nlargest(label_top, "score")["topic_id"])
+        # Label the best blip of each cell, up to label_top labels, so names do not pile up.
+        # A crowded radar gets no names in the picture (they would overlap at the centre);
+        # hovering shows them and the table under the radar lists them all.
+        best = on.sort_values("score", ascending=False).drop_duplicates(["service_area", "ring"])
+        labelled = set(best.nlargest(label_top, "score")["topic_id"]) if len(on) <= 40 else set()
         for move, (symbol, _text) in MOVEMENTS.items():
             part = on[on["move"] == move]
             if part.empty:
@@ -142,7 +170,7 @@ def radar_figure(blips: pd.DataFrame, areas: list[str], label_top: int = 25,
                 x=part["x"], y=part["y"], mode="markers+text",
                 text=[_wrap(lbl, 18) if t in labelled else "" for t, lbl in
                       zip(part["topic_id"], part["label"], strict=True)],
-                textposition="top center", textfont=dict(size=11, color="#222"),
+                textposition="top center", textfont=dict(size=10, color="#222"),
                 marker=dict(size=part["size"], symbol=symbol,
                             color=[RING_COLOURS[r] for r in part["ring"]],
                             line=dict(color="white", width=1), opacity=0.9),
@@ -159,7 +187,7 @@ def radar_figure(blips: pd.DataFrame, areas: list[str], label_top: int = 25,
             for i, tid in enumerate(part["topic_id"]):
                 result.points[(trace_no, i)] = int(tid)
     _legend(fig)
-    lim = len(RINGS) + 1.3
+    lim = RING_EDGES[-1] + 1.3
     axis = dict(visible=False, range=[-lim, lim], fixedrange=True)
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=10, b=10), paper_bgcolor="white",

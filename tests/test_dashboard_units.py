@@ -97,7 +97,7 @@ def test_radar_figure_places_blips_in_their_sector_and_ring():
     for tid, ring, half in ((1, 0, "right"), (2, 2, "left"), (4, 3, "left")):
         t, i = by_topic[tid]
         r = math.hypot(t.x[i], t.y[i])
-        assert ring < r < ring + 1  # inside its ring band
+        assert charts.RING_EDGES[ring] < r < charts.RING_EDGES[ring + 1]  # inside its ring
         assert (t.x[i] > 0) == (half == "right")  # transport is the first (right) half
     t, i = by_topic[1]
     assert fig.topic_for({"curve_number": fig.figure.data.index(t), "point_index": i}) == 1
@@ -106,3 +106,15 @@ def test_radar_figure_places_blips_in_their_sector_and_ring():
     assert "Act: decide now" in legend and "new on the radar this run" in legend
     big, small = by_topic[1], by_topic[4]
     assert big[0].marker.size[big[1]] > small[0].marker.size[small[1]]
+
+
+def test_blips_are_picked_across_areas_and_rings():
+    on = pd.DataFrame({
+        "topic_id": range(12), "service_area": ["a"] * 10 + ["b", "b"],
+        "ring": ["Act"] * 10 + ["Act", "Watch"], "score": [0.99 - i / 100 for i in range(12)],
+    })
+    picked = charts.pick_blips(on, 4)
+    assert len(picked) == 4
+    # The best of cells (a, Act), (b, Act), (b, Watch) come before a's second best.
+    assert set(picked["topic_id"]) == {0, 10, 11, 1}
+    assert charts.pick_blips(on, 50).equals(on)

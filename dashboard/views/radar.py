@@ -29,7 +29,7 @@ def _filters(info: dict) -> dict:
                                            "forum is not a movement.")
         expectations = st.toggle("Only topics where people state expectations",
                                  key="radar_expectations")
-        max_blips = st.number_input("Blips drawn (highest scores)", min_value=10, max_value=2000,
+        max_blips = st.number_input("Blips drawn (best of each area and ring)", min_value=10, max_value=2000,
                                     value=state.reader().config.dashboard.max_blips, step=10,
                                     key="radar_max_blips")
     return {"period": period, "channels": channels, "areas": areas,
@@ -48,9 +48,13 @@ def _legend_text(shown: int, total: int) -> None:
         "(more urgent), ▼ moved out (less urgent), ● unchanged. **Click a dot** to open its "
         "evidence."
     )
+    if shown > 40:
+        st.caption("Many topics are drawn, so their names are not written in the picture: "
+                   "point at a blip to see its name.")
     if shown < total:
-        st.caption(f"Showing the {shown} highest-scoring of {total} topics on the radar; "
-                   "filter, or raise 'Blips drawn' in the sidebar, to see more.")
+        st.caption(f"Showing {shown} of {total} topics on the radar: the highest-scoring ones "
+                   "of every service area and ring. Filter, or raise 'Blips drawn' in the "
+                   "sidebar, to see more; the table below lists them all.")
 
 
 def _open_selected(event, figure: charts.RadarFigure) -> None:
@@ -94,7 +98,7 @@ def render() -> None:
     cols[1].metric("In Act", int((on["ring"] == "Act").sum()))
     cols[2].metric("New this run", int((on["movement"] == "new").sum()))
     cols[3].metric("Moved in", int((on["movement"] == "moved in").sum()))
-    drawn = on.nlargest(f["max_blips"], "score")
+    drawn = charts.pick_blips(on, f["max_blips"])
     sectors = f["areas"] or f["all_areas"]
     figure = charts.radar_figure(drawn, sectors)
     event = st.plotly_chart(figure.figure, on_select="rerun", selection_mode="points",

@@ -38,7 +38,7 @@ MATCH_SHARE = 0.5
 
 
 class EventsFileError(ValueError):
-    """The events file as a whole cannot be used."""
+    """The events file as a whole cannot be used (or there is nothing to replay)."""
 
 
 @dataclass
@@ -223,6 +223,9 @@ def backtest(cfg: Config, events: list[Event], k: int | None = None, tolerance: 
     with warehouse.read(cfg.warehouse_path) as con:
         series = load_series(con, cfg.analysis.period)
         matches = match_topics(con, events)
+    if not series.topic_ids:
+        raise EventsFileError(f"{cfg.warehouse_path}: no passages with topics to replay; "
+                              "run `radar analyze` first")
     rows = compute_signals(series, sc)
     report = evaluate(rows, series.periods, events, matches, cfg.analysis.period,
                       k or sc.top_k, tolerance, sc.warmup_periods,

@@ -80,6 +80,7 @@ class ScoreSummary:
     rings: dict[str, int] = field(default_factory=dict)
     movements: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    unchanged: bool = False  # inputs and settings as in the last run: nothing written
 
 
 def _f(x: float) -> float | None:
@@ -279,7 +280,7 @@ def score(cfg: Config, progress: Callable | None = None, force: bool = False) ->
     if not force and prev_params is not None and json.loads(prev_params) == params:
         log.info("scoring: inputs and settings unchanged since run %s; nothing to do", prev_run)
         return ScoreSummary(prev_run, T, K, 0, series.periods[-1] if T else None,
-                            seconds=time.monotonic() - started)
+                            seconds=time.monotonic() - started, unchanged=True)
     rows = compute_signals(series, sc)
     latest = series.periods[-1] if T else None
     if latest is not None:

@@ -239,3 +239,10 @@ def test_planted_trends_end_to_end_with_the_nlp_stage(background, tmp_path):
     assert all(0 <= e.lag_periods <= 1 for e in detected)
     assert report.stable_topics >= 5  # the real comments formed topics of their own
     assert len(report.false_alarms) <= 1, report.false_alarms
+
+
+def test_backtest_without_topics_says_to_analyse_first(background):
+    result = CliRunner().invoke(__import__("radar.cli", fromlist=["cli"]).cli,
+                                ["backtest", str(FIXTURES / "events.csv")])
+    assert result.exit_code == 2
+    assert "run `radar analyze` first" in result.output

@@ -244,3 +244,20 @@ def test_large_runs_are_written_in_batches_and_leftovers_of_a_crash_are_dropped(
     assert counts == {summary.run_id - 1: 18, summary.run_id: 18}
     runs = warehouse.query(cfg.warehouse_path, "SELECT run_id, signals FROM radar_runs ORDER BY 1")
     assert runs[-1] == (summary.run_id, 18)
+
+
+def test_unchanged_warehouse_is_reported_as_such(cfg):
+    background(cfg.warehouse_path, range(1, 4))
+    first = run(cfg)
+    again = score(cfg)
+    assert not first.unchanged and again.unchanged and again.run_id == first.run_id
+    changed = parse_config_with(cfg, {"scoring": {"act_score": 70.0}})
+    assert not score(changed).unchanged  # new settings: a new run
+
+
+def parse_config_with(cfg, data):
+    from radar.config import parse_config
+
+    new = parse_config({"warehouse": {"path": cfg.warehouse.path}, **data})
+    new.path = cfg.path
+    return new

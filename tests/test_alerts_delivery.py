@@ -92,7 +92,7 @@ def test_right_subscribers_get_one_message_each_with_topics_and_links(project, r
     for url in evidence:
         assert f'href="{url}"' in html and url in text
     assert "https://city-news.example/1/3" not in html  # the fourth is left out
-    assert "Prepare ring" in text and "emerging" in text
+    assert "Prepare ring, emerging (on your radar now)" in text
     assert "24 passages this period (+150% on the period before)" in text
     assert "from 6 distinct sources in news, policy and citizen channels" in text
     m = msg.message
@@ -137,6 +137,14 @@ def test_no_movement_sends_nothing_and_a_new_move_sends_again(project, radar, se
     assert {r.recipients[0] for r in server.handler.received[5:]} == {
         "all@city.example", "energy@city.example"}
     assert send_alerts(cfg).sent == 0  # same radar run again: nothing
+
+    radar.run({1: "Act", 2: "Act"})  # 3 leaves the radar: not news
+    assert send_alerts(cfg).sent == 0
+    radar.run({1: "Act", 2: "Act", 3: "Watch"})  # ... and comes back
+    assert send_alerts(cfg).sent == 1
+    (back,) = server.handler.received[7:]
+    assert back.recipients == ["all@city.example"] and topics_in(back) == ["Bus lane enforcement"]
+    assert "Watch ring, weak signal (new on the radar)" in back.part("plain")
 
 
 def test_server_down_keeps_messages_queued_then_delivers_each_once(project, radar, server):

@@ -25,6 +25,7 @@ from radar import warehouse
 from radar.alerts import outbox, state
 from radar.alerts import subscriptions as subs_mod
 from radar.alerts.compose import Composed, compose, items_for, text_safe
+from radar.alerts.deliver import deliver
 from radar.alerts.subscriptions import Subscription
 from radar.alerts.triggers import Trigger, digest_due, triggers_for
 from radar.config import Config
@@ -103,8 +104,6 @@ def send_alerts(cfg: Config, dry_run: bool = False, preview_dir: str | Path | No
         return summary
     queued = _record(cfg, radar, plans, now)
     summary.messages = [m for m in summary.messages if m.message_id in queued]
-    from radar.alerts.deliver import deliver
-
     result = deliver(cfg, now=now if clock_given else None)
     summary.sent, summary.retry, summary.failed = len(result.sent), len(result.retry), len(result.failed)
     summary.unknown, summary.requeued = len(result.unknown), len(result.requeued)
@@ -141,7 +140,8 @@ def _plan(con, cfg: Config, radar: state.Radar, active: list[Subscription],
     evidence = state.evidence(con, [radar.topics[t] for t in wanted])
     for p in plans:
         if p.triggers:
-            items = items_for(p.triggers, radar.topics, evidence, cfg.dashboard.base_url)
+            items = items_for(p.triggers, radar.topics, evidence, cfg.dashboard.base_url,
+                              fresh=p.sub.last_run_id is None)
             p.composed = compose(sender=cfg.smtp.sender, recipient=p.sub.email,
                                  kind=p.sub.frequency, items=items, filters=p.sub.filters,
                                  run_id=radar.run_id, period_start=radar.period_start, now=now)

@@ -124,12 +124,19 @@ def describe_filters(f: Filters) -> str:
 
 
 def items_for(triggers: list[Trigger], topics: dict[int, RadarTopic],
-              evidence: dict[int, list[Evidence]], base_url: str) -> list[TopicItem]:
-    """The topics of one message, in trigger order."""
+              evidence: dict[int, list[Evidence]], base_url: str,
+              fresh: bool = False) -> list[TopicItem]:
+    """The topics of one message, in trigger order.
+
+    `fresh`: the subscription has no baseline yet (new, or its filters changed),
+    so "entered" means on its radar now, not necessarily new to the radar.
+    """
     items = []
     for tr in triggers:
         topic = topics[tr.topic_id]
         event_text = EVENT_TEXT[tr.event]
+        if tr.event == "entered" and fresh:
+            event_text = "on your radar now"
         if tr.event == "moved closer" and tr.previous_ring:
             event_text = f"moved closer, from {tr.previous_ring}"
         items.append(TopicItem(

@@ -1,0 +1,91 @@
+"""The whole scoring of a hand-built series, without a database."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from radar.config import ScoringConfig
+from radar.series import TopicSeries, empty_series
+from radar.signals import apply_previous_run, compute_signals
+
+PERIODS = [date(2024, m, 1) for m in range(1, 9)]
+
+
+def series(rows: dict[int, list[int]], citizen: dict[int, list[int]] | None = None) -> TopicSeries:
+    """Topics with passage counts per period; 6 equal sources, 10 authors, all news unless given."""
+    ids = sorted(rows)
+    P = np.array([rows[t] for t in ids], dtype=float)
+    K, T = P.shape
+    cit = np.array([(citizen or {}).get(t, [0] * T) for t in ids], dtype=float)
+    channels = {"news": P - cit, "policy": np.zeros((K, T)), "citizen": cit}
+    total = P.sum(axis=0) + 20  # plus outliers
+    return TopicSeries(
+        topic_ids=ids, periods=PERIODS[:T], passages=P, documents=P.copy(),
+        expectation=np.zeros((K, T)), channel_passages=channels,
+        sources=np.where(P > 0, 6, 0).astype(float), effective_sources=np.where(P > 0, 6.0, 0.0),
+        authors=np.where(cit > 0, 10, 0).astype(float), top_author_share=np.where(cit > 0, 0.1, 0.0),
+        total_passages=total, total_documents=total.copy(),
+        channel_totals={"news": total - cit.sum(axis=0), "policy": np.zeros(T),
+                        "citizen": cit.sum(axis=0)},
+    )
+
+
+def by_key(rows):
+    return {(r["topic_id"], r["period_start"].month): r for r in rows}
+
+
+def test_empty_series_scores_nothing():
+    assert compute_signals(empty_series(), ScoringConfig()) == []
+
+
+def test_steady_rising_and_vanishing_topics():
+    s = series({
+        0: [20, 20, 20, 20, 20, 20, 20, 20],   # steady
+        1: [0, 0, 0, 0, 4, 8, 16, 32],          # appears in May and doubles
+        2: [15, 15, 15, 15, 0, 0, 0, 0],        # disappears after April
+    })
+    rows = by_key(compute_signals(s, ScoringConfig()))
+    # First period: no baseline, no growth, nothing flagged.
+    assert rows[(0, 1)]["growth"] == 0.0 and rows[(0, 1)]["stage"] is None
+    assert all(rows[(0, m)]["stage"] in ("established", None) for m in range(1, 9))
+    assert all(rows[(0, m)]["ring"] == "Monitor" for m in range(1, 9))
+    # The newcomer is a weak signal in its first month, new on the radar.
+    may = rows[(1, 5)]
+    assert may["stage"] == "weak signal" and may["novelty"] == 1.0 and may["movement"] == "new"
+    assert may["ring"] in ("Prepare", "Watch")
+    assert rows[(1, 8)]["ring"] in ("Act", "Prepare")
+    assert (1, 4) not in rows  # never seen before May: no row, not on the radar
+    # The vanished topic fades, then leaves the radar once its baseline forgets it.
+    assert rows[(2, 5)]["stage"] == "fading" and rows[(2, 5)]["ring"] == "Monitor"
+    assert rows[(2, 5)]["growth"] < -0.9
+
+
+def test_a_topic_that_disappears_leaves_with_a_left_row():
+    s = series({0: [10] * 8, 1: [6, 6, 0, 0, 0, 0, 0, 0]})
+    rows = compute_signals(s, ScoringConfig(baseline_periods=2))
+    r = by_key(rows)
+    assert r[(1, 5)]["ring"] is None and r[(1, 5)]["movement"] == "left"
+    assert r[(1, 5)]["previous_ring"] == "Monitor"
+    assert (1, 6) not in r  # off and already gone: nothing more to say
+
+
+def test_latest_period_compares_with_the_previous_run():
+    s = series({0: [10] * 6, 1: [0, 0, 0, 2, 8, 20]})
+    rows = compute_signals(s, ScoringConfig())
+    latest = PERIODS[5]
+    out = apply_previous_run(rows, latest, {0: "Monitor", 1: "Watch", 7: "Prepare"})
+    last = {r["topic_id"]: r for r in out if r["period_start"] == latest}
+    assert last[0]["movement"] == "unchanged"
+    assert last[1]["movement"] == "moved in" and last[1]["previous_ring"] == "Watch"
+    assert last[7]["movement"] == "left" and last[7]["ring"] is None
+
+
+def test_citizen_only_topic_with_few_authors_is_narrow_and_hides_quotes():
+    s = series({0: [10] * 6, 1: [0, 0, 0, 4, 10, 25]}, citizen={1: [0, 0, 0, 4, 10, 25]})
+    s.authors[1] = [0, 0, 0, 2, 3, 3]
+    rows = by_key(compute_signals(s, ScoringConfig()))
+    june = rows[(1, 6)]
+    assert june["citizen_share"] == 1.0 and june["narrow_voice"] and not june["show_quotes"]
+    assert june["stage"] in ("weak signal", "emerging") and june["ring"] == "Watch"

@@ -296,3 +296,16 @@ def test_crash_mid_batch_loses_nothing_and_duplicates_nothing(project, radar, se
     with warehouse.read(cfg.warehouse_path) as con:
         states = sorted(r[0] for r in con.execute("SELECT state FROM alert_outbox").fetchall())
     assert states == ["sent", "sent", "unknown"]
+
+
+def test_nothing_to_do_needs_no_mail_server(project, warehouse_path):
+    write_config(project, 9, [])  # port 9: nothing listens; it must not be contacted
+    cfg = load_config(project)
+    s = send_alerts(cfg)
+    assert s.errors == ["no radar run yet: run `radar analyze` first"] and s.sent == 0
+    b = RadarBuilder(warehouse_path)
+    b.topic(1, "Heat pump grants", "environment and energy", ["heat pump"], [
+        Doc("city-news", "Grants", "Heat pump grants doubled.")])
+    b.run({1: "Act"})
+    s = send_alerts(cfg)
+    assert (s.run_id, s.subscriptions, s.sent, s.retry, s.errors) == (1, 0, 0, 0, [])

@@ -65,6 +65,9 @@ def test_bad_entries_are_clear_errors(project):
     write_config(project, 2525, [{"email": "not an address"}])
     with pytest.raises(ConfigError, match=r"subscriptions\[0\]: not a plain e-mail address"):
         subs.sync(load_config(project))
+    write_config(project, 2525, [{"email": "jürgen@city.example"}])
+    with pytest.raises(ConfigError, match="not a plain e-mail address"):
+        subs.sync(load_config(project))
     write_config(project, 2525, [{"email": "a@city.example"}, {"email": "A@city.example"}])
     with pytest.raises(ConfigError, match="already has a immediate subscription"):
         subs.sync(load_config(project))

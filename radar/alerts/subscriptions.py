@@ -75,7 +75,8 @@ COLUMNS = ("subscription_id", "email", "areas", "keywords", "channels", "min_rin
 def normalise_email(email: str) -> str:
     """The address lower-cased and checked: one plain `local@domain`, no names, no line breaks."""
     value = email.strip().lower()
-    if not _EMAIL.match(value):
+    # ASCII only: an internationalised address would need SMTPUTF8 end to end.
+    if not value.isascii() or not _EMAIL.match(value):
         raise SubscriptionError(f"not a plain e-mail address: {email!r}")
     return value
 

@@ -23,6 +23,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,7 +35,8 @@ SIZES = (1_000, 10_000, 100_000)
 COMMANDS: dict[str, list[str]] = {
     "crawl": ["crawl.py", "--pages", "{n}"],
     "analyze": ["analyze.py", "--sizes", "{n}"],
-    "dashboard": ["dashboard.py", "--documents", "{n}"],
+    "dashboard": ["dashboard.py", "--documents", "{n}", "--topics", "{topics}",
+                  "--dir", "{tmp}/dashboard-{n}", "--rebuild"],
 }
 
 
@@ -55,7 +57,9 @@ class Figure:
 def run_one(stage: str, size: int, timeout: float) -> Figure:
     """Run one benchmark process and measure its wall time and peak RSS."""
     script, *args = COMMANDS[stage]
-    argv = [sys.executable, str(BENCH / script), *(a.format(n=size) for a in args)]
+    # The dashboard bench's 1M/10k ratio: one topic per hundred documents.
+    slots = {"n": size, "topics": max(10, size // 100), "tmp": tempfile.gettempdir() + "/radar-bench-all"}
+    argv = [sys.executable, str(BENCH / script), *(a.format(**slots) for a in args)]
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
@@ -108,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="+", choices=list(COMMANDS), default=list(COMMANDS))
     ap.add_argument("--timeout", type=float, default=3600, help="Seconds per benchmark run.")
     ap.add_argument("--json", type=Path, help="Also write the figures (and script output) here.")
+    ap.add_argument("--verbose", action="store_true",
+                    help="Also print the last lines of each script's own report.")
     args = ap.parse_args(argv)
     missing = [s for s in args.only if not (BENCH / COMMANDS[s][0]).exists()]
     if missing:
@@ -127,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
     print(table(figures))
     print("growth: exponent b in time ~ size^b against the previous size (1.0 = linear)")
+    if args.verbose:
+        for f in figures:
+            print(f"\n--- {f.stage} at {f.size} documents (the script's own figures)")
+            print("\n".join(f.tail))
     if args.json:
         args.json.write_text(json.dumps([asdict(f) for f in figures], indent=2), encoding="utf-8")
     return 1 if any(f.exit_code for f in figures) else 0

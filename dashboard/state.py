@@ -85,12 +85,6 @@ def summary() -> dict:
     return load("summary")
 
 
-def topic_link(topic_id: int, label: str, key: str | None = None) -> None:
-    """A link to a topic's page."""
-    st.page_link("views/topic.py", label=label, query_params={"topic": str(int(topic_id))},
-                 icon=":material/open_in_new:")
-
-
 def require_signals(info: dict) -> bool:
     """Explain what to do next when there are no topics or signals; True if there are."""
     if info["documents"] == 0:

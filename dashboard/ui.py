@@ -27,7 +27,7 @@ def safe_url(url: object) -> str | None:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
-    return quote(url.strip(), safe=":/?&=#%+@,;~!$*'")  .replace("(", "%28").replace(")", "%29")
+    return quote(url.strip(), safe=":/?&=#%+@,;~!$*'").replace("(", "%28").replace(")", "%29")
 
 
 def link(label: object, url: object) -> str:

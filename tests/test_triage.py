@@ -122,3 +122,17 @@ def test_triage_page_needs_a_name_and_appends_to_the_log(project, corpus, monkey
     shown = at.dataframe[-1].value
     assert shown["to"].tolist() == ["act", "dismissed"]
     assert shown["who"].tolist() == ["Dana Strategy", "Dana Strategy"]
+
+
+def test_a_topic_off_the_radar_can_be_triaged_from_its_page(project, corpus, monkeypatch):
+    st.cache_data.clear()
+    monkeypatch.setenv("RADAR_CONFIG", str(project))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("views/triage.py")
+    at.query_params["topic"] = "8"  # Youth centre closures left the radar
+    at.run()
+    assert at.selectbox[0].value == 8
+    at.text_input(key="triage_who").input("Eli").run()
+    at.selectbox[1].select("watch")
+    at.button[0].click().run()
+    assert [e.to_status for e in triage.history(corpus, 8)] == ["watch"]

@@ -13,7 +13,16 @@ def _form(current) -> None:
     labels = dict(zip(ids, current["label"], strict=True))
     status_of = dict(zip(ids, current["status"], strict=True))
     wanted = st.query_params.get("topic")
-    index = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in ids else None
+    wanted = int(wanted) if wanted and wanted.isdigit() else None
+    if wanted is not None and wanted not in ids:
+        # Opened from a topic that is not on the latest radar: it can be triaged too.
+        choices = state.load("topic_choices")
+        match = choices[choices["topic_id"] == wanted]
+        if not match.empty:
+            ids.append(wanted)
+            labels[wanted] = match["label"].iloc[0]
+            status_of[wanted] = "off the radar"
+    index = ids.index(wanted) if wanted in ids else None
     who = st.text_input("Your name", key="triage_who",
                         help="Every change is recorded with your name; the log is never edited.")
     with st.form("triage_form", clear_on_submit=True):

@@ -120,7 +120,7 @@ class AnalysisConfig:
     reducer: Literal["auto", "umap", "pca"] = "auto"
     max_fit_passages: int = 20_000
     refit_growth: float = 0.5
-    match_threshold: float = 0.7
+    match_threshold: float = 0.8
     representative_passages: int = 5
 
 

@@ -94,7 +94,11 @@ class Mailer:
             self._close()
             raise DeliveryError(f"SMTP login as {cfg.user!r} refused: "
                                 f"{_reply(exc.smtp_code, exc.smtp_error)}", connection=True) from exc
-        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+        except smtplib.SMTPException as exc:
+            self._close()
+            raise DeliveryError(f"SMTP session with {cfg.host}:{cfg.port} failed: {exc}",
+                                connection=True) from exc
+        except OSError as exc:  # refused, unreachable, timeout, TLS handshake or certificate
             self._close()
             raise DeliveryError(f"cannot reach SMTP server {cfg.host}:{cfg.port}: {exc}",
                                 connection=True) from exc

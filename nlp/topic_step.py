@@ -194,7 +194,7 @@ def _discover(cfg: Config, state: store.TopicState, out: TopicOutcome) -> None:
                        {**fit.parameters, "embedding_model": a.embedding_model, "new": new,
                         "pool": len(pool.ids), "match_threshold": a.match_threshold})
     out.action, out.version, out.new_topics = "discover", version, new
-    out.outliers -= int(members.sum())
+    out.outliers = max(0, out.outliers - int(members.sum()))
 
 
 def _similarity_to_own(vectors, labels, keys, means) -> np.ndarray:

@@ -94,3 +94,30 @@ def test_error_after_accept_leaves_it_unknown_not_resent(project, radar, server,
     assert len(server.handler.received) == 1
     s = send_alerts(cfg)  # same process, new run: the broken one is over
     assert s.unknown == 1 and s.sent == 0 and len(server.handler.received) == 1
+
+
+def test_out_of_attempts_is_failed_until_resent(project, radar, server):
+    write_config(project, server.port, [{"email": "lib@city.example"}], max_attempts=2)
+    cfg = load_config(project)
+    radar.run({1: "Prepare"})
+    server.stop()
+    first = send_alerts(cfg)
+    assert (first.retry, first.failed) == (1, 0)
+    second = send_alerts(cfg)
+    assert (second.retry, second.failed, second.queued) == (0, 1, 0)
+    server.start()
+    assert send_alerts(cfg).sent == 0  # failed stays failed
+    with warehouse.read(cfg.warehouse_path) as con:
+        mid, state, attempts = con.execute(
+            "SELECT message_id, state, attempts FROM alert_outbox").fetchone()
+    assert (state, attempts) == ("failed", 2)
+    from click.testing import CliRunner
+
+    from radar.cli import cli
+
+    r = CliRunner().invoke(cli, ["alert", "--config", str(project), "--resend", mid])
+    assert r.exit_code == 0, r.output
+    assert f"{mid} was failed; queued again" in r.output and "delivered 1" in r.output
+    assert len(server.handler.received) == 1
+    r = CliRunner().invoke(cli, ["alert", "--config", str(project), "--resend", mid])
+    assert r.exit_code == 2 and "is sent; only failed or unknown messages are resent" in r.output

@@ -8,6 +8,11 @@ with the previous run's and writes a new `radar_runs` row plus its `signals`.
 Readers never see half a run: signal batches are written first under a run id
 taken from the sequence, and the `radar_runs` row that makes the run visible
 (the `radar_latest` view follows the highest run id there) is written last.
+
+Each run stores its latest period (its radar) and every earlier period whose
+replayed radar differs from the one last stored for it (late documents, a
+topic refit). Unchanged history is not stored again: a period's history is
+its rows in the latest run that stored it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -81,6 +87,7 @@ class ScoreSummary:
     movements: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     unchanged: bool = False  # inputs and settings as in the last run: nothing written
+    periods_stored: int = 0  # periods written: the latest and any whose radar changed
 
 
 def _f(x: float) -> float | None:
@@ -206,6 +213,32 @@ def _previous_radar(con) -> tuple[int | None, dict[int, str | None]]:
     return run_id, dict(rings)
 
 
+def _norm(value):
+    if isinstance(value, float):
+        return round(value, 9) if np.isfinite(value) else None
+    return str(value) if isinstance(value, date) else value
+
+
+def period_digests(rows: list[dict]) -> dict[date, str]:
+    """A hash of each period's radar (every column but run_id), to store only what changed."""
+    names = [n for n in SIGNAL_SCHEMA.names if n != "run_id"]
+    by_period: dict[date, list] = defaultdict(list)
+    for r in rows:
+        by_period[r["period_start"]].append(tuple(_norm(r.get(n)) for n in names))
+    return {p: hashlib.sha256(repr(sorted(v, key=repr)).encode()).hexdigest()
+            for p, v in by_period.items()}
+
+
+def _stored_digests(con) -> dict[date, str]:
+    rows = con.execute("""
+        SELECT s.* FROM signals s
+        JOIN (SELECT period_start, max(run_id) AS run_id FROM signals
+              WHERE run_id IN (SELECT run_id FROM radar_runs) GROUP BY period_start)
+        USING (period_start, run_id)
+    """).to_arrow_table().to_pylist()
+    return period_digests(rows)
+
+
 def _model_version(con) -> str | None:
     if not warehouse.table_exists(con, "topic_models"):
         return None
@@ -222,7 +255,7 @@ def _insert_signals(con, rows: list[dict], run_id: int) -> None:
 
 
 _RUN_SQL = ("INSERT INTO radar_runs (run_id, period, period_start, model_version, parameters, "
-            "topics, periods, signals) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            "topics, periods, signals, periods_stored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def _write_run(path, rows: list[dict], run_values: list, progress: Callable | None) -> int:
@@ -271,6 +304,7 @@ def score(cfg: Config, progress: Callable | None = None, force: bool = False) ->
         series = load_series(con, period)
         prev_run, previous = _previous_radar(con)
         model_version = _model_version(con)
+        stored = _stored_digests(con)
         prev_params = None
         if prev_run is not None:
             prev_params = con.execute(
@@ -285,13 +319,16 @@ def score(cfg: Config, progress: Callable | None = None, force: bool = False) ->
     latest = series.periods[-1] if T else None
     if latest is not None:
         rows = apply_previous_run(rows, latest, previous)
+    keep = {p for p, d in period_digests(rows).items() if p == latest or stored.get(p) != d}
+    rows = [r for r in rows if r["period_start"] in keep]
     total = len(rows)
-    run_id = _write_run(path, rows, [period, latest, model_version, json.dumps(params), K, T, total],
-                        progress)
+    run_id = _write_run(path, rows, [period, latest, model_version, json.dumps(params), K, T, total,
+                                     len(keep)], progress)
     if progress:
         progress(total, total)
     latest_rows = [r for r in rows if r["period_start"] == latest]
-    summary = ScoreSummary(run_id, T, K, total, latest, seconds=time.monotonic() - started)
+    summary = ScoreSummary(run_id, T, K, total, latest, seconds=time.monotonic() - started,
+                           periods_stored=len(keep))
     for r in latest_rows:
         if r["ring"]:
             summary.rings[r["ring"]] = summary.rings.get(r["ring"], 0) + 1

@@ -230,18 +230,18 @@ def test_large_runs_are_written_in_batches_and_leftovers_of_a_crash_are_dropped(
     import radar.signals
 
     background(cfg.warehouse_path, range(1, 7))
-    run(cfg)
+    insert(cfg.warehouse_path, *PENDING.pop(str(cfg.warehouse_path)))
     with warehouse.write(cfg.warehouse_path) as con:
         # What an interrupted run leaves behind: signals whose run row was never written.
         con.execute("INSERT INTO signals (run_id, period_start, topic_id, score, volume) "
                     "VALUES (999, DATE '2024-01-01', 0, 1.0, 1)")
     monkeypatch.setattr(radar.signals, "BATCH_ROWS", 5)
     calls = []
-    summary = score(cfg, force=True, progress=lambda done, total: calls.append((done, total)))
+    summary = score(cfg, progress=lambda done, total: calls.append((done, total)))
     assert summary.signals == 18 and calls[-1] == (18, 18) and len(calls) >= 4
     counts = dict(warehouse.query(cfg.warehouse_path,
                                   "SELECT run_id, count(*) FROM signals GROUP BY 1"))
-    assert counts == {summary.run_id - 1: 18, summary.run_id: 18}
+    assert counts == {summary.run_id: 18}
     runs = warehouse.query(cfg.warehouse_path, "SELECT run_id, signals FROM radar_runs ORDER BY 1")
     assert runs[-1] == (summary.run_id, 18)
 
@@ -261,3 +261,29 @@ def parse_config_with(cfg, data):
     new = parse_config({"warehouse": {"path": cfg.warehouse.path}, **data})
     new.path = cfg.path
     return new
+
+
+def test_each_run_stores_its_radar_and_only_the_history_that_changed(cfg):
+    background(cfg.warehouse_path, range(1, 7))
+    first = run(cfg)
+    assert first.periods_stored == 6 and first.signals == 18
+    background(cfg.warehouse_path, [7])
+    second = run(cfg)
+    # July is new; June was the previous radar (movement against run 1) and is now
+    # history (movement against May), so it changed too. January-May did not.
+    assert second.periods_stored == 2
+    stored = warehouse.query(cfg.warehouse_path, "SELECT DISTINCT period_start FROM signals "
+                             "WHERE run_id = ? ORDER BY 1", [second.run_id])
+    assert [str(p[0]) for p in stored] == ["2024-06-01", "2024-07-01"]
+    # A late document in February changes February and every baseline after it.
+    add_topic_docs(cfg.warehouse_path, 2, 2, 25, SOURCES, channel="news", seed=9)
+    third = run(cfg)
+    assert third.periods_stored == 6
+    # The history (each period's latest stored rows) is complete and current.
+    history = warehouse.query_df(cfg.warehouse_path, """
+        SELECT period_start, topic_id, volume FROM signals
+        QUALIFY row_number() OVER (PARTITION BY period_start, topic_id ORDER BY run_id DESC) = 1
+        ORDER BY topic_id, period_start""")
+    assert len(history) == 21
+    feb = history[(history.topic_id == 2) & (history.period_start == pd.Timestamp("2024-02-01"))]
+    assert int(feb.volume.iloc[0]) == 35

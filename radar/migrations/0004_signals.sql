@@ -11,7 +11,8 @@ CREATE TABLE radar_runs (
     parameters     JSON,                      -- scoring settings and a fingerprint of the inputs
     topics         INTEGER,                   -- topics scored
     periods        INTEGER,                   -- periods replayed
-    signals        INTEGER                    -- signal rows written
+    signals        INTEGER,                   -- signal rows written
+    periods_stored INTEGER                    -- periods written: the latest and any whose radar changed
 );
 
 CREATE TABLE signals (

@@ -208,6 +208,25 @@ def score_components(
     }
 
 
+class WeightedScorer:
+    """The default emergence scorer: a weighted sum of the components, 0..100.
+
+    Scoring is pluggable: `radar.signals.compute_signals` takes any object with
+    a `score(components) -> array` method (components as from `score_components`).
+    """
+
+    def __init__(self, weights: Mapping[str, float] | None = None) -> None:
+        self.weights = dict(weights or SCORE_WEIGHTS)
+        unknown = set(self.weights) - set(SCORE_WEIGHTS)
+        if unknown:
+            raise ValueError(f"unknown score components {sorted(unknown)} "
+                             f"(known: {', '.join(SCORE_WEIGHTS)})")
+
+    def score(self, components: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The score of every topic and period."""
+        return composite_score(components, self.weights)
+
+
 def composite_score(
     components: Mapping[str, np.ndarray], weights: Mapping[str, float] | None = None
 ) -> np.ndarray:

@@ -37,9 +37,9 @@ from radar.gap import expectation_gap
 from radar.kem import degrees, kem_axes, quadrants
 from radar.rings import Evidence, RingRules, movement, narrow_voice, reasons, ring, show_quotes, stage
 from radar.scoring import (
+    WeightedScorer,
     acceleration,
     channel_mix,
-    composite_score,
     expectation_growth,
     expectation_share,
     expected_volume,
@@ -94,8 +94,10 @@ def _f(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
 
 
-def compute_signals(series: TopicSeries, sc: ScoringConfig) -> list[dict]:
+def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list[dict]:
     """Score every topic in every period (pure: no database). Rows without run_id.
+
+    `scorer` turns the score components into the score (default WeightedScorer).
 
     A row is produced for every topic on the radar in a period, and for a
     topic that has just left it (ring None, movement 'left'). `previous_ring`
@@ -130,7 +132,7 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig) -> list[dict]:
     )
     comps = score_components(m["growth"], m["burst"], m["novelty"], series.effective_sources, P,
                              m["expectation_growth"])
-    score = composite_score(comps)
+    score = (scorer or WeightedScorer()).score(comps)
     first = first_seen_index(P)
     rules = RingRules.from_config(sc)
     rows: list[dict] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import numpy as np
@@ -89,3 +90,23 @@ def test_citizen_only_topic_with_few_authors_is_narrow_and_hides_quotes():
     june = rows[(1, 6)]
     assert june["citizen_share"] == 1.0 and june["narrow_voice"] and not june["show_quotes"]
     assert june["stage"] in ("weak signal", "emerging") and june["ring"] == "Watch"
+
+
+def test_the_scorer_is_pluggable():
+    import pytest
+
+    from radar.scoring import WeightedScorer
+
+    s = series({0: [10] * 6, 1: [0, 0, 0, 2, 8, 20]})
+
+    class GrowthOnly:
+        def score(self, components):
+            return 100 * components["growth"]
+
+    rows = by_key(compute_signals(s, ScoringConfig(), scorer=GrowthOnly()))
+    default = by_key(compute_signals(s, ScoringConfig()))
+    assert rows[(0, 6)]["score"] == 0.0 and default[(0, 6)]["score"] > 0
+    g = rows[(1, 6)]["growth"]
+    assert rows[(1, 6)]["score"] == pytest.approx(100 * min(1.0, math.log2(1 + g) / 3))
+    with pytest.raises(ValueError, match="unknown score components"):
+        WeightedScorer({"hype": 1.0})

@@ -155,6 +155,8 @@ def _record(cfg: Config, radar: state.Radar, plans: list[_Plan], now: datetime) 
     concurrent run: skipped, so nobody gets the same news twice. Returns the
     Message-IDs queued.
     """
+    if not plans:
+        return set()
     queued: list[tuple[Composed, int, list[Trigger]]] = []
     moved: list[int] = []
     with warehouse.write(cfg.warehouse_path) as con:

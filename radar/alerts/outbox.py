@@ -172,6 +172,9 @@ def enqueue(con, messages: list[tuple[Composed, int, list[Trigger]]], run_id: in
 def recover(path: Path, now: datetime, stale_after: float, token: str) -> Recovered:
     """Settle `sending` rows left by processes that are gone (see the module docstring)."""
     out = Recovered([], [])
+    with warehouse.read(path) as con:  # the usual case, nothing to settle, needs no write lock
+        if not con.execute("SELECT count(*) FROM alert_outbox WHERE state = 'sending'").fetchone()[0]:
+            return out
     with warehouse.write(path) as con:
         rows = con.execute(
             "SELECT message_id, claimed_by, claimed_at, data_started_at FROM alert_outbox "
@@ -210,6 +213,8 @@ def claim(path: Path, message_ids: list[str], token: str, now: datetime) -> list
 
     Messages another run took meanwhile are left out.
     """
+    if not message_ids:
+        return []
     with warehouse.write(path) as con:
         rows = con.execute(
             "UPDATE alert_outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, "

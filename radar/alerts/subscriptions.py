@@ -226,7 +226,12 @@ def _insert(con, s: Subscription) -> int:
 def sync(cfg: Config) -> SyncPlan:
     """Bring the `subscriptions` table in line with radar.toml (one short transaction)."""
     wanted = configured(cfg)
-    with warehouse.write(cfg.warehouse_path) as con:
+    path = Path(cfg.warehouse_path)
+    if path.exists():  # the usual case, nothing changed, needs no write lock
+        with warehouse.read(path) as con:
+            if warehouse.table_exists(con, "subscriptions") and not plan_sync(wanted, load(con)).changed:
+                return SyncPlan()
+    with warehouse.write(path) as con:
         plan = plan_sync(wanted, load(con))
         apply_sync(con, plan)
     return plan

@@ -46,6 +46,7 @@ class SourceRun:
     errors: int = 0
     documents_seen: int = 0
     fatal: str = ""             # the source's entry point (feed, sitemap, API) failed
+    truncated: bool = False     # max_pages stopped it: the rest waits for the next run
     index_pages: list[PageStateItem] = field(default_factory=list)
     reporter: Callable[[SourceSummary], None] | None = None
     _last_report: float = 0.0

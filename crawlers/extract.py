@@ -14,6 +14,7 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 MIN_WORDS = 3
+DATE_PARAMS = {"extensive_search": False, "original_date": True}
 
 
 class ExtractionError(ValueError):
@@ -28,6 +29,7 @@ class Extracted:
     title: str | None = None
     published: str | None = None
     author: str | None = None
+    note: str = ""          # something wrong but recovered (e.g. a wrong charset)
 
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
@@ -38,7 +40,10 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         raise ExtractionError("empty page")
     try:
         doc = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, include_tables=True
+            html, url=url, with_metadata=True, include_comments=False, include_tables=True,
+            # Dates from markup and URL only: htmldate's extensive search falls back to
+            # dateparser over every locale, seconds per page on undated pages.
+            date_extraction_params=DATE_PARAMS,
         )
     except Exception as exc:  # trafilatura raises many kinds on hostile markup
         raise ExtractionError(f"could not parse the page: {type(exc).__name__}: {exc}") from exc
@@ -102,6 +107,31 @@ def html_to_text(fragment: str | None) -> str:
     for bad in root.xpath("//script|//style"):
         bad.drop_tree()
     return _squeeze(root.text_content())
+
+
+_LATIN = {"cp1250", "cp1252", "latin_1", "iso8859_2", "iso8859_15", "cp1254", "cp1257",
+          "iso8859_9", "mac_roman", "cp850", "cp1125"}
+
+
+def redecode(body: bytes, declared: str) -> tuple[str, str] | None:
+    """Text of a body whose declared charset is wrong (it decoded to U+FFFD), and a note.
+
+    None when the replacement characters were in the body all along.
+    """
+    if "\ufffd".encode() in body:
+        return None
+    import codecs
+
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body[:200_000]).best()
+    encoding = best.encoding if best is not None and best.encoding else "cp1252"
+    if codecs.lookup(encoding).name in {codecs.lookup(n).name for n in _LATIN}:
+        encoding = "cp1252"  # detection cannot tell the Latin code pages apart reliably
+    if codecs.lookup(encoding).name == codecs.lookup(declared or "utf-8").name:
+        return None
+    return (body.decode(encoding, "replace"),
+            f"page declares charset {declared or 'none'} but is not; decoded as {encoding}")
 
 
 def _squeeze(text: str) -> str:

@@ -12,7 +12,6 @@ reason reaches fetch_errors through the same store as everything else.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime, timedelta
 
 from crawlers import store
@@ -144,23 +143,25 @@ class DedupPipeline(_Pipeline):
 
 
 class StorePipeline(_Pipeline):
-    """Buffer rows and write them in batches; one crawl_runs row per source per run."""
-
-    FLUSH_SECONDS = 5.0
+    """Hand rows to the process's shared writer; one crawl_runs row per source per run."""
 
     def open_spider(self):
+        from crawlers.writer import SharedWriter
+
         run = self.run
-        self.path = run.cfg.warehouse_path
-        self.batch = store.Batch()
-        self.batch_size = max(1, run.cfg.crawl.batch_size)
-        self.last_flush = time.monotonic()
-        run.run_id = store.start_run(self.path, run.source, run.started_at)
+        path = run.cfg.warehouse_path
+        self.writer = getattr(self.crawler.spider, "writer", None)
+        self.owned = self.writer is None  # `scrapy crawl` on its own: a writer of our own
+        if self.owned:
+            self.writer = SharedWriter(path, run.cfg.crawl.batch_size)
+        if run.run_id is None:
+            run.run_id = store.start_runs(path, [run.source], run.started_at)[run.source.name]
 
     def process_item(self, item):
-        run = self.run
+        run, batch = self.run, self.writer.batch
         if isinstance(item, ErrorItem):
             run.errors += 1
-            self.batch.errors.append(
+            batch.errors.append(
                 {"run_id": run.run_id, "source": item.source, "url": item.url, "reason": item.reason}
             )
             log.info("%s: %s: %s", item.source, item.url, item.reason)
@@ -168,15 +169,14 @@ class StorePipeline(_Pipeline):
             run.index_pages.append(item)
         elif isinstance(item, DocumentItem):
             run.documents_seen += 1
-            self._add_document(item)
-        if len(self.batch) >= self.batch_size or (
-            time.monotonic() - self.last_flush > self.FLUSH_SECONDS
-        ):
-            self._flush()
+            self._add_document(item, batch)
+        self.writer.maybe_flush()
         run.report()
         return _summary_of(item)
 
-    def _add_document(self, item: DocumentItem) -> None:
+    def _add_document(self, item: DocumentItem, batch: store.Batch) -> None:
+        from crawlers.state import UrlState
+
         run, now = self.run, utcnow()
         row = {
             "doc_id": item.doc_id, "url": item.url, "canonical_url": item.canonical_url,
@@ -187,65 +187,62 @@ class StorePipeline(_Pipeline):
         }
         if item.action == "new":
             run.new_documents += 1
-            self.batch.new.append(row)
+            batch.new.append(row)
             if item.simhash is not None:
-                self.batch.fingerprints.append(
-                    {"doc_id": item.doc_id, "simhash": to_signed(item.simhash),
-                     "n_words": item.n_words})
+                batch.fingerprints.append({"doc_id": item.doc_id,
+                                           "simhash": to_signed(item.simhash),
+                                           "n_words": item.n_words})
             if item.thread_url:
-                self.batch.posts.append({
+                batch.posts.append({
                     "doc_id": item.doc_id, "source": item.source, "thread_url": item.thread_url,
                     "thread_title": item.thread_title, "post_number": item.post_number,
                     "reply_to": item.reply_to,
                 })
         elif item.action == "update":
             run.updated += 1
-            self.batch.updates.append(row)
+            batch.updates.append(row)
         else:
             if item.action == "carrier":
                 run.carried += 1
             else:
                 run.unchanged += 1
-            self.batch.carriers.append(
-                {"doc_id": item.doc_id, "source": item.source, "url": item.url})
+            batch.carriers.append({"doc_id": item.doc_id, "source": item.source, "url": item.url})
         if item.state_key:
-            self.batch.state[item.state_key] = {
+            batch.state[item.state_key] = {
                 "url": item.state_key, "source": item.source, "kind": "document",
                 "etag": item.etag, "last_modified": item.last_modified, "marker": item.marker,
                 "content_hash": item.content_hash, "doc_id": item.doc_id,
                 "complete": item.complete, "first_seen": now, "last_fetched": now,
                 "last_changed": None,
             }
-            from crawlers.state import UrlState
-
             run.known.urls[item.state_key] = UrlState(
                 item.etag, item.last_modified, item.marker, item.content_hash, item.doc_id,
                 item.complete)
 
-    def _flush(self) -> None:
-        store.flush(self.path, self.batch)
-        self.batch = store.Batch()
-        self.last_flush = time.monotonic()
-
     def close_spider(self):
-        run = self.run
-        # Index pages (feeds, sitemaps, listings) remember their ETag only after a clean
-        # run: a 304 next time must not hide entries whose pages failed this time.
-        if not run.errors:
-            now = utcnow()
+        run, now = self.run, utcnow()
+        # Index pages (feeds, sitemaps, listings) remember their ETag only after a clean,
+        # complete run: a 304 next time must not hide entries whose pages failed this
+        # time or were left for later by max_pages.
+        if not run.errors and not run.truncated:
             for page in run.index_pages:
-                self.batch.state[page.url] = {
+                self.writer.batch.state[page.url] = {
                     "url": page.url, "source": page.source, "kind": "index", "etag": page.etag,
                     "last_modified": page.last_modified, "marker": page.marker,
                     "content_hash": None, "doc_id": None, "complete": True, "first_seen": now,
                     "last_fetched": now, "last_changed": None,
                 }
-        try:
-            self._flush()
-        finally:
-            store.finish_run(self.path, run.run_id, run.pages, run.new_documents, run.errors,
-                             run.status)
-            run.report(force=True)
+        self.writer.finished.append({
+            "run_id": run.run_id, "finished_at": now, "pages": run.pages,
+            "new_documents": run.new_documents, "errors": run.errors, "status": run.status,
+        })
+        if self.owned:
+            self.writer.close()
+        else:
+            self.writer.flush()
+        if self.writer.failure:
+            run.fatal = run.fatal or f"could not write to the warehouse: {self.writer.failure}"
+        run.report(force=True)
 
 
 def _summary_of(item):

@@ -137,39 +137,75 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
 
     from crawlers.settings import project_settings, source_settings
     from crawlers.state import known_for
+    from crawlers.store import Batch, flush, start_runs
+    from crawlers.writer import SharedWriter
+    from radar.documents import utcnow
 
     spiders = spider_classes()
+    _warm_up()
+    # A failed robots.txt fetch is logged by Scrapy with a full traceback; the
+    # request it guarded is recorded with its reason anyway, so keep one line.
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_NoTraceback())
     # The process's own settings are merged into every crawler and would override the
     # per-source ones: give it only what is process-wide.
     shared = {k: v for k, v in project_settings().items()
-              if k in ("TWISTED_REACTOR", "BOT_NAME", "TELNETCONSOLE_ENABLED")}
+              if k in ("TWISTED_REACTOR", "BOT_NAME", "TELNETCONSOLE_ENABLED",
+                       "REMOTE_CONTROL_ENABLED")}
     process = CrawlerProcess({**shared, "LOG_LEVEL": log_level})
     known = known_for(cfg.warehouse_path, cfg.crawl.near_duplicate_bits)
+    sources = [cfg.source(n) for n in names]
+    run_ids = start_runs(cfg.warehouse_path, sources, utcnow())
+    writer = SharedWriter(cfg.warehouse_path, cfg.crawl.batch_size)
     crawlers: list[tuple[str, Crawler]] = []
     failures: dict[str, str] = {}
-    for i, name in enumerate(names):
-        src = cfg.source(name)
+    for i, src in enumerate(sources):
         # The first crawler installs the reactor (asyncio); the others share it.
         crawler = Crawler(spiders[src.type], source_settings(cfg, src, log_level),
                           init_reactor=i == 0)
-        deferred = process.crawl(crawler, source=name, radar_config=cfg, known=known,
-                                 reporter=reporter)
-        deferred.addErrback(_record_failure, failures, name)
-        crawlers.append((name, crawler))
-    process.start()
-    summaries = []
+        deferred = process.crawl(crawler, source=src.name, radar_config=cfg, known=known,
+                                 reporter=reporter, writer=writer, run_id=run_ids[src.name])
+        deferred.addErrback(_record_failure, failures, src.name)
+        crawlers.append((src.name, crawler))
+    try:
+        process.start()
+    finally:
+        writer.close()
+    summaries, unstarted = [], Batch()
+    closed = []
     for name, crawler in crawlers:
-        spider = crawler.spider
-        run = getattr(spider, "run", None)
-        if run is None or run.run_id is None:
-            summaries.append(SourceSummary(name, status="failed",
-                                           message=failures.get(name, "the crawler did not start")))
+        run = getattr(crawler.spider, "run", None)
+        if run is None:  # the spider could not even start (bad selector, bad config)
+            message = failures.get(name, "the crawler did not start")
+            summaries.append(SourceSummary(name, errors=1, status="failed", message=message))
+            unstarted.errors.append({"run_id": run_ids[name], "source": name,
+                                     "url": cfg.source(name).url, "reason": message})
+            closed.append({"run_id": run_ids[name], "finished_at": utcnow(), "pages": 0,
+                           "new_documents": 0, "errors": 1, "status": "failed"})
             continue
         summary = run.summary()
         if name in failures:
             summary.status, summary.message = "failed", failures[name]
         summaries.append(summary)
+    if closed:
+        flush(cfg.warehouse_path, unstarted, closed)
     return summaries
+
+
+def _warm_up() -> None:
+    """Load the extractor and the language model before the reactor runs: a 2-second
+    first-use load inside a callback would stall every download (and time some out)."""
+    import feedparser  # noqa: F401
+    import trafilatura  # noqa: F401
+
+    from radar.documents import detect_language
+
+    detect_language("warming up the language model before crawling")
+
+
+class _NoTraceback(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text = None, None
+        return True
 
 
 def _record_failure(failure, failures: dict[str, str], name: str) -> None:

@@ -29,11 +29,13 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 RETRY_BACKOFF = 2.0
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"  # the failure is recorded in fetch_errors too
 RETRY_BACKOFF_MAX = 60.0
 # 304 Not Modified reaches the spider: it is the answer to our conditional GET.
 HTTPERROR_ALLOWED_CODES = [304]
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 # Depth is counted by the spiders in listing hops (source max_depth), not raw requests:
 # a sitemap index -> sitemap -> paper is one hop for a reader, three for Scrapy.
 DEPTH_LIMIT = 0

@@ -57,12 +57,7 @@ class Batch:
 def start_run(path: Path, source: SourceConfig, started: datetime) -> int:
     """Register the source and open its crawl_runs row; returns the run id."""
     with warehouse.write(path) as con:
-        con.execute(
-            "INSERT INTO sources (name, type, url, channel) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET type = excluded.type, url = excluded.url, "
-            "channel = excluded.channel",
-            [source.name, source.type, source.url, source.channel],
-        )
+        _register(con, source)
         return con.execute(
             "INSERT INTO crawl_runs (source, started_at, status) VALUES (?, ?, 'running') "
             "RETURNING run_id",
@@ -70,12 +65,39 @@ def start_run(path: Path, source: SourceConfig, started: datetime) -> int:
         ).fetchone()[0]
 
 
-def flush(path: Path, batch: Batch) -> None:
-    """Write one batch in one transaction."""
-    if not len(batch):
+def start_runs(path: Path, sources: list[SourceConfig], started: datetime) -> dict[str, int]:
+    """Register the sources and open one crawl_runs row each, in one transaction."""
+    ids = {}
+    with warehouse.write(path) as con:
+        for source in sources:
+            _register(con, source)
+            ids[source.name] = con.execute(
+                "INSERT INTO crawl_runs (source, started_at, status) VALUES (?, ?, 'running') "
+                "RETURNING run_id", [source.name, started]).fetchone()[0]
+    return ids
+
+
+def _register(con, source: SourceConfig) -> None:
+    con.execute(
+        "INSERT INTO sources (name, type, url, channel) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET type = excluded.type, url = excluded.url, "
+        "channel = excluded.channel",
+        [source.name, source.type, source.url, source.channel],
+    )
+
+
+def flush(path: Path, batch: Batch, finished: list[dict] | None = None) -> None:
+    """Write one batch (and close the runs in `finished`) in one transaction."""
+    if not len(batch) and not finished:
         return
     now = utcnow()
     with warehouse.write(path) as con:
+        for run in finished or []:
+            con.execute(
+                "UPDATE crawl_runs SET finished_at = ?, pages = ?, new_documents = ?, "
+                "errors = ?, status = ? WHERE run_id = ?",
+                [run["finished_at"], run["pages"], run["new_documents"], run["errors"],
+                 run["status"], run["run_id"]])
         if batch.new:
             new_docs = _table(batch.new, DOC_COLUMNS)  # noqa: F841 (read by SQL)
             cols = ", ".join(DOC_COLUMNS)
@@ -150,14 +172,3 @@ def _upsert_state(con, rows: list[dict]) -> None:
         "AND excluded.content_hash <> crawl_state.content_hash "
         "THEN excluded.last_fetched ELSE crawl_state.last_changed END"
     )
-
-
-def finish_run(path: Path, run_id: int, pages: int, new_documents: int, errors: int,
-               status: str) -> None:
-    """Close the crawl_runs row with its counts and status."""
-    with warehouse.write(path) as con:
-        con.execute(
-            "UPDATE crawl_runs SET finished_at = ?, pages = ?, new_documents = ?, errors = ?, "
-            "status = ? WHERE run_id = ?",
-            [utcnow(), pages, new_documents, errors, status, run_id],
-        )

@@ -69,6 +69,11 @@ class Hit:
     status: int
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # crawlers hang up on keep-alive connections and oversized pages; that is fine
+
+
 class LocalWeb:
     """A threaded HTTP server on a free loopback port serving registered resources."""
 
@@ -76,7 +81,7 @@ class LocalWeb:
         self.resources: dict[str, Resource] = {}
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
@@ -319,6 +324,9 @@ def illformed_feeds(web: LocalWeb) -> dict[str, str]:
         raw = path.read_bytes()
         m = re.search(rb"Header:\s*Content-type:\s*([^\r\n]+)", raw, re.I)
         ctype = m.group(1).decode("latin-1").strip() if m else "application/xml"
+        # Entry links point at real sites: send them to this server (they 404, and the
+        # crawler falls back to the feed's text) so nothing leaves the machine.
+        raw = re.sub(rb"https?://(?!127\.0\.0\.1)[A-Za-z0-9.-]+", web.base.encode(), raw)
         rel = path.relative_to(base).as_posix()
         urls[rel] = web.add(f"/illformed/{rel}", raw, ctype)
     return urls
@@ -457,3 +465,65 @@ def add_discourse_reply(web: LocalWeb, prefix: str, forum: dict, topic_index: in
 
 def absolute(web: LocalWeb, path: str) -> str:
     return urljoin(web.base, path)
+
+
+# -- projects -----------------------------------------------------------------------------
+
+FAST_CRAWL = {
+    "download_delay": 0, "autothrottle": False, "concurrency_per_domain": 8,
+    "download_timeout": 20, "retry_times": 2, "retry_backoff": 0.05,
+    "max_page_bytes": 5_000_000, "contact": "radar-tests@example.org",
+}
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f'"{k}" = {_toml_value(v)}' for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))
+
+
+def source(name: str, type: str, url: str, channel: str, **extra) -> dict:
+    """A [[sources]] entry."""
+    return {"name": name, "type": type, "url": url, "channel": channel, **extra}
+
+
+def offline_env(mp) -> None:
+    """Environment for crawl child processes: a salt, and every non-loopback request sent
+    to a dead local proxy, so a stray link can never reach the internet."""
+    mp.setenv("RADAR_PSEUDONYM_SALT", "crawl-test-salt")
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        mp.setenv(var, "http://127.0.0.1:9")
+    for var in ("no_proxy", "NO_PROXY"):
+        mp.setenv(var, "127.0.0.1,localhost")
+
+
+def make_project(folder: Path, sources: list[dict], **crawl):
+    """Write radar.toml (fast, polite-enough crawl settings), create the warehouse; return Config."""
+    from radar.config import load_config
+    from radar.setup import init_project
+
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["[crawl]"] + [f"{k} = {_toml_value(v)}" for k, v in {**FAST_CRAWL, **crawl}.items()]
+    for s in sources:
+        lines += ["", "[[sources]]"] + [f"{k} = {_toml_value(v)}" for k, v in s.items()]
+    path = folder / "radar.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    init_project(path)
+    return load_config(path)
+
+
+def rows(cfg, sql: str, params=None) -> list[tuple]:
+    """Query the project's warehouse."""
+    from radar import warehouse
+
+    return warehouse.query(cfg.warehouse_path, sql, params)
+
+
+def by_source(summaries) -> dict:
+    return {s.source: s for s in summaries}

@@ -9,7 +9,14 @@ import scrapy
 from scrapy.http import TextResponse
 
 from crawlers.context import SourceRun
-from crawlers.extract import Extracted, ExtractionError, extract_html, extract_pdf, is_pdf
+from crawlers.extract import (
+    Extracted,
+    ExtractionError,
+    extract_html,
+    extract_pdf,
+    is_pdf,
+    redecode,
+)
 from crawlers.items import ErrorItem, PageStateItem
 from crawlers.state import known_for
 from radar.config import ConfigError, load_config
@@ -26,7 +33,8 @@ class SourceSpider(scrapy.Spider):
     bounded = True
 
     def __init__(self, source: str | None = None, config: str | None = None, *,
-                 radar_config=None, known=None, reporter=None, **kwargs):
+                 radar_config=None, known=None, reporter=None, writer=None,
+                 run_id: int | None = None, **kwargs):
         if not source:
             raise ConfigError(f"give the source: scrapy crawl {self.name} -a source=NAME")
         cfg = radar_config or load_config(config)
@@ -35,7 +43,9 @@ class SourceSpider(scrapy.Spider):
             raise ConfigError(f"source {src.name!r} is of type {src.type}, not {self.name}")
         super().__init__(name=self.name, **kwargs)
         known = known or known_for(cfg.warehouse_path, cfg.crawl.near_duplicate_bits)
-        self.run = SourceRun(cfg, src, known, load_salt(cfg.warehouse_path), reporter=reporter)
+        self.run = SourceRun(cfg, src, known, load_salt(cfg.warehouse_path), reporter=reporter,
+                             run_id=run_id)
+        self.writer = writer  # the crawl process's shared writer (None: the pipeline makes one)
         self.source_cfg = src
         self.max_pages = src.max_pages if src.max_pages is not None else cfg.crawl.max_pages
         self.max_depth = src.max_depth if src.max_depth is not None else cfg.crawl.max_depth
@@ -60,10 +70,10 @@ class SourceSpider(scrapy.Spider):
     def take_page(self) -> bool:
         """Count one document request against max_pages; False once the budget is spent."""
         if self.requested >= self.max_pages:
-            if self.requested == self.max_pages:
+            if not self.run.truncated:
                 log.info("%s: max_pages (%d) reached; the rest waits for the next run",
                          self.source_cfg.name, self.max_pages)
-                self.requested += 1
+                self.run.truncated = True
             return False
         self.requested += 1
         return True
@@ -103,7 +113,14 @@ class SourceSpider(scrapy.Spider):
             raise ExtractionError(f"not a text or PDF document (content type {ctype or 'none'!r})")
         if _looks_binary(body):
             raise ExtractionError(f"binary content, not text (content type {ctype or 'none'!r})")
-        return extract_html(response.text, response.url)
+        html, note = response.text, ""
+        if "\ufffd" in html:  # the declared (or guessed) charset is wrong
+            fixed = redecode(body, response.encoding)
+            if fixed:
+                html, note = fixed
+        doc = extract_html(html, response.url)
+        doc.note = note
+        return doc
 
 
 class DocumentPagesMixin:
@@ -131,6 +148,8 @@ class DocumentPagesMixin:
         except ExtractionError as exc:
             yield self.error(response.url, str(exc))
             return
+        if doc.note:
+            yield self.error(response.url, doc.note)
         yield DocumentItem(
             source=self.source_cfg.name, channel=self.source_cfg.channel, url=response.url,
             requested_url=response.request.url, text=doc.text, title=doc.title,

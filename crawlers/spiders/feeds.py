@@ -8,6 +8,8 @@ else from the page. Entries may point to any host (feeds syndicate).
 
 from __future__ import annotations
 
+import codecs
+import re
 import time
 from urllib.parse import urljoin
 
@@ -36,27 +38,18 @@ class FeedSpider(SourceSpider):
         yield self.error(failure.request.url, f"feed unavailable: {reason}")
 
     def parse_feed(self, response):
-        import feedparser
-
         self.fetched(response)
         if response.status == 304:
             return  # unchanged since the last run: nothing new to follow
-        headers = {"content-location": response.url}
-        ctype = response.headers.get(b"Content-Type")
-        if ctype:
-            headers["content-type"] = ctype.decode("latin-1")
-        parsed = feedparser.parse(response.body, response_headers=headers)
-        if not parsed.entries:
-            if parsed.bozo:
-                exc = parsed.get("bozo_exception")
-                reason = f"malformed feed: {type(exc).__name__}: {exc}"[:400]
-                self.run.fatal = reason
-                yield self.error(response.url, reason)
-                return
-            if not parsed.version:
-                self.run.fatal = "not an RSS or Atom feed"
-                yield self.error(response.url, "not an RSS or Atom feed")
-                return
+        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        parsed, note = parse_feed_bytes(response.body, ctype, response.url)
+        if not parsed.entries and (parsed.bozo or not parsed.version):
+            reason = note or "not an RSS or Atom feed"
+            self.run.fatal = reason
+            yield self.error(response.url, reason)
+            return
+        if note:  # read leniently: say so, and store what could be read
+            yield self.error(response.url, note)
         yield self.index_state(response)
         for entry in parsed.entries:
             yield from self.follow(response, entry)
@@ -69,7 +62,8 @@ class FeedSpider(SourceSpider):
             if data["text"]:
                 yield self._feed_document(data, None, complete=True)
             else:
-                yield self.error(response.url, f"feed entry {data['title']!r} has no link and no text")
+                name = data["title"] or data["id"] or "(untitled)"
+                yield self.error(response.url, f"feed entry {name!r} has no link and no text")
             return
         key = state_key(link)
         if self.run.known.is_done(key, data["marker"]) or not self.take_page():
@@ -86,6 +80,8 @@ class FeedSpider(SourceSpider):
         except ExtractionError as exc:
             yield from self._fallback(entry, response.url, str(exc))
             return
+        if page.note:
+            yield self.error(response.url, page.note)
         yield DocumentItem(
             source=self.source_cfg.name, channel=self.source_cfg.channel, url=response.url,
             requested_url=entry["link"], text=page.text, title=entry["title"] or page.title,
@@ -114,6 +110,49 @@ class FeedSpider(SourceSpider):
             marker=entry["marker"], complete=complete,
             key="" if (url or entry["link"]) else (entry["id"] or ""),
         )
+
+
+_LATIN = {codecs.lookup(n).name for n in (
+    "cp1250", "cp1252", "latin_1", "iso8859_2", "iso8859_15", "cp1254", "cp1257", "iso8859_9",
+    "mac_roman", "cp850", "cp1125",
+)}
+_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding=", re.I)
+
+
+def parse_feed_bytes(body: bytes, content_type: str, url: str):
+    """Parse a feed; returns (parsed, problem) where problem says what was wrong, or "".
+
+    A feed that names no charset (neither HTTP nor XML declaration) and is not
+    UTF-8 is decoded with the detected charset rather than read as mojibake.
+    """
+    import feedparser
+
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(body, response_headers=headers)
+    if not parsed.bozo:
+        return parsed, ""
+    exc = parsed.get("bozo_exception")
+    if (isinstance(exc, feedparser.CharacterEncodingOverride)
+            and "charset=" not in content_type.lower() and not _XML_ENCODING.match(body[:300])):
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(body[:200_000]).best()
+        encoding = best.encoding if best is not None else None
+        # Detection cannot tell the Latin code pages apart on short texts (cp1250 vs
+        # cp1252 flips "não" to "nă"); for those, windows-1252 is the web's default.
+        if encoding and codecs.lookup(encoding).name in _LATIN:
+            encoding = "cp1252"
+        if encoding:
+            again = feedparser.parse(body.decode(encoding, "replace"),
+                                     response_headers={"content-location": url})
+            if len(again.entries) >= len(parsed.entries):
+                return again, f"feed names no charset and is not UTF-8; decoded as {encoding}"
+    if isinstance(exc, feedparser.CharacterEncodingOverride):
+        return parsed, f"feed charset is wrong or missing: {exc}"[:400]
+    kind = "malformed feed" if parsed.entries else "malformed feed, nothing readable"
+    return parsed, f"{kind}: {type(exc).__name__}: {exc}"[:400]
 
 
 def _entry_data(entry, feed_url: str) -> dict:

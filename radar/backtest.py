@@ -219,6 +219,9 @@ def evaluate(rows: list[dict], periods: list[date], events: list[Event],
 def backtest(cfg: Config, events: list[Event], k: int | None = None, tolerance: int = 1,
              max_lead: int | None = None) -> BacktestReport:
     """Replay the warehouse's periods with causal scoring and evaluate against `events`."""
+    from radar.signals import check_settings
+
+    check_settings(cfg)
     sc = cfg.scoring
     with warehouse.read(cfg.warehouse_path) as con:
         series = load_series(con, cfg.analysis.period)

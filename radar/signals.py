@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from radar import warehouse
 from radar.burst import kleinberg_online
-from radar.config import Config, ScoringConfig
+from radar.config import Config, ConfigError, ScoringConfig
 from radar.gap import expectation_gap
 from radar.kem import degrees, kem_axes, quadrants
 from radar.rings import Evidence, RingRules, movement, narrow_voice, reasons, ring, show_quotes, stage
@@ -88,6 +88,28 @@ class ScoreSummary:
     seconds: float = 0.0
     unchanged: bool = False  # inputs and settings as in the last run: nothing written
     periods_stored: int = 0  # periods written: the latest and any whose radar changed
+
+
+# [scoring] settings that must be at least this (the loader checks types, not ranges).
+_MINIMA = {"min_authors": 1, "baseline_periods": 1, "min_volume": 1, "warmup_periods": 0,
+           "burst_s": 1.0001, "burst_gamma": 0.0, "novelty_half_life": 0.01, "kem_time_weight": 0.0,
+           "min_sources": 1, "min_effective_sources": 1.0, "gap_periods": 1, "top_k": 1}
+
+
+def check_settings(cfg: Config) -> None:
+    """Stop with a ConfigError naming the key when a [scoring] value is out of range."""
+    where = cfg.path or "radar.toml"
+    for key, low in _MINIMA.items():
+        value = getattr(cfg.scoring, key)
+        if value < low:
+            raise ConfigError(f"{where}: scoring.{key}: must be at least {low:g}, got {value!r}")
+    sc = cfg.scoring
+    if not 0 <= sc.max_top_author_share <= 1 or not 0 <= sc.kem_time_weight < 1:
+        raise ConfigError(f"{where}: scoring.max_top_author_share and kem_time_weight must be "
+                          "between 0 and 1")
+    if sc.prepare_score > sc.act_score:
+        raise ConfigError(f"{where}: scoring.prepare_score ({sc.prepare_score:g}) must not be above "
+                          f"scoring.act_score ({sc.act_score:g})")
 
 
 def _f(x: float) -> float | None:
@@ -300,6 +322,7 @@ def score(cfg: Config, progress: Callable | None = None, force: bool = False) ->
     run, nothing is written (unless `force`) and the last run is summarised.
     """
     started = time.monotonic()
+    check_settings(cfg)
     sc, period = cfg.scoring, cfg.analysis.period
     path = cfg.warehouse_path
     with warehouse.read(path) as con:

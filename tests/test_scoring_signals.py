@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -287,3 +288,18 @@ def test_each_run_stores_its_radar_and_only_the_history_that_changed(cfg):
     assert len(history) == 21
     feb = history[(history.topic_id == 2) & (history.period_start == pd.Timestamp("2024-02-01"))]
     assert int(feb.volume.iloc[0]) == 35
+
+
+def test_out_of_range_settings_are_a_clear_error(project):
+    from click.testing import CliRunner
+
+    from radar.cli import cli
+
+    text = project.read_text().replace("baseline_periods = 6", "baseline_periods = 0")
+    project.write_text(text)
+    events = str(Path(__file__).parent / "fixtures" / "scoring" / "events.csv")
+    result = CliRunner().invoke(cli, ["backtest", events, "--config", str(project)])
+    assert result.exit_code == 2
+    assert "scoring.baseline_periods: must be at least 1, got 0" in result.output
+    with pytest.raises(Exception, match="scoring.baseline_periods"):
+        score(load_config(project))

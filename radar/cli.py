@@ -318,6 +318,19 @@ def _subscription_options(func):
     return func
 
 
+def _group_config(func):
+    """Pass the config path: `--config` after the subcommand, else the group's."""
+
+    @click.option("--config", "sub_config", type=click.Path(dir_okay=False, path_type=Path),
+                  default=None, help="Config file (also accepted before the subcommand).")
+    @click.pass_obj
+    @functools.wraps(func)
+    def wrapper(group_config, *args, sub_config=None, **kwargs):
+        return func(resolve_config_path(sub_config) if sub_config else group_config, *args, **kwargs)
+
+    return wrapper
+
+
 def _subscription_call(action):
     from radar.alerts.subscriptions import SubscriptionError
 
@@ -333,7 +346,7 @@ def _subscription_call(action):
 @_subscription_options
 @click.option("--frequency", type=click.Choice(["immediate", "daily", "weekly"]), default="immediate",
               show_default=True)
-@click.pass_obj
+@_group_config
 @friendly_errors
 def subscriptions_add(config_path: Path, email: str, areas, keywords, channels, min_ring,
                       score_threshold, frequency) -> None:
@@ -353,7 +366,7 @@ def subscriptions_add(config_path: Path, email: str, areas, keywords, channels, 
 @click.option("--all-areas", is_flag=True, help="Clear the area filter.")
 @click.option("--any-keyword", is_flag=True, help="Clear the keyword filter.")
 @click.option("--all-channels", is_flag=True, help="Clear the channel filter.")
-@click.pass_obj
+@_group_config
 @friendly_errors
 def subscriptions_set(config_path: Path, subscription_id: int, areas, keywords, channels, min_ring,
                       score_threshold, all_areas, any_keyword, all_channels) -> None:
@@ -375,7 +388,7 @@ def subscriptions_set(config_path: Path, subscription_id: int, areas, keywords, 
 
 @subscriptions.command("pause")
 @click.argument("subscription_id", type=int)
-@click.pass_obj
+@_group_config
 @friendly_errors
 def subscriptions_pause(config_path: Path, subscription_id: int) -> None:
     """Stop sending to a subscription until it is resumed."""
@@ -387,7 +400,7 @@ def subscriptions_pause(config_path: Path, subscription_id: int) -> None:
 
 @subscriptions.command("resume")
 @click.argument("subscription_id", type=int)
-@click.pass_obj
+@_group_config
 @friendly_errors
 def subscriptions_resume(config_path: Path, subscription_id: int) -> None:
     """Resume a paused subscription."""

@@ -96,7 +96,8 @@ def test_cli_add_list_set_pause(project, radar, server):
 
     cfg = load_config(project)
     sid = rows(cfg)["strategy@city.example"].subscription_id
-    assert run(cli, ["subscriptions", "--config", str(project), "pause", str(sid)]).exit_code == 0
+    # --config may also follow the subcommand.
+    assert run(cli, ["subscriptions", "pause", str(sid), "--config", str(project)]).exit_code == 0
     radar.run({1: "Prepare", 3: "Watch"})
     r = run(cli, ["alert", "--config", str(project)])
     assert r.exit_code == 0, r.output

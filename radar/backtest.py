@@ -61,6 +61,7 @@ class EventResult:
     topics: list[int]
     first_flagged: str | None = None
     topic_id: int | None = None
+    topic_label: str | None = None
     rank: int | None = None
     lag_periods: int | None = None   # negative = flagged before the onset (a lead)
     detected: bool = False
@@ -226,6 +227,7 @@ def backtest(cfg: Config, events: list[Event], k: int | None = None, tolerance: 
     with warehouse.read(cfg.warehouse_path) as con:
         series = load_series(con, cfg.analysis.period)
         matches = match_topics(con, events)
+        labels = dict(con.execute("SELECT topic_id, label FROM topics").fetchall())
     if not series.topic_ids:
         raise EventsFileError(f"{cfg.warehouse_path}: no passages with topics to replay; "
                               "run `radar analyze` first")
@@ -233,6 +235,10 @@ def backtest(cfg: Config, events: list[Event], k: int | None = None, tolerance: 
     report = evaluate(rows, series.periods, events, matches, cfg.analysis.period,
                       k or sc.top_k, tolerance, sc.warmup_periods,
                       sc.baseline_periods if max_lead is None else max_lead)
+    for e in report.events:
+        e.topic_label = labels.get(e.topic_id)
+    for fa in report.false_alarms:
+        fa["label"] = labels.get(fa["topic_id"])
     report.note = ("each period scored with data up to it only; topic assignment as stored in "
                    f"the warehouse (scored {datetime.now():%Y-%m-%d %H:%M})")
     return report
@@ -262,5 +268,8 @@ def render(report: BacktestReport, console=None) -> None:
         f"recall (within {report.tolerance} period of onset): {report.recall:.2f}; "
         f"mean detection delay: {delay}; precision@{report.k}: {prec}; "
         f"false alarms: {len(report.false_alarms)} of {report.stable_topics} topics matching no event")
+    for fa in report.false_alarms:
+        console.print(f"false alarm: topic {fa['topic_id']} ({fa.get('label') or 'no label'}), "
+                      f"first flagged {fa['first_flagged']}, {fa['periods_flagged']} period(s)")
     for bad in report.bad_rows:
         console.print(f"skipped {bad}")

@@ -216,6 +216,8 @@ def test_backtest_cli_writes_table_and_json(assigned, tmp_path):
     data = json.loads(out.read_text())
     lib = [e for e in data["events"] if e["name"] == "library sundays"][0]
     assert lib["detected"] and lib["first_flagged"].startswith("2024-05") and lib["rank"] >= 1
+    assert lib["topic_label"] == "library sundays"  # the planted topic's label
+    assert all("label" in fa for fa in data["false_alarms"])
     result = CliRunner().invoke(__import__("radar.cli", fromlist=["cli"]).cli,
                                 ["backtest", "--config", str(copy_cfg)])
     assert result.exit_code != 0 and "one of them" in result.output

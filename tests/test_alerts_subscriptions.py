@@ -145,6 +145,8 @@ def test_daily_and_weekly_digests_group_what_moved_since_the_last(project, radar
     assert [m.recipient for m in s.messages] == ["daily@city.example"]
     digest = h.to("daily@city.example")[-1]
     assert "daily digest: 3 topics" in digest.message["Subject"]
+    assert "3 topics moved on the radar for your subscription since your last daily digest." in (
+        digest.part("plain"))
     text = digest.part("plain")
     assert "Library e-book lending" in text and "moved closer, from Watch" in text
     assert "Heat pump grants" in text and "Bus lane enforcement" in text

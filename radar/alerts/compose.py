@@ -167,7 +167,8 @@ def compose(*, sender: str, recipient: str, kind: str, items: list[TopicItem], f
     heading = "Rising on your radar" if kind == "immediate" else f"Your {kind} radar digest"
     context = {
         "heading": heading,
-        "intro": f"{n} topic{'s' if n != 1 else ''} moved on the radar for your subscription.",
+        "intro": f"{n} topic{'s' if n != 1 else ''} moved on the radar for your subscription"
+                 + ("." if kind == "immediate" else f" since your last {kind} digest."),
         "topics": items, "recipient": recipient, "frequency": kind,
         "filters": describe_filters(filters), "run_id": run_id,
         "period": period_start.isoformat() if period_start else "",

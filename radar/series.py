@@ -6,7 +6,9 @@ it counts once); breadth counts every source that carried the story
 (`document_sources`, plus the document's own source); voice counts distinct
 pseudonymous authors of citizen passages. Only passages the topic stage has
 assigned (a `passage_topics` row, outliers included) enter the denominators,
-so shares are over the same passages the topics were built from.
+so shares are over the same passages the topics were built from. A
+publication date more than a day after the fetch is not believed: such a
+document counts in its fetch period, so a typo cannot put the radar in 2099.
 """
 
 from __future__ import annotations
@@ -62,8 +64,11 @@ def _base_sql(period: str) -> str:
         CREATE OR REPLACE TEMP VIEW scoring_passages AS
         SELECT pt.topic_id, ps.passage_id, d.doc_id, d.channel, d.author_hash,
                coalesce(ps.is_expectation, false) AS is_expectation,
-               CAST(date_trunc('{period}', coalesce(d.published_at, d.fetched_at)) AS DATE)
-                   AS period_start
+               CAST(date_trunc('{period}', CASE
+                   -- A publication date after the fetch is a wrong date (a feed's typo or
+                   -- a time zone gone astray): it must not create a future period.
+                   WHEN d.published_at > d.fetched_at + INTERVAL 1 DAY THEN d.fetched_at
+                   ELSE coalesce(d.published_at, d.fetched_at) END) AS DATE) AS period_start
         FROM passages ps
         JOIN passage_topics pt USING (passage_id)
         JOIN documents d USING (doc_id)

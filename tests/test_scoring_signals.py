@@ -303,3 +303,13 @@ def test_out_of_range_settings_are_a_clear_error(project):
     assert "scoring.baseline_periods: must be at least 1, got 0" in result.output
     with pytest.raises(Exception, match="scoring.baseline_periods"):
         score(load_config(project))
+
+
+def test_a_document_dated_in_the_future_does_not_move_the_radar_there(cfg):
+    background(cfg.warehouse_path, range(1, 5))
+    insert(cfg.warehouse_path, *PENDING.pop(str(cfg.warehouse_path)))
+    with warehouse.write(cfg.warehouse_path) as con:
+        con.execute("UPDATE documents SET published_at = TIMESTAMP '2099-01-01' "
+                    "WHERE doc_id = (SELECT min(doc_id) FROM documents)")
+    summary = score(cfg)
+    assert str(summary.latest_period) == "2024-04-01" and summary.periods == 4

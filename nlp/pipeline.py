@@ -171,7 +171,8 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
         return summary  # nothing new: no model loaded, nothing written
     t0 = time.perf_counter()
     a = cfg.analysis
-    refresh_stats(path, a.period, a.representative_passages)
+    refresh_stats(path, a.period, a.representative_passages,
+                  reset_first_seen=outcome.last_period not in (None, a.period))
     refresh_labels(path, a.stop_words)
     taxonomy_changed = sync_taxonomy(path, cfg, lazy)
     if changed or taxonomy_changed or outcome.last_settings != settings:

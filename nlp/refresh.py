@@ -21,9 +21,15 @@ from radar import warehouse
 from radar.config import Config
 
 
-def refresh_stats(path, period: str, representatives: int) -> None:
-    """Sizes, first_seen, expectation shares, representatives and time series (one transaction)."""
+def refresh_stats(path, period: str, representatives: int, reset_first_seen: bool = False) -> None:
+    """Sizes, first_seen, expectation shares, representatives and time series (one transaction).
+
+    first_seen only moves earlier, unless the period changed (`reset_first_seen`): then it
+    is recomputed in the new period's terms from the passages topics hold now.
+    """
     with warehouse.write(path) as con:
+        if reset_first_seen:
+            con.execute("UPDATE topics SET first_seen = NULL")
         con.execute(f"""
             UPDATE topics SET size = coalesce(s.n, 0), expectation_share = coalesce(s.share, 0),
                    first_seen = CASE WHEN s.first IS NULL THEN topics.first_seen

@@ -130,6 +130,7 @@ class TopicState:
     last_fit_n: int
     last_fit_model: str | None
     last_settings: str | None
+    last_period: str | None = None
 
     @property
     def has_model(self) -> bool:
@@ -145,7 +146,7 @@ def load_topic_state(path) -> TopicState:
         next_id = con.execute("SELECT coalesce(max(topic_id), -1) + 1 FROM topics").fetchone()[0]
         fit = con.execute("SELECT n_passages, parameters FROM topic_models WHERE kind IN ('fit', 'refit') "
                           "ORDER BY created_at DESC, model_version DESC LIMIT 1").fetchone()
-        run = con.execute("SELECT settings_hash FROM nlp_runs WHERE finished_at IS NOT NULL "
+        run = con.execute("SELECT settings_hash, period FROM nlp_runs WHERE finished_at IS NOT NULL "
                           "ORDER BY run_id DESC LIMIT 1").fetchone()
     params = json.loads(fit[1]) if fit and fit[1] else {}
     return TopicState(
@@ -156,6 +157,7 @@ def load_topic_state(path) -> TopicState:
         last_fit_n=int(fit[0]) if fit else 0,
         last_fit_model=params.get("embedding_model"),
         last_settings=run[0] if run else None,
+        last_period=run[1] if run else None,
     )
 
 

@@ -36,6 +36,7 @@ class TopicOutcome:
     new_topics: list[int] = field(default_factory=list)
     active_topics: int = 0
     last_settings: str | None = None
+    last_period: str | None = None
 
 
 def new_version(kind: str) -> str:
@@ -53,7 +54,8 @@ def run_topic_step(cfg: Config, force_refit: bool = False, progress=None) -> Top
     """Decide between fit, refit, assign (+ discover) and do it."""
     path, a = cfg.warehouse_path, cfg.analysis
     state = store.load_topic_state(path)
-    out = TopicOutcome(last_settings=state.last_settings, active_topics=len(state.ids))
+    out = TopicOutcome(last_settings=state.last_settings, last_period=state.last_period,
+                       active_topics=len(state.ids))
     n = store.count_embedded(path, a.embedding_model)
     if not state.has_model:
         if n < max(2 * a.min_topic_size, 5):

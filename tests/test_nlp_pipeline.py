@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from nlp.pipeline import analyze
 from radar import warehouse
-from radar.config import load_config
+from radar.config import AreaConfig, load_config
 from radar.importer import import_file
 from tests.conftest import FIXTURES
 
@@ -115,6 +115,17 @@ def scenario(tmp_path_factory, embedder, preprocessor):
     s["after_planted"] = dict(q(cfg, "SELECT passage_id, topic_id FROM passage_topics"))
     s["refit"] = analyze(cfg, embedder=counting, preprocessor=preprocessor, refit=True)
     s["after_refit"] = dict(q(cfg, "SELECT passage_id, topic_id FROM passage_topics"))
+    s["models_before_relabel"] = q(cfg, "SELECT count(*) FROM topic_models")[0][0]
+    # The user edits the taxonomy and the period: re-assign areas, rebuild series, no refit.
+    toml = cfg.path.read_text(encoding="utf-8").replace('period = "month"', 'period = "week"')
+    areas = [*cfg.areas, AreaConfig("sports", "Football, American football, NFL, concussions and "
+                                              "sports injuries, athletes and school sport")]
+    toml += "".join(f'\n[[areas]]\nname = "{a.name}"\ndescription = "{a.description}"\n' for a in areas)
+    cfg.path.write_text(toml, encoding="utf-8")
+    cfg = s["cfg"] = load_config(cfg.path)
+    assert cfg.analysis.period == "week" and cfg.areas[-1].name == "sports"
+    s["relabel"] = analyze(cfg, embedder=counting, preprocessor=preprocessor)
+    s["after_relabel"] = dict(q(cfg, "SELECT passage_id, topic_id FROM passage_topics"))
     return s
 
 
@@ -186,7 +197,8 @@ def test_time_series_add_up_to_assignments(scenario):
     n_sources = q(cfg, "SELECT count(*) FROM sources")[0][0]
     assert q(cfg, "SELECT bool_and(sources BETWEEN 1 AND ?), bool_and(authors BETWEEN 1 AND passages) "
                   "FROM topic_periods", [n_sources]) == [(True, True)]
-    assert q(cfg, "SELECT count(*) FROM topic_periods WHERE day(period_start) <> 1") == [(0,)]  # month
+    # The scenario ends with period = "week": every period starts on a Monday.
+    assert q(cfg, "SELECT count(*) FROM topic_periods WHERE isodow(period_start) <> 1") == [(0,)]
 
 
 def test_topic_ids_are_stable_when_documents_are_added(scenario):
@@ -213,10 +225,10 @@ def test_planted_new_theme_becomes_a_new_topic_first_seen_when_it_appeared(scena
     football = [r for r in new if words & set(" ".join(r[1]).split())]
     assert football, new
     first_football = q(cfg, """
-        SELECT min(date_trunc('month', d.published_at))::DATE FROM passage_topics pt
+        SELECT min(date_trunc('week', d.published_at))::DATE FROM passage_topics pt
         JOIN passages p USING (passage_id) JOIN documents d USING (doc_id)
         WHERE pt.topic_id = ?""", [football[0][0]])[0][0]
-    assert football[0][2] == first_football
+    assert football[0][2] == first_football  # in weeks: the scenario ends with period = "week"
     assert first_football.year >= 2015  # the football conversation's period, not the corpus's first
     # Old passages were not moved by the discovery.
     before = scenario["after_added"]
@@ -238,6 +250,18 @@ def test_refit_maps_old_topics_to_new_clusters(scenario):
     assert not list(folder.rglob("*.pkl")) and not list(folder.rglob("*.pickle"))
     inactive = q(cfg, "SELECT count(*) FROM topics WHERE NOT active AND size > 0")
     assert inactive == [(0,)]
+
+
+def test_editing_areas_and_period_reassigns_without_refit(scenario):
+    cfg = scenario["cfg"]
+    assert scenario["relabel"].action == "relabel"
+    assert scenario["after_relabel"] == scenario["after_refit"]  # no passage changed topic
+    assert q(cfg, "SELECT count(*) FROM topic_models")[0][0] == scenario["models_before_relabel"]
+    areas = dict(q(cfg, "SELECT label, service_area FROM topics WHERE active"))
+    words = {"football", "nfl", "concussion"}
+    football = [label for label in areas if words & set(label.replace(",", "").split())]
+    assert football and all(areas[label] == "sports" for label in football)
+    assert q(cfg, "SELECT count(*) FROM service_areas WHERE name = 'sports'") == [(1,)]
 
 
 def test_cli_analyze_on_unchanged_warehouse_is_quick_and_says_so(scenario, monkeypatch):

@@ -58,7 +58,9 @@ def _passages(passages: pd.DataFrame, signal: dict, min_authors: int) -> None:
     if passages.empty:
         st.caption("No passages are assigned to this topic.")
         return
-    hide_quotes = signal.get("show_quotes") is False or (
+    # Citizen words are quoted only when the scorer allowed it and enough distinct
+    # authors carry the topic; an unscored topic shows none.
+    hide_quotes = signal.get("show_quotes") is not True or (
         signal.get("authors") is not None and signal["authors"] < min_authors)
     for row in passages.itertuples():
         with st.container(border=True):

@@ -153,8 +153,9 @@ class DocumentPagesMixin:
         yield DocumentItem(
             source=self.source_cfg.name, channel=self.source_cfg.channel, url=response.url,
             requested_url=response.request.url, text=doc.text, title=doc.title,
-            # A paper's own date first; the sitemap's lastmod is the best we have otherwise.
-            published_at=doc.published or marker, author=doc.author, marker=marker,
+            # The paper's own date (page metadata, PDF creation date). A sitemap lastmod
+            # is when it was last edited, not published: it is only the change marker.
+            published_at=doc.published, author=doc.author, marker=marker,
             **validators(response),
         )
 

@@ -189,7 +189,8 @@ def crawl(sources: tuple[str, ...], config_path: Path) -> None:
     for s in summaries:
         table.add_row(s.source, s.status, str(s.pages), str(s.new_documents), str(s.updated),
                       str(s.carried), str(s.errors), s.message[:120])
-    Console().print(table)
+    # Piped output (logs, cron mail) gets full lines rather than an 80-column wrap.
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
     click.echo(f"{sum(s.new_documents for s in summaries)} new documents, "
                f"{sum(s.errors for s in summaries)} errors (details: radar status)")
     if summaries and all(s.status == "failed" for s in summaries):

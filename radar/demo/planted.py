@@ -105,6 +105,20 @@ PLANTED: list[Theme] = [
                          "One login: verified digital identity across council services"],
           expect="Rising across all channels for eleven months: an emerging to established digital "
                  "services topic, broad (many sources, all channels)."),
+    Theme("public-toilets", "health and care", "public toilets",
+          titles=["[Closed|Locked] public toilets [frustrate|anger] {place} visitors",
+                  "Calls for [more|accessible] public toilets in the city centre"],
+          facts=["Campaigners say the closure of public toilets keeps older and disabled people at home.",
+                 "Only {n} public toilets remain open in the city centre, and few are accessible.",
+                 "A community toilet scheme pays cafes and shops to let anyone use their toilets."],
+          citizen=["We need public toilets in {place} park, there is nothing for families with small children.",
+                   "Why is there still no accessible public toilet near the bus station?",
+                   "I wish the council offered a map of toilets people can use, cafes included.",
+                   "The council should reopen the public toilets on the high street, older people stay home without them."],
+          onsets={"citizen": Onset(-3, 0.30, speed=0.8), "news": Onset(-2, 0.08, speed=0.8)},
+          expect="The youngest trend: citizen posts from three months back, a first news story "
+                 "two months back, nothing in policy: a weak signal in health and care, the "
+                 "kind of early warning the radar exists for."),
     Theme("bus-fare-freeze", "transport", "pandemic bus recovery fund",
           titles=["Bus recovery [funding|grant] [ends|runs out]",
                   "Operators [warn|say] recovery fund cuts will hit routes"],

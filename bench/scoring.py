@@ -5,8 +5,10 @@
 Builds a fresh warehouse with PASSAGES one-passage documents spread over
 TOPICS topics and PERIODS weeks (a few topics rising, syndicated copies,
 citizen authors), then times one full scoring run (read series, score every
-period, write signals) and a second run on the unchanged warehouse, which
-must write nothing. Prints wall time per step and peak RSS.
+period, write signals), a second run on the unchanged warehouse, which must
+write nothing, and a third after one more week of documents (1/PERIODS more),
+which stores only the periods whose radar changed. Prints wall time per step
+and peak RSS.
 """
 
 from __future__ import annotations
@@ -23,18 +25,19 @@ import numpy as np
 import pyarrow as pa
 
 
-def build(path: Path, topics: int, periods: int, passages: int, seed: int = 3) -> None:
+def build(path: Path, topics: int, periods: int, passages: int, seed: int = 3,
+          first_week: int = 0, prefix: str = "d") -> None:
     from radar import warehouse
 
     rng = np.random.default_rng(seed)
     weights = rng.pareto(1.5, topics) + 0.1
     topic = rng.choice(topics, size=passages, p=weights / weights.sum())
-    week = rng.integers(0, periods, size=passages)
+    week = rng.integers(first_week, first_week + periods, size=passages)
     rising = topic < max(topics // 50, 1)  # 2% of topics concentrate late
-    week = np.where(rising, periods - 1 - (rng.integers(0, periods, size=passages) ** 2) // periods,
-                    week)
+    week = np.where(rising, first_week + periods - 1
+                    - (rng.integers(0, periods, size=passages) ** 2) // periods, week)
     start = datetime(2025, 1, 6)
-    ids = [f"d{i}" for i in range(passages)]
+    ids = [f"{prefix}{i}" for i in range(passages)]
     when = [start + timedelta(weeks=int(w), hours=int(i % 100)) for i, w in enumerate(week)]
     channel = np.array(["news", "policy", "citizen"])[rng.integers(0, 3, size=passages)]
     source = [f"{c}-{rng.integers(0, 40)}" for c in channel]
@@ -57,9 +60,10 @@ def build(path: Path, topics: int, periods: int, passages: int, seed: int = 3) -
                     "top_terms": [[f"t{t}"] for t in range(topics)],
                     "service_area": ["other"] * topics, "size": [0] * topics,
                     "model_version": ["bench"] * topics})
+    tables = [("documents", docs), ("passages", pas), ("passage_topics", asg),
+              ("document_sources", car)] + ([("topics", top)] if first_week == 0 else [])
     with warehouse.write(path) as con:
-        for name, tbl in [("documents", docs), ("passages", pas), ("passage_topics", asg),
-                          ("document_sources", car), ("topics", top)]:
+        for name, tbl in tables:
             con.register("batch", tbl)
             con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM batch")
             con.unregister("batch")
@@ -87,12 +91,19 @@ def main() -> None:
         t0 = time.perf_counter()
         second = score(cfg)
         t_second = time.perf_counter() - t0
+        build(cfg.warehouse_path, args.topics, 1, args.passages // args.periods, seed=3,
+              first_week=args.periods, prefix="w")
+        t0 = time.perf_counter()
+        third = score(cfg)
+        t_third = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"corpus: {args.passages} passages, {args.topics} topics, {args.periods} weeks "
           f"(built in {built:.1f}s)")
     print(f"first score: {t_first:.2f}s -> {first.signals} signals, {first.topics} topics x "
           f"{first.periods} periods, rings {first.rings}")
     print(f"unchanged re-run: {t_second:.2f}s, {second.signals} signals written")
+    print(f"one more week: {t_third:.2f}s, {third.periods_stored} of {third.periods} periods "
+          f"stored ({third.signals} signals), rings {third.rings}")
     print(f"peak RSS: {rss:.0f} MB")
 
 

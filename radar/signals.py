@@ -22,13 +22,14 @@ import hashlib
 import json
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from radar import warehouse
 from radar.burst import kleinberg_online
@@ -237,30 +238,33 @@ def _previous_radar(con) -> tuple[int | None, dict[int, str | None]]:
     return run_id, dict(rings)
 
 
-def _norm(value):
-    if isinstance(value, float):
-        return round(value, 9) if np.isfinite(value) else None
-    return str(value) if isinstance(value, date) else value
+def period_digests(table: pa.Table) -> dict[date, str]:
+    """A hash of each period's radar (every column but run_id), to store only what changed.
 
-
-def period_digests(rows: list[dict]) -> dict[date, str]:
-    """A hash of each period's radar (every column but run_id), to store only what changed."""
+    `table` has the SIGNAL_SCHEMA columns; floats are rounded to 9 digits so
+    summation order (SQL groups arrive in any order) does not count as a change.
+    """
     names = [n for n in SIGNAL_SCHEMA.names if n != "run_id"]
-    by_period: dict[date, list] = defaultdict(list)
-    for r in rows:
-        by_period[r["period_start"]].append(tuple(_norm(r.get(n)) for n in names))
-    return {p: hashlib.sha256(repr(sorted(v, key=repr)).encode()).hexdigest()
-            for p, v in by_period.items()}
+    table = table.select(names).cast(pa.schema([SIGNAL_SCHEMA.field(n) for n in names]))
+    columns = [pc.round(c, 9) if pa.types.is_floating(c.type) else c for c in table.columns]
+    df = pa.table(columns, names=names).to_pandas()
+    if df.empty:
+        return {}
+    df = df.sort_values(["period_start", "topic_id"], kind="stable")
+    df["_hash"] = pd.util.hash_pandas_object(df, index=False).to_numpy()
+    return {p: hashlib.sha256(g["_hash"].to_numpy().tobytes()).hexdigest()
+            for p, g in df.groupby("period_start", sort=False)}
 
 
 def _stored_digests(con) -> dict[date, str]:
-    rows = con.execute("""
-        SELECT s.* FROM signals s
+    names = ", ".join(f's."{n}"' for n in SIGNAL_SCHEMA.names)
+    table = con.execute(f"""
+        SELECT {names} FROM signals s
         JOIN (SELECT period_start, max(run_id) AS run_id FROM signals
               WHERE run_id IN (SELECT run_id FROM radar_runs) GROUP BY period_start)
         USING (period_start, run_id)
-    """).to_arrow_table().to_pylist()
-    return period_digests(rows)
+    """).to_arrow_table()
+    return period_digests(table)
 
 
 def _model_version(con) -> str | None:
@@ -327,24 +331,25 @@ def score(cfg: Config, progress: Callable | None = None, force: bool = False) ->
     path = cfg.warehouse_path
     with warehouse.read(path) as con:
         series = load_series(con, period)
+        K, T = series.shape
+        params = {"period": period, "scoring": dataclasses.asdict(sc),
+                  "inputs": fingerprint(series)}
         prev_run, previous = _previous_radar(con)
-        model_version = _model_version(con)
-        stored = _stored_digests(con)
-        prev_params = None
-        if prev_run is not None:
+        if prev_run is not None and not force:
             prev_params = con.execute(
                 "SELECT parameters FROM radar_runs WHERE run_id = ?", [prev_run]).fetchone()[0]
-    K, T = series.shape
-    params = {"period": period, "scoring": dataclasses.asdict(sc), "inputs": fingerprint(series)}
-    if not force and prev_params is not None and json.loads(prev_params) == params:
-        log.info("scoring: inputs and settings unchanged since run %s; nothing to do", prev_run)
-        return ScoreSummary(prev_run, T, K, 0, series.periods[-1] if T else None,
-                            seconds=time.monotonic() - started, unchanged=True)
+            if prev_params is not None and json.loads(prev_params) == params:
+                log.info("scoring: inputs and settings unchanged since run %s", prev_run)
+                return ScoreSummary(prev_run, T, K, 0, series.periods[-1] if T else None,
+                                    seconds=time.monotonic() - started, unchanged=True)
+        model_version = _model_version(con)
+        stored = _stored_digests(con)
     rows = compute_signals(series, sc)
     latest = series.periods[-1] if T else None
     if latest is not None:
         rows = apply_previous_run(rows, latest, previous)
-    keep = {p for p, d in period_digests(rows).items() if p == latest or stored.get(p) != d}
+    digests = period_digests(pa.Table.from_pylist(rows, schema=SIGNAL_SCHEMA))
+    keep = {p for p, d in digests.items() if p == latest or stored.get(p) != d}
     rows = [r for r in rows if r["period_start"] in keep]
     total = len(rows)
     run_id = _write_run(path, rows, [period, latest, model_version, json.dumps(params), K, T, total,

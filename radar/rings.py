@@ -77,6 +77,9 @@ class Evidence:
     authors: int
     top_author_share: float
     age: int  # periods since first seen (0 = first period), -1 if never
+    expectation_share: float = 0.0
+    expectation_growth: float = 0.0
+    gap_risk: bool = False
 
 
 def is_rising(e: Evidence, r: RingRules) -> bool:
@@ -163,6 +166,11 @@ def reasons(e: Evidence, stage_: str | None, ring_: str | None, narrow: bool, r:
     parts.append(f"{e.sources} sources (effective {e.effective_sources:.1f})")
     if e.citizen_share > 0:
         parts.append(f"{e.authors} citizen authors, top author {e.top_author_share:.0%}")
+    if e.expectation_share > 0 and e.expectation_growth >= r.min_growth:
+        parts.append(f"expectations rising: {e.expectation_share:.0%} of passages voice a demand "
+                     f"(growth {e.expectation_growth:+.0%})")
+    if e.gap_risk:
+        parts.append("gap risk: citizens raise it more and more, policy documents do not answer")
     if narrow:
         parts.append("narrow voice: capped at Watch")
     if e.volume < r.min_volume and stage_ is None:

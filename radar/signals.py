@@ -172,6 +172,9 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
                 citizen_share=float(mix["citizen"][k, t]), authors=int(series.authors[k, t]),
                 top_author_share=float(series.top_author_share[k, t]),
                 age=int(t - first[k]) if 0 <= first[k] <= t else -1,
+                expectation_share=float(m["expectation_share"][k, t]),
+                expectation_growth=float(m["expectation_growth"][k, t]),
+                gap_risk=bool(gap.risk[k, t]),
             )
             st = stage(e, rules)
             narrow = narrow_voice(e, rules)
@@ -188,7 +191,7 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
                     "citizen_share": e.citizen_share, "authors": e.authors,
                     "top_author_share": e.top_author_share, "narrow_voice": narrow,
                     "show_quotes": show_quotes(e.authors, rules),
-                    "expectation_gap": _f(gap.gap[k, t]), "gap_risk": bool(gap.risk[k, t]),
+                    "expectation_gap": _f(gap.gap[k, t]), "gap_risk": e.gap_risk,
                     "citizen_attention": _f(gap.citizen_attention[k, t]),
                     "policy_attention": _f(gap.policy_attention[k, t]),
                     "previous_ring": prev_ring, "movement": mv,

@@ -100,3 +100,12 @@ def test_rules_take_thresholds_from_config():
 
     rules = RingRules.from_config(ScoringConfig(min_authors=7, act_score=80.0))
     assert rules.min_authors == 7 and rules.act_score == 80.0
+
+
+def test_reasons_name_rising_expectations_and_gap_risk():
+    e = evidence(expectation_share=0.4, expectation_growth=2.0, gap_risk=True)
+    text = reasons(e, "emerging", "Act", False, RULES)
+    assert "expectations rising: 40% of passages voice a demand" in text
+    assert "gap risk" in text
+    quiet = reasons(evidence(), "emerging", "Act", False, RULES)
+    assert "expectations" not in quiet and "gap risk" not in quiet

@@ -218,6 +218,7 @@ def test_expectation_gap_and_area_view(cfg):
     bus = signals(cfg, "AND topic_id = 0").iloc[-1]
     assert lib["citizen_attention"] > bus["citizen_attention"] * 0.9
     assert lib["gap_risk"] and not bus["gap_risk"]
+    assert "gap risk" in lib["reasons"]
     assert lib["expectation_gap"] == pytest.approx(lib["citizen_attention"] - lib["policy_attention"])
     areas = warehouse.query_df(
         cfg.warehouse_path,

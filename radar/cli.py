@@ -507,6 +507,8 @@ def backtest(events: Path | None, plants: Path | None, assign: str, workdir: Pat
             with tempfile.TemporaryDirectory(prefix="radar-plant-") as tmp:
                 report = run_plant(cfg, planted, workdir or Path(tmp), assign=assign, k=k,
                                    tolerance=tolerance)
+                if workdir is None:
+                    report.note += " (a temporary copy, now removed; keep one with --workdir)"
         else:
             evs, bad = read_events(events)
             report = run_backtest(cfg, evs, k=k, tolerance=tolerance)

@@ -9,9 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 RINGS = ("Act", "Prepare", "Watch", "Monitor")
-# Ring boundaries (radius). The inner rings are wider than an even split so the
-# centre, where the most urgent topics sit, has room for them.
-RING_EDGES = (0.0, 1.4, 2.4, 3.25, 4.0)
+RADIUS = 4.0  # outer edge of the radar in plot units
 RING_COLOURS = {"Act": "#c0392b", "Prepare": "#e67e22", "Watch": "#2471a3", "Monitor": "#7f8c8d"}
 RING_FILL = {"Act": "#fbe3e0", "Prepare": "#fdf0e2", "Watch": "#e3eef8", "Monitor": "#f2f3f4"}
 RING_MEANING = {
@@ -27,6 +25,7 @@ MOVEMENTS = {
     "moved out": ("triangle-down", "moved out: further from the centre since the last run"),
     "unchanged": ("circle", "same ring as the last run"),
 }
+DENSE = 40  # more blips than this: numbers beside the blips instead of names
 CHANNEL_COLOURS = {"news": "#2471a3", "policy": "#7d3c98", "citizen": "#27ae60"}
 
 
@@ -36,6 +35,8 @@ class RadarFigure:
 
     figure: go.Figure
     points: dict[tuple[int, int], int] = field(default_factory=dict)  # (trace, point) -> topic
+    numbers: dict[int, int] = field(default_factory=dict)  # topic -> blip number
+    edges: tuple[float, ...] = ()  # ring boundaries used
 
     def topic_for(self, point: dict) -> int | None:
         """The topic id of a point from Streamlit's selection event, if it is a blip."""
@@ -69,6 +70,14 @@ def _sizes(volume: pd.Series) -> pd.Series:
     return 8 + (biggest - 8) * (v / top).pow(0.5)
 
 
+def number_blips(on: pd.DataFrame, areas: list[str]) -> pd.Series:
+    """Blip numbers 1..n: Act first, then around the radar by area, best score first."""
+    order = on.assign(_ring=on["ring"].map(RINGS.index),
+                      _area=on["service_area"].map({a: i for i, a in enumerate(areas)}))
+    order = order.sort_values(["_ring", "_area", "score"], ascending=[True, True, False])
+    return pd.Series(range(1, len(order) + 1), index=order.index).reindex(on.index)
+
+
 def pick_blips(on: pd.DataFrame, limit: int) -> pd.DataFrame:
     """At most `limit` blips, spread over every area and ring: each (area, ring) cell
     contributes its best topic before any cell contributes a second, and so on."""
@@ -80,7 +89,21 @@ def pick_blips(on: pd.DataFrame, limit: int) -> pd.DataFrame:
         columns="_rank")
 
 
-def _positions(blips: pd.DataFrame, areas: list[str]) -> pd.DataFrame:
+def ring_edges(blips: pd.DataFrame) -> tuple[float, ...]:
+    """Ring boundaries (radius, centre outwards). A ring's width grows with the square root
+    of its blips, on top of a minimum, so a crowded ring gets room and an empty one stays
+    visible; the inner rings get extra width because their circumference is short."""
+    counts = blips["ring"].value_counts() if len(blips) else pd.Series(dtype=int)
+    weights = [(1.6 - 0.2 * i) + math.sqrt(counts.get(r, 0)) / 2 for i, r in enumerate(RINGS)]
+    total = sum(weights)
+    edges, acc = [0.0], 0.0
+    for w in weights:
+        acc += w
+        edges.append(RADIUS * acc / total)
+    return tuple(edges)
+
+
+def _positions(blips: pd.DataFrame, areas: list[str], edges: tuple[float, ...]) -> pd.DataFrame:
     """Angle and radius per blip: sector by area, ring band by ring, higher score nearer the centre.
 
     Angles are degrees clockwise from 12 o'clock; x, y are the cartesian position.
@@ -92,8 +115,11 @@ def _positions(blips: pd.DataFrame, areas: list[str]) -> pd.DataFrame:
         sector, band = areas.index(area), RINGS.index(ring)
         group = group.sort_values("score", ascending=False)
         n = len(group)
-        inner, outer = RING_EDGES[band], RING_EDGES[band + 1]
-        rows = 1 if n <= 3 else 2 if n <= 10 else 3
+        inner, outer = edges[band], edges[band + 1]
+        # Rows across the band so that blips are about as far apart along the arc as
+        # across it.
+        arc = math.radians(width) * (inner + outer) / 2
+        rows = max(1, min(n, round(math.sqrt(n * (outer - inner) / max(arc, 1e-6)))))
         per_row = math.ceil(n / rows)
         for j, idx in enumerate(group.index):
             row, col = divmod(j, per_row)
@@ -115,14 +141,14 @@ def _xy(r: float, theta: float) -> tuple[float, float]:
     return r * math.sin(rad), r * math.cos(rad)
 
 
-def _background(fig: go.Figure, areas: list[str]) -> None:
+def _background(fig: go.Figure, areas: list[str], edges: tuple[float, ...]) -> None:
     """Ring bands, sector lines, area names and ring names, drawn as layout shapes."""
     for band in range(len(RINGS), 0, -1):  # outer first, so inner bands paint over
-        ring, edge = RINGS[band - 1], RING_EDGES[band]
+        ring, edge = RINGS[band - 1], edges[band]
         fig.add_shape(type="circle", x0=-edge, y0=-edge, x1=edge, y1=edge, layer="below",
                       fillcolor=RING_FILL[ring], line=dict(color="white", width=2))
     width = 360.0 / len(areas)
-    outer = RING_EDGES[-1]
+    outer = edges[-1]
     for i, area in enumerate(areas):
         x, y = _xy(outer, i * width)
         if len(areas) > 1:
@@ -133,7 +159,7 @@ def _background(fig: go.Figure, areas: list[str]) -> None:
                            font=dict(size=12, color="#222"),
                            xanchor="center" if abs(lx) < 0.8 else ("left" if lx > 0 else "right"))
     for band, ring in enumerate(RINGS):
-        fig.add_annotation(x=0, y=RING_EDGES[band + 1] - 0.06, text=ring.upper(), showarrow=False,
+        fig.add_annotation(x=0, y=edges[band + 1] - 0.06, text=ring.upper(), showarrow=False,
                            font=dict(size=10, color=RING_COLOURS[ring]), yanchor="top",
                            bgcolor="rgba(255,255,255,0.6)")
 
@@ -150,27 +176,35 @@ def radar_figure(blips: pd.DataFrame, areas: list[str], label_top: int = 20,
     on = blips[blips["ring"].isin(RINGS)].copy()
     on = on[on["service_area"].isin(areas)]
     fig = go.Figure()
-    _background(fig, areas)
-    result = RadarFigure(fig)
+    edges = ring_edges(on)
+    _background(fig, areas, edges)
+    result = RadarFigure(fig, edges=edges)
     if not on.empty:
-        on = _positions(on, areas)
+        on = _positions(on, areas, edges)
+        on["no"] = number_blips(on, areas)
+        result.numbers = dict(zip(on["topic_id"].astype(int), on["no"], strict=True))
+        dense = len(on) > DENSE
         on["size"] = _sizes(on["volume"])
+        if dense:  # big enough to click
+            on["size"] = on["size"].clip(lower=12)
         on["move"] = on["movement"].where(on["movement"].isin(list(MOVEMENTS)), "unchanged")
-        # Label the best blip of each cell, up to label_top labels, so names do not pile up.
-        # A crowded radar gets no names in the picture (they would overlap at the centre);
-        # hovering shows them and the table under the radar lists them all.
+        # A sparse radar names the best blip of each area and ring in the picture; a
+        # crowded one numbers every blip instead (names would pile up at the centre),
+        # and the table under it gives each number's topic.
         best = on.sort_values("score", ascending=False).drop_duplicates(["service_area", "ring"])
-        labelled = set(best.nlargest(label_top, "score")["topic_id"]) if len(on) <= 40 else set()
+        labelled = set(best.nlargest(label_top, "score")["topic_id"])
         for move, (symbol, _text) in MOVEMENTS.items():
             part = on[on["move"] == move]
             if part.empty:
                 continue
             trace_no = len(fig.data)
+            text = ([str(n) for n in part["no"]] if dense else
+                    [_wrap(lbl, 18) if t in labelled else "" for t, lbl in
+                     zip(part["topic_id"], part["label"], strict=True)])
             fig.add_trace(go.Scatter(
-                x=part["x"], y=part["y"], mode="markers+text",
-                text=[_wrap(lbl, 18) if t in labelled else "" for t, lbl in
-                      zip(part["topic_id"], part["label"], strict=True)],
-                textposition="top center", textfont=dict(size=10, color="#222"),
+                x=part["x"], y=part["y"], mode="markers+text", text=text,
+                textposition="top center",
+                textfont=dict(size=9 if dense else 10, color="#222"),
                 marker=dict(size=part["size"], symbol=symbol,
                             color=[RING_COLOURS[r] for r in part["ring"]],
                             line=dict(color="white", width=1), opacity=0.9),
@@ -187,7 +221,7 @@ def radar_figure(blips: pd.DataFrame, areas: list[str], label_top: int = 20,
             for i, tid in enumerate(part["topic_id"]):
                 result.points[(trace_no, i)] = int(tid)
     _legend(fig)
-    lim = RING_EDGES[-1] + 1.3
+    lim = RADIUS + 1.3
     axis = dict(visible=False, range=[-lim, lim], fixedrange=True)
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=10, b=10), paper_bgcolor="white",

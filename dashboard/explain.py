@@ -69,6 +69,9 @@ def voice(signal: dict, min_authors: int) -> str | None:
     authors = _num(signal.get("authors"))
     if authors is None:
         return None
+    if authors == 0:
+        return ("No citizen posts carry this topic: its voice is news and policy "
+                "publications.")
     top = _num(signal.get("top_author_share"))
     text = f"{int(authors)} distinct citizen author{'s' if authors != 1 else ''}"
     if top is not None and authors > 0:

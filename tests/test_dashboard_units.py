@@ -70,6 +70,7 @@ def test_signal_explained_in_words():
     assert "Burst" in lines[1] and "4 distinct sources" in lines[2]
     assert lines[3] == "Channel mix: 50% news, 50% citizen."
     assert "Narrow voice" in explain.voice(sig, min_authors=5)
+    assert "No citizen posts" in explain.voice({"authors": 0, "narrow_voice": True}, 5)
     assert "Gap risk" in explain.expectation_gap(sig)
     assert explain.movement(sig) == "Moved in from Watch to Act: more urgent than last run."
     assert explain.reasons({"growth": float("nan")}) == []
@@ -97,7 +98,7 @@ def test_radar_figure_places_blips_in_their_sector_and_ring():
     for tid, ring, half in ((1, 0, "right"), (2, 2, "left"), (4, 3, "left")):
         t, i = by_topic[tid]
         r = math.hypot(t.x[i], t.y[i])
-        assert charts.RING_EDGES[ring] < r < charts.RING_EDGES[ring + 1]  # inside its ring
+        assert fig.edges[ring] < r < fig.edges[ring + 1]  # inside its ring
         assert (t.x[i] > 0) == (half == "right")  # transport is the first (right) half
     t, i = by_topic[1]
     assert fig.topic_for({"curve_number": fig.figure.data.index(t), "point_index": i}) == 1
@@ -118,3 +119,22 @@ def test_blips_are_picked_across_areas_and_rings():
     # The best of cells (a, Act), (b, Act), (b, Watch) come before a's second best.
     assert set(picked["topic_id"]) == {0, 10, 11, 1}
     assert charts.pick_blips(on, 50).equals(on)
+
+
+def test_a_crowded_radar_numbers_its_blips():
+    n = charts.DENSE + 10
+    blips = pd.DataFrame({
+        "topic_id": range(n), "label": [f"t{i}" for i in range(n)],
+        "service_area": ["a", "b"] * (n // 2), "ring": (["Act"] * 10 + ["Watch"] * (n - 10)),
+        "score": [1 - i / 100 for i in range(n)], "volume": [5] * n,
+        "movement": ["unchanged"] * n, "stage": ["emerging"] * n, "sources": [3] * n,
+    })
+    fig = charts.radar_figure(blips, ["a", "b"])
+    assert sorted(fig.numbers.values()) == list(range(1, n + 1))
+    # Act first, then by area: topic 0 (Act, a) is number 1; an Act blip of b follows a's.
+    assert fig.numbers[0] == 1 and fig.numbers[1] == 6
+    texts = [t for tr in fig.figure.data if tr.customdata is not None for t in tr.text]
+    assert sorted(int(t) for t in texts) == list(range(1, n + 1))
+    sparse = charts.radar_figure(blips.head(5), ["a", "b"])
+    assert any(t == "t0" for tr in sparse.figure.data if tr.customdata is not None
+               for t in tr.text)

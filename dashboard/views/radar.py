@@ -48,9 +48,9 @@ def _legend_text(shown: int, total: int) -> None:
         "(more urgent), ▼ moved out (less urgent), ● unchanged. **Click a dot** to open its "
         "evidence."
     )
-    if shown > 40:
-        st.caption("Many topics are drawn, so their names are not written in the picture: "
-                   "point at a blip to see its name.")
+    if shown > charts.DENSE:
+        st.caption("Many topics are drawn, so each blip is numbered instead of named: "
+                   "the # column of the table below gives the topic (or point at the blip).")
     if shown < total:
         st.caption(f"Showing {shown} of {total} topics on the radar: the highest-scoring ones "
                    "of every service area and ring. Filter, or raise 'Blips drawn' in the "
@@ -65,9 +65,12 @@ def _open_selected(event, figure: charts.RadarFigure) -> None:
             st.switch_page("views/topic.py", query_params={"topic": str(topic)})
 
 
-def _table(on: pd.DataFrame) -> None:
+def _table(on: pd.DataFrame, numbers: dict[int, int]) -> None:
     table = on[["label", "ring", "service_area", "stage", "movement", "volume", "sources",
                 "score"]].rename(columns={"service_area": "service area", "volume": "passages"})
+    if numbers:  # the numbers written in the blips of a crowded radar
+        table.insert(0, "#", on["topic_id"].map(numbers).astype("Int64"))
+        table = table.sort_values("#", na_position="last")
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"score": st.column_config.NumberColumn(format="%.2f")})
     labels = dict(zip(on["topic_id"].tolist(), on["label"].tolist(), strict=True))
@@ -106,7 +109,7 @@ def render() -> None:
     _open_selected(event, figure)
     _legend_text(len(drawn), len(on))
     st.subheader("Topics on the radar")
-    _table(on)
+    _table(on, figure.numbers if len(drawn) > charts.DENSE else {})
     left = blips[blips["movement"] == "left"]
     if not left.empty:
         st.subheader("Left the radar this run")

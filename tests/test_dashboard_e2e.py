@@ -86,12 +86,14 @@ def test_radar_and_topic_pages_in_chromium(served, tmp_path):
         page.on("pageerror", lambda e: console_errors.append(str(e)))
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         failed: list[str] = []
-        page.on("requestfailed", lambda r: failed.append(r.url))
+        # A navigation cancels requests still in flight (net::ERR_ABORTED): not a failure.
+        page.on("requestfailed", lambda r: None if "ERR_ABORTED" in (r.failure or "")
+                else failed.append(f"{r.failure} {r.url}"))
         page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400
                 else None)
 
         page.goto(served, wait_until="networkidle")
-        expect(page.get_by_role("heading", name="Radar")).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("heading", name="Radar", exact=True)).to_be_visible(timeout=30_000)
         expect(page.get_by_text("How to read the radar")).to_be_visible(timeout=30_000)
         expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
         # Sector labels, ring names and the legend are drawn in the chart.
@@ -110,7 +112,7 @@ def test_radar_and_topic_pages_in_chromium(served, tmp_path):
         expect(page.get_by_text("Representative passages")).to_be_visible(timeout=30_000)
 
         page.goto(f"{served}/topic?topic=1", wait_until="networkidle")
-        expect(page.get_by_role("heading", name="Heat pump grants")).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("heading", name="Heat pump grants", exact=True)).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Why it is in this ring")).to_be_visible()
         expect(page.get_by_text("Moved in from Prepare to Act")).to_be_visible()
         expect(page.get_by_text("Households ask how the new heat pump grants work").first

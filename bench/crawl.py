@@ -18,6 +18,7 @@ import argparse
 import os
 import platform
 import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -85,18 +86,18 @@ def serve(pages: dict[str, bytes]) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
-def bare_extraction(htmls: list[tuple[str, str]]) -> float:
-    """Seconds to extract every page with trafilatura alone (the crawler's options)."""
+def bare_extraction(htmls: list[tuple[str, str]]) -> tuple[float, float]:
+    """Wall and CPU seconds to extract every page with trafilatura alone (crawler's options)."""
     import trafilatura
 
     from crawlers.extract import DATE_PARAMS
 
     trafilatura.bare_extraction(htmls[0][1], with_metadata=True)  # warm up
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for url, html in htmls:
         trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
                                     include_tables=True, date_extraction_params=DATE_PARAMS)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def crawl(base: str, n: int, folder: Path) -> dict:
@@ -115,13 +116,16 @@ def crawl(base: str, n: int, folder: Path) -> dict:
     init_project(config)
     cfg = load_config(config)
     t0 = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     (summary,) = crawl_sources(cfg, log_level="ERROR")
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     ((started, finished, docs),) = warehouse.query(
         cfg.warehouse_path, "SELECT started_at, finished_at, "
         "(SELECT count(*) FROM documents) FROM crawl_runs")
     return {"pages": summary.pages, "documents": docs, "errors": summary.errors,
-            "status": summary.status, "wall": wall,
+            "status": summary.status, "wall": wall, "cpu": cpu,
             "crawl": (finished - started).total_seconds()}
 
 
@@ -153,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="radar-bench-crawl-"))
     try:
         htmls = [(f"{base}{p}", b.decode()) for p, b in pages.items() if p.endswith(".html")]
-        bare = bare_extraction(htmls)
+        bare, bare_cpu = bare_extraction(htmls)
         result = crawl(base, n, folder)
     finally:
         server.shutdown()
@@ -171,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
           "(includes starting the crawler process)")
     print(f"ratio crawl/bare:        {crawl_rate / bare_rate:7.0%}  (goal >= 80%)")
     print(f"ratio end-to-end/bare:   {wall_rate / bare_rate:7.0%}")
+    print(f"CPU per page:            bare {1000 * bare_cpu / n:.1f} ms, crawler "
+          f"{1000 * result['cpu'] / n:.1f} ms (all crawler processes, start-up included); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0 if result["documents"] == n else 1
 
 

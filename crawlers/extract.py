@@ -6,6 +6,7 @@ person can act on; spiders turn that into a fetch error and go on.
 
 from __future__ import annotations
 
+import codecs
 import io
 import logging
 import re
@@ -140,8 +141,10 @@ def html_to_text(fragment: str | None) -> str:
     return _squeeze(root.text_content())
 
 
-_LATIN = {"cp1250", "cp1252", "latin_1", "iso8859_2", "iso8859_15", "cp1254", "cp1257",
-          "iso8859_9", "mac_roman", "cp850", "cp1125"}
+_LATIN = ("cp1250", "cp1252", "latin_1", "iso8859_2", "iso8859_15", "cp1254", "cp1257",
+          "iso8859_9", "mac_roman", "cp850", "cp1125")
+# Single-byte code pages that detection confuses with each other on short texts.
+LATIN_CODEPAGES = frozenset(codecs.lookup(n).name for n in _LATIN)
 
 
 def redecode(body: bytes, declared: str) -> tuple[str, str] | None:
@@ -151,13 +154,11 @@ def redecode(body: bytes, declared: str) -> tuple[str, str] | None:
     """
     if "\ufffd".encode() in body:
         return None
-    import codecs
-
     from charset_normalizer import from_bytes
 
     best = from_bytes(body[:200_000]).best()
     encoding = best.encoding if best is not None and best.encoding else "cp1252"
-    if codecs.lookup(encoding).name in {codecs.lookup(n).name for n in _LATIN}:
+    if codecs.lookup(encoding).name in LATIN_CODEPAGES:
         encoding = "cp1252"  # detection cannot tell the Latin code pages apart reliably
     if codecs.lookup(encoding).name == codecs.lookup(declared or "utf-8").name:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 from urllib.parse import urlsplit
 
@@ -10,6 +11,7 @@ from scrapy.http import TextResponse
 
 from crawlers.context import SourceRun
 from crawlers.extract import (
+    LATIN_CODEPAGES,
     Extracted,
     ExtractionError,
     extract_html,
@@ -118,11 +120,7 @@ class SourceSpider(scrapy.Spider):
             raise ExtractionError(f"not a text or PDF document (content type {ctype or 'none'!r})")
         if _looks_binary(body):
             raise ExtractionError(f"binary content, not text (content type {ctype or 'none'!r})")
-        html, note = response.text, ""
-        if "\ufffd" in html:  # the declared (or guessed) charset is wrong
-            fixed = redecode(body, response.encoding)
-            if fixed:
-                html, note = fixed
+        html, note = _decoded(response, body, ctype)
         if pool:
             doc = await pool.run(extract_html, html, response.url)
         else:
@@ -182,6 +180,31 @@ def _header(response, name: bytes) -> str | None:
 def _host(url: str) -> str:
     parts = urlsplit(url)
     return (parts.netloc or "").lower()
+
+
+def _decoded(response, body: bytes, ctype: str) -> tuple[str, str]:
+    """The page's text, and a note when its charset was wrong or missing."""
+    from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
+
+    html = response.text
+    declared = http_content_type_encoding(ctype) or html_body_declared_encoding(body)
+    if declared:
+        if "\ufffd" in html:  # declared, but wrong
+            fixed = redecode(body, declared)
+            if fixed:
+                return fixed
+        return html, ""
+    try:
+        return body.decode("utf-8"), ""
+    except UnicodeDecodeError:
+        pass
+    # No charset anywhere and not UTF-8: guessing among the Latin code pages is
+    # unreliable on short texts, and windows-1252 is the web's default for them.
+    encoding = response.encoding
+    if codecs.lookup(encoding).name in LATIN_CODEPAGES:
+        encoding = "cp1252"
+    return (body.decode(encoding, "replace"),
+            f"page names no charset and is not UTF-8; decoded as {encoding}")
 
 
 def _looks_binary(body: bytes) -> bool:

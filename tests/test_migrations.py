@@ -76,3 +76,17 @@ def test_reading_a_missing_warehouse_says_run_init(tmp_path):
     with pytest.raises(warehouse.WarehouseMissing, match="radar init"):
         with warehouse.read(tmp_path / "none.duckdb"):
             pass
+
+
+def test_a_missing_earlier_step_is_still_applied(tmp_path):
+    # A development warehouse that got step N+1 before step N existed.
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    skipped = available()[1]
+    migrate(con, target=skipped.version - 1)
+    later = [m for m in available() if m.version > skipped.version]
+    first_later = later[0]
+    con.execute(first_later.sql)
+    con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)",
+                [first_later.version, first_later.name])
+    assert migrate(con) == [skipped.version] + [m.version for m in later[1:]]
+    assert current_version(con) == latest_version()

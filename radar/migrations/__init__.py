@@ -67,9 +67,14 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[i
             f"the warehouse has schema version {current}, newer than this code's {newest}; "
             "upgrade horizon-radar"
         )
+    done = set()
+    if current:
+        done = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
     applied = []
     for m in available():
-        if m.version <= current or (target is not None and m.version > target):
+        # Apply every missing step, not only those above the newest applied one, so a
+        # warehouse made by a development build with a gap in its history still completes.
+        if m.version in done or (target is not None and m.version > target):
             continue
         con.begin()
         try:

@@ -1,6 +1,7 @@
 """Crawler throughput vs bare extraction: `python bench/crawl.py [--pages 1000]`.
 
-Serves N generated article pages (about 600 words each, with site chrome) from a
+Serves N generated article pages (about 600 words of story in ~60 KB of site chrome:
+menus, scripts, styles, related links, comments, footer, as news sites serve) from a
 local HTTP server listed in a sitemap, crawls them with the real crawler into a
 fresh warehouse (`radar crawl` path: child process, robots.txt, pipelines,
 language detection, dedup, batched writes), and extracts the same pages with
@@ -40,20 +41,35 @@ WORDS = (
 
 
 def page(i: int) -> bytes:
-    """An article page: navigation, headline, ~600 words in paragraphs, footer."""
+    """An article page as news sites serve them (~60 KB): head with styles and scripts,
+    a mega-menu, the story (~600 words), related links, comments, a long footer."""
     rng = random.Random(i)
-    paras = "".join(
-        "<p>" + " ".join(rng.choice(WORDS) for _ in range(100)).capitalize() + ".</p>"
-        for _ in range(6)
-    )
+
+    def words(n: int) -> str:
+        return " ".join(rng.choice(WORDS) for _ in range(n))
+
+    paras = "".join(f"<p>{words(100).capitalize()}.</p>" for _ in range(6))
+    menu = "".join(
+        f'<li class="menu-item"><a href="/section/{s}/{k}">{words(2)}</a></li>'
+        for s in range(12) for k in range(12))
+    related = "".join(
+        f'<li><a href="/news/related-{i}-{k}.html"><img src="/img/{k}.jpg" alt="">'
+        f"<span>{words(8)}</span></a></li>" for k in range(20))
+    comments = "".join(
+        f'<div class="comment"><span class="user">reader{k}</span><p>{words(30)}</p></div>'
+        for k in range(8))
+    footer = "".join(f'<a href="/footer/{k}">{words(3)}</a> ' for k in range(80))
+    script = "var config = {" + ",".join(f'"k{k}": "{words(3)}"' for k in range(120)) + "};"
+    style = "".join(f".c{k} {{ margin: {k}px; padding: {k % 7}px; }}" for k in range(300))
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>Story {i} | Bench News</title>"
+        f"<title>Story {i} | Bench News</title><style>{style}</style><script>{script}</script>"
         f'<meta property="article:published_time" content="2025-0{1 + i % 9}-1{i % 10}">'
-        '</head><body><header><nav><a href="/">Home</a> <a href="/news">News</a> '
-        '<a href="/about">About</a></nav></header>'
-        f"<main><article><h1>Story {i}: {rng.choice(WORDS)} {rng.choice(WORDS)}</h1>{paras}"
-        "</article></main><footer><p>Bench News, all rights reserved.</p></footer></body></html>"
+        f'</head><body><header><nav><ul class="menu">{menu}</ul></nav></header>'
+        f'<main><article><h1>Story {i}: {words(6)}</h1><div class="byline">By {words(2)}'
+        f'</div>{paras}</article><aside><h2>Related</h2><ul>{related}</ul></aside>'
+        f'<section class="comments"><h2>Comments</h2>{comments}</section></main>'
+        f"<footer>{footer}<p>Bench News, all rights reserved.</p></footer></body></html>"
     ).encode()
 
 
@@ -100,7 +116,7 @@ def bare_extraction(htmls: list[tuple[str, str]]) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def crawl(base: str, n: int, folder: Path) -> dict:
+def crawl(base: str, n: int, folder: Path, processes: int) -> dict:
     """Crawl the sitemap with the real crawler; returns counts and timings."""
     from crawlers.run import crawl_sources
     from radar import warehouse
@@ -110,7 +126,7 @@ def crawl(base: str, n: int, folder: Path) -> dict:
     config = folder / "radar.toml"
     config.write_text(
         "[crawl]\ndownload_delay = 0\nautothrottle = false\nconcurrency = 16\n"
-        "concurrency_per_domain = 16\nbatch_size = 500\n"
+        f"concurrency_per_domain = 16\nbatch_size = 500\nextract_processes = {processes}\n"
         f"max_pages = {n + 10}\n\n[[sources]]\nname = \"bench\"\ntype = \"sitemap\"\n"
         f"url = \"{base}/sitemap.xml\"\nchannel = \"news\"\n", encoding="utf-8")
     init_project(config)
@@ -144,6 +160,8 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=1000, help="article pages (default 1000)")
+    parser.add_argument("--extract-processes", type=int, default=1,
+                        help="the crawler's [crawl] extract_processes (default 1)")
     args = parser.parse_args(argv)
     os.environ.setdefault("RADAR_PSEUDONYM_SALT", "bench-salt")
     n = args.pages
@@ -158,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         htmls = [(f"{base}{p}", b.decode()) for p, b in pages.items() if p.endswith(".html")]
         bare, bare_cpu = bare_extraction(htmls)
-        result = crawl(base, n, folder)
+        result = crawl(base, n, folder, args.extract_processes)
     finally:
         server.shutdown()
         shutil.rmtree(folder, ignore_errors=True)
@@ -166,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     crawl_rate = result["pages"] / result["crawl"]
     wall_rate = result["pages"] / result["wall"]
     print(f"crawl benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
-    print(f"pages served:            {n}")
+    print(f"pages served:            {n} (~{len(page(0)) // 1024} KB each), "
+          f"extract_processes = {args.extract_processes}")
     print(f"bare trafilatura:        {bare:7.2f} s  {bare_rate:7.1f} pages/s")
     print(f"crawler (crawl phase):   {result['crawl']:7.2f} s  {crawl_rate:7.1f} pages/s  "
           f"({result['pages']} pages incl. robots.txt and sitemap, {result['documents']} "

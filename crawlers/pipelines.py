@@ -87,7 +87,9 @@ class PreparePipeline(_Pipeline):
         item.published_at = parse_date(item.published_at)
         item.canonical_url = canonical_url(item.url)
         item.state_key = state_key(item.requested_url or item.url, item.key)
-        item.language = detect_language(item.text)
+        # Spiders pass the language detected at extraction (in a worker process);
+        # texts from feeds, APIs and exports are detected here.
+        item.language = item.language or detect_language(item.text)
         return item
 
 

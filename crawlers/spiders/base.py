@@ -162,7 +162,7 @@ class DocumentPagesMixin:
             # The paper's own date (page metadata, PDF creation date). A sitemap lastmod
             # is when it was last edited, not published: it is only the change marker.
             published_at=doc.published, author=doc.author, marker=marker,
-            **validators(response),
+            language=doc.language, **validators(response),
         )
 
 

@@ -88,7 +88,7 @@ class FeedSpider(SourceSpider):
             requested_url=entry["link"], text=page.text, title=entry["title"] or page.title,
             published_at=entry["published"] or page.published,
             author=entry["author"] or page.author, marker=entry["marker"],
-            **validators(response),
+            language=page.language, **validators(response),
         )
 
     def article_failed(self, failure):

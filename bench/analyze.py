@@ -226,7 +226,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="*", default=[1000, 10_000, 100_000])
     ap.add_argument("--reducer", default="auto", choices=["auto", "umap", "pca"])
     ap.add_argument("--embed-sample", type=int, default=1000)
-    ap.add_argument("--work", type=Path, default=Path("/tmp/radar-bench"))
+    ap.add_argument("--work", type=Path, default=Path("/tmp/radar-bench-nlp"))
     ap.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--skip-embedding", action="store_true")
     args = ap.parse_args()

@@ -173,10 +173,10 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
     a = cfg.analysis
     refresh_stats(path, a.period, a.representative_passages,
                   reset_first_seen=outcome.last_period not in (None, a.period))
-    refresh_labels(path, a.stop_words)
+    relabelled = refresh_labels(path, a.stop_words)
     taxonomy_changed = sync_taxonomy(path, cfg, lazy)
-    if changed or taxonomy_changed or outcome.last_settings != settings:
-        refresh_areas(path, a.area_threshold, lazy)
+    everything = taxonomy_changed or outcome.last_settings != settings or outcome.action in ("fit", "refit")
+    refresh_areas(path, a.area_threshold, lazy, only=None if everything else relabelled)
     summary.seconds["refresh"] = time.perf_counter() - t0
     if summary.action == "none":
         summary.action = "relabel"

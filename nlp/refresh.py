@@ -50,15 +50,18 @@ def refresh_stats(path, period: str, representatives: int, reset_first_seen: boo
         periods.rebuild(con, period)
 
 
-def refresh_labels(path, stop_words: list[str]) -> dict[int, list[str]]:
-    """Recompute every active topic's top terms and label from all passages' terms."""
+def refresh_labels(path, stop_words: list[str]) -> set[int]:
+    """Recompute every topic's top terms and label from all passages' terms; returns the
+    ids whose top terms changed (their service area may change too)."""
     with warehouse.read(path) as con:
+        before = dict(con.execute("SELECT topic_id, top_terms FROM topics").fetchall())
         tbl = con.execute(
             "SELECT coalesce(p.terms, '') AS terms, coalesce(pt.topic_id, -1) AS topic "
             "FROM passages p LEFT JOIN passage_topics pt USING (passage_id)").to_arrow_table()
     terms = topic_terms(tbl["terms"].to_pylist(), tbl["topic"].to_numpy(), stop_words=stop_words)
-    if not terms:
-        return terms
+    changed = {t for t, v in terms.items() if before.get(t) != v}
+    if not changed:
+        return changed
     arrow_tbl = pa.table({  # noqa: F841 (used by SQL)
         "topic_id": pa.array(list(terms), pa.int32()),
         "label": pa.array([short_label(v) for v in terms.values()], pa.string()),
@@ -67,7 +70,7 @@ def refresh_labels(path, stop_words: list[str]) -> dict[int, list[str]]:
     with warehouse.write(path) as con:
         con.execute("UPDATE topics SET label = t.label, top_terms = t.top_terms FROM arrow_tbl t "
                     "WHERE topics.topic_id = t.topic_id")
-    return terms
+    return changed
 
 
 def sync_taxonomy(path, cfg: Config, embedder: Callable[[], Embedder]) -> bool:
@@ -90,11 +93,17 @@ def sync_taxonomy(path, cfg: Config, embedder: Callable[[], Embedder]) -> bool:
     return True
 
 
-def refresh_areas(path, threshold: float, embedder: Callable[[], Embedder]) -> int:
-    """Assign every active topic its closest service area (or "other"); returns topics assigned."""
+def refresh_areas(path, threshold: float, embedder: Callable[[], Embedder],
+                  only: set[int] | None = None) -> int:
+    """Assign active topics (all, or those in `only`) their closest service area (or "other");
+    returns how many were assigned. Embedding the topics' terms is the costly part, so
+    incremental runs pass only the topics whose terms changed."""
+    if only is not None and not only:
+        return 0
+    where = "" if only is None else f" AND topic_id IN ({', '.join(str(int(t)) for t in only)})"
     with warehouse.read(path) as con:
         topics = con.execute("SELECT topic_id, centroid, top_terms FROM topics WHERE active AND "
-                             "centroid IS NOT NULL ORDER BY topic_id").to_arrow_table()
+                             f"centroid IS NOT NULL{where} ORDER BY topic_id").to_arrow_table()
         areas = con.execute("SELECT name, vector FROM service_areas ORDER BY name").to_arrow_table()
     if topics.num_rows == 0:
         return 0

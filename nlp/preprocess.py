@@ -35,6 +35,10 @@ def spacy_text(text: str) -> str:
     return _SHOUT.sub(lambda m: m.group(0).capitalize(), embedding_text(text).translate(_QUOTES))
 
 
+class SpacyModelMissing(RuntimeError):
+    """A configured spaCy pipeline is not installed."""
+
+
 @dataclass(frozen=True)
 class Processed:
     """What preprocessing found in one passage."""
@@ -73,7 +77,12 @@ class Preprocessor:
         if language not in self._loaded:
             import spacy
 
-            nlp = spacy.load(self.models[language], exclude=["ner", "senter"])
+            try:
+                nlp = spacy.load(self.models[language], exclude=["ner", "senter"])
+            except OSError as exc:  # spaCy's "can't find model"
+                raise SpacyModelMissing(
+                    f"spaCy pipeline {self.models[language]!r} for language {language!r} is not "
+                    f"installed (pip install the package that carries it): {exc}") from None
             _add_lemma_fixes(nlp, language)
             patterns = load_patterns(language)
             matcher = ExpectationMatcher(nlp, patterns) if patterns else None

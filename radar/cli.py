@@ -207,12 +207,18 @@ def analyze(refit: bool, no_score: bool, config_path: Path) -> None:
     radar. An unchanged warehouse does almost nothing."""
     import importlib.util
 
+    from nlp.embeddings import EmbeddingModelMissing
     from nlp.pipeline import analyze as analyze_nlp
+    from nlp.preprocess import SpacyModelMissing
     from radar.progress import Progress
 
     cfg = load(config_path)
-    with Progress("analyzing") as bar:
-        s = analyze_nlp(cfg, progress=bar.update, refit=refit)
+    try:
+        with Progress("analyzing") as bar:
+            s = analyze_nlp(cfg, progress=bar.update, refit=refit)
+    except (EmbeddingModelMissing, SpacyModelMissing) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     click.echo(
         f"{s.new_documents} new documents -> {s.new_passages} passages "
         f"({s.expectation_passages} voicing expectations); {s.embedded} embedded; "

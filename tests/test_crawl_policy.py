@@ -126,7 +126,11 @@ def test_changed_paper_updates_its_document_and_keeps_the_old_version(policy):
     versions = rows(cfg, "SELECT version, text FROM document_versions WHERE doc_id = ?", [doc_id])
     assert len(versions) == 1 and versions[0][0] == 1 and "Revised:" not in versions[0][1]
     (changed,) = rows(cfg, "SELECT last_changed FROM crawl_state WHERE doc_id = ?", [doc_id])[0]
-    assert changed is not None
+    (fetched, published) = rows(cfg, "SELECT fetched_at, published_at FROM documents "
+                                     "WHERE doc_id = ?", [doc_id])[0]
+    # The document keeps its first fetch and its date: it stays in the same period.
+    assert changed is not None and fetched < changed
+    assert published.date().isoformat() == "2025-01-15"
 
 
 def test_second_crawl_downloads_only_the_changed_paper(policy):

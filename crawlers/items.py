@@ -18,10 +18,12 @@ class DocumentItem:
     source: str
     channel: str
     url: str | None                  # where the text was read (after redirects)
-    text: str
-    title: str | None = None
+    # Neither text nor author appear in the item's repr, which Scrapy logs on errors:
+    # a raw author name or an unredacted e-mail must never reach a log.
+    text: str = field(repr=False)
+    title: str | None = field(default=None, repr=False)
     published_at: datetime | str | None = None
-    author: str | None = None         # raw name: replaced by author_hash in PrivacyPipeline
+    author: str | None = field(default=None, repr=False)  # raw: hashed in PrivacyPipeline
     key: str = ""                     # distinguishes several documents at one URL (post id, row id)
     requested_url: str | None = None  # the URL as the index gave it (state key for the next run)
     etag: str | None = None
@@ -29,7 +31,7 @@ class DocumentItem:
     marker: str | None = None         # change hint from the index, stored for the next run
     complete: bool = True             # False: built from a fallback (feed summary)
     thread_url: str | None = None
-    thread_title: str | None = None
+    thread_title: str | None = field(default=None, repr=False)
     post_number: int | None = None
     reply_to: int | None = None
     # Filled in by the pipelines.

@@ -129,3 +129,12 @@ def test_source_settings_carry_politeness_and_limits():
     assert settings["DOWNLOAD_DELAY"] == 0.5 and settings["RETRY_TIMES"] == 5
     assert settings["DOWNLOAD_MAXSIZE"] == 1000 and settings["ROBOTSTXT_OBEY"] is True
     assert 429 in settings["RETRY_HTTP_CODES"] and 304 in settings["HTTPERROR_ALLOWED_CODES"]
+
+
+def test_document_items_never_show_author_or_text_in_their_repr():
+    from crawlers.items import DocumentItem
+
+    item = DocumentItem("forum", "citizen", "http://x/t/1", "call me on 0207 946 0123",
+                        title="Bus lanes", author="Zebedee Quarrington")
+    shown = repr(item)
+    assert "Zebedee" not in shown and "0207" not in shown and "http://x/t/1" in shown

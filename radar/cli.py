@@ -429,10 +429,15 @@ def demo(folder: Path, no_dashboard: bool, port: int, scale: float) -> None:
     """Build a demo radar offline: a local news/policy/forum web, crawled and analysed, then
     the dashboard. A second run reuses what exists."""
     from radar.demo.demo import run_demo
+    from radar.pipeline import LOCKED_EXIT, PipelineLocked
     from radar.progress import Progress
 
-    result = run_demo(folder, dashboard=not no_dashboard, port=port, scale=scale,
-                      echo=lambda line: click.echo(line, err=True), progress=Progress)
+    try:
+        result = run_demo(folder, dashboard=not no_dashboard, port=port, scale=scale,
+                          echo=lambda line: click.echo(line, err=True), progress=Progress)
+    except PipelineLocked as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(LOCKED_EXIT)
     took = sum(result.seconds.values())
     click.echo(f"demo ready in {result.folder} ({took:.0f}s): {result.documents} documents, "
                f"{result.topics} topics, {len(result.radar)} on the radar; "

@@ -35,6 +35,7 @@ from radar import warehouse
 from radar.config import CrawlConfig, load_config
 from radar.demo.corpus import FORUM, NEWS_OUTLETS, POLICY_SITES, Corpus, generate
 from radar.demo.site import DemoWeb
+from radar.pipeline import run_lock
 
 log = logging.getLogger(__name__)
 
@@ -162,21 +163,9 @@ def run_demo(folder: str | Path = DEFAULT_FOLDER, dashboard: bool = True, port: 
 
         init_project(config_path)
         cfg = load_config(config_path)
-        documents = _count(cfg.warehouse_path, "documents")
-        crawled = documents == 0
-        if crawled:
-            from crawlers.run import crawl_sources
-
-            t0 = time.monotonic()
-            with _bar(progress, "crawling the demo web") as bar:
-                rows = crawl_sources(cfg, progress=bar.update if bar else None)
-            times["crawl"] = time.monotonic() - t0
-            for r in rows:
-                echo(f"crawl {r.source}: {r.pages} pages, {r.new_documents} new documents, "
-                     f"{r.errors} errors ({r.status})")
-        else:
-            echo(f"reusing {documents} documents in {cfg.warehouse_path} (no new crawl)")
-        _analyze(cfg, progress, echo, times)
+        with run_lock(cfg):  # never alongside a `radar run` on the demo folder
+            crawled = _crawl_once(cfg, progress, echo, times)
+            _analyze(cfg, progress, echo, times)
         result = DemoResult(
             folder, config_path, corpus.stats(), crawled,
             _count(cfg.warehouse_path, "documents"), _count(cfg.warehouse_path, "passages"),
@@ -190,6 +179,24 @@ def run_demo(folder: str | Path = DEFAULT_FOLDER, dashboard: bool = True, port: 
         return result
     finally:
         web.stop()
+
+
+def _crawl_once(cfg, progress: ProgressFactory, echo: Echo, times: dict[str, float]) -> bool:
+    """Crawl the demo web unless the warehouse already holds documents; True if it crawled."""
+    documents = _count(cfg.warehouse_path, "documents")
+    if documents:
+        echo(f"reusing {documents} documents in {cfg.warehouse_path} (no new crawl)")
+        return False
+    from crawlers.run import crawl_sources
+
+    t0 = time.monotonic()
+    with _bar(progress, "crawling the demo web") as bar:
+        rows = crawl_sources(cfg, progress=bar.update if bar else None)
+    times["crawl"] = time.monotonic() - t0
+    for r in rows:
+        echo(f"crawl {r.source}: {r.pages} pages, {r.new_documents} new documents, "
+             f"{r.errors} errors ({r.status})")
+    return True
 
 
 def _ports(web: DemoWeb) -> dict[str, int]:

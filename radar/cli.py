@@ -424,8 +424,12 @@ def subscriptions_resume(config_path: Path, subscription_id: int) -> None:
 @click.option("--port", type=int, default=8501, show_default=True, help="Dashboard port.")
 @click.option("--scale", type=float, default=1.0, show_default=True, hidden=True,
               help="Corpus size factor (tests use a small one).")
+# Not @config_option: the demo writes its own config, and must never default to (and
+# rewrite) the user's ./radar.toml or $RADAR_CONFIG.
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Where the demo writes its config (default: FOLDER/radar.toml).")
 @friendly_errors
-def demo(folder: Path, no_dashboard: bool, port: int, scale: float) -> None:
+def demo(folder: Path, no_dashboard: bool, port: int, scale: float, config_path: Path | None) -> None:
     """Build a demo radar offline: a local news/policy/forum web, crawled and analysed, then
     the dashboard. A second run reuses what exists."""
     from radar.demo.demo import run_demo
@@ -434,7 +438,8 @@ def demo(folder: Path, no_dashboard: bool, port: int, scale: float) -> None:
 
     try:
         result = run_demo(folder, dashboard=not no_dashboard, port=port, scale=scale,
-                          echo=lambda line: click.echo(line, err=True), progress=Progress)
+                          echo=lambda line: click.echo(line, err=True), progress=Progress,
+                          config_path=config_path)
     except PipelineLocked as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(LOCKED_EXIT)

@@ -136,15 +136,17 @@ def _bar(progress_factory: ProgressFactory, label: str):
 
 def run_demo(folder: str | Path = DEFAULT_FOLDER, dashboard: bool = True, port: int = 8501,
              seed: int = DEFAULT_SEED, scale: float = 1.0, echo: Echo = print,
-             progress: ProgressFactory = None) -> DemoResult:
+             progress: ProgressFactory = None, config_path: str | Path | None = None) -> DemoResult:
     """Build (or reuse) the demo warehouse in `folder` and optionally run the dashboard.
+
+    The demo's own `radar.toml` goes to `config_path` (default `folder/radar.toml`).
 
     `progress(label)` returns a context manager with `update(done, total=, description=)`
     (e.g. `radar.progress.Progress`); `echo` receives one line per step.
     """
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    config_path = folder / "radar.toml"
+    config_path = Path(config_path).resolve() if config_path else folder / "radar.toml"
     settings = demo_settings(folder, seed, scale)
     times: dict[str, float] = {}
     t0 = time.monotonic()

@@ -84,7 +84,7 @@ def test_right_subscribers_get_one_message_each_with_topics_and_links(project, r
 
     msg = h.to("libraries@city.example")[0]
     html, text = msg.part("html"), msg.part("plain")
-    link = f"{BASE_URL}/topic?topic_id=1"
+    link = f"{BASE_URL}/topic?topic=1"
     assert f'href="{link}"' in html and link in text
     # Up to three evidence links, most representative first, each a document URL.
     evidence = [f"https://{s}.example/1/{i}" for i, s in

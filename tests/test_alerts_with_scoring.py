@@ -81,7 +81,7 @@ def test_alerts_follow_the_scored_radar(project, server):
     (msg,) = server.handler.received
     text = msg.part("plain")
     assert "Heat pump grants" in text and f"{ring} ring" in text
-    assert "https://radar.city.example/topic?topic_id=2" in text
+    assert "https://radar.city.example/topic?topic=2" in text
     assert text.count("https://site-") == 3  # three evidence links from the scored topic
     assert score(cfg).run_id == first.run_id  # nothing new: no new radar run ...
     assert send_alerts(cfg).sent == 0  # ... and no mail

@@ -67,9 +67,11 @@ def _passages(passages: pd.DataFrame, signal: dict, min_authors: int) -> None:
             meta = f"{ui.esc(row.source)} · {ui.esc(row.channel)} · {ui.day(row.published)}"
             st.markdown(f"**{ui.link(row.title or '(untitled)', row.url)}**  \n{meta}")
             if row.channel == "citizen" and hide_quotes:
+                n = signal.get("authors")
+                count = f" ({n})" if n is not None else ""
                 st.caption(f"Quote hidden: fewer than {min_authors} distinct citizen authors "
-                           "carry this topic, so a single person could be identified or "
-                           "over-represented.")
+                           f"carry this topic in the scored period{count}, so a single person "
+                           "could be identified or over-represented.")
             else:
                 st.markdown(ui.esc(row.text))
             if row.is_expectation:

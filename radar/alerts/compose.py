@@ -82,8 +82,8 @@ def _env() -> jinja2.Environment:
 
 
 def topic_link(base_url: str, topic_id: int) -> str:
-    """The dashboard page of a topic: `{base_url}/topic?topic_id=N`."""
-    return f"{base_url.rstrip('/')}/topic?topic_id={int(topic_id)}"
+    """The dashboard page of a topic: `{base_url}/topic?topic=N`."""
+    return f"{base_url.rstrip('/')}/topic?topic={int(topic_id)}"
 
 
 def why(signal: dict) -> str:

@@ -68,6 +68,8 @@ def _open_selected(event, figure: charts.RadarFigure) -> None:
 def _table(on: pd.DataFrame, numbers: dict[int, int]) -> None:
     table = on[["label", "ring", "service_area", "stage", "movement", "volume", "sources",
                 "score"]].rename(columns={"service_area": "service area", "volume": "passages"})
+    # A topic too small to stage has no stage: show a dash, not "None".
+    table["stage"] = table["stage"].fillna("—")
     if numbers:  # the numbers written in the blips of a crowded radar
         table.insert(0, "#", on["topic_id"].map(numbers).astype("Int64"))
         table = table.sort_values("#", na_position="last")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import socket
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
+from demo_helpers import fast_crawl
 
 from radar import warehouse
 from radar.cli import cli
@@ -26,16 +26,6 @@ from radar.pipeline import (
     run_lock,
     run_pipeline,
 )
-
-
-def fast_crawl(text: str) -> str:
-    """A radar.toml text whose [crawl] does not slow down for the local test web."""
-    for key, value in (("autothrottle", "false"), ("download_delay", "0.0"), ("retry_times", "0")):
-        line = f"{key} = {value}"
-        text, n = re.subn(rf"(?m)^{key} = .*$", line, text, count=1)
-        if not n:
-            text = text.replace("[crawl]\n", f"[crawl]\n{line}\n", 1)
-    return text
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import re
 import signal
 import subprocess
 import sys
@@ -14,22 +13,13 @@ import time
 from datetime import date, datetime
 
 import pytest
+from demo_helpers import fast_crawl
 
 from radar import warehouse
 from radar.config import load_config
 from radar.demo.corpus import generate
 from radar.demo.site import DemoWeb
 from radar.serve import next_time, runs_log_path
-
-
-def fast_crawl(text: str) -> str:
-    """A radar.toml text whose [crawl] does not slow down for the local test web."""
-    for key, value in (("autothrottle", "false"), ("download_delay", "0.0"), ("retry_times", "0")):
-        line = f"{key} = {value}"
-        text, n = re.subn(rf"(?m)^{key} = .*$", line, text, count=1)
-        if not n:
-            text = text.replace("[crawl]\n", f"[crawl]\n{line}\n", 1)
-    return text
 
 
 @pytest.fixture(scope="module")

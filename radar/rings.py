@@ -29,28 +29,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from radar.config import ScoringConfig
+
 RINGS = ("Act", "Prepare", "Watch", "Monitor")
 STAGES = ("weak signal", "emerging", "established", "fading")
 FLAG_STAGES = ("weak signal", "emerging")
 FLAG_RINGS = ("Act", "Prepare")
 
 
+_D = ScoringConfig  # one source of truth for the defaults (documented in docs/scoring.md)
+
+
 @dataclass
 class RingRules:
     """Thresholds for stages and rings (from ScoringConfig)."""
 
-    min_volume: int = 3
-    min_growth: float = 1.0
-    min_z: float = 2.5
-    min_burst_z: float = 2.0
-    fade_growth: float = -0.5
-    act_score: float = 60.0
-    prepare_score: float = 40.0
-    min_sources: int = 2
-    min_effective_sources: float = 1.5
-    min_authors: int = 5
-    max_top_author_share: float = 0.5
-    warmup_periods: int = 3
+    min_volume: int = _D.min_volume
+    min_growth: float = _D.min_growth
+    min_z: float = _D.min_z
+    min_burst_z: float = _D.min_burst_z
+    fade_growth: float = _D.fade_growth
+    act_score: float = _D.act_score
+    prepare_score: float = _D.prepare_score
+    min_sources: int = _D.min_sources
+    min_effective_sources: float = _D.min_effective_sources
+    min_authors: int = _D.min_authors
+    max_top_author_share: float = _D.max_top_author_share
+    warmup_periods: int = _D.warmup_periods
 
     @classmethod
     def from_config(cls, sc) -> RingRules:

@@ -75,3 +75,13 @@ def warehouse_path(project) -> Path:
     from radar.config import load_config
 
     return load_config(project).warehouse_path
+
+
+@pytest.fixture
+def server():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that records what it accepts."""
+    from alerts_fixtures import SmtpServer
+
+    srv = SmtpServer().start()
+    yield srv
+    srv.stop()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 
-import pytest
-from alerts_fixtures import Doc, RadarBuilder, SmtpServer, write_config
+from alerts_fixtures import Doc, RadarBuilder, write_config
 
 from radar import warehouse
 from radar.alerts import send_alerts
@@ -16,13 +15,6 @@ from radar.config import load_config
 EVIL_LABEL = ("Bus lanes\r\nBcc: victim@evil.example\r\n\r\n<script>alert(1)</script>"
               "\u2028X-Injected: yes")
 EVIL_TITLE = '<img src=x onerror="alert(2)">Cameras & fines'
-
-
-@pytest.fixture
-def server():
-    srv = SmtpServer().start()
-    yield srv
-    srv.stop()
 
 
 def test_label_with_crlf_and_html_cannot_add_headers_or_markup(project, warehouse_path, server):

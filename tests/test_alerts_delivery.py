@@ -7,18 +7,11 @@ import sys
 import textwrap
 
 import pytest
-from alerts_fixtures import BASE_URL, Doc, RadarBuilder, SmtpServer, write_config
+from alerts_fixtures import BASE_URL, Doc, RadarBuilder, write_config
 
 from radar import warehouse
 from radar.alerts import send_alerts
 from radar.config import load_config
-
-
-@pytest.fixture
-def server():
-    srv = SmtpServer().start()
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
-from alerts_fixtures import Doc, RadarBuilder, SmtpServer, write_config
+from alerts_fixtures import Doc, RadarBuilder, write_config
 
 from radar import warehouse
 from radar.alerts import outbox, send_alerts
@@ -35,13 +35,6 @@ def test_abandoned_rows():
     # This process: a run still going in another thread keeps its rows; a finished one does not.
     assert not outbox.abandoned("hostA:100:cccc", fresh, NOW, 900, me, alive, live={"hostA:100:cccc"})
     assert outbox.abandoned("hostA:100:cccc", fresh, NOW, 900, me, alive, live=set())
-
-
-@pytest.fixture
-def server():
-    srv = SmtpServer().start()
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture

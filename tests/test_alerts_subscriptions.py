@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from alerts_fixtures import Doc, RadarBuilder, SmtpServer, age_digests, write_config
+from alerts_fixtures import Doc, RadarBuilder, age_digests, write_config
 from click.testing import CliRunner
 
 from radar import warehouse
@@ -13,13 +13,6 @@ from radar.alerts import send_alerts
 from radar.alerts import subscriptions as subs
 from radar.cli import cli
 from radar.config import ConfigError, load_config
-
-
-@pytest.fixture
-def server():
-    srv = SmtpServer().start()
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pyarrow as pa
-import pytest
-from alerts_fixtures import SmtpServer, write_config
+from alerts_fixtures import write_config
 
 from radar import warehouse
 from radar.alerts import send_alerts
@@ -53,13 +52,6 @@ def add_docs(path, plan: dict[tuple[int, int], int], channel: str = "news") -> N
                 "representative_passages, model_version) VALUES (?, ?, ?, ?, 0, ?, 'test-v1') "
                 "ON CONFLICT (topic_id) DO UPDATE SET representative_passages = "
                 "excluded.representative_passages", [t, label, label.lower().split(), area, reps])
-
-
-@pytest.fixture
-def server():
-    srv = SmtpServer().start()
-    yield srv
-    srv.stop()
 
 
 def test_alerts_follow_the_scored_radar(project, server):

@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from alerts_fixtures import Doc, RadarBuilder, SmtpServer, write_config  # noqa: E402
 
-from radar import warehouse  # noqa: E402
 from radar.alerts import send_alerts  # noqa: E402
-from radar.config import DEFAULT_AREAS, load_config  # noqa: E402
-from radar.setup import init_project  # noqa: E402
+from radar.app.init_project import init_project  # noqa: E402
+from radar.core import warehouse  # noqa: E402
+from radar.core.config import DEFAULT_AREAS, load_config  # noqa: E402
 
 RINGS = ["Act", "Prepare", "Watch", "Monitor"]
 

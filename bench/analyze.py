@@ -85,9 +85,9 @@ def bench_embedding(work: Path, sample: int, rounds: int = 3) -> dict:
 
     from nlp.embeddings import SentenceTransformerEmbedder
     from nlp.pipeline import LazyEmbedder, embed_passages
-    from radar import warehouse
-    from radar.config import load_config
-    from radar.setup import init_project
+    from radar.app.init_project import init_project
+    from radar.core import warehouse
+    from radar.core.config import load_config
 
     texts = [t for _, t in real_comments()][:sample]
     folder = work / "embed"
@@ -137,9 +137,9 @@ def build_warehouse(folder: Path, n: int, work: Path) -> object:
     import pyarrow as pa
 
     from nlp.embeddings import vectors_to_arrow
-    from radar import warehouse
-    from radar.config import load_config
-    from radar.setup import init_project
+    from radar.app.init_project import init_project
+    from radar.core import warehouse
+    from radar.core.config import load_config
 
     conv, text, vectors, terms, expect = corpus_cache(work)
     init_project(folder / "radar.toml")
@@ -176,7 +176,7 @@ def add_new_documents(cfg, k: int, seed: int) -> None:
     """k new real documents (dated after the corpus) for an incremental run."""
     import pyarrow as pa
 
-    from radar import warehouse
+    from radar.core import warehouse
 
     comments = real_comments()
     rng = np.random.default_rng(seed)

@@ -128,9 +128,9 @@ def bare_extraction(htmls: list[tuple[str, str]]) -> tuple[float, float]:
 def crawl(base: str, n: int, folder: Path, processes: int) -> dict:
     """Crawl the sitemap with the real crawler; returns counts and timings."""
     from crawlers.run import crawl_sources
-    from radar import warehouse
-    from radar.config import load_config
-    from radar.setup import init_project
+    from radar.app.init_project import init_project
+    from radar.core import warehouse
+    from radar.core.config import load_config
 
     config = folder / "radar.toml"
     config.write_text(

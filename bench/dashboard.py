@@ -30,7 +30,7 @@ MONTHS = 24
 
 def build(path: Path, documents: int, topics: int) -> None:
     """Fill a fresh warehouse at `path` with synthetic but realistically shaped rows."""
-    from radar import warehouse
+    from radar.core import warehouse
 
     words = "[" + ", ".join(f"'{w}'" for w in WORDS) + "]"
     areas = "[" + ", ".join(f"'{a}'" for a in AREAS) + "]"
@@ -225,9 +225,9 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.setdefault("RADAR_PSEUDONYM_SALT", "bench")
-    from radar import warehouse
-    from radar.config import load_config
-    from radar.setup import init_project
+    from radar.app.init_project import init_project
+    from radar.core import warehouse
+    from radar.core.config import load_config
 
     config = args.dir / "radar.toml"
     if args.rebuild and args.dir.exists():
@@ -247,7 +247,7 @@ def main() -> None:
     print(f"warehouse: {counts[0]:,} documents, {counts[1]:,} topics, {counts[2]:,} signals, "
           f"{counts[3]:,} topic periods")
     if args.fts:
-        from radar.search_index import build_search_index
+        from radar.core.search_index import build_search_index
 
         summary = build_search_index(path)
         print(f"FTS index over {summary.documents:,} documents and {summary.passages:,} passages "

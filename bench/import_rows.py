@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
     os.environ.setdefault("RADAR_PSEUDONYM_SALT", "bench")
-    from radar.importer import import_file
+    from crawlers.importer import import_file
 
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "rows.jsonl"

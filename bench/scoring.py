@@ -1,4 +1,4 @@
-"""Benchmark the scoring stage: `radar.signals.score` on a synthetic topic corpus.
+"""Benchmark the scoring stage: `radar.scoring.score.score` on a synthetic topic corpus.
 
     python bench/scoring.py [--topics 500] [--periods 52] [--passages 100000]
 
@@ -27,7 +27,7 @@ import pyarrow as pa
 
 def build(path: Path, topics: int, periods: int, passages: int, seed: int = 3,
           first_week: int = 0, prefix: str = "d") -> None:
-    from radar import warehouse
+    from radar.core import warehouse
 
     rng = np.random.default_rng(seed)
     weights = rng.pareto(1.5, topics) + 0.1
@@ -76,8 +76,8 @@ def main() -> None:
     ap.add_argument("--passages", type=int, default=100_000)
     args = ap.parse_args()
     os.environ.setdefault("RADAR_PSEUDONYM_SALT", "bench")
-    from radar.config import parse_config
-    from radar.signals import score
+    from radar.core.config import parse_config
+    from radar.scoring.score import score
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = parse_config({"warehouse": {"path": str(Path(tmp) / "bench.duckdb")},

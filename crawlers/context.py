@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from crawlers.items import PageStateItem
-from crawlers.state import Known
-from radar.config import Config, SourceConfig
-from radar.documents import utcnow
+from crawlers.known import Known
+from radar.core.config import Config, SourceConfig
+from radar.core.documents import utcnow
 
 
 @dataclass

@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from crawlers import store
+from crawlers import batches
 from crawlers.dedup import MIN_WORDS_NEAR, content_key, simhash, to_signed, words
 from crawlers.items import DocumentItem, ErrorItem, PageStateItem
-from radar.documents import canonical_url, content_hash, detect_language, doc_id, utcnow
-from radar.privacy import author_hash, redact
+from radar.core.documents import canonical_url, content_hash, detect_language, doc_id, utcnow
+from radar.core.privacy import author_hash, redact
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ class StorePipeline(_Pipeline):
         if self.owned:
             self.writer = SharedWriter(path, run.cfg.crawl.batch_size)
         if run.run_id is None:
-            run.run_id = store.start_runs(path, [run.source], run.started_at)[run.source.name]
+            run.run_id = batches.start_runs(path, [run.source], run.started_at)[run.source.name]
 
     def process_item(self, item):
         run, batch = self.run, self.writer.batch
@@ -176,8 +176,8 @@ class StorePipeline(_Pipeline):
         run.report()
         return _summary_of(item)
 
-    def _add_document(self, item: DocumentItem, batch: store.Batch) -> None:
-        from crawlers.state import UrlState
+    def _add_document(self, item: DocumentItem, batch: batches.Batch) -> None:
+        from crawlers.known import UrlState
 
         run, now = self.run, utcnow()
         row = {

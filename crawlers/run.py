@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 from crawlers.context import SourceSummary
-from radar.config import Config, SourceConfig
+from radar.core.config import Config, SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +55,10 @@ def crawl_sources(
     """Crawl the sources (all, or `names`) and return one summary per source.
 
     `progress`, when given, is called as `progress(pages, description=...)` while
-    the crawl runs (a `radar.progress.Progress.update` fits). `in_process=True`
+    the crawl runs (a `radar.core.progress.Progress.update` fits). `in_process=True`
     runs Scrapy in this process (once per process only: benchmarks, `scrapy`).
     """
-    from radar.privacy import load_salt
+    from radar.core.privacy import load_salt
 
     sources = select_sources(cfg, names)
     if not sources:
@@ -135,12 +135,12 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
     """Run the named sources in one CrawlerProcess in this process (once per process)."""
     from scrapy.crawler import Crawler, CrawlerProcess
 
+    from crawlers.batches import Batch, flush, start_runs
     from crawlers.extract import ExtractorPool
+    from crawlers.known import known_for
     from crawlers.settings import project_settings, source_settings
-    from crawlers.state import known_for
-    from crawlers.store import Batch, flush, start_runs
     from crawlers.writer import SharedWriter
-    from radar.documents import utcnow
+    from radar.core.documents import utcnow
 
     spiders = spider_classes()
     _warm_up()
@@ -202,7 +202,7 @@ def _warm_up() -> None:
     import feedparser  # noqa: F401
     import trafilatura  # noqa: F401
 
-    from radar.documents import detect_language
+    from radar.core.documents import detect_language
 
     detect_language("warming up the language model before crawling")
 

@@ -3,7 +3,7 @@
 Opening the warehouse, writing and checkpointing takes tens of milliseconds per
 transaction; done in the reactor thread, per source, it stalls every download.
 So the pipelines of all sources append rows to one shared batch, and a writer
-thread commits it (one transaction through `radar.warehouse.write`) whenever it
+thread commits it (one transaction through `radar.core.warehouse.write`) whenever it
 holds `batch_size` rows or `interval` seconds have passed. Closing the writer
 commits what is left and waits for it.
 """
@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from crawlers import store
+from crawlers import batches
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class SharedWriter:
         self.path = path
         self.batch_size = max(1, batch_size)
         self.interval = interval
-        self.batch = store.Batch()
+        self.batch = batches.Batch()
         self.finished: list[dict] = []          # crawl_runs rows to close in the next batch
         self.failure: str = ""                  # the last write error, if any
         self._queue: queue.Queue = queue.Queue()
@@ -46,7 +46,7 @@ class SharedWriter:
     def flush(self) -> None:
         """Hand the current batch to the writer thread now."""
         batch, finished = self.batch, self.finished
-        self.batch, self.finished = store.Batch(), []
+        self.batch, self.finished = batches.Batch(), []
         self._last = time.monotonic()
         if len(batch) or finished:
             self._queue.put((batch, finished))
@@ -64,7 +64,7 @@ class SharedWriter:
                 return
             batch, finished = job
             try:
-                store.flush(self.path, batch, finished)
+                batches.flush(self.path, batch, finished)
             except Exception as exc:  # keep crawling; the summary says the write failed
                 self.failure = f"{type(exc).__name__}: {exc}"
                 log.error("could not write a batch to %s: %s", self.path, self.failure)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import auth, state
-from radar.config import ConfigError
+from dashboard import auth, session
+from radar.core.config import ConfigError
 
 
 @st.cache_resource(show_spinner=False)
@@ -28,7 +28,7 @@ def main() -> None:
     # A drawn icon: Material icon names and emoji favicons are fetched from a CDN.
     st.set_page_config(page_title="Horizon Radar", page_icon=_icon(), layout="wide")
     try:
-        cfg = state.reader().config
+        cfg = session.reader().config
     except ConfigError as exc:
         st.error(f"The dashboard cannot read its configuration: {exc}")
         st.stop()
@@ -51,7 +51,7 @@ def main() -> None:
         st.caption(f"Warehouse: {cfg.warehouse_path.name}")
         if st.button("Refresh data", help="Data refreshes by itself every "
                      f"{cfg.dashboard.cache_ttl} s; this reads the newest now."):
-            state.refresh()
+            session.refresh()
     page.run()
 
 

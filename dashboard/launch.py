@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from radar.config import CONFIG_ENV, Config
+from radar.core.config import CONFIG_ENV, Config
 
 APP = Path(__file__).with_name("app.py")
 

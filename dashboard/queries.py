@@ -1,7 +1,7 @@
 """Every SQL query the dashboard runs: parameterised, read-only, one short read each.
 
 Functions take the warehouse path (a string, so results can be cached by it) and
-open a read connection through `radar.warehouse.read` for the length of one
+open a read connection through `radar.core.warehouse.read` for the length of one
 query batch: the pipeline's writers wait at most that long, and the dashboard
 waits on the lock while a write batch is open instead of failing.
 Filters that mean "all" are passed as empty lists.
@@ -14,8 +14,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from radar import warehouse
-from radar.search_index import has_index, index_schema
+from radar.core import warehouse
+from radar.core.search_index import has_index, index_schema
 
 RINGS = ("Act", "Prepare", "Watch", "Monitor")
 

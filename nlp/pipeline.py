@@ -20,12 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from nlp import store
+from nlp import tables
 from nlp.passages import split_document
 from nlp.refresh import refresh_areas, refresh_labels, refresh_stats, sync_taxonomy
 from nlp.topic_step import TopicOutcome, run_topic_step
-from radar import warehouse
-from radar.config import Config
+from radar.core import warehouse
+from radar.core.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +89,11 @@ def make_passages(cfg: Config, preprocessor, progress: Progress | None = None) -
     """Split, lemmatise and mark new documents; returns (documents, passages, expectations)."""
     a = cfg.analysis
     path = cfg.warehouse_path
-    total = store.count_pending_documents(path)
+    total = tables.count_pending_documents(path)
     if total == 0:
         return 0, 0, 0
     docs = passages = expectations = 0
-    for batch in store.pending_documents(path, DOC_BATCH):
+    for batch in tables.pending_documents(path, DOC_BATCH):
         rows = []
         for doc_id, title, text, language in batch:
             for p in split_document(text, title, max_words=a.passage_max_words,
@@ -105,7 +105,7 @@ def make_passages(cfg: Config, preprocessor, progress: Progress | None = None) -
             row.update(language=res.language, terms=res.terms,
                        is_expectation=res.expectation is not None,
                        expectation_phrase=res.expectation.phrase if res.expectation else None)
-        store.write_passages(path, rows)
+        tables.write_passages(path, rows)
         docs += len(batch)
         passages += len(rows)
         expectations += sum(r["is_expectation"] for r in rows)
@@ -117,13 +117,13 @@ def embed_passages(cfg: Config, embedder: LazyEmbedder, progress: Progress | Non
     """Embed every passage not yet embedded with the configured model; returns how many."""
     path = cfg.warehouse_path
     model = cfg.analysis.embedding_model
-    total = store.count_unembedded(path, model)
+    total = tables.count_unembedded(path, model)
     done = 0
-    for ids, texts in store.unembedded(path, model, EMBED_BATCH):
+    for ids, texts in tables.unembedded(path, model, EMBED_BATCH):
         from nlp.preprocess import embedding_text
 
         vectors = embedder().encode([embedding_text(t) for t in texts])
-        store.write_embeddings(path, ids, vectors, model)
+        tables.write_embeddings(path, ids, vectors, model)
         done += len(ids)
         _report(progress, done, total, "embedding")
     return done
@@ -150,7 +150,7 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
     lazy = LazyEmbedder(cfg, embedder)
     started = datetime.now(UTC).replace(tzinfo=None)
     t0 = time.perf_counter()
-    if store.count_pending_documents(path):
+    if tables.count_pending_documents(path):
         pre = preprocessor or _default_preprocessor(cfg)
         summary.new_documents, summary.new_passages, summary.expectation_passages = make_passages(
             cfg, pre, progress)

@@ -14,11 +14,11 @@ import numpy as np
 import pyarrow as pa
 
 from nlp import areas as areas_mod
-from nlp import periods
+from nlp import timeseries
 from nlp.embeddings import Embedder, vectors_from_arrow, vectors_to_arrow
 from nlp.terms import short_label, topic_terms
-from radar import warehouse
-from radar.config import Config
+from radar.core import warehouse
+from radar.core.config import Config
 
 
 def refresh_stats(path, period: str, representatives: int, reset_first_seen: bool = False) -> None:
@@ -47,7 +47,7 @@ def refresh_stats(path, period: str, representatives: int, reset_first_seen: boo
                 ) x USING (topic_id)
             ) s WHERE topics.topic_id = s.topic_id
         """)
-        periods.rebuild(con, period)
+        timeseries.rebuild(con, period)
 
 
 def refresh_labels(path, stop_words: list[str]) -> set[int]:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp import identity, store
-from radar.config import Config
+from nlp import identity, tables
+from radar.core.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +53,10 @@ def models_dir(cfg: Config) -> Path:
 def run_topic_step(cfg: Config, force_refit: bool = False, progress=None) -> TopicOutcome:
     """Decide between fit, refit, assign (+ discover) and do it."""
     path, a = cfg.warehouse_path, cfg.analysis
-    state = store.load_topic_state(path)
+    state = tables.load_topic_state(path)
     out = TopicOutcome(last_settings=state.last_settings, last_period=state.last_period,
                        active_topics=len(state.ids))
-    n = store.count_embedded(path, a.embedding_model)
+    n = tables.count_embedded(path, a.embedding_model)
     if not state.has_model:
         if n < max(2 * a.min_topic_size, 5):
             return out
@@ -67,12 +67,12 @@ def run_topic_step(cfg: Config, force_refit: bool = False, progress=None) -> Top
     return _assign(cfg, state, out)
 
 
-def _fit(cfg: Config, state: store.TopicState, kind: str, out: TopicOutcome, progress,
+def _fit(cfg: Config, state: tables.TopicState, kind: str, out: TopicOutcome, progress,
          comparable: bool = True) -> TopicOutcome:
     from nlp.topics import fit_clusters, save_model
 
     path, a = cfg.warehouse_path, cfg.analysis
-    corpus = store.load_corpus(path, a.embedding_model)
+    corpus = tables.load_corpus(path, a.embedding_model)
     n = len(corpus.ids)
     if progress:
         from nlp.pipeline import _report
@@ -100,29 +100,29 @@ def _fit(cfg: Config, state: store.TopicState, kind: str, out: TopicOutcome, pro
     version = new_version(kind)
     topic_of = np.array([mapping.topic_of_cluster.get(int(k), -1) if k >= 0 else -1 for k in labels])
     probs = _similarity_to_own(corpus.vectors, labels, keys, means)
-    store.write_assignments(path, corpus.ids, topic_of, probs, version, replace_all=True)
+    tables.write_assignments(path, corpus.ids, topic_of, probs, version, replace_all=True)
     rows = [{"topic_id": mapping.topic_of_cluster[int(k)], "size": int(s), "active": True,
              "centroid": m} for k, m, s in zip(keys, means, sizes, strict=True)]
     rows += [{"topic_id": old, "size": 0, "active": False, "merged_into": new}
              for old, new in mapping.merged.items()]
     rows += [{"topic_id": old, "size": 0, "active": False} for old in mapping.retired]
-    store.write_topics(path, rows, version)
+    tables.write_topics(path, rows, version)
     folder = models_dir(cfg) / version
     _save(fit, folder, a.embedding_model, [r["topic_id"] for r in rows[: len(keys)]], means, save_model)
     params = {**fit.parameters, "embedding_model": a.embedding_model, "sample": len(sample),
               "assign_threshold": a.assign_threshold, "match_threshold": a.match_threshold,
               "kept": len(keys) - len(mapping.new_topics), "new": mapping.new_topics,
               "merged": mapping.merged, "retired": mapping.retired, "fit_seconds": fit.seconds}
-    store.record_model(path, version, kind, n, len(keys), folder, params)
+    tables.record_model(path, version, kind, n, len(keys), folder, params)
     out.action, out.version, out.new_topics = kind, version, mapping.new_topics
     out.assigned, out.outliers = int((topic_of >= 0).sum()), int((topic_of < 0).sum())
     out.active_topics = len(keys)
     return out
 
 
-def _assign(cfg: Config, state: store.TopicState, out: TopicOutcome) -> TopicOutcome:
+def _assign(cfg: Config, state: tables.TopicState, out: TopicOutcome) -> TopicOutcome:
     path, a = cfg.warehouse_path, cfg.analysis
-    corpus = store.load_corpus(path, a.embedding_model, where="pt.passage_id IS NULL")
+    corpus = tables.load_corpus(path, a.embedding_model, where="pt.passage_id IS NULL")
     if len(corpus.ids) == 0:
         return out
     topic_of, sims = identity.assign(corpus.vectors, state.ids, state.means, a.assign_threshold)
@@ -131,9 +131,9 @@ def _assign(cfg: Config, state: store.TopicState, out: TopicOutcome) -> TopicOut
     means, sizes = state.means.copy(), state.sizes.copy()
     identity.update_means(means, sizes, corpus.vectors[topic_of >= 0], idx)
     version = new_version("assign")
-    store.write_assignments(path, corpus.ids, topic_of, sims, version)
+    tables.write_assignments(path, corpus.ids, topic_of, sims, version)
     touched = sorted(set(idx.tolist()))
-    store.write_topics(path, [{"topic_id": int(state.ids[i]), "size": int(sizes[i]), "active": True,
+    tables.write_topics(path, [{"topic_id": int(state.ids[i]), "size": int(sizes[i]), "active": True,
                                "centroid": means[i]} for i in touched], version)
     out.action, out.version = "assign", version
     out.assigned, out.outliers = int((topic_of >= 0).sum()), int((topic_of < 0).sum())
@@ -143,18 +143,18 @@ def _assign(cfg: Config, state: store.TopicState, out: TopicOutcome) -> TopicOut
     if out.action == "assign":
         folder = models_dir(cfg) / version
         _save(None, folder, a.embedding_model, list(state.ids), means, None)
-        store.record_model(path, version, "assign", len(corpus.ids), len(state.ids), folder,
+        tables.record_model(path, version, "assign", len(corpus.ids), len(state.ids), folder,
                            {"assign_threshold": a.assign_threshold, "assigned": out.assigned,
                             "outliers": out.outliers})
     return out
 
 
-def _discover(cfg: Config, state: store.TopicState, out: TopicOutcome) -> None:
+def _discover(cfg: Config, state: tables.TopicState, out: TopicOutcome) -> None:
     """Cluster the outlier pool; clusters unlike every topic become new topics."""
     from nlp.topics import fit_clusters, save_model
 
     path, a = cfg.warehouse_path, cfg.analysis
-    pool = store.load_corpus(path, a.embedding_model, where="pt.topic_id = -1")
+    pool = tables.load_corpus(path, a.embedding_model, where="pt.topic_id = -1")
     fit = fit_clusters(pool.vectors, pool.terms, min_topic_size=a.min_topic_size,
                        reducer=a.reducer, stop_words=a.stop_words)
     keys, means, sizes = identity.cluster_means(pool.vectors, fit.labels)
@@ -174,7 +174,7 @@ def _discover(cfg: Config, state: store.TopicState, out: TopicOutcome) -> None:
     members = fit.labels >= 0
     topic_of = np.array([topic_of_cluster[int(k)] for k in fit.labels[members]])
     probs = _similarity_to_own(pool.vectors, fit.labels, keys, means)[members]
-    store.write_assignments(path, pool.ids[members], topic_of, probs, version)
+    tables.write_assignments(path, pool.ids[members], topic_of, probs, version)
     rows = [{"topic_id": topic_of_cluster[int(k)], "size": int(s), "active": True, "centroid": m}
             for k, m, s in zip(keys, means, sizes, strict=True) if topic_of_cluster[int(k)] in new]
     # Clusters folded into an existing topic: its centroid absorbs them.
@@ -187,12 +187,12 @@ def _discover(cfg: Config, state: store.TopicState, out: TopicOutcome) -> None:
             state.means[r] = (state.means[r] * state.sizes[r] + m * s) / total
             state.sizes[r] = total
             rows.append({"topic_id": tid, "size": int(total), "active": True, "centroid": state.means[r]})
-    store.write_topics(path, rows, version)
+    tables.write_topics(path, rows, version)
     all_ids = ids + [r["topic_id"] for r in rows if r["topic_id"] in new]
     all_means = np.vstack([state.means] + [r["centroid"][None, :] for r in rows if r["topic_id"] in new])
     folder = models_dir(cfg) / version
     _save(fit, folder, a.embedding_model, all_ids, all_means, save_model)
-    store.record_model(path, version, "discover", len(pool.ids), len(keys), folder,
+    tables.record_model(path, version, "discover", len(pool.ids), len(keys), folder,
                        {**fit.parameters, "embedding_model": a.embedding_model, "new": new,
                         "pool": len(pool.ids), "match_threshold": a.match_threshold})
     out.action, out.version, out.new_topics = "discover", version, new

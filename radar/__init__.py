@@ -1,1 +1,1 @@
-"""Horizon Radar: radar stage."""
+"""Horizon Radar: the base (radar.core), the scoring and alerts stages, and the app (radar.app)."""

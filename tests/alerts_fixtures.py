@@ -2,7 +2,7 @@
 
 The topics and scoring stages are built in parallel, so `RadarBuilder` writes
 rows shaped like theirs (0003_topics.sql, 0004_signals.sql) through
-radar.warehouse.write: documents with passages from news, policy and citizen
+radar.core.warehouse.write: documents with passages from news, policy and citizen
 sources, topics with representative passages, and radar runs in which topics
 enter, move closer, stay or leave.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from radar import warehouse
+from radar.core import warehouse
 
 PERIOD = date(2026, 11, 1)
 BASE_URL = "https://radar.city.example"

@@ -61,7 +61,7 @@ def salt(monkeypatch) -> str:
 @pytest.fixture
 def project(tmp_path, salt, monkeypatch) -> Path:
     """An initialised project folder (radar.toml + warehouse); returns the config path."""
-    from radar.setup import init_project
+    from radar.app.init_project import init_project
 
     monkeypatch.chdir(tmp_path)
     config = tmp_path / "radar.toml"
@@ -72,7 +72,7 @@ def project(tmp_path, salt, monkeypatch) -> Path:
 @pytest.fixture
 def warehouse_path(project) -> Path:
     """The warehouse file of the `project` fixture."""
-    from radar.config import load_config
+    from radar.core.config import load_config
 
     return load_config(project).warehouse_path
 

@@ -505,8 +505,8 @@ def offline_env(mp) -> None:
 
 def make_project(folder: Path, sources: list[dict], **crawl):
     """Write radar.toml (fast, polite-enough crawl settings), create the warehouse; return Config."""
-    from radar.config import load_config
-    from radar.setup import init_project
+    from radar.app.init_project import init_project
+    from radar.core.config import load_config
 
     folder.mkdir(parents=True, exist_ok=True)
     lines = ["[crawl]"] + [f"{k} = {_toml_value(v)}" for k, v in {**FAST_CRAWL, **crawl}.items()]
@@ -520,7 +520,7 @@ def make_project(folder: Path, sources: list[dict], **crawl):
 
 def rows(cfg, sql: str, params=None) -> list[tuple]:
     """Query the project's warehouse."""
-    from radar import warehouse
+    from radar.core import warehouse
 
     return warehouse.query(cfg.warehouse_path, sql, params)
 

@@ -1,4 +1,4 @@
-"""A small but realistic warehouse for dashboard tests, written through radar.warehouse.write.
+"""A small but realistic warehouse for dashboard tests, written through radar.core.warehouse.write.
 
 The topics and signals stages are built in parallel, so this module fills their
 tables (0003_topics.sql, 0004_signals.sql) directly with rows shaped like theirs:
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from radar import warehouse
+from radar.core import warehouse
 
 XSS_TITLE = "<script>alert('xss')</script><img src=x onerror=alert(1)> Bus lanes"
 PLANTED_PHRASE = "pneumatic waste tubes"

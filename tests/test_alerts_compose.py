@@ -7,10 +7,10 @@ import email.policy
 
 from alerts_fixtures import Doc, RadarBuilder, write_config
 
-from radar import warehouse
 from radar.alerts import send_alerts
 from radar.alerts.compose import header_safe, why
-from radar.config import load_config
+from radar.core import warehouse
+from radar.core.config import load_config
 
 EVIL_LABEL = ("Bus lanes\r\nBcc: victim@evil.example\r\n\r\n<script>alert(1)</script>"
               "\u2028X-Injected: yes")

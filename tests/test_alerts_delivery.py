@@ -9,9 +9,9 @@ import textwrap
 import pytest
 from alerts_fixtures import BASE_URL, Doc, RadarBuilder, write_config
 
-from radar import warehouse
 from radar.alerts import send_alerts
-from radar.config import load_config
+from radar.core import warehouse
+from radar.core.config import load_config
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ def test_backoff_delays_retries(project, radar, server):
     cfg = load_config(project)
     radar.run({1: "Prepare"})
     server.stop()
-    from radar.documents import utcnow
+    from radar.core.documents import utcnow
 
     t0 = utcnow()
     assert send_alerts(cfg, now=t0).retry == 1
@@ -207,7 +207,7 @@ def test_permanent_refusal_fails_one_and_delivers_the_rest(project, radar, serve
 CRASH_SCRIPT = textwrap.dedent("""
     import os, sys
     from radar.alerts import outbox, send_alerts
-    from radar.config import load_config
+    from radar.core.config import load_config
 
     point, after = sys.argv[2], int(sys.argv[3])
     real = getattr(outbox, point)
@@ -259,7 +259,7 @@ def test_crash_after_accept_before_mark_does_not_resend(project, radar, server):
 
 
 def after_now():
-    from radar.documents import utcnow
+    from radar.core.documents import utcnow
 
     return utcnow()
 

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from alerts_fixtures import Doc, RadarBuilder, write_config
 
-from radar import warehouse
 from radar.alerts import outbox, send_alerts
-from radar.config import load_config
+from radar.core import warehouse
+from radar.core.config import load_config
 
 NOW = datetime(2026, 11, 28, 12)
 
@@ -106,7 +106,7 @@ def test_out_of_attempts_is_failed_until_resent(project, radar, server):
     assert (state, attempts) == ("failed", 2)
     from click.testing import CliRunner
 
-    from radar.cli import cli
+    from radar.app.cli import cli
 
     r = CliRunner().invoke(cli, ["alert", "--config", str(project), "--resend", mid])
     assert r.exit_code == 0, r.output

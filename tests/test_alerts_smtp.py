@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from radar import warehouse
 from radar.alerts import send_alerts
-from radar.config import load_config
+from radar.core import warehouse
+from radar.core.config import load_config
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ import pytest
 from alerts_fixtures import Doc, RadarBuilder, age_digests, write_config
 from click.testing import CliRunner
 
-from radar import warehouse
 from radar.alerts import send_alerts
 from radar.alerts import subscriptions as subs
-from radar.cli import cli
-from radar.config import ConfigError, load_config
+from radar.app.cli import cli
+from radar.core import warehouse
+from radar.core.config import ConfigError, load_config
 
 
 @pytest.fixture

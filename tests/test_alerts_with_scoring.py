@@ -1,4 +1,4 @@
-"""Alerts on radar runs written by the real scoring stage (radar.signals.score), not by hand."""
+"""Alerts on radar runs written by the real scoring stage (radar.scoring.score.score), not by hand."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from datetime import datetime
 import pyarrow as pa
 from alerts_fixtures import write_config
 
-from radar import warehouse
 from radar.alerts import send_alerts
-from radar.config import load_config
-from radar.signals import score
+from radar.core import warehouse
+from radar.core.config import load_config
+from radar.scoring.score import score
 
 TOPICS = {0: ("Bus lane enforcement", "transport"), 1: ("Library opening hours", "libraries"),
           2: ("Heat pump grants", "environment and energy"),

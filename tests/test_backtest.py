@@ -10,11 +10,11 @@ from datetime import datetime
 import pytest
 from click.testing import CliRunner
 
-from radar import warehouse
-from radar.backtest import EventsFileError, read_events
-from radar.config import load_config
-from radar.importer import import_file
-from radar.plant import generate, read_plants, run_plant
+from crawlers.importer import import_file
+from radar.app.plant import generate, read_plants, run_plant
+from radar.core import warehouse
+from radar.core.config import load_config
+from radar.scoring.backtest import EventsFileError, read_events
 
 FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures" / "scoring"
 
@@ -61,7 +61,7 @@ def templates(tmp_path_factory):
     """The imported background (raw, and with topics by conversation), built once per module."""
     import shutil
 
-    from radar.setup import init_project
+    from radar.app.init_project import init_project
 
     folder = tmp_path_factory.mktemp("background")
     with pytest.MonkeyPatch.context() as mp:
@@ -107,7 +107,7 @@ def test_evaluate_by_hand():
     """First flag, rank, lag, precision@k and false alarms on a three-topic replay."""
     from datetime import date
 
-    from radar.backtest import Event, evaluate
+    from radar.scoring.backtest import Event, evaluate
 
     periods = [date(2024, m, 1) for m in range(1, 6)]
 
@@ -187,8 +187,8 @@ def test_a_one_period_blip_in_one_conversation_is_not_detected_as_a_trend(assign
             INSERT INTO passage_topics (passage_id, topic_id, probability, model_version)
             SELECT 'blip' || i || ':0', (SELECT topic_id FROM topics WHERE label LIKE '%ubi'),
                    1.0, 'x' FROM range(25) t(i)""")
-    from radar.series import load_series
-    from radar.signals import compute_signals
+    from radar.scoring.inputs import load_series
+    from radar.scoring.score import compute_signals
 
     with warehouse.read(background.warehouse_path) as con:
         rows = compute_signals(load_series(con, "month"), background.scoring)
@@ -208,7 +208,7 @@ def test_backtest_cli_writes_table_and_json(assigned, tmp_path):
     copy_cfg = tmp_path / "copy.toml"
     copy_cfg.write_text(f'[warehouse]\npath = "{workdir / "radar.duckdb"}"\n')
     result = CliRunner().invoke(
-        __import__("radar.cli", fromlist=["cli"]).cli,
+        __import__("radar.app.cli", fromlist=["cli"]).cli,
         ["backtest", str(FIXTURES / "events.csv"), "--json", str(out), "--config", str(copy_cfg)])
     assert result.exit_code == 0, result.output
     assert "library sundays" in result.output and "precision@10" in result.output
@@ -218,7 +218,7 @@ def test_backtest_cli_writes_table_and_json(assigned, tmp_path):
     assert lib["detected"] and lib["first_flagged"].startswith("2024-05") and lib["rank"] >= 1
     assert lib["topic_label"] == "library sundays"  # the planted topic's label
     assert all("label" in fa for fa in data["false_alarms"])
-    result = CliRunner().invoke(__import__("radar.cli", fromlist=["cli"]).cli,
+    result = CliRunner().invoke(__import__("radar.app.cli", fromlist=["cli"]).cli,
                                 ["backtest", "--config", str(copy_cfg)])
     assert result.exit_code != 0 and "one of them" in result.output
 
@@ -244,7 +244,7 @@ def test_planted_trends_end_to_end_with_the_nlp_stage(background, tmp_path):
 
 
 def test_backtest_without_topics_says_to_analyse_first(background):
-    result = CliRunner().invoke(__import__("radar.cli", fromlist=["cli"]).cli,
+    result = CliRunner().invoke(__import__("radar.app.cli", fromlist=["cli"]).cli,
                                 ["backtest", str(FIXTURES / "events.csv")])
     assert result.exit_code == 2
     assert "run `radar analyze` first" in result.output

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from radar.cli import cli
+from radar.app.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = sorted(cli.commands)
@@ -33,7 +33,7 @@ def test_every_command_has_help_and_takes_config(name):
 def test_help_starts_fast_without_heavy_imports():
     # BERTopic/UMAP (numba), torch, Scrapy and Streamlit must stay out of start-up.
     code = (
-        "import sys; from radar.cli import cli; "
+        "import sys; from radar.app.cli import cli; "
         "heavy = [m for m in ('torch', 'bertopic', 'umap', 'numba', 'scrapy', 'streamlit', 'spacy') "
         "if m in sys.modules]; print(heavy)"
     )

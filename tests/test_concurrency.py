@@ -8,7 +8,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 
-from radar import warehouse
+from radar.core import warehouse
 
 BATCH = 250
 BATCHES = 30

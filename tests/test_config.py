@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from radar.cli import cli
-from radar.config import Config, ConfigError, load_config
-from radar.setup import config_template
+from radar.app.cli import cli
+from radar.app.init_project import config_template
+from radar.core.config import Config, ConfigError, load_config
 
 
 def write(tmp_path, text: str):

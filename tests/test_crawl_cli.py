@@ -38,7 +38,7 @@ def _wire_feed(web: LocalWeb, site: str, story: list[str], byline: str) -> str:
 
 
 def _radar(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "radar.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "radar.app.cli", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=300, env=os.environ.copy())
 
 
@@ -97,7 +97,7 @@ def test_a_run_where_every_source_fails_exits_1(tmp_path, monkeypatch):
     result = _radar("crawl", "--config", str(tmp_path / "radar.toml"), cwd=tmp_path)
     assert result.returncode == 1
     assert "gone" in result.stdout and "failed" in result.stdout
-    (status, errors) = rows(__import__("radar.config", fromlist=["load_config"]).load_config(
+    (status, errors) = rows(__import__("radar.core.config", fromlist=["load_config"]).load_config(
         tmp_path / "radar.toml"), "SELECT status, errors FROM crawl_runs")[0]
     assert status == "failed" and errors == 1
 

@@ -23,7 +23,7 @@ from crawl_web import (
 )
 
 from crawlers.run import crawl_sources
-from radar.privacy import author_hash
+from radar.core.privacy import author_hash
 
 POLIS = Path(__file__).parent / "fixtures" / "crawl_exports" / "polis-15-per-hour-seattle.csv"
 

@@ -13,7 +13,7 @@ from crawlers.extract import ExtractionError, extract_html, extract_pdf, html_to
 from crawlers.pipelines import parse_date, state_key
 from crawlers.settings import source_settings, user_agent
 from crawlers.spiders.feeds import parse_feed_bytes
-from radar.config import parse_config
+from radar.core.config import parse_config
 
 VOCAB = [f"w{i}" for i in range(3000)]
 

@@ -10,7 +10,7 @@ import dashboard_fixtures as fx
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from radar import warehouse
+from radar.core import warehouse
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 PAGES = ["views/radar.py", "views/topic.py", "views/signals.py", "views/triage.py",

@@ -51,13 +51,13 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
 @pytest.fixture
 def served(project, tmp_path):
     """A running `radar dashboard` over the test warehouse; yields its base URL."""
-    from radar.config import load_config
+    from radar.core.config import load_config
 
     fx.build(load_config(project).warehouse_path)
     port = _free_port()
     log = open(tmp_path / "dashboard.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "radar.cli", "dashboard", "--port", str(port), "--config",
+        [sys.executable, "-m", "radar.app.cli", "dashboard", "--port", str(port), "--config",
          str(project)],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})

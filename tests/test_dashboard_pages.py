@@ -18,8 +18,8 @@ PAGES = ["views/radar.py", "views/topic.py", "views/signals.py", "views/triage.p
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     """A project with the test corpus, shared by the read-only tests of this module."""
-    from radar.config import load_config
-    from radar.setup import init_project
+    from radar.app.init_project import init_project
+    from radar.core.config import load_config
 
     folder = tmp_path_factory.mktemp("dash")
     with pytest.MonkeyPatch.context() as mp:
@@ -175,8 +175,8 @@ def test_warehouse_page_lists_tables_and_examples(corpus, monkeypatch):
 
 
 def test_search_finds_a_planted_phrase_with_and_without_the_index(corpus, monkeypatch):
-    from radar.config import load_config
-    from radar.search_index import build_search_index
+    from radar.core.config import load_config
+    from radar.core.search_index import build_search_index
 
     at = app(corpus, monkeypatch, "views/search.py")
     at.radio(key="search_kind").set_value("documents").run()

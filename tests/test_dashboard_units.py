@@ -24,14 +24,14 @@ def test_password_hash_round_trip_and_salt():
 
 
 def test_cli_hash_password_prints_a_verifiable_hash(project):
-    out = subprocess.run([sys.executable, "-m", "radar.cli", "dashboard", "--hash-password"],
+    out = subprocess.run([sys.executable, "-m", "radar.app.cli", "dashboard", "--hash-password"],
                          input="s3cret\ns3cret\n", capture_output=True, text=True, check=True)
     line = [x for x in out.stdout.splitlines() if x.startswith("password_hash")][0]
     assert auth.verify_password("s3cret", line.split('"')[1])
 
 
 def test_launch_passes_the_config_and_port(project):
-    from radar.config import load_config
+    from radar.core.config import load_config
 
     cfg = load_config(project)
     argv, env = streamlit_command(cfg, port=9123)

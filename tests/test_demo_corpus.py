@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from radar.demo.background import BACKGROUND
-from radar.demo.comments import load_comments
-from radar.demo.corpus import generate
-from radar.demo.planted import PLANTED
+from radar.app.demo.background import BACKGROUND
+from radar.app.demo.comments import load_comments
+from radar.app.demo.corpus import generate
+from radar.app.demo.planted import PLANTED
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 

@@ -7,12 +7,12 @@ import sys
 
 import pytest
 
-from radar import warehouse
+from radar.core import warehouse
 
 
 def _demo(folder) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "radar.cli", "demo", "--no-dashboard", "--scale", "0.15",
+        [sys.executable, "-m", "radar.app.cli", "demo", "--no-dashboard", "--scale", "0.15",
          "--folder", str(folder)],
         capture_output=True, text=True, timeout=600,
     )

@@ -14,8 +14,8 @@ import feedparser
 import pytest
 from pypdf import PdfReader
 
-from radar.demo.corpus import generate
-from radar.demo.site import DemoWeb
+from radar.app.demo.corpus import generate
+from radar.app.demo.site import DemoWeb
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_feed_is_valid_rss_with_dates_and_article_pages(web):
 
 def test_syndicated_story_appears_on_two_outlets_with_the_same_text(web):
     story = next(a for a in web.corpus.articles if a.also_in)
-    from radar.demo.pages import article_path
+    from radar.app.demo.pages import article_path
 
     _, _, original = get(web.urls[story.outlet] + article_path(story))
     _, _, copy = get(web.urls[story.also_in[0]] + article_path(story))

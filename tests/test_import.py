@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from radar import warehouse
-from radar.cli import cli
-from radar.importer import ImportFileError, import_file
+from crawlers.importer import ImportFileError, import_file
+from radar.app.cli import cli
+from radar.core import warehouse
 
 ROWS = [
     {"url": "https://city.example/news/1?utm_source=x", "title": "Library opens makerspace",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from radar import warehouse
-from radar.migrations import available, current_version, latest_version, migrate
+from radar.core import warehouse
+from radar.core.migrations import available, current_version, latest_version, migrate
 
 DOC = (
     "INSERT INTO documents (doc_id, url, canonical_url, title, text, published_at, fetched_at, "

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from crawlers.importer import import_file
 from nlp.pipeline import analyze
-from radar import warehouse
-from radar.config import AreaConfig, load_config
-from radar.importer import import_file
+from radar.core import warehouse
+from radar.core.config import AreaConfig, load_config
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.slow
@@ -79,7 +79,7 @@ def scenario(tmp_path_factory, embedder, preprocessor):
     """Build the warehouse step by step; keep each step's summary and snapshots."""
     import os
 
-    from radar.setup import init_project
+    from radar.app.init_project import init_project
 
     os.environ.setdefault("RADAR_PSEUDONYM_SALT", "test-salt-not-secret")
     folder = tmp_path_factory.mktemp("nlp")
@@ -265,7 +265,7 @@ def test_editing_areas_and_period_reassigns_without_refit(scenario):
 
 
 def test_cli_analyze_on_unchanged_warehouse_is_quick_and_says_so(scenario, monkeypatch):
-    from radar.cli import cli
+    from radar.app.cli import cli
 
     cfg = scenario["cfg"]
     monkeypatch.chdir(cfg.base_dir)

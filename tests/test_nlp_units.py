@@ -13,10 +13,10 @@ from nlp import identity
 from nlp.areas import OTHER, best_areas
 from nlp.embeddings import EmbeddingModelMissing, resolve_model_path
 from nlp.passages import split_document, word_count
-from nlp.periods import rebuild
 from nlp.terms import dedupe_terms, short_label, topic_terms
-from radar import warehouse
-from radar.config import ConfigError, parse_config
+from nlp.timeseries import rebuild
+from radar.core import warehouse
+from radar.core.config import ConfigError, parse_config
 from tests.conftest import FIXTURES
 
 
@@ -213,8 +213,8 @@ def test_topic_periods_count_documents_sources_and_citizen_authors(warehouse_pat
 def test_missing_models_are_clear_cli_errors(project, monkeypatch):
     from click.testing import CliRunner
 
-    from radar.cli import cli
-    from radar.importer import import_file
+    from crawlers.importer import import_file
+    from radar.app.cli import cli
 
     doc = project.parent / "one.csv"
     doc.write_text("text,source,channel\nWe need a library open on Sundays,forum,citizen\n", encoding="utf-8")

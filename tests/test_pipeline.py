@@ -12,12 +12,10 @@ import pytest
 from click.testing import CliRunner
 from demo_helpers import fast_crawl
 
-from radar import warehouse
-from radar.cli import cli
-from radar.config import load_config
-from radar.demo.corpus import generate
-from radar.demo.site import DemoWeb
-from radar.pipeline import (
+from radar.app.cli import cli
+from radar.app.demo.corpus import generate
+from radar.app.demo.site import DemoWeb
+from radar.app.pipeline import (
     STAGES,
     PipelineLocked,
     RunSummary,
@@ -26,6 +24,8 @@ from radar.pipeline import (
     run_lock,
     run_pipeline,
 )
+from radar.core import warehouse
+from radar.core.config import load_config
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ channel = "news"
 def _hold_lock(cfg):
     """A separate process holding the run lock until its stdin closes."""
     code = (
-        "import sys; from radar.config import load_config; from radar.pipeline import run_lock\n"
+        "import sys; from radar.core.config import load_config; from radar.app.pipeline import run_lock\n"
         f"with run_lock(load_config({str(cfg.path)!r})):\n"
         "    print('held', flush=True); sys.stdin.read()\n"
     )

@@ -7,9 +7,9 @@ from datetime import date
 
 import numpy as np
 
-from radar.config import ScoringConfig
-from radar.series import TopicSeries, empty_series
-from radar.signals import apply_previous_run, compute_signals
+from radar.core.config import ScoringConfig
+from radar.scoring.inputs import TopicSeries, empty_series
+from radar.scoring.score import apply_previous_run, compute_signals
 
 PERIODS = [date(2024, m, 1) for m in range(1, 9)]
 
@@ -95,7 +95,7 @@ def test_citizen_only_topic_with_few_authors_is_narrow_and_hides_quotes():
 def test_the_scorer_is_pluggable():
     import pytest
 
-    from radar.scoring import WeightedScorer
+    from radar.scoring.metrics import WeightedScorer
 
     s = series({0: [10] * 6, 1: [0, 0, 0, 2, 8, 20]})
 

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from radar import scoring
-from radar.burst import base_rate, kleinberg_online
-from radar.gap import expectation_gap
-from radar.kem import kem_axes, quadrant, quadrants
+from radar.scoring import metrics as scoring
+from radar.scoring.burst import base_rate, kleinberg_online
+from radar.scoring.gap import expectation_gap
+from radar.scoring.kem import kem_axes, quadrant, quadrants
 
 
 def test_share_is_zero_for_an_empty_period():

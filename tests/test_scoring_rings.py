@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from radar.rings import (
+from radar.scoring.rings import (
     Evidence,
     RingRules,
     is_rising,
@@ -96,7 +96,7 @@ def test_movement_against_the_previous_radar():
 
 
 def test_rules_take_thresholds_from_config():
-    from radar.config import ScoringConfig
+    from radar.core.config import ScoringConfig
 
     rules = RingRules.from_config(ScoringConfig(min_authors=7, act_score=80.0))
     assert rules.min_authors == 7 and rules.act_score == 80.0

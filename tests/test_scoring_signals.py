@@ -10,9 +10,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from radar import warehouse
-from radar.config import load_config
-from radar.signals import score
+from radar.core import warehouse
+from radar.core.config import load_config
+from radar.scoring.score import score
 
 TOPICS = {0: "bus lanes", 1: "library hours", 2: "park benches", 3: "heat pumps", 4: "forum rant"}
 
@@ -119,7 +119,7 @@ def test_a_planted_rise_is_flagged_and_stable_topics_are_not(cfg):
 
 def test_no_look_ahead_history_equals_scoring_the_past_alone(cfg, tmp_path):
     """Scoring only data up to June gives the same radar for Jan-June as scoring all of it."""
-    from radar.config import parse_config
+    from radar.core.config import parse_config
 
     early = parse_config({"warehouse": {"path": str(tmp_path / "early.duckdb")}})
     for c in (cfg, early):
@@ -192,7 +192,7 @@ def test_movement_between_runs_and_every_run_is_kept(cfg):
 
 
 def test_a_topic_that_leaves_the_radar_gets_a_left_row(cfg):
-    from radar.config import parse_config
+    from radar.core.config import parse_config
 
     short = parse_config({"warehouse": {"path": cfg.warehouse.path},
                           "scoring": {"baseline_periods": 1}})
@@ -229,7 +229,7 @@ def test_expectation_gap_and_area_view(cfg):
 
 
 def test_large_runs_are_written_in_batches_and_leftovers_of_a_crash_are_dropped(cfg, monkeypatch):
-    import radar.signals
+    import radar.scoring.score
 
     background(cfg.warehouse_path, range(1, 7))
     insert(cfg.warehouse_path, *PENDING.pop(str(cfg.warehouse_path)))
@@ -237,7 +237,7 @@ def test_large_runs_are_written_in_batches_and_leftovers_of_a_crash_are_dropped(
         # What an interrupted run leaves behind: signals whose run row was never written.
         con.execute("INSERT INTO signals (run_id, period_start, topic_id, score, volume) "
                     "VALUES (999, DATE '2024-01-01', 0, 1.0, 1)")
-    monkeypatch.setattr(radar.signals, "BATCH_ROWS", 5)
+    monkeypatch.setattr(radar.scoring.score, "BATCH_ROWS", 5)
     calls = []
     summary = score(cfg, progress=lambda done, total: calls.append((done, total)))
     assert summary.signals == 18 and calls[-1] == (18, 18) and len(calls) >= 4
@@ -258,7 +258,7 @@ def test_unchanged_warehouse_is_reported_as_such(cfg):
 
 
 def parse_config_with(cfg, data):
-    from radar.config import parse_config
+    from radar.core.config import parse_config
 
     new = parse_config({"warehouse": {"path": cfg.warehouse.path}, **data})
     new.path = cfg.path
@@ -294,7 +294,7 @@ def test_each_run_stores_its_radar_and_only_the_history_that_changed(cfg):
 def test_out_of_range_settings_are_a_clear_error(project):
     from click.testing import CliRunner
 
-    from radar.cli import cli
+    from radar.app.cli import cli
 
     text = project.read_text().replace("baseline_periods = 6", "baseline_periods = 0")
     project.write_text(text)

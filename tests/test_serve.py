@@ -15,11 +15,11 @@ from datetime import date, datetime
 import pytest
 from demo_helpers import fast_crawl
 
-from radar import warehouse
-from radar.config import load_config
-from radar.demo.corpus import generate
-from radar.demo.site import DemoWeb
-from radar.serve import next_time, runs_log_path
+from radar.app.demo.corpus import generate
+from radar.app.demo.site import DemoWeb
+from radar.app.serve import next_time, runs_log_path
+from radar.core import warehouse
+from radar.core.config import load_config
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def _configure(project, schedule: str, feed: str) -> None:
 
 def _start(project) -> tuple[subprocess.Popen, queue.Queue]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "radar.cli", "--log-level", "info", "serve", "--no-dashboard",
+        [sys.executable, "-m", "radar.app.cli", "--log-level", "info", "serve", "--no-dashboard",
          "--config", str(project)],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=dict(os.environ),
     )
@@ -96,7 +96,7 @@ def test_invalid_cron_stops_with_a_clear_message(project):
     text = project.read_text(encoding="utf-8").replace('run = "0 */6 * * *"', 'run = "every hour"')
     project.write_text(text, encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "radar.cli", "serve", "--no-dashboard", "--config", str(project)],
+        [sys.executable, "-m", "radar.app.cli", "serve", "--no-dashboard", "--config", str(project)],
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 2
@@ -125,7 +125,7 @@ def _health(port: int) -> bool:
 def test_serve_serves_the_dashboard_and_stops_it_on_sigterm(project):
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "radar.cli", "--log-level", "info", "serve", "--port", str(port),
+        [sys.executable, "-m", "radar.app.cli", "--log-level", "info", "serve", "--port", str(port),
          "--config", str(project)],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )

@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from radar import triage, warehouse
+from radar.core import triage, warehouse
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 

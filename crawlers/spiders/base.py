@@ -20,9 +20,9 @@ from crawlers.extract import (
     redecode,
 )
 from crawlers.items import ErrorItem, PageStateItem
-from crawlers.state import known_for
-from radar.config import ConfigError, load_config
-from radar.privacy import load_salt
+from crawlers.known import known_for
+from radar.core.config import ConfigError, load_config
+from radar.core.privacy import load_salt
 
 log = logging.getLogger(__name__)
 

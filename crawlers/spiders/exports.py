@@ -24,7 +24,7 @@ from scrapy import Request
 
 from crawlers.items import DocumentItem
 from crawlers.spiders.base import SourceSpider, describe_failure
-from radar.config import ConfigError
+from radar.core.config import ConfigError
 
 FIELDS = ("text", "id", "title", "url", "published_at", "author", "moderated", "records")
 

@@ -25,7 +25,7 @@ from crawlers.extract import html_to_text
 from crawlers.items import DocumentItem, PageStateItem
 from crawlers.pipelines import state_key
 from crawlers.spiders.base import SourceSpider, describe_failure
-from radar.config import ConfigError
+from radar.core.config import ConfigError
 
 CHUNK = 20  # Discourse returns at most 20 posts per request
 

@@ -18,7 +18,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawlers.spiders.base import DocumentPagesMixin, SourceSpider, describe_failure
-from radar.config import ConfigError
+from radar.core.config import ConfigError
 
 
 class SitemapSpider(DocumentPagesMixin, SourceSpider):

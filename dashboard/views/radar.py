@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, state, ui
-from radar.config import CHANNELS
+from dashboard import charts, session, ui
+from radar.core.config import CHANNELS
 
 
 def _filters(info: dict) -> dict:
     periods, areas_known = info["periods"], info["areas"]
-    period_kind = state.reader().config.analysis.period
+    period_kind = session.reader().config.analysis.period
     with st.sidebar:
         st.subheader("Filters")
         period = st.selectbox("Period", periods, format_func=lambda p: ui.period_label(p, period_kind),
@@ -30,7 +30,7 @@ def _filters(info: dict) -> dict:
         expectations = st.toggle("Only topics where people state expectations",
                                  key="radar_expectations")
         max_blips = st.number_input("Blips drawn (best of each area and ring)", min_value=10, max_value=2000,
-                                    value=state.reader().config.dashboard.max_blips, step=10,
+                                    value=session.reader().config.dashboard.max_blips, step=10,
                                     key="radar_max_blips")
     return {"period": period, "channels": channels, "areas": areas,
             "min_sources": int(min_sources), "expectations": expectations,
@@ -85,11 +85,11 @@ def _table(on: pd.DataFrame, numbers: dict[int, int]) -> None:
 def render() -> None:
     """The radar page."""
     st.title("Radar")
-    info = state.summary()
-    if not state.require_signals(info):
+    info = session.summary()
+    if not session.require_signals(info):
         return
     f = _filters(info)
-    blips = state.load("radar", f["period"], f["channels"], f["areas"], f["min_sources"],
+    blips = session.load("radar", f["period"], f["channels"], f["areas"], f["min_sources"],
                        f["expectations"])
     st.caption(f"{ui.period_label(f['period'], f['kind'])} · last scored "
                f"{ui.day(info['latest_run_at'])}")

@@ -5,18 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import state, ui
-from radar.config import CHANNELS
+from dashboard import session, ui
+from radar.core.config import CHANNELS
 
 
 def render() -> None:
     """The search page."""
     st.title("Search")
-    info = state.summary()
+    info = session.summary()
     if info["documents"] == 0:
-        state.require_signals(info)
+        session.require_signals(info)
         return
-    source_names = state.load("source_names")
+    source_names = session.load("source_names")
     text = st.text_input("Search for", key="search_text", placeholder='e.g. heat pump grants, '
                          'or "exact phrase" in double quotes')
     c1, c2, c3, c4 = st.columns([1, 2, 2, 2])
@@ -36,7 +36,7 @@ def render() -> None:
         return
     since = dates[0] if len(dates) >= 1 else None
     until = dates[1] if len(dates) == 2 else None
-    rows, method = state.load("search", text.strip(), kind, channels, sources, since, until, 50)
+    rows, method = session.load("search", text.strip(), kind, channels, sources, since, until, 50)
     st.caption(f"{len(rows)} result{'s' if len(rows) != 1 else ''} (at most 50) · {method}")
     if rows.empty:
         st.info("Nothing found. Try fewer or other words, or clear the filters.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, session
 
 COLUMNS = {
     "score": st.column_config.NumberColumn("score", format="%.3f"),
@@ -21,10 +21,10 @@ COLUMNS = {
 def render() -> None:
     """The signals page."""
     st.title("Signals")
-    info = state.summary()
-    if not state.require_signals(info):
+    info = session.summary()
+    if not session.require_signals(info):
         return
-    table = state.load("signals_table")
+    table = session.load("signals_table")
     st.caption("The latest radar: one row per scored topic. Click a column header to sort.")
     c1, c2, c3 = st.columns(3)
     rings = c1.multiselect("Rings", [*charts.RINGS, "off radar"], key="signals_rings",

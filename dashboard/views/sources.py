@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, session
 
 
 def render() -> None:
     """The sources page."""
     st.title("Sources")
-    health = state.load("sources_health")
+    health = session.load("sources_health")
     if health.empty:
         st.info("No sources yet. Add `[[sources]]` blocks to radar.toml and run `radar crawl`, "
                 "or load documents with `radar import FILE`.")
@@ -34,14 +34,14 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Documents per month")
-        timeline = state.load("source_timeline", source)
+        timeline = session.load("source_timeline", source)
         if timeline.empty:
             st.caption("No documents from this source yet.")
         else:
             st.plotly_chart(charts.documents_figure(timeline), key="source_docs")
     with right:
         st.subheader("Recent errors")
-        errors = state.load("source_errors", source, 100)
+        errors = session.load("source_errors", source, 100)
         if errors.empty:
             st.caption("No errors recorded.")
         else:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, explain, state, ui
+from dashboard import charts, explain, session, ui
 
 
 def _pick_topic() -> int | None:
-    choices = state.load("topic_choices")
+    choices = session.load("topic_choices")
     if choices.empty:
         st.info("No topics yet. Run `radar analyze` to find topics in the crawled documents.")
         return None
@@ -93,22 +93,22 @@ def _triage(log: pd.DataFrame, topic_id: int) -> None:
 
 def render() -> None:
     """The topic page."""
-    info = state.summary()
+    info = session.summary()
     if info["topics"] == 0:
         st.title("Topic")
-        state.require_signals(info)
+        session.require_signals(info)
         return
     topic_id = _pick_topic()
     if topic_id is None:
         st.caption("Pick a topic above, or click a blip on the Radar page.")
         return
-    detail = state.load("topic_detail", topic_id)
+    detail = session.load("topic_detail", topic_id)
     if detail["topic"].empty:
         st.warning("This topic is no longer in the warehouse.")
         return
     topic = ui.record(detail["topic"].iloc[0])
     signal = ui.record(detail["signal"].iloc[0]) if not detail["signal"].empty else {}
-    min_authors = state.reader().config.scoring.min_authors
+    min_authors = session.reader().config.scoring.min_authors
     _header(topic, signal)
     left, right = st.columns(2)
     with left:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import state, ui
-from radar import triage
+from dashboard import session, ui
+from radar.core import triage
 
 
 def _form(current) -> None:
@@ -16,7 +16,7 @@ def _form(current) -> None:
     wanted = int(wanted) if wanted and wanted.isdigit() else None
     if wanted is not None and wanted not in ids:
         # Opened from a topic that is not on the latest radar: it can be triaged too.
-        choices = state.load("topic_choices")
+        choices = session.load("topic_choices")
         match = choices[choices["topic_id"] == wanted]
         if not match.empty:
             ids.append(wanted)
@@ -41,11 +41,11 @@ def _form(current) -> None:
         st.error("Choose a topic.")
         return
     try:
-        entry = triage.record(state.reader().path, topic, status, who, owner=owner, note=note)
+        entry = triage.record(session.reader().path, topic, status, who, owner=owner, note=note)
     except triage.TriageError as exc:
         st.error(str(exc))
         return
-    state.refresh()
+    session.refresh()
     # Rerun so the tables below show the new entry; the message survives in the session.
     st.session_state["triage_done"] = (f"Recorded: {labels[topic]} {entry.from_status or 'new'} "
                                        f"→ {entry.to_status} by {entry.who}.")
@@ -55,15 +55,15 @@ def _form(current) -> None:
 def render() -> None:
     """The triage page."""
     st.title("Triage")
-    info = state.summary()
-    if not state.require_signals(info):
+    info = session.summary()
+    if not session.require_signals(info):
         return
     st.markdown("Decide what the organisation does about each signal: **new** (not looked at), "
                 "**assessing**, **act**, **watch** or **dismissed**. Every change is appended to "
                 "the triage log with who made it and when; nothing is overwritten.")
     if "triage_done" in st.session_state:
         st.success(st.session_state.pop("triage_done"))
-    data = state.load("triage_overview")
+    data = session.load("triage_overview")
     if data["current"].empty:
         st.info("No topic is on the latest radar, so there is nothing to triage yet.")
     else:

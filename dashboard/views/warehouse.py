@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import session
 
 EXAMPLES = {
     "The current radar, most emergent first": """\
@@ -31,16 +31,16 @@ GROUP BY t.label ORDER BY sources DESC LIMIT 20;""",
 def render() -> None:
     """The warehouse page."""
     st.title("Warehouse")
-    path = state.reader().path
+    path = session.reader().path
     st.markdown("Everything the radar knows is in one DuckDB file. Analysts can query it "
                 "directly, read-only, while the pipeline runs; keep sessions short, since an "
                 "open session makes the pipeline wait. Every table and column is described "
                 "in `docs/warehouse.md`.")
     st.code(f'duckdb -readonly "{path}"', language="sh")
-    st.code(f'from radar import warehouse\n\nwarehouse.query_df("{path}", '
+    st.code(f'from radar.core import warehouse\n\nwarehouse.query_df("{path}", '
             '"SELECT * FROM radar_latest WHERE ring = ?", ["Act"])', language="python")
     st.caption("For long analyses take a copy: `radar export --format parquet DIR`.")
-    tables = state.load("warehouse_tables")
+    tables = session.load("warehouse_tables")
     st.subheader("Tables and views")
     st.dataframe(tables, hide_index=True, width="stretch",
                  column_config={"rows": st.column_config.NumberColumn("rows (estimate)")})

@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from radar import warehouse
-from radar.alerts import outbox, state
+from radar.alerts import outbox, reads
 from radar.alerts import subscriptions as subs_mod
 from radar.alerts.compose import Composed, compose, items_for, text_safe
 from radar.alerts.deliver import deliver
 from radar.alerts.subscriptions import Subscription
 from radar.alerts.triggers import Trigger, digest_due, triggers_for
-from radar.config import Config
-from radar.documents import utcnow
+from radar.core import warehouse
+from radar.core.config import Config
+from radar.core.documents import utcnow
 
 __all__ = ["AlertSummary", "PlannedMessage", "send_alerts"]
 
@@ -85,7 +85,7 @@ def send_alerts(cfg: Config, dry_run: bool = False, preview_dir: str | Path | No
     active = subs_mod.effective(cfg) if rehearsal else _synced(cfg)
     summary = AlertSummary(subscriptions=len(active), dry_run=rehearsal)
     with warehouse.read(cfg.warehouse_path) as con:
-        radar = state.latest_radar(con)
+        radar = reads.latest_radar(con)
         plans = _plan(con, cfg, radar, active, now) if radar.run_id is not None else []
     summary.run_id = radar.run_id
     summary.due = len(plans)
@@ -118,26 +118,26 @@ def _synced(cfg: Config) -> list[Subscription]:
         return [s for s in subs_mod.load(con) if s.active]
 
 
-def _plan(con, cfg: Config, radar: state.Radar, active: list[Subscription],
+def _plan(con, cfg: Config, radar: reads.Radar, active: list[Subscription],
           now: datetime) -> list[_Plan]:
     """Triggers and composed messages for every due subscription (reads only)."""
     due = [s for s in active if digest_due(s.frequency, s.last_message_at, now)
            and s.last_run_id != radar.run_id]
     if not due:
         return []
-    alerted = state.last_alerts(con)
+    alerted = reads.last_alerts(con)
     since = [a.run_id for s in due for a in alerted.get(s.subscription_id, {}).values()]
-    hist = state.history(con, min(since) if since else radar.run_id)
+    hist = reads.history(con, min(since) if since else radar.run_id)
     baselines: dict[int | None, dict] = {}
     plans = []
     for sub in due:
         if sub.last_run_id not in baselines:
-            baselines[sub.last_run_id] = state.positions(con, sub.last_run_id)
+            baselines[sub.last_run_id] = reads.positions(con, sub.last_run_id)
         found = triggers_for(sub.filters, (t.state for t in radar.topics.values()),
                              baselines[sub.last_run_id], alerted.get(sub.subscription_id, {}), hist)
         plans.append(_Plan(sub, found, None))
     wanted = {t.topic_id for p in plans for t in p.triggers}
-    evidence = state.evidence(con, [radar.topics[t] for t in wanted])
+    evidence = reads.evidence(con, [radar.topics[t] for t in wanted])
     for p in plans:
         if p.triggers:
             items = items_for(p.triggers, radar.topics, evidence, cfg.dashboard.base_url,
@@ -148,7 +148,7 @@ def _plan(con, cfg: Config, radar: state.Radar, active: list[Subscription],
     return plans
 
 
-def _record(cfg: Config, radar: state.Radar, plans: list[_Plan], now: datetime) -> set[str]:
+def _record(cfg: Config, radar: reads.Radar, plans: list[_Plan], now: datetime) -> set[str]:
     """Queue the messages, log the alerts and move each baseline, in one transaction.
 
     A subscription whose baseline changed since we read it was handled by a

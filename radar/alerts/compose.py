@@ -20,7 +20,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 import jinja2
 
-from radar.alerts.state import Evidence, RadarTopic
+from radar.alerts.reads import Evidence, RadarTopic
 from radar.alerts.triggers import Filters, Trigger
 
 RING_COLOURS = {"Act": "#b3261e", "Prepare": "#e07b00", "Watch": "#2f6fb0", "Monitor": "#6b7a8a"}

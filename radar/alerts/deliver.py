@@ -9,8 +9,8 @@ from pathlib import Path
 
 from radar.alerts import outbox
 from radar.alerts.smtp import DeliveryError, Mailer
-from radar.config import Config
-from radar.documents import utcnow
+from radar.core.config import Config
+from radar.core.documents import utcnow
 
 log = logging.getLogger(__name__)
 

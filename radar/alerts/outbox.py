@@ -45,10 +45,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from radar import warehouse
 from radar.alerts.compose import Composed
 from radar.alerts.triggers import Trigger
-from radar.config import SmtpConfig
+from radar.core import warehouse
+from radar.core.config import SmtpConfig
 
 STATES = ("queued", "sending", "sent", "failed", "unknown")
 MAX_BACKOFF = 86_400.0

@@ -19,7 +19,7 @@ import ssl
 from collections.abc import Callable
 from pathlib import Path
 
-from radar.config import SmtpConfig
+from radar.core.config import SmtpConfig
 
 
 class DeliveryError(Exception):

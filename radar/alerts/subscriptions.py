@@ -25,9 +25,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from radar import warehouse
 from radar.alerts.triggers import RINGS, Filters
-from radar.config import CHANNELS, Config, ConfigError, SubscriptionConfig
+from radar.core import warehouse
+from radar.core.config import CHANNELS, Config, ConfigError, SubscriptionConfig
 
 FREQUENCIES = ("immediate", "daily", "weekly")
 FILTER_FIELDS = ("areas", "keywords", "channels", "min_ring", "score_threshold")

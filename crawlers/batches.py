@@ -1,0 +1,179 @@
+"""Writing a crawl to the warehouse: runs, batches of documents, state and errors.
+
+Every function here is one short write transaction through `radar.core.warehouse.write`,
+with rows handed to DuckDB as Arrow tables (never row-by-row inserts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from radar.core import warehouse
+from radar.core.config import SourceConfig
+from radar.core.documents import utcnow
+
+DOC_COLUMNS = (
+    "doc_id", "url", "canonical_url", "title", "text", "published_at", "fetched_at",
+    "source", "channel", "language", "author_hash", "content_hash",
+)
+STATE_COLUMNS = (
+    "url", "source", "kind", "etag", "last_modified", "marker", "content_hash", "doc_id",
+    "complete", "first_seen", "last_fetched", "last_changed",
+)
+_TS = pa.timestamp("us")
+_TYPES = {
+    "published_at": _TS, "fetched_at": _TS, "first_seen": _TS, "last_fetched": _TS,
+    "last_changed": _TS, "replaced_at": _TS, "complete": pa.bool_(), "simhash": pa.int64(),
+    "n_words": pa.int32(), "post_number": pa.int32(), "reply_to": pa.int32(), "run_id": pa.int64(),
+}
+
+
+def _table(rows: list[dict], columns: tuple[str, ...]) -> pa.Table:
+    schema = pa.schema([(c, _TYPES.get(c, pa.string())) for c in columns])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+@dataclass
+class Batch:
+    """Rows waiting to be written in one transaction."""
+
+    new: list[dict] = field(default_factory=list)          # documents rows
+    updates: list[dict] = field(default_factory=list)      # documents rows replacing older text
+    carriers: list[dict] = field(default_factory=list)     # document_sources rows
+    fingerprints: list[dict] = field(default_factory=list)
+    posts: list[dict] = field(default_factory=list)        # forum_posts rows
+    state: dict[str, dict] = field(default_factory=dict)   # crawl_state rows by url
+    errors: list[dict] = field(default_factory=list)       # fetch_errors rows
+
+    def __len__(self) -> int:
+        return (len(self.new) + len(self.updates) + len(self.carriers) + len(self.state)
+                + len(self.errors))
+
+
+def start_run(path: Path, source: SourceConfig, started: datetime) -> int:
+    """Register the source and open its crawl_runs row; returns the run id."""
+    with warehouse.write(path) as con:
+        _register(con, source)
+        return con.execute(
+            "INSERT INTO crawl_runs (source, started_at, status) VALUES (?, ?, 'running') "
+            "RETURNING run_id",
+            [source.name, started],
+        ).fetchone()[0]
+
+
+def start_runs(path: Path, sources: list[SourceConfig], started: datetime) -> dict[str, int]:
+    """Register the sources and open one crawl_runs row each, in one transaction."""
+    ids = {}
+    with warehouse.write(path) as con:
+        for source in sources:
+            _register(con, source)
+            ids[source.name] = con.execute(
+                "INSERT INTO crawl_runs (source, started_at, status) VALUES (?, ?, 'running') "
+                "RETURNING run_id", [source.name, started]).fetchone()[0]
+    return ids
+
+
+def _register(con, source: SourceConfig) -> None:
+    con.execute(
+        "INSERT INTO sources (name, type, url, channel) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET type = excluded.type, url = excluded.url, "
+        "channel = excluded.channel",
+        [source.name, source.type, source.url, source.channel],
+    )
+
+
+def flush(path: Path, batch: Batch, finished: list[dict] | None = None) -> None:
+    """Write one batch (and close the runs in `finished`) in one transaction."""
+    if not len(batch) and not finished:
+        return
+    now = utcnow()
+    with warehouse.write(path) as con:
+        for run in finished or []:
+            con.execute(
+                "UPDATE crawl_runs SET finished_at = ?, pages = ?, new_documents = ?, "
+                "errors = ?, status = ? WHERE run_id = ?",
+                [run["finished_at"], run["pages"], run["new_documents"], run["errors"],
+                 run["status"], run["run_id"]])
+        if batch.new:
+            new_docs = _table(batch.new, DOC_COLUMNS)  # noqa: F841 (read by SQL)
+            cols = ", ".join(DOC_COLUMNS)
+            con.execute(
+                f"INSERT INTO documents ({cols}) SELECT {cols} FROM new_docs ON CONFLICT DO NOTHING"
+            )
+        if batch.updates:
+            _apply_updates(con, batch.updates, now)
+        sources = [
+            {"doc_id": d["doc_id"], "source": d["source"], "url": d["url"]} for d in batch.new
+        ] + batch.carriers
+        if sources:
+            carried = _table(sources, ("doc_id", "source", "url"))  # noqa: F841
+            con.execute(
+                "INSERT INTO document_sources (doc_id, source, url) "
+                "SELECT DISTINCT ON (doc_id, source) doc_id, source, url FROM carried "
+                "ON CONFLICT DO NOTHING"
+            )
+        if batch.fingerprints:
+            fps = _table(batch.fingerprints, ("doc_id", "simhash", "n_words"))  # noqa: F841
+            con.execute(
+                "INSERT INTO document_fingerprints SELECT doc_id, simhash, n_words FROM fps "
+                "ON CONFLICT (doc_id) DO UPDATE SET simhash = excluded.simhash, "
+                "n_words = excluded.n_words"
+            )
+        if batch.posts:
+            cols = ("doc_id", "source", "thread_url", "thread_title", "post_number", "reply_to")
+            posts = _table(batch.posts, cols)  # noqa: F841
+            con.execute(f"INSERT INTO forum_posts SELECT {', '.join(cols)} FROM posts "
+                        "ON CONFLICT DO NOTHING")
+        if batch.state:
+            _upsert_state(con, list(batch.state.values()))
+        if batch.errors:
+            errs = _table(batch.errors, ("run_id", "source", "url", "reason"))  # noqa: F841
+            con.execute("INSERT INTO fetch_errors (run_id, source, url, reason) "
+                        "SELECT run_id, source, url, reason FROM errs")
+
+
+def _apply_updates(con, updates: list[dict], now: datetime) -> None:
+    """Keep the current text as a version, then replace it with the new one.
+
+    `fetched_at` and `published_at` stay as first stored, so a corrected page
+    does not move to another period of the topic time series.
+    """
+    upd = _table(updates, DOC_COLUMNS)  # noqa: F841 (read by SQL)
+    con.execute(
+        "INSERT INTO document_versions "
+        "SELECT d.doc_id, coalesce(v.n, 0) + 1, d.title, d.text, d.content_hash, "
+        "coalesce(v.last, d.fetched_at), ? "
+        "FROM documents d JOIN upd u USING (doc_id) "
+        "LEFT JOIN (SELECT doc_id, max(version) AS n, max(replaced_at) AS last "
+        "FROM document_versions GROUP BY doc_id) v USING (doc_id) "
+        "WHERE d.content_hash <> u.content_hash",
+        [now],
+    )
+    con.execute(
+        "UPDATE documents SET title = u.title, text = u.text, content_hash = u.content_hash, "
+        "language = u.language, published_at = coalesce(documents.published_at, u.published_at) "
+        "FROM upd u WHERE documents.doc_id = u.doc_id"
+    )
+
+
+def _upsert_state(con, rows: list[dict]) -> None:
+    state = _table(rows, STATE_COLUMNS)  # noqa: F841 (read by SQL)
+    cols = ", ".join(STATE_COLUMNS)
+    con.execute(
+        f"INSERT INTO crawl_state ({cols}) SELECT {cols} FROM state "
+        "ON CONFLICT (url) DO UPDATE SET source = excluded.source, kind = excluded.kind, "
+        "etag = coalesce(excluded.etag, crawl_state.etag), "
+        "last_modified = coalesce(excluded.last_modified, crawl_state.last_modified), "
+        "marker = coalesce(excluded.marker, crawl_state.marker), "
+        "content_hash = coalesce(excluded.content_hash, crawl_state.content_hash), "
+        "doc_id = coalesce(excluded.doc_id, crawl_state.doc_id), "
+        "complete = excluded.complete, last_fetched = excluded.last_fetched, "
+        "last_changed = CASE WHEN excluded.content_hash IS NOT NULL "
+        "AND crawl_state.content_hash IS NOT NULL "
+        "AND excluded.content_hash <> crawl_state.content_hash "
+        "THEN excluded.last_fetched ELSE crawl_state.last_changed END"
+    )

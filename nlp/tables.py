@@ -1,0 +1,215 @@
+"""Warehouse reads and writes of the NLP stage, in short batches.
+
+Every write is one `radar.core.warehouse.write` transaction of a bounded batch (a
+few thousand rows), so the dashboard and other readers are never blocked for
+long. Reads page through with keyset pagination (ORDER BY id, id > last).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from nlp.embeddings import vectors_from_arrow, vectors_to_arrow
+from radar.core import warehouse
+
+PASSAGE_COLUMNS = ("passage_id", "doc_id", "seq", "text", "n_words", "is_expectation",
+                   "expectation_phrase", "language", "terms")
+
+
+def pending_documents(path, batch: int) -> Iterator[list[tuple]]:
+    """Batches of (doc_id, title, text, language) of documents that have no passages yet."""
+    last = ""
+    while True:
+        with warehouse.read(path) as con:
+            rows = con.execute(
+                "SELECT d.doc_id, d.title, d.text, d.language FROM documents d "
+                "WHERE d.doc_id > ? AND NOT EXISTS (SELECT 1 FROM passages p WHERE p.doc_id = d.doc_id) "
+                "ORDER BY d.doc_id LIMIT ?", [last, batch]).fetchall()
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield rows
+
+
+def count_pending_documents(path) -> int:
+    """Documents without passages."""
+    return warehouse.query(path, "SELECT count(*) FROM documents d WHERE NOT EXISTS "
+                                 "(SELECT 1 FROM passages p WHERE p.doc_id = d.doc_id)")[0][0]
+
+
+def write_passages(path, rows: list[dict]) -> None:
+    """Insert passage rows (one transaction)."""
+    if not rows:
+        return
+    arrow_tbl = pa.Table.from_pylist(rows, schema=pa.schema([  # noqa: F841 (used by SQL)
+        ("passage_id", pa.string()), ("doc_id", pa.string()), ("seq", pa.int32()),
+        ("text", pa.string()), ("n_words", pa.int32()), ("is_expectation", pa.bool_()),
+        ("expectation_phrase", pa.string()), ("language", pa.string()), ("terms", pa.string())]))
+    cols = ", ".join(PASSAGE_COLUMNS)
+    with warehouse.write(path) as con:
+        con.execute(f"INSERT INTO passages ({cols}) SELECT {cols} FROM arrow_tbl ON CONFLICT DO NOTHING")
+
+
+def count_unembedded(path, model: str) -> int:
+    """Passages with no embedding from `model`."""
+    return warehouse.query(path, "SELECT count(*) FROM passages p WHERE NOT EXISTS (SELECT 1 FROM "
+                                 "passage_embeddings e WHERE e.passage_id = p.passage_id AND e.model = ?)",
+                           [model])[0][0]
+
+
+def unembedded(path, model: str, batch: int) -> Iterator[tuple[list[str], list[str]]]:
+    """Batches of (passage ids, texts) still to embed with `model`."""
+    last = ""
+    while True:
+        with warehouse.read(path) as con:
+            rows = con.execute(
+                "SELECT p.passage_id, p.text FROM passages p WHERE p.passage_id > ? AND NOT EXISTS "
+                "(SELECT 1 FROM passage_embeddings e WHERE e.passage_id = p.passage_id AND e.model = ?) "
+                "ORDER BY p.passage_id LIMIT ?", [last, model, batch]).fetchall()
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield [r[0] for r in rows], [r[1] for r in rows]
+
+
+def write_embeddings(path, ids: list[str], vectors: np.ndarray, model: str) -> None:
+    """Store vectors (replacing another model's vector for the same passage)."""
+    arrow_tbl = pa.table({"passage_id": pa.array(ids, pa.string()),  # noqa: F841 (used by SQL)
+                      "model": pa.array([model] * len(ids), pa.string()),
+                      "vector": vectors_to_arrow(vectors)})
+    with warehouse.write(path) as con:
+        con.execute("INSERT OR REPLACE INTO passage_embeddings "
+                    "SELECT passage_id, model, vector FROM arrow_tbl")
+
+
+@dataclass
+class Corpus:
+    """Embedded passages loaded for fitting or assignment (aligned arrays)."""
+
+    ids: np.ndarray
+    vectors: np.ndarray
+    terms: list[str]
+    topic: np.ndarray  # current topic id (-1 outlier, -2 never assigned)
+
+
+def load_corpus(path, model: str, where: str = "true") -> Corpus:
+    """Embedded passages (with their current topic) matching an SQL condition on p/pt."""
+    with warehouse.read(path) as con:
+        tbl = con.execute(
+            "SELECT p.passage_id, e.vector, coalesce(p.terms, '') AS terms, "
+            "coalesce(pt.topic_id, -2) AS topic FROM passages p "
+            "JOIN passage_embeddings e ON e.passage_id = p.passage_id AND e.model = ? "
+            f"LEFT JOIN passage_topics pt ON pt.passage_id = p.passage_id WHERE {where} "
+            "ORDER BY p.passage_id", [model]).to_arrow_table()
+    return Corpus(
+        ids=np.asarray(tbl["passage_id"].to_pylist(), dtype=object),
+        vectors=vectors_from_arrow(tbl["vector"]),
+        terms=tbl["terms"].to_pylist(),
+        topic=tbl["topic"].to_numpy().astype(np.int64),
+    )
+
+
+def count_embedded(path, model: str) -> int:
+    """Passages embedded with `model`."""
+    return warehouse.query(path, "SELECT count(*) FROM passage_embeddings WHERE model = ?", [model])[0][0]
+
+
+@dataclass
+class TopicState:
+    """Active topics and facts about the last full fit."""
+
+    ids: np.ndarray
+    means: np.ndarray
+    sizes: np.ndarray
+    next_id: int
+    last_fit_n: int
+    last_fit_model: str | None
+    last_settings: str | None
+    last_period: str | None = None
+
+    @property
+    def has_model(self) -> bool:
+        """Whether a fit has happened."""
+        return self.last_fit_n > 0
+
+
+def load_topic_state(path) -> TopicState:
+    """Active topics with centroids, the next free id and the last fit's size and model."""
+    with warehouse.read(path) as con:
+        tbl = con.execute("SELECT topic_id, centroid, size FROM topics WHERE active AND centroid "
+                          "IS NOT NULL ORDER BY topic_id").to_arrow_table()
+        next_id = con.execute("SELECT coalesce(max(topic_id), -1) + 1 FROM topics").fetchone()[0]
+        fit = con.execute("SELECT n_passages, parameters FROM topic_models WHERE kind IN ('fit', 'refit') "
+                          "ORDER BY created_at DESC, model_version DESC LIMIT 1").fetchone()
+        run = con.execute("SELECT settings_hash, period FROM nlp_runs WHERE finished_at IS NOT NULL "
+                          "ORDER BY run_id DESC LIMIT 1").fetchone()
+    params = json.loads(fit[1]) if fit and fit[1] else {}
+    return TopicState(
+        ids=tbl["topic_id"].to_numpy().astype(np.int64),
+        means=vectors_from_arrow(tbl["centroid"]) if tbl.num_rows else np.zeros((0, 0), np.float32),
+        sizes=tbl["size"].to_numpy().astype(np.int64),
+        next_id=int(next_id),
+        last_fit_n=int(fit[0]) if fit else 0,
+        last_fit_model=params.get("embedding_model"),
+        last_settings=run[0] if run else None,
+        last_period=run[1] if run else None,
+    )
+
+
+def write_assignments(path, ids, topics, probs, version: str, replace_all: bool = False,
+                      chunk: int = 50_000) -> None:
+    """Upsert passage_topics rows; `replace_all` first empties the table (a full fit).
+
+    A full replacement is one transaction, so readers never see a half-assigned corpus.
+    """
+    if replace_all:
+        chunk = max(len(ids), 1)
+    for start in range(0, max(len(ids), 1), chunk):
+        arrow_tbl = pa.table({  # noqa: F841 (used by SQL)
+            "passage_id": pa.array(list(ids[start:start + chunk]), pa.string()),
+            "topic_id": pa.array(np.asarray(topics[start:start + chunk], dtype=np.int32)),
+            "probability": pa.array(np.asarray(probs[start:start + chunk], dtype=np.float64)),
+        })
+        with warehouse.write(path) as con:
+            if replace_all and start == 0:
+                con.execute("DELETE FROM passage_topics")
+            con.execute("INSERT OR REPLACE INTO passage_topics (passage_id, topic_id, probability, "
+                        "model_version) SELECT passage_id, topic_id, probability, ? FROM arrow_tbl",
+                        [version])
+
+
+def write_topics(path, rows: list[dict], version: str) -> None:
+    """Upsert topics' identity columns (centroid, size, active, merged_into); labels come later."""
+    if not rows:
+        return
+    arrow_tbl = pa.table({  # noqa: F841 (used by SQL)
+        "topic_id": pa.array([r["topic_id"] for r in rows], pa.int32()),
+        "size": pa.array([int(r["size"]) for r in rows], pa.int32()),
+        "active": pa.array([bool(r["active"]) for r in rows], pa.bool_()),
+        "merged_into": pa.array([r.get("merged_into") for r in rows], pa.int32()),
+        "centroid": pa.array([None if r.get("centroid") is None else
+                              np.asarray(r["centroid"], np.float32).tolist() for r in rows],
+                             pa.list_(pa.float32())),
+    })
+    with warehouse.write(path) as con:
+        con.execute(
+            "INSERT INTO topics (topic_id, label, top_terms, service_area, size, model_version, active, "
+            "merged_into, centroid) SELECT topic_id, '', [], 'other', size, ?, active, merged_into, "
+            "centroid FROM arrow_tbl ON CONFLICT (topic_id) DO UPDATE SET size = excluded.size, "
+            "active = excluded.active, merged_into = excluded.merged_into, "
+            "centroid = coalesce(excluded.centroid, topics.centroid), "
+            "model_version = excluded.model_version, updated_at = CAST(now() AS TIMESTAMP)", [version])
+
+
+def record_model(path, version: str, kind: str, n_passages: int, n_topics: int, folder, params) -> None:
+    """A row in topic_models."""
+    with warehouse.write(path) as con:
+        con.execute("INSERT INTO topic_models (model_version, kind, n_passages, n_topics, path, parameters) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [version, kind, n_passages, n_topics, str(folder) if folder else None,
+                     json.dumps(params)])

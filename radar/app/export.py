@@ -1,0 +1,34 @@
+"""`radar export`: every table to Parquet, for analysts using other tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from radar.core import warehouse
+
+
+def export_parquet(path: Path, out_dir: Path) -> list[tuple[str, int, Path]]:
+    """Write each warehouse table to OUT_DIR/<table>.parquet; returns (table, rows, file)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with warehouse.read(path) as con:
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
+                "AND NOT internal ORDER BY table_name"
+            ).fetchall()
+        ]
+        for table in tables:
+            target = out_dir / f"{table}.parquet"
+            # Table names come from the catalog, not from user input; paths are quoted.
+            con.execute(
+                f'COPY (SELECT * FROM "{table}") TO \'{_quote(target)}\' (FORMAT parquet)'
+            )
+            rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            written.append((table, rows, target))
+    return written
+
+
+def _quote(p: Path) -> str:
+    return str(p).replace("'", "''")

@@ -1,0 +1,74 @@
+"""`radar status`: what the warehouse holds and how the last crawls went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from radar.core import warehouse
+from radar.core.migrations import current_version
+
+
+@dataclass
+class Status:
+    """A snapshot of the warehouse for people and scripts."""
+
+    schema_version: int
+    documents: int
+    by_channel: list[tuple]      # (channel, documents)
+    by_source: list[tuple]       # (source, channel, documents, last published)
+    last_crawls: list[tuple]     # (source, started_at, finished_at, status, pages, new, errors)
+    recent_errors: list[tuple]   # (at, source, url, reason)
+
+
+def warehouse_status(path: Path, errors: int = 10) -> Status:
+    """Counts per channel and source, the last crawl per source and the newest errors."""
+    with warehouse.read(path) as con:
+        version = current_version(con)
+        total = con.execute("SELECT count(*) FROM documents").fetchone()[0]
+        by_channel = con.execute(
+            "SELECT channel, count(*) FROM documents GROUP BY channel ORDER BY 2 DESC"
+        ).fetchall()
+        by_source = con.execute(
+            "SELECT source, any_value(channel), count(*), max(published_at) "
+            "FROM documents GROUP BY source ORDER BY 3 DESC"
+        ).fetchall()
+        last = con.execute(
+            "SELECT source, started_at, finished_at, status, pages, new_documents, errors "
+            "FROM crawl_runs QUALIFY row_number() OVER (PARTITION BY source ORDER BY run_id DESC) = 1 "
+            "ORDER BY source"
+        ).fetchall()
+        recent = con.execute(
+            "SELECT \"at\", source, url, reason FROM fetch_errors ORDER BY \"at\" DESC LIMIT ?", [errors]
+        ).fetchall()
+    return Status(version, total, by_channel, by_source, last, recent)
+
+def _table(title: str, headers: list[str], rows: list[tuple]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for h in headers:
+        table.add_column(h)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    return table
+
+
+def render_status(status: Status, path: Path, console: Console | None = None) -> None:
+    """Print `radar status` as tables."""
+    console = console or Console(width=140)
+    console.print(
+        f"warehouse [bold]{path}[/bold], schema version {status.schema_version}, "
+        f"{status.documents} documents"
+    )
+    if not status.documents and not status.last_crawls:
+        console.print("No documents yet: add \\[\\[sources]] to radar.toml and run a crawl, "
+                      "or load a file with `radar import FILE`.")
+    console.print(_table("Documents per channel", ["channel", "documents"], status.by_channel))
+    console.print(_table("Documents per source", ["source", "channel", "documents", "newest"],
+                         status.by_source))
+    console.print(_table("Last crawl per source",
+                         ["source", "started", "finished", "status", "pages", "new", "errors"],
+                         status.last_crawls))
+    console.print(_table("Recent errors", ["at", "source", "url", "reason"], status.recent_errors))

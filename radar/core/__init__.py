@@ -1,0 +1,1 @@
+"""The base every stage builds on: warehouse, migrations, config, documents, periods, privacy."""

@@ -1,0 +1,191 @@
+"""The DuckDB warehouse: the one place every stage reads from and writes to.
+
+DuckDB lets one process hold a file for writing, and while it does, no other
+process can open it, not even read-only. Every stage, the dashboard and
+`radar status` therefore go through this module, which coordinates them with a
+reader/writer lock on a file beside the warehouse (`<warehouse>.lock`):
+
+- a writer takes the lock exclusively, opens the file, writes one batch inside a
+  transaction, commits, closes and releases: seconds, not minutes;
+- a reader takes the lock shared, opens read-only, queries, closes.
+
+So readers never see half a batch (they cannot open the file while a writer
+has it) and never crash on DuckDB's own file lock (they wait on ours instead).
+A process that ignores our lock (an analyst's `duckdb` shell) can still hold the
+file; both sides then retry DuckDB's lock error with backoff until a timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 60.0
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be used (missing, locked too long, newer than this code)."""
+
+
+class WarehouseMissing(WarehouseError):
+    """No warehouse file yet: run `radar init`."""
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file that coordinates readers and writers of `path`."""
+    return path.with_name(path.name + ".lock")
+
+
+def _turnstile_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock.turnstile")
+
+
+def _flock(fd: int, mode: int, deadline: float, what: str) -> None:
+    delay = 0.001
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise WarehouseError(
+                    f"{what}: timed out waiting for the lock; another radar process holds the warehouse"
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path, exclusive: bool, timeout: float) -> Iterator[None]:
+    """A cross-process reader/writer lock with writer preference.
+
+    Readers pass a turnstile (held shared only for an instant) before taking the
+    data lock shared; a writer holds the turnstile exclusively while it waits for
+    the data lock, so a steady stream of readers cannot starve it.
+    """
+    deadline = time.monotonic() + timeout
+    what = f"{path} ({'write' if exclusive else 'read'})"
+    fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o644)
+    gate = os.open(_turnstile_path(path), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            _flock(gate, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline, what)
+            _flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline, what)
+        finally:
+            os.close(gate)  # closing a descriptor releases its flock
+        yield
+    finally:
+        os.close(fd)
+
+
+def _open(path: Path, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
+    delay = 0.01
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            # Held by a process outside our lock (e.g. an analyst's shell): retry.
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise WarehouseError(f"{path}: cannot open the warehouse: {exc}") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+@contextlib.contextmanager
+def read(path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to a consistent warehouse; closed on exit. Keep it short."""
+    p = Path(path)
+    if not p.exists():
+        raise WarehouseMissing(f"{p}: no warehouse here yet; run `radar init` first")
+    deadline = time.monotonic() + timeout
+    with _file_lock(p, exclusive=False, timeout=timeout):
+        con = _open(p, read_only=True, deadline=deadline)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+@contextlib.contextmanager
+def write(path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection inside one transaction, committed on success, rolled back on error.
+
+    The schema is brought up to date first. Write one batch per call and return:
+    readers wait while this is open.
+    """
+    from radar.core.migrations import migrate  # late: migrations import this module
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    with _file_lock(p, exclusive=True, timeout=timeout):
+        con = _open(p, read_only=False, deadline=deadline)
+        try:
+            migrate(con)
+            con.begin()
+            try:
+                yield con
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
+        finally:
+            con.close()
+
+
+def query(path: str | os.PathLike, sql: str, params: Sequence[Any] | dict | None = None) -> list[tuple]:
+    """Run one parameterised read query and return all rows."""
+    with read(path) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def query_df(path: str | os.PathLike, sql: str, params: Sequence[Any] | dict | None = None):
+    """Run one parameterised read query and return a pandas DataFrame."""
+    with read(path) as con:
+        return con.execute(sql, params or []).df()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether a table or view called `name` exists in the main schema."""
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
+        "UNION ALL SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal",
+        [name, name],
+    ).fetchall()
+    return any(r[0] for r in row)
+
+
+def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Load a DuckDB extension shipped as a PyPI package (`duckdb-extension-NAME`).
+
+    Extensions cannot be INSTALLed from the internet here; the package carries
+    the binary. Returns False when it is not available, so callers can fall back.
+    """
+    import importlib
+
+    try:
+        module = importlib.import_module(f"duckdb_extension_{name}")
+    except ImportError:
+        return False
+    version = duckdb.__version__
+    base = Path(module.__file__).parent / "extensions"
+    candidates = sorted(base.glob(f"v{version}/{name}.duckdb_extension")) or sorted(
+        base.glob(f"*/{name}.duckdb_extension")
+    )
+    for candidate in candidates:
+        try:
+            con.execute(f"LOAD '{candidate}'")
+            return True
+        except duckdb.Error as exc:
+            log.debug("could not load %s: %s", candidate, exc)
+    return False

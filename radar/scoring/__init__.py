@@ -1,0 +1,1 @@
+"""The scoring stage: topic series in, signals, stages, rings and backtests out."""

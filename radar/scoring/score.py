@@ -1,0 +1,372 @@
+"""The scoring stage: topic series in, one radar run of signals out.
+
+`score(cfg)` reads the topic time series, scores every topic in every period
+with data up to and including that period only (no look-ahead: the history of
+the radar is what it would have said at the time), compares the latest radar
+with the previous run's and writes a new `radar_runs` row plus its `signals`.
+
+Readers never see half a run: signal batches are written first under a run id
+taken from the sequence, and the `radar_runs` row that makes the run visible
+(the `radar_latest` view follows the highest run id there) is written last.
+
+Each run stores its latest period (its radar) and every earlier period whose
+replayed radar differs from the one last stored for it (late documents, a
+topic refit). Unchanged history is not stored again: a period's history is
+its rows in the latest run that stored it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from radar.core import warehouse
+from radar.core.config import Config, ConfigError, ScoringConfig
+from radar.scoring.burst import kleinberg_online
+from radar.scoring.gap import expectation_gap
+from radar.scoring.inputs import TopicSeries, load_series
+from radar.scoring.kem import degrees, kem_axes, quadrants
+from radar.scoring.metrics import (
+    WeightedScorer,
+    acceleration,
+    channel_mix,
+    expectation_growth,
+    expectation_share,
+    expected_volume,
+    first_seen_index,
+    growth,
+    novelty,
+    score_components,
+    share,
+    surprise,
+)
+from radar.scoring.rings import Evidence, RingRules, movement, narrow_voice, reasons, ring, show_quotes, stage
+
+log = logging.getLogger(__name__)
+
+BATCH_ROWS = 50_000
+
+SIGNAL_SCHEMA = pa.schema([
+    ("run_id", pa.int64()), ("period_start", pa.date32()), ("topic_id", pa.int32()),
+    ("score", pa.float64()), ("stage", pa.string()), ("ring", pa.string()),
+    ("volume", pa.int32()), ("share", pa.float64()), ("growth", pa.float64()),
+    ("acceleration", pa.float64()), ("burst", pa.float64()), ("dov", pa.float64()),
+    ("dod", pa.float64()), ("quadrant", pa.string()), ("novelty", pa.float64()),
+    ("sources", pa.int32()), ("effective_sources", pa.float64()),
+    ("news_share", pa.float64()), ("policy_share", pa.float64()), ("citizen_share", pa.float64()),
+    ("authors", pa.int32()), ("top_author_share", pa.float64()), ("narrow_voice", pa.bool_()),
+    ("show_quotes", pa.bool_()), ("expectation_share", pa.float64()),
+    ("expectation_growth", pa.float64()), ("expectation_gap", pa.float64()),
+    ("gap_risk", pa.bool_()), ("previous_ring", pa.string()), ("movement", pa.string()),
+    ("reasons", pa.string()), ("expected", pa.float64()), ("surprise", pa.float64()),
+    ("kem_frequency", pa.float64()), ("kem_growth", pa.float64()),
+    ("citizen_attention", pa.float64()), ("policy_attention", pa.float64()),
+])
+
+
+@dataclass
+class ScoreSummary:
+    """What one scoring run did."""
+
+    run_id: int | None
+    periods: int
+    topics: int
+    signals: int
+    latest_period: date | None
+    rings: dict[str, int] = field(default_factory=dict)
+    movements: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    unchanged: bool = False  # inputs and settings as in the last run: nothing written
+    periods_stored: int = 0  # periods written: the latest and any whose radar changed
+
+
+# [scoring] settings that must be at least this (the loader checks types, not ranges).
+_MINIMA = {"min_authors": 1, "baseline_periods": 1, "min_volume": 1, "warmup_periods": 0,
+           "burst_s": 1.0001, "burst_gamma": 0.0, "novelty_half_life": 0.01, "kem_time_weight": 0.0,
+           "min_sources": 1, "min_effective_sources": 1.0, "gap_periods": 1, "top_k": 1}
+
+
+def check_settings(cfg: Config) -> None:
+    """Stop with a ConfigError naming the key when a [scoring] value is out of range."""
+    where = cfg.path or "radar.toml"
+    for key, low in _MINIMA.items():
+        value = getattr(cfg.scoring, key)
+        if value < low:
+            raise ConfigError(f"{where}: scoring.{key}: must be at least {low:g}, got {value!r}")
+    sc = cfg.scoring
+    if not 0 <= sc.max_top_author_share <= 1 or not 0 <= sc.kem_time_weight < 1:
+        raise ConfigError(f"{where}: scoring.max_top_author_share and kem_time_weight must be "
+                          "between 0 and 1")
+    if sc.prepare_score > sc.act_score:
+        raise ConfigError(f"{where}: scoring.prepare_score ({sc.prepare_score:g}) must not be above "
+                          f"scoring.act_score ({sc.act_score:g})")
+
+
+def _f(x: float) -> float | None:
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list[dict]:
+    """Score every topic in every period (pure: no database). Rows without run_id.
+
+    `scorer` turns the score components into the score (default WeightedScorer).
+
+    A row is produced for every topic on the radar in a period, and for a
+    topic that has just left it (ring None, movement 'left'). `previous_ring`
+    and `movement` compare each period with the period before in this replay;
+    `apply_previous_run` replaces them for the latest period.
+    """
+    K, T = series.shape
+    if K == 0 or T == 0:
+        return []
+    P, N, D = series.passages, series.total_passages, series.total_documents
+    W = sc.baseline_periods
+    m = {
+        "share": share(P, N),
+        "growth": growth(P, N, W),
+        "surprise": surprise(P, N, W),
+        "expected": expected_volume(P, N, W),
+        "novelty": novelty(P, sc.novelty_half_life),
+        "dov": degrees(P, D),
+        "dod": degrees(series.documents, D),
+        "expectation_share": expectation_share(series.expectation, P),
+        "expectation_growth": expectation_growth(series.expectation, N, W),
+    }
+    m["acceleration"] = acceleration(m["growth"])
+    _, m["burst"] = kleinberg_online(P, N, s=sc.burst_s, gamma=sc.burst_gamma, window=W)
+    m["kem_frequency"], m["kem_growth"] = kem_axes(series.documents, D, W, sc.kem_time_weight)
+    quad = quadrants(m["kem_frequency"], m["kem_growth"], P > 0)
+    mix = channel_mix(series.channel_passages, P)
+    gap = expectation_gap(
+        series.channel_passages["citizen"], series.channel_passages["policy"],
+        series.channel_totals["citizen"], series.channel_totals["policy"],
+        sc.gap_periods, sc.gap_min, sc.min_volume,
+    )
+    comps = score_components(m["growth"], m["burst"], m["novelty"], series.effective_sources, P,
+                             m["expectation_growth"])
+    score = (scorer or WeightedScorer()).score(comps)
+    first = first_seen_index(P)
+    rules = RingRules.from_config(sc)
+    rows: list[dict] = []
+    for k in range(K):
+        prev_ring = None
+        for t in range(T):
+            e = Evidence(
+                period_index=t, volume=int(P[k, t]), expected=float(m["expected"][k, t]),
+                growth=float(m["growth"][k, t]), z=float(m["surprise"][k, t]),
+                burst=float(m["burst"][k, t]), novelty=float(m["novelty"][k, t]),
+                quadrant=quad[k, t], score=float(score[k, t]),
+                sources=int(series.sources[k, t]),
+                effective_sources=float(series.effective_sources[k, t]),
+                citizen_share=float(mix["citizen"][k, t]), authors=int(series.authors[k, t]),
+                top_author_share=float(series.top_author_share[k, t]),
+                age=int(t - first[k]) if 0 <= first[k] <= t else -1,
+                expectation_share=float(m["expectation_share"][k, t]),
+                expectation_growth=float(m["expectation_growth"][k, t]),
+                gap_risk=bool(gap.risk[k, t]),
+            )
+            st = stage(e, rules)
+            narrow = narrow_voice(e, rules)
+            rg = ring(e, st, narrow, rules)
+            mv = movement(prev_ring, rg)
+            if rg is not None or mv == "left":
+                rows.append({
+                    "period_start": series.periods[t], "topic_id": series.topic_ids[k],
+                    "score": float(score[k, t]), "stage": st, "ring": rg, "volume": e.volume,
+                    **{name: _f(arr[k, t]) for name, arr in m.items()},
+                    "quadrant": quad[k, t], "sources": e.sources,
+                    "effective_sources": e.effective_sources,
+                    "news_share": _f(mix["news"][k, t]), "policy_share": _f(mix["policy"][k, t]),
+                    "citizen_share": e.citizen_share, "authors": e.authors,
+                    "top_author_share": e.top_author_share, "narrow_voice": narrow,
+                    "show_quotes": show_quotes(e.authors, rules),
+                    "expectation_gap": _f(gap.gap[k, t]), "gap_risk": e.gap_risk,
+                    "citizen_attention": _f(gap.citizen_attention[k, t]),
+                    "policy_attention": _f(gap.policy_attention[k, t]),
+                    "previous_ring": prev_ring, "movement": mv,
+                    "reasons": reasons(e, st, rg, narrow, rules),
+                })
+            prev_ring = rg
+    return rows
+
+
+def apply_previous_run(rows: list[dict], latest: date, previous: dict[int, str | None]) -> list[dict]:
+    """Compare the latest period's radar with the previous run's; add 'left' rows.
+
+    `previous` maps topic_id to its ring in the previous run's radar (its
+    latest period). Rows of earlier periods keep their in-replay comparison.
+    """
+    seen = set()
+    for row in rows:
+        if row["period_start"] != latest:
+            continue
+        seen.add(row["topic_id"])
+        row["previous_ring"] = previous.get(row["topic_id"])
+        row["movement"] = movement(row["previous_ring"], row["ring"])
+    for topic_id, prev in previous.items():
+        if topic_id not in seen and prev is not None:
+            rows.append(_left_row(latest, topic_id, prev))
+    # A topic off the radar now and in the previous run is not news: drop it.
+    return [r for r in rows if not (r["period_start"] == latest and r["ring"] is None
+                                    and r["movement"] is None)]
+
+
+def _left_row(period: date, topic_id: int, prev: str) -> dict:
+    row = {name: None for name in SIGNAL_SCHEMA.names}
+    row.update(period_start=period, topic_id=topic_id, score=0.0, volume=0, previous_ring=prev,
+               movement="left", reasons="off the radar: no passages in this period or its baseline")
+    return row
+
+
+def _previous_radar(con) -> tuple[int | None, dict[int, str | None]]:
+    row = con.execute(
+        "SELECT run_id, period_start FROM radar_runs ORDER BY run_id DESC LIMIT 1").fetchone()
+    if row is None:
+        return None, {}
+    run_id, period_start = row
+    rings = con.execute(
+        "SELECT topic_id, ring FROM signals WHERE run_id = ? AND period_start = ?",
+        [run_id, period_start]).fetchall()
+    return run_id, dict(rings)
+
+
+def period_digests(table: pa.Table) -> dict[date, str]:
+    """A hash of each period's radar (every column but run_id), to store only what changed.
+
+    `table` has the SIGNAL_SCHEMA columns; floats are rounded to 9 digits so
+    summation order (SQL groups arrive in any order) does not count as a change.
+    """
+    names = [n for n in SIGNAL_SCHEMA.names if n != "run_id"]
+    table = table.select(names).cast(pa.schema([SIGNAL_SCHEMA.field(n) for n in names]))
+    columns = [pc.round(c, 9) if pa.types.is_floating(c.type) else c for c in table.columns]
+    df = pa.table(columns, names=names).to_pandas()
+    if df.empty:
+        return {}
+    df = df.sort_values(["period_start", "topic_id"], kind="stable")
+    df["_hash"] = pd.util.hash_pandas_object(df, index=False).to_numpy()
+    return {p: hashlib.sha256(g["_hash"].to_numpy().tobytes()).hexdigest()
+            for p, g in df.groupby("period_start", sort=False)}
+
+
+def _stored_digests(con) -> dict[date, str]:
+    names = ", ".join(f's."{n}"' for n in SIGNAL_SCHEMA.names)
+    table = con.execute(f"""
+        SELECT {names} FROM signals s
+        JOIN (SELECT period_start, max(run_id) AS run_id FROM signals
+              WHERE run_id IN (SELECT run_id FROM radar_runs) GROUP BY period_start)
+        USING (period_start, run_id)
+    """).to_arrow_table()
+    return period_digests(table)
+
+
+def _model_version(con) -> str | None:
+    if not warehouse.table_exists(con, "topic_models"):
+        return None
+    row = con.execute("SELECT model_version FROM topic_models ORDER BY created_at DESC LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
+def _insert_signals(con, rows: list[dict], run_id: int) -> None:
+    for r in rows:
+        r["run_id"] = run_id
+    con.register("signal_batch", pa.Table.from_pylist(rows, schema=SIGNAL_SCHEMA))
+    con.execute("INSERT INTO signals BY NAME SELECT * FROM signal_batch")
+    con.unregister("signal_batch")
+
+
+_RUN_SQL = ("INSERT INTO radar_runs (run_id, period, period_start, model_version, parameters, "
+            "topics, periods, signals, periods_stored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _write_run(path, rows: list[dict], run_values: list, progress: Callable | None) -> int:
+    """Write the signals and then the run row; one transaction when it fits in one batch."""
+    with warehouse.write(path) as con:
+        # Leftovers of an interrupted run (signals without a run row) are dropped.
+        con.execute("DELETE FROM signals WHERE run_id NOT IN (SELECT run_id FROM radar_runs)")
+        run_id = con.execute("SELECT nextval('radar_run_seq')").fetchone()[0]
+        if len(rows) <= BATCH_ROWS:
+            _insert_signals(con, rows, run_id)
+            con.execute(_RUN_SQL, [run_id, *run_values])
+            return run_id
+    # Large runs: batches in their own short transactions (readers get turns in
+    # between); the run row last, so radar_runs never names a half-written run.
+    for lo in range(0, len(rows), BATCH_ROWS):
+        with warehouse.write(path) as con:
+            _insert_signals(con, rows[lo:lo + BATCH_ROWS], run_id)
+        if progress:
+            progress(min(lo + BATCH_ROWS, len(rows)), len(rows))
+    with warehouse.write(path) as con:
+        con.execute(_RUN_SQL, [run_id, *run_values])
+    return run_id
+
+
+def fingerprint(series: TopicSeries) -> str:
+    """A hash of the inputs, so an unchanged warehouse is not scored twice."""
+    h = hashlib.sha256()
+    h.update(json.dumps([str(p) for p in series.periods]).encode())
+    h.update(json.dumps(series.topic_ids).encode())
+    for arr in (series.passages, series.documents, series.expectation, series.sources,
+                series.authors, series.total_passages, *series.channel_passages.values()):
+        h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
+    return h.hexdigest()[:16]
+
+
+def score(cfg: Config, progress: Callable | None = None, force: bool = False) -> ScoreSummary:
+    """Score the warehouse's topic series and store a new radar run (see module doc).
+
+    When neither the inputs nor the scoring settings changed since the last
+    run, nothing is written (unless `force`) and the last run is summarised.
+    """
+    started = time.monotonic()
+    check_settings(cfg)
+    sc, period = cfg.scoring, cfg.analysis.period
+    path = cfg.warehouse_path
+    with warehouse.read(path) as con:
+        series = load_series(con, period)
+        K, T = series.shape
+        params = {"period": period, "scoring": dataclasses.asdict(sc),
+                  "inputs": fingerprint(series)}
+        prev_run, previous = _previous_radar(con)
+        if prev_run is not None and not force:
+            prev_params = con.execute(
+                "SELECT parameters FROM radar_runs WHERE run_id = ?", [prev_run]).fetchone()[0]
+            if prev_params is not None and json.loads(prev_params) == params:
+                log.info("scoring: inputs and settings unchanged since run %s", prev_run)
+                return ScoreSummary(prev_run, T, K, 0, series.periods[-1] if T else None,
+                                    seconds=time.monotonic() - started, unchanged=True)
+        model_version = _model_version(con)
+        stored = _stored_digests(con)
+    rows = compute_signals(series, sc)
+    latest = series.periods[-1] if T else None
+    if latest is not None:
+        rows = apply_previous_run(rows, latest, previous)
+    digests = period_digests(pa.Table.from_pylist(rows, schema=SIGNAL_SCHEMA))
+    keep = {p for p, d in digests.items() if p == latest or stored.get(p) != d}
+    rows = [r for r in rows if r["period_start"] in keep]
+    total = len(rows)
+    run_id = _write_run(path, rows, [period, latest, model_version, json.dumps(params), K, T, total,
+                                     len(keep)], progress)
+    if progress:
+        progress(total, total)
+    latest_rows = [r for r in rows if r["period_start"] == latest]
+    summary = ScoreSummary(run_id, T, K, total, latest, seconds=time.monotonic() - started,
+                           periods_stored=len(keep))
+    for r in latest_rows:
+        if r["ring"]:
+            summary.rings[r["ring"]] = summary.rings.get(r["ring"], 0) + 1
+        if r["movement"]:
+            summary.movements[r["movement"]] = summary.movements.get(r["movement"], 0) + 1
+    log.info("scoring run %s: %d topics x %d periods, %d signals in %.1fs",
+             run_id, K, T, total, summary.seconds)
+    return summary

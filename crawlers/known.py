@@ -14,6 +14,7 @@ from pathlib import Path
 
 from crawlers.dedup import DedupIndex, content_key, to_unsigned
 from radar.core import warehouse
+from radar.core.documents import canonical_url
 
 
 @dataclass
@@ -78,3 +79,11 @@ def load_known(warehouse_path: Path, near_bits: int) -> Known:
             did, chash, content_key(chash, channel, ahash), None if fp is None else to_unsigned(fp)
         )
     return known
+
+
+def state_key(url: str | None, key: str = "") -> str | None:
+    """The crawl_state key of a URL (plus '#key' for several documents at one URL)."""
+    canon = canonical_url(url)
+    if canon and key:
+        return f"{canon}#{key}"
+    return canon

@@ -8,6 +8,8 @@ import logging
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 
+from crawlers.known import state_key
+
 log = logging.getLogger(__name__)
 
 
@@ -28,8 +30,6 @@ class ConditionalGetMiddleware:
     def process_request(self, request: Request):
         if not request.meta.get("conditional"):
             return None
-        from crawlers.pipelines import state_key
-
         run = getattr(self.crawler.spider, "run", None)
         st = run.known.urls.get(state_key(request.url) or "") if run else None
         if st is None or not st.complete:

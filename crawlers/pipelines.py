@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from crawlers import batches
 from crawlers.dedup import MIN_WORDS_NEAR, content_key, simhash, to_signed, words
 from crawlers.items import DocumentItem, ErrorItem, PageStateItem
+from crawlers.known import UrlState, state_key
+from crawlers.writer import SharedWriter
 from radar.core.documents import canonical_url, content_hash, detect_language, doc_id, utcnow
 from radar.core.privacy import author_hash, redact
 
@@ -65,14 +67,6 @@ def parse_date(value) -> datetime | None:
     if dt.year < 1990 or dt > utcnow() + timedelta(days=2):
         return None  # placeholder or clock-skewed dates mislead the time series
     return dt
-
-
-def state_key(url: str | None, key: str = "") -> str | None:
-    """The crawl_state key of a URL (plus '#key' for several documents at one URL)."""
-    canon = canonical_url(url)
-    if canon and key:
-        return f"{canon}#{key}"
-    return canon
 
 
 class PreparePipeline(_Pipeline):
@@ -148,8 +142,6 @@ class StorePipeline(_Pipeline):
     """Hand rows to the process's shared writer; one crawl_runs row per source per run."""
 
     def open_spider(self):
-        from crawlers.writer import SharedWriter
-
         run = self.run
         path = run.cfg.warehouse_path
         self.writer = getattr(self.crawler.spider, "writer", None)
@@ -177,8 +169,6 @@ class StorePipeline(_Pipeline):
         return _summary_of(item)
 
     def _add_document(self, item: DocumentItem, batch: batches.Batch) -> None:
-        from crawlers.known import UrlState
-
         run, now = self.run, utcnow()
         row = {
             "doc_id": item.doc_id, "url": item.url, "canonical_url": item.canonical_url,

@@ -18,8 +18,15 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
+from crawlers.batches import Batch, flush, start_runs
 from crawlers.context import SourceSummary
+from crawlers.extract import ExtractorPool
+from crawlers.known import known_for
+from crawlers.settings import project_settings, source_settings
+from crawlers.writer import SharedWriter
 from radar.core.config import Config, SourceConfig
+from radar.core.documents import detect_language, utcnow
+from radar.core.privacy import load_salt
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +35,8 @@ __all__ = ["SourceSummary", "crawl_sources", "select_sources"]
 
 def spider_classes() -> dict[str, type]:
     """The spider class for each source type."""
+    # Spiders import Scrapy (and so Twisted's reactor): only inside the crawl process,
+    # after run_crawl has chosen the reactor; the parent `radar crawl` never imports them.
     from crawlers.spiders.exports import ExportSpider
     from crawlers.spiders.feeds import FeedSpider
     from crawlers.spiders.forums import ForumSpider
@@ -58,8 +67,6 @@ def crawl_sources(
     the crawl runs (a `radar.core.progress.Progress.update` fits). `in_process=True`
     runs Scrapy in this process (once per process only: benchmarks, `scrapy`).
     """
-    from radar.core.privacy import load_salt
-
     sources = select_sources(cfg, names)
     if not sources:
         return []
@@ -135,12 +142,6 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
     """Run the named sources in one CrawlerProcess in this process (once per process)."""
     from scrapy.crawler import Crawler, CrawlerProcess
 
-    from crawlers.batches import Batch, flush, start_runs
-    from crawlers.extract import ExtractorPool
-    from crawlers.known import known_for
-    from crawlers.settings import project_settings, source_settings
-    from crawlers.writer import SharedWriter
-    from radar.core.documents import utcnow
 
     spiders = spider_classes()
     _warm_up()
@@ -202,7 +203,6 @@ def _warm_up() -> None:
     import feedparser  # noqa: F401
     import trafilatura  # noqa: F401
 
-    from radar.core.documents import detect_language
 
     detect_language("warming up the language model before crawling")
 

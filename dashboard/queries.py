@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from radar.core import warehouse
+from radar.core.periods import period_start_sql
 from radar.core.search_index import has_index, index_schema
 
 RINGS = ("Act", "Prepare", "Watch", "Monitor")
@@ -337,7 +338,8 @@ def sources_health(path: str) -> pd.DataFrame:
 def source_timeline(path: str, source: str) -> pd.DataFrame:
     """Documents per month for one source."""
     with warehouse.read(path) as con:
-        return _df(con, "SELECT date_trunc('month', coalesce(published_at, fetched_at)) AS month, "
+        month = period_start_sql("month", "published_at", "fetched_at")
+        return _df(con, f"SELECT {month} AS month, "
                         "count(*) AS documents FROM documents WHERE source = ? "
                         "GROUP BY 1 ORDER BY 1", [source])
 

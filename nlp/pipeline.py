@@ -21,11 +21,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from nlp import tables
+from nlp.embeddings import SentenceTransformerEmbedder
 from nlp.passages import split_document
+from nlp.preprocess import Preprocessor, embedding_text
 from nlp.refresh import refresh_areas, refresh_labels, refresh_stats, sync_taxonomy
 from nlp.topic_step import TopicOutcome, run_topic_step
 from radar.core import warehouse
 from radar.core.config import Config
+from radar.core.progress import report
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +64,6 @@ class LazyEmbedder:
 
     def __call__(self):
         if self._embedder is None:
-            from nlp.embeddings import SentenceTransformerEmbedder
-
             a = self.cfg.analysis
             self._embedder = SentenceTransformerEmbedder(a.embedding_model, a.embedding_batch_size)
         return self._embedder
@@ -74,15 +75,6 @@ def settings_hash(cfg: Config) -> str:
     key = [a.period, sorted(a.stop_words), a.representative_passages, a.area_threshold,
            [(x.name, x.description) for x in cfg.areas], a.embedding_model]
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
-
-
-def _report(progress: Progress | None, done: int, total: int | None, description: str) -> None:
-    if progress is None:
-        return
-    try:
-        progress(done, total, description)
-    except TypeError:  # a plain progress(done, total) callable
-        progress(done, total)
 
 
 def make_passages(cfg: Config, preprocessor, progress: Progress | None = None) -> tuple[int, int, int]:
@@ -109,7 +101,7 @@ def make_passages(cfg: Config, preprocessor, progress: Progress | None = None) -
         docs += len(batch)
         passages += len(rows)
         expectations += sum(r["is_expectation"] for r in rows)
-        _report(progress, docs, total, "passages")
+        report(progress, docs, total, "passages")
     return docs, passages, expectations
 
 
@@ -120,18 +112,14 @@ def embed_passages(cfg: Config, embedder: LazyEmbedder, progress: Progress | Non
     total = tables.count_unembedded(path, model)
     done = 0
     for ids, texts in tables.unembedded(path, model, EMBED_BATCH):
-        from nlp.preprocess import embedding_text
-
         vectors = embedder().encode([embedding_text(t) for t in texts])
         tables.write_embeddings(path, ids, vectors, model)
         done += len(ids)
-        _report(progress, done, total, "embedding")
+        report(progress, done, total, "embedding")
     return done
 
 
 def _default_preprocessor(cfg: Config):
-    from nlp.preprocess import Preprocessor
-
     models = {"en": cfg.analysis.spacy_model, **cfg.analysis.spacy_models}
     return Preprocessor(models, stop_words=cfg.analysis.stop_words)
 

@@ -19,6 +19,7 @@ from nlp.embeddings import Embedder, vectors_from_arrow, vectors_to_arrow
 from nlp.terms import short_label, topic_terms
 from radar.core import warehouse
 from radar.core.config import Config
+from radar.core.periods import period_start_sql
 
 
 def refresh_stats(path, period: str, representatives: int, reset_first_seen: bool = False) -> None:
@@ -38,8 +39,7 @@ def refresh_stats(path, period: str, representatives: int, reset_first_seen: boo
             FROM (
                 SELECT t.topic_id, x.n, x.share, x.first, x.reps FROM topics t LEFT JOIN (
                     SELECT pt.topic_id, count(*) AS n, avg(p.is_expectation::INT) AS share,
-                           min(CAST(date_trunc('{period}', coalesce(d.published_at, d.fetched_at))
-                                    AS DATE)) AS first,
+                           min({period_start_sql(period)}) AS first,
                            list(pt.passage_id ORDER BY pt.probability DESC NULLS LAST, pt.passage_id)
                                [1:{int(representatives)}] AS reps
                     FROM passage_topics pt JOIN passages p USING (passage_id) JOIN documents d USING (doc_id)

@@ -2,8 +2,8 @@
 
 Rebuilt in one statement from passage_topics whenever topics or assignments
 change (a GROUP BY over the passages; under a second at 100k). A passage's
-period is date_trunc(period, coalesce(published_at, fetched_at)) of its
-document (week = ISO week starting Monday). Sources count every source that
+period is its document's period by the project's one rule (radar.core.periods:
+week = ISO week starting Monday; a wrong future date counts at its fetch). Sources count every source that
 carried the document (document_sources, plus the document's own source), so a
 syndicated story counts once in volume and once per outlet in breadth.
 Authors count distinct pseudonymous authors of citizen posts only.
@@ -11,12 +11,12 @@ Authors count distinct pseudonymous authors of citizen posts only.
 
 from __future__ import annotations
 
-PERIODS = ("day", "week", "month", "year")
+from radar.core.periods import check_period, period_start_sql
 
 _BASE = """
 WITH pp AS (
     SELECT coalesce(pt.topic_id, -1) AS topic_id,
-           CAST(date_trunc('{period}', coalesce(d.published_at, d.fetched_at)) AS DATE) AS period_start,
+           {period_start} AS period_start,
            d.channel, p.passage_id, p.doc_id, p.is_expectation,
            CASE WHEN d.channel = 'citizen' THEN d.author_hash END AS author
     FROM passages p
@@ -32,9 +32,7 @@ doc_sources AS (
 
 def rebuild_sql(period: str) -> list[str]:
     """Statements that replace topic_periods and period_totals for `period`."""
-    if period not in PERIODS:
-        raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
-    base = _BASE.format(period=period)
+    base = _BASE.format(period_start=period_start_sql(check_period(period)))
     topic_periods = base + """
 , src AS (
     SELECT topic_id, period_start, channel, count(DISTINCT s.source) AS sources

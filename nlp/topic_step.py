@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from nlp import identity, tables
+from nlp.topics import fit_clusters, save_model
 from radar.core.config import Config
+from radar.core.progress import report
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +71,11 @@ def run_topic_step(cfg: Config, force_refit: bool = False, progress=None) -> Top
 
 def _fit(cfg: Config, state: tables.TopicState, kind: str, out: TopicOutcome, progress,
          comparable: bool = True) -> TopicOutcome:
-    from nlp.topics import fit_clusters, save_model
-
     path, a = cfg.warehouse_path, cfg.analysis
     corpus = tables.load_corpus(path, a.embedding_model)
     n = len(corpus.ids)
     if progress:
-        from nlp.pipeline import _report
-
-        _report(progress, 0, None, f"fitting topics on {n} passages")
+        report(progress, 0, None, f"fitting topics on {n} passages")
     rng = np.random.default_rng(42)
     sample = np.arange(n)
     if n > a.max_fit_passages:
@@ -151,8 +149,6 @@ def _assign(cfg: Config, state: tables.TopicState, out: TopicOutcome) -> TopicOu
 
 def _discover(cfg: Config, state: tables.TopicState, out: TopicOutcome) -> None:
     """Cluster the outlier pool; clusters unlike every topic become new topics."""
-    from nlp.topics import fit_clusters, save_model
-
     path, a = cfg.warehouse_path, cfg.analysis
     pool = tables.load_corpus(path, a.embedding_model, where="pt.topic_id = -1")
     fit = fit_clusters(pool.vectors, pool.terms, min_topic_size=a.min_topic_size,

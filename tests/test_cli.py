@@ -7,13 +7,30 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
+from radar.app.cli import COMMANDS as TABLE
 from radar.app.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = sorted(cli.commands)
+CTX = click.Context(cli)
+COMMANDS = cli.list_commands(CTX)
+
+
+def command(name: str) -> click.Command:
+    return cli.get_command(CTX, name)
+
+
+def every_command():
+    """(full name, command) for every command and subcommand."""
+    for name in COMMANDS:
+        cmd = command(name)
+        yield name, cmd
+        if isinstance(cmd, click.Group):
+            for sub, subcmd in cmd.commands.items():
+                yield f"{name} {sub}", subcmd
 
 
 def test_every_command_is_documented_in_the_readme():
@@ -27,7 +44,33 @@ def test_every_command_has_help_and_takes_config(name):
     result = CliRunner().invoke(cli, [name, "--help"])
     assert result.exit_code == 0, result.output
     assert "--config" in result.output
-    assert cli.commands[name].help
+    assert command(name).help
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_lazy_summary_matches_the_commands_help(name):
+    # `radar --help` lists the summaries without importing the commands; they must not drift.
+    assert command(name).help.splitlines()[0] == TABLE[name][2]
+
+
+def test_every_option_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = []
+    for full, cmd in every_command():
+        for param in cmd.params:
+            if not isinstance(param, click.Option) or param.hidden:
+                continue
+            names = [o for o in param.opts if o.startswith("--")] or param.opts
+            if names[0] in ("--config", "--help"):
+                continue  # documented once for every command
+            if not any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", readme) for n in names):
+                missing.append(f"radar {full} {names[0]}")
+    assert not missing, f"options not documented in README.md: {missing}"
+
+
+def test_unknown_command_is_an_error():
+    result = CliRunner().invoke(cli, ["no-such-command"])
+    assert result.exit_code == 2 and "No such command" in result.output
 
 
 def test_help_starts_fast_without_heavy_imports():

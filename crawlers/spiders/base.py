@@ -19,8 +19,8 @@ from crawlers.extract import (
     is_pdf,
     redecode,
 )
-from crawlers.items import ErrorItem, PageStateItem
-from crawlers.known import known_for
+from crawlers.items import DocumentItem, ErrorItem, PageStateItem
+from crawlers.known import known_for, state_key
 from radar.core.config import ConfigError, load_config
 from radar.core.privacy import load_salt
 
@@ -98,8 +98,6 @@ class SourceSpider(scrapy.Spider):
 
     def index_state(self, response) -> PageStateItem:
         """The HTTP validators of an index page, stored after a clean run."""
-        from crawlers.pipelines import state_key
-
         return PageStateItem(
             self.source_cfg.name, state_key(response.url) or response.url,
             etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"))
@@ -134,8 +132,6 @@ class DocumentPagesMixin:
 
     def document_request(self, url: str, marker: str | None = None):
         """A request for a document page, or None when known-unchanged or over budget."""
-        from crawlers.pipelines import state_key
-
         key = state_key(url)
         if self.run.known.is_done(key, marker) or not self.take_page():
             return None
@@ -144,8 +140,6 @@ class DocumentPagesMixin:
                               meta={"conditional": key in self.run.known.urls})
 
     async def parse_document(self, response, marker: str | None = None):
-        from crawlers.items import DocumentItem
-
         self.fetched(response)
         if response.status == 304:
             return

@@ -17,7 +17,7 @@ from scrapy import Request
 
 from crawlers.extract import ExtractionError, html_to_text
 from crawlers.items import DocumentItem
-from crawlers.pipelines import state_key
+from crawlers.known import state_key
 from crawlers.spiders.base import SourceSpider, describe_failure, validators
 
 

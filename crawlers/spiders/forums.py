@@ -23,7 +23,7 @@ from scrapy.http import TextResponse
 
 from crawlers.extract import html_to_text
 from crawlers.items import DocumentItem, PageStateItem
-from crawlers.pipelines import state_key
+from crawlers.known import state_key
 from crawlers.spiders.base import SourceSpider, describe_failure
 from radar.core.config import ConfigError
 

@@ -10,7 +10,7 @@ Stages run in order and each is recorded in the `RunSummary`:
 
 - crawl: every source; a failing source is reported and the others go on;
 - analyze: the NLP stage, then the radar scoring, then the search index
-  (when the dashboard's index builder is installed);
+  (when DuckDB's fts extension is available);
 - alert: e-mail alerts, only when the analysis succeeded (a stale radar must
   not trigger alerts).
 
@@ -33,8 +33,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from crawlers.run import crawl_sources
+from nlp.pipeline import analyze
+from radar.alerts import send_alerts
 from radar.core.config import Config
 from radar.core.documents import utcnow
+from radar.core.search_index import build_search_index
+from radar.scoring.score import score
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +158,6 @@ def _run_stage(name: str, cfg: Config, progress: Progress) -> StageResult:
 
 def crawl_stage(cfg: Config, progress: Progress = None) -> StageResult:
     """Crawl every source; the status says how many sources failed."""
-    from crawlers.run import crawl_sources
-
     if not cfg.sources:
         return StageResult("crawl", "ok", "no sources configured", result=[])
     rows = crawl_sources(cfg, progress=progress)
@@ -177,32 +180,23 @@ def crawl_stage(cfg: Config, progress: Progress = None) -> StageResult:
 
 def analyze_stage(cfg: Config, progress: Progress = None) -> StageResult:
     """NLP, then scoring, then (if available) the full-text search index."""
-    from nlp.pipeline import analyze
-    from radar.scoring.score import score
-
     nlp = analyze(cfg, progress=progress)
     scored = score(cfg, progress=progress)
     detail = (f"{nlp.new_passages} new passages, {nlp.topics} topics ({nlp.action}); "
               f"radar run {scored.run_id}: {scored.signals} signals")
     indexed = build_index(cfg)
-    if indexed is not None and not indexed:
+    if not indexed:
         detail += "; search index unavailable"
     return StageResult("analyze", "ok", detail, result=(nlp, scored))
 
 
-def build_index(cfg: Config) -> bool | None:
-    """Rebuild the dashboard's search index; None when that module is not installed."""
-    try:
-        from radar.core.search_index import build_search_index
-    except ImportError:
-        return None
+def build_index(cfg: Config) -> bool:
+    """Rebuild the dashboard's search index; False when DuckDB's fts extension is missing."""
     return build_search_index(cfg.warehouse_path).available
 
 
 def alert_stage(cfg: Config, progress: Progress = None) -> StageResult:
     """Send due e-mail alerts."""
-    from radar.alerts import send_alerts
-
     # Always run: subscriptions may live only in the warehouse table, and queued
     # messages from an earlier run (SMTP down) are delivered now.
     s = send_alerts(cfg)

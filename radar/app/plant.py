@@ -30,9 +30,14 @@ from pathlib import Path
 from dateutil import parser as dateparser
 from dateutil.relativedelta import relativedelta
 
+from crawlers.importer import build_document, import_file
+from nlp.pipeline import analyze
+from nlp.topic_step import models_dir
 from radar.core import warehouse
 from radar.core.config import CHANNELS, Config, WarehouseConfig
-from radar.scoring.backtest import BacktestReport, Event, EventsFileError, backtest, period_of
+from radar.core.periods import period_start
+from radar.core.privacy import load_salt, salt_path
+from radar.scoring.backtest import BacktestReport, Event, EventsFileError, backtest
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +126,7 @@ def generate(plants: list[Plant], period: str, seed: int = 0) -> list[dict]:
     rng = random.Random(seed)
     rows = []
     for plant in plants:
-        start = period_of(plant.onset, period)
+        start = period_start(plant.onset, period)
         for i, n in enumerate(plant.counts):
             p_start = add_periods(start, i, period)
             span = max((add_periods(p_start, 1, period) - p_start).days, 1)
@@ -142,8 +147,6 @@ def generate(plants: list[Plant], period: str, seed: int = 0) -> list[dict]:
 
 def copy_warehouse(cfg: Config, workdir: Path) -> Config:
     """Copy the warehouse (and its salt file) into `workdir`; a Config pointing at the copy."""
-    from radar.core.privacy import salt_path
-
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     src = cfg.warehouse_path
@@ -157,20 +160,14 @@ def copy_warehouse(cfg: Config, workdir: Path) -> Config:
         shutil.copy2(salt_path(src), salt_path(dst))
     copy = dataclasses.replace(cfg, warehouse=WarehouseConfig(path=str(dst)))
     copy.path = workdir / "radar.toml"
-    if nlp_available():
-        # Fitted topic models live beside the warehouse; the copy needs its own.
-        from nlp.topic_step import models_dir
-
-        if models_dir(cfg).exists():
-            shutil.copytree(models_dir(cfg), models_dir(copy), dirs_exist_ok=True)
+    # Fitted topic models live beside the warehouse; the copy needs its own.
+    if models_dir(cfg).exists():
+        shutil.copytree(models_dir(cfg), models_dir(copy), dirs_exist_ok=True)
     return copy
 
 
 def inject(cfg: Config, rows: list[dict], workdir: Path) -> dict[str, list[str]]:
     """Import the planted rows into the copy; returns plant name -> doc ids."""
-    from crawlers.importer import build_document, import_file
-    from radar.core.privacy import load_salt
-
     path = workdir / "planted.jsonl"
     with path.open("w", encoding="utf-8") as fh:
         for r in rows:
@@ -207,24 +204,13 @@ def assign_deterministic(cfg: Config, plants: list[Plant], docs: dict[str, list[
                 "WHERE list_contains(?, doc_id)", [topic_id, ids])
 
 
-def nlp_available() -> bool:
-    """Whether the NLP stage (nlp.pipeline.analyze) is installed in this tree."""
-    try:
-        from nlp.pipeline import analyze  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def run_plant(cfg: Config, plants: list[Plant], workdir: Path, assign: str = "auto",
               k: int | None = None, tolerance: int = 1, seed: int = 0) -> BacktestReport:
     """Plant, assign topics, replay and evaluate on a copy of the warehouse."""
     copy = copy_warehouse(cfg, workdir)
     docs = inject(copy, generate(plants, cfg.analysis.period, seed), workdir)
-    mode = assign if assign != "auto" else ("nlp" if nlp_available() else "deterministic")
+    mode = "nlp" if assign == "auto" else assign
     if mode == "nlp":
-        from nlp.pipeline import analyze
-
         nlp_summary = analyze(copy)
         log.info("plant: NLP stage on the copy: %s", nlp_summary)
     else:

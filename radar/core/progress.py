@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.progress import (
@@ -49,3 +50,18 @@ class Progress:
 
     def __exit__(self, *exc) -> None:
         self._progress.__exit__(*exc)
+
+
+#: What library functions accept as `progress`: `progress(done, total, description)`
+#: (a `Progress.update` fits) or a plain `progress(done, total)`.
+ProgressCallback = Callable[..., None]
+
+
+def report(progress: ProgressCallback | None, done: int, total: int | None, description: str) -> None:
+    """Tell `progress` (if any) how far a step is, whichever of the two signatures it has."""
+    if progress is None:
+        return
+    try:
+        progress(done, total, description)
+    except TypeError:  # a plain progress(done, total) callable
+        progress(done, total)

@@ -18,7 +18,7 @@ file; both sides then retry DuckDB's lock error with backoff until a timeout.
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import importlib
 import logging
 import os
 import time
@@ -28,64 +28,13 @@ from typing import Any
 
 import duckdb
 
+from radar.core.errors import WarehouseError, WarehouseMissing
+from radar.core.locks import file_lock
+from radar.core.migrations import migrate
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0
-
-
-class WarehouseError(RuntimeError):
-    """The warehouse cannot be used (missing, locked too long, newer than this code)."""
-
-
-class WarehouseMissing(WarehouseError):
-    """No warehouse file yet: run `radar init`."""
-
-
-def lock_path(path: Path) -> Path:
-    """The lock file that coordinates readers and writers of `path`."""
-    return path.with_name(path.name + ".lock")
-
-
-def _turnstile_path(path: Path) -> Path:
-    return path.with_name(path.name + ".lock.turnstile")
-
-
-def _flock(fd: int, mode: int, deadline: float, what: str) -> None:
-    delay = 0.001
-    while True:
-        try:
-            fcntl.flock(fd, mode | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                raise WarehouseError(
-                    f"{what}: timed out waiting for the lock; another radar process holds the warehouse"
-                ) from None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path, exclusive: bool, timeout: float) -> Iterator[None]:
-    """A cross-process reader/writer lock with writer preference.
-
-    Readers pass a turnstile (held shared only for an instant) before taking the
-    data lock shared; a writer holds the turnstile exclusively while it waits for
-    the data lock, so a steady stream of readers cannot starve it.
-    """
-    deadline = time.monotonic() + timeout
-    what = f"{path} ({'write' if exclusive else 'read'})"
-    fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o644)
-    gate = os.open(_turnstile_path(path), os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            _flock(gate, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline, what)
-            _flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline, what)
-        finally:
-            os.close(gate)  # closing a descriptor releases its flock
-        yield
-    finally:
-        os.close(fd)
 
 
 def _open(path: Path, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
@@ -108,7 +57,7 @@ def read(path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT) -> Iterator[
     if not p.exists():
         raise WarehouseMissing(f"{p}: no warehouse here yet; run `radar init` first")
     deadline = time.monotonic() + timeout
-    with _file_lock(p, exclusive=False, timeout=timeout):
+    with file_lock(p, exclusive=False, timeout=timeout):
         con = _open(p, read_only=True, deadline=deadline)
         try:
             yield con
@@ -123,12 +72,10 @@ def write(path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT) -> Iterator
     The schema is brought up to date first. Write one batch per call and return:
     readers wait while this is open.
     """
-    from radar.core.migrations import migrate  # late: migrations import this module
-
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + timeout
-    with _file_lock(p, exclusive=True, timeout=timeout):
+    with file_lock(p, exclusive=True, timeout=timeout):
         con = _open(p, read_only=False, deadline=deadline)
         try:
             migrate(con)
@@ -171,8 +118,6 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     Extensions cannot be INSTALLed from the internet here; the package carries
     the binary. Returns False when it is not available, so callers can fall back.
     """
-    import importlib
-
     try:
         module = importlib.import_module(f"duckdb_extension_{name}")
     except ImportError:

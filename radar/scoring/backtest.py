@@ -21,16 +21,17 @@ import csv
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from dateutil import parser as dateparser
 
 from radar.core import warehouse
 from radar.core.config import Config
+from radar.core.periods import period_start
 from radar.scoring.inputs import load_series
 from radar.scoring.rings import FLAG_RINGS, FLAG_STAGES
-from radar.scoring.score import compute_signals
+from radar.scoring.score import check_settings, compute_signals
 
 # A topic matches an event when a keyword is in its label or top terms, or
 # when at least this share of its passages mention a keyword.
@@ -90,17 +91,6 @@ class BacktestReport:
     def to_json(self) -> str:
         """The report as JSON."""
         return json.dumps(asdict(self), indent=2, default=str)
-
-
-def period_of(d: date, period: str) -> date:
-    """The start of the period `d` falls in (week = ISO week from Monday)."""
-    if period == "day":
-        return d
-    if period == "week":
-        return d - timedelta(days=d.weekday())
-    if period == "month":
-        return d.replace(day=1)
-    return d.replace(month=1, day=1)
 
 
 def read_events(path: Path) -> tuple[list[Event], list[str]]:
@@ -170,7 +160,7 @@ def evaluate(rows: list[dict], periods: list[date], events: list[Event],
     results = []
     onsets: dict[int, int] = {}  # topic -> earliest onset index of an event it matches
     for ev in events:
-        op = period_of(ev.onset, period)
+        op = period_start(ev.onset, period)
         o_idx = index.get(op, len(periods) if op > periods[-1] else 0) if periods else 0
         topics = matches.get(ev.name, [])
         for t in topics:
@@ -220,8 +210,6 @@ def evaluate(rows: list[dict], periods: list[date], events: list[Event],
 def backtest(cfg: Config, events: list[Event], k: int | None = None, tolerance: int = 1,
              max_lead: int | None = None) -> BacktestReport:
     """Replay the warehouse's periods with causal scoring and evaluate against `events`."""
-    from radar.scoring.score import check_settings
-
     check_settings(cfg)
     sc = cfg.scoring
     with warehouse.read(cfg.warehouse_path) as con:

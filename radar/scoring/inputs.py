@@ -1,7 +1,7 @@
 """Topic time series for scoring, read from the warehouse in a few grouped queries.
 
-A passage's period is date_trunc(period, coalesce(published_at, fetched_at)) of
-its document. Volume counts passages (a syndicated story is one document, so
+A passage's period is its document's period by the one rule of
+radar.core.periods. Volume counts passages (a syndicated story is one document, so
 it counts once); breadth counts every source that carried the story
 (`document_sources`, plus the document's own source); voice counts distinct
 pseudonymous authors of citizen passages. Only passages the topic stage has
@@ -20,9 +20,8 @@ from datetime import date
 import numpy as np
 
 from radar.core.config import CHANNELS
+from radar.core.periods import period_start_sql
 from radar.scoring.metrics import breadth, voice
-
-PERIODS = ("day", "week", "month", "year")
 
 
 @dataclass
@@ -58,17 +57,11 @@ def empty_series() -> TopicSeries:
 
 
 def _base_sql(period: str) -> str:
-    if period not in PERIODS:
-        raise ValueError(f"unknown period {period!r} (expected one of {', '.join(PERIODS)})")
     return f"""
         CREATE OR REPLACE TEMP VIEW scoring_passages AS
         SELECT pt.topic_id, ps.passage_id, d.doc_id, d.channel, d.author_hash,
                coalesce(ps.is_expectation, false) AS is_expectation,
-               CAST(date_trunc('{period}', CASE
-                   -- A publication date after the fetch is a wrong date (a feed's typo or
-                   -- a time zone gone astray): it must not create a future period.
-                   WHEN d.published_at > d.fetched_at + INTERVAL 1 DAY THEN d.fetched_at
-                   ELSE coalesce(d.published_at, d.fetched_at) END) AS DATE) AS period_start
+               {period_start_sql(period)} AS period_start
         FROM passages ps
         JOIN passage_topics pt USING (passage_id)
         JOIN documents d USING (doc_id)

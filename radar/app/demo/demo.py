@@ -31,9 +31,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from crawlers.run import crawl_sources
+from dashboard.launch import streamlit_command
 from radar.app.demo.corpus import FORUM, NEWS_OUTLETS, POLICY_SITES, Corpus, generate
 from radar.app.demo.site import DemoWeb
-from radar.app.pipeline import run_lock
+from radar.app.init_project import init_project
+from radar.app.pipeline import analyze_stage, run_lock
 from radar.core import warehouse
 from radar.core.config import CrawlConfig, load_config
 
@@ -161,8 +164,6 @@ def run_demo(folder: str | Path = DEFAULT_FOLDER, dashboard: bool = True, port: 
             write_config(config_path, web.urls, port)
         settings["ports"] = _ports(web)
         (folder / "demo.json").write_text(json.dumps(settings, indent=2), encoding="utf-8")
-        from radar.app.init_project import init_project
-
         init_project(config_path)
         cfg = load_config(config_path)
         with run_lock(cfg):  # never alongside a `radar run` on the demo folder
@@ -189,8 +190,6 @@ def _crawl_once(cfg, progress: ProgressFactory, echo: Echo, times: dict[str, flo
     if documents:
         echo(f"reusing {documents} documents in {cfg.warehouse_path} (no new crawl)")
         return False
-    from crawlers.run import crawl_sources
-
     t0 = time.monotonic()
     with _bar(progress, "crawling the demo web") as bar:
         rows = crawl_sources(cfg, progress=bar.update if bar else None)
@@ -212,8 +211,6 @@ def _describe(corpus: Corpus) -> str:
 
 
 def _analyze(cfg, progress: ProgressFactory, echo: Echo, times: dict[str, float]) -> None:
-    from radar.app.pipeline import analyze_stage
-
     t0 = time.monotonic()
     with _bar(progress, "analysing") as bar:
         stage = analyze_stage(cfg, bar.update if bar else None)
@@ -250,8 +247,6 @@ def _echo_radar(result: DemoResult, echo: Echo) -> None:
 
 def run_dashboard(cfg, port: int, echo: Echo) -> None:
     """Run the dashboard until Ctrl-C (the demo web keeps serving the originals meanwhile)."""
-    from dashboard.launch import streamlit_command
-
     argv, env = streamlit_command(cfg, port=port)
     echo(f"dashboard: http://127.0.0.1:{port}  (Ctrl-C to stop)")
     child = subprocess.Popen(argv, env=env)

@@ -14,7 +14,7 @@ from email.utils import format_datetime
 from html import escape
 from xml.sax.saxutils import escape as xml_escape
 
-from radar.app.demo.corpus import NEWS_OUTLETS, POLICY_SITES, Article, Paper, Thread
+from radar.app.demo.corpus import NEWS_OUTLETS, POLICY_SITES, Article, Paper, Thread, hash_index
 
 ROBOTS = "User-agent: *\nDisallow: /private/\nAllow: /\n"
 POSTS_PER_PAGE = 20  # Discourse sends the first 20 posts of a topic inline
@@ -184,8 +184,6 @@ def _user(username: str) -> dict:
 
 
 def _uid(username: str) -> int:
-    from radar.app.demo.corpus import hash_index
-
     return 1 + hash_index(username, 10_000_000)
 
 

@@ -14,6 +14,8 @@ from importlib import resources
 
 import duckdb
 
+from radar.core.errors import WarehouseError
+
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -58,8 +60,6 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
 
 def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[int]:
     """Apply every pending migration up to `target` (default: all); return those applied."""
-    from radar.core.warehouse import WarehouseError
-
     current = current_version(con)
     newest = latest_version()
     if current > newest:

@@ -1,0 +1,88 @@
+"""Analysis commands: `radar analyze` (NLP then scoring) and `radar backtest`."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+
+from nlp.embeddings import EmbeddingModelMissing
+from nlp.pipeline import analyze as analyze_nlp
+from nlp.preprocess import SpacyModelMissing
+from radar.app.cli.common import config_option, fail, friendly_errors, load
+from radar.app.plant import read_plants, run_plant
+from radar.core.progress import Progress
+from radar.scoring.backtest import EventsFileError, read_events, render
+from radar.scoring.backtest import backtest as run_backtest
+from radar.scoring.score import score
+
+
+@click.command()
+@click.option("--refit", is_flag=True, help="Refit all topics now (ids are kept where topics persist).")
+@click.option("--no-score", is_flag=True, help="Run only the NLP stage, not the radar scoring.")
+@config_option
+@friendly_errors
+def analyze(refit: bool, no_score: bool, config_path: Path) -> None:
+    """Find passages, embeddings, topics and their time series in new documents, then score the
+    radar. An unchanged warehouse does almost nothing."""
+    cfg = load(config_path)
+    try:
+        with Progress("analyzing") as bar:
+            s = analyze_nlp(cfg, progress=bar.update, refit=refit)
+    except (EmbeddingModelMissing, SpacyModelMissing) as exc:
+        fail(str(exc))
+    click.echo(
+        f"{s.new_documents} new documents -> {s.new_passages} passages "
+        f"({s.expectation_passages} voicing expectations); {s.embedded} embedded; "
+        f"topics: {s.action}, {s.assigned} assigned, {s.outliers} outliers, "
+        f"{s.new_topics} new, {s.topics} active"
+    )
+    if no_score:
+        return
+    with Progress("scoring") as bar:
+        scored = score(cfg, progress=bar.update)
+    click.echo(f"radar run {getattr(scored, 'run_id', '?')}: {getattr(scored, 'signals', '?')} signals")
+
+
+@click.command()
+@click.argument("events", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--plant", "plants", type=click.Path(dir_okay=False, path_type=Path),
+              help="Plant the synthetic trends in this CSV into a copy of the warehouse and "
+                   "measure recall (phrases, onset, counts).")
+@click.option("--assign", type=click.Choice(["auto", "nlp", "deterministic"]), default="auto",
+              show_default=True, help="How planted documents get topics (auto: the NLP stage "
+                                      "when installed).")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the --plant copy goes (default: a temporary folder, removed after).")
+@click.option("-k", "k", type=int, default=None, help="k for precision@k (default: [scoring] top_k).")
+@click.option("--tolerance", type=int, default=1, show_default=True,
+              help="Periods after the onset a detection may come and still count.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("backtest.json"), show_default=True, help="Where to write the report.")
+@config_option
+@friendly_errors
+def backtest(events: Path | None, plants: Path | None, assign: str, workdir: Path | None,
+             k: int | None, tolerance: int, json_path: Path, config_path: Path) -> None:
+    """Replay the periods with causal scoring: when would the radar have flagged each event in
+    EVENTS.csv (keywords separated by |, onset)? Or, with --plant, how many planted trends?"""
+    if (events is None) == (plants is None):
+        raise click.UsageError("give an EVENTS.csv file or --plant PLANTS.csv (one of them)")
+    cfg = load(config_path)
+    try:
+        if plants is not None:
+            planted, bad = read_plants(plants)
+            with tempfile.TemporaryDirectory(prefix="radar-plant-") as tmp:
+                report = run_plant(cfg, planted, workdir or Path(tmp), assign=assign, k=k,
+                                   tolerance=tolerance)
+                if workdir is None:
+                    report.note += " (a temporary copy, now removed; keep one with --workdir)"
+        else:
+            evs, bad = read_events(events)
+            report = run_backtest(cfg, evs, k=k, tolerance=tolerance)
+    except EventsFileError as exc:
+        fail(str(exc))
+    report.bad_rows = bad
+    render(report)
+    json_path.write_text(report.to_json(), encoding="utf-8")
+    click.echo(f"report written to {json_path}")

@@ -1,0 +1,65 @@
+"""What every command shares: logging, `--config`, friendly errors, loading the config."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from radar.core.config import Config, ConfigError, load_config, resolve_config_path
+from radar.core.privacy import SaltMissing
+from radar.core.warehouse import WarehouseError
+
+
+def setup_logging(level: str) -> None:
+    """Logs go to stderr with their level; progress bars also draw on stderr."""
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def config_option(func):
+    """`--config PATH` on every command (default ./radar.toml, or $RADAR_CONFIG)."""
+
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Config file (default: $RADAR_CONFIG or ./radar.toml).",
+    )
+    @functools.wraps(func)
+    def wrapper(*args, config_path: Path | None = None, **kwargs):
+        return func(*args, config_path=resolve_config_path(config_path), **kwargs)
+
+    return wrapper
+
+
+def friendly_errors(func):
+    """Known failures become one clear line on stderr and a non-zero exit, not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (ConfigError, WarehouseError, SaltMissing) as exc:
+            fail(str(exc))
+
+    return wrapper
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr, then exit with `code`."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def load(config_path: Path, required: bool = True) -> Config:
+    """Load the config for a command."""
+    return load_config(config_path, required=required)

@@ -1,0 +1,94 @@
+"""Periods: the one place in the project that turns a timestamp into a period.
+
+Every stage asks here, in Python or in SQL, so a document falls in the same
+period whichever stage looks at it:
+
+- A document's time is its publication date, or its fetch time when it has no
+  publication date or when the publication date lies more than one day after
+  the fetch (a feed's typo or a time zone gone astray: a wrong date must not
+  create a future period).
+- Times are UTC. The warehouse stores naive UTC timestamps; an aware datetime
+  is converted to UTC first, so 00:30 at UTC+2 on 1 March is still February.
+- A period is named by its first day: the day itself, the ISO week's Monday,
+  the first of the month, or 1 January.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+PERIODS = ("day", "week", "month", "year")
+
+#: A publication date this far after the fetch is wrong; the fetch time is used instead.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def check_period(period: str) -> str:
+    """`period` itself, or ValueError naming the allowed periods."""
+    if period not in PERIODS:
+        raise ValueError(f"unknown period {period!r} (expected one of {', '.join(PERIODS)})")
+    return period
+
+
+def to_utc(value: datetime) -> datetime:
+    """Naive UTC: aware datetimes are converted, naive ones are taken as UTC already."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def document_time(published: datetime | None, fetched: datetime | None) -> datetime | None:
+    """The time a document counts at (see the module docstring), naive UTC."""
+    published = to_utc(published) if published is not None else None
+    fetched = to_utc(fetched) if fetched is not None else None
+    if published is None or (fetched is not None and published > fetched + FUTURE_TOLERANCE):
+        return fetched
+    return published
+
+
+def period_start(value: date | datetime, period: str) -> date:
+    """The first day of the period that `value` falls in."""
+    check_period(period)
+    if isinstance(value, datetime):
+        value = to_utc(value).date()
+    if period == "day":
+        return value
+    if period == "week":
+        return value - timedelta(days=value.weekday())
+    if period == "month":
+        return value.replace(day=1)
+    return value.replace(month=1, day=1)
+
+
+def next_period(start: date, period: str) -> date:
+    """The first day of the period after the one starting at `start`."""
+    start = period_start(start, period)
+    if period == "day":
+        return start + timedelta(days=1)
+    if period == "week":
+        return start + timedelta(days=7)
+    if period == "month":
+        return date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    return date(start.year + 1, 1, 1)
+
+
+def period_range(first: date, last: date, period: str) -> Iterator[date]:
+    """Every period start from `first`'s period to `last`'s, silent periods included."""
+    current, end = period_start(first, period), period_start(last, period)
+    while current <= end:
+        yield current
+        current = next_period(current, period)
+
+
+def document_time_sql(published: str = "d.published_at", fetched: str = "d.fetched_at") -> str:
+    """`document_time` as a DuckDB expression over two naive-UTC timestamp columns."""
+    hours = int(FUTURE_TOLERANCE.total_seconds() // 3600)
+    return (f"(CASE WHEN {published} IS NULL OR {published} > {fetched} + INTERVAL {hours} HOUR "
+            f"THEN coalesce({fetched}, {published}) ELSE {published} END)")
+
+
+def period_start_sql(period: str, published: str = "d.published_at", fetched: str = "d.fetched_at") -> str:
+    """`period_start(document_time(...))` as a DuckDB expression returning a DATE."""
+    check_period(period)
+    return f"CAST(date_trunc('{period}', {document_time_sql(published, fetched)}) AS DATE)"

@@ -68,3 +68,15 @@ def test_project_imports_are_at_the_top(module):
 def test_modules_stay_small(module):
     lines = len((ROOT / module).read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{module} has {lines} lines; split it by concern"
+
+
+def test_no_import_cycles():
+    import grimp  # import-linter's graph builder
+
+    graph = grimp.build_graph(*PACKAGES)
+    cycles = []
+    for module in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported != module and graph.chain_exists(importer=imported, imported=module):
+                cycles.append((module, imported))
+    assert not cycles, f"import cycles: {cycles[:10]}"

@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from nlp import tables
+from nlp.catalogue import embed_catalogue
 from nlp.embeddings import SentenceTransformerEmbedder
 from nlp.passages import split_document
 from nlp.preprocess import Preprocessor, embedding_text
 from nlp.refresh import refresh_areas, refresh_labels, refresh_stats, sync_taxonomy
 from nlp.topic_step import TopicOutcome, run_topic_step
 from radar.core import warehouse
+from radar.core.catalogue import sync_config as sync_catalogue
 from radar.core.config import Config
 from radar.core.progress import report
 
@@ -52,6 +54,7 @@ class NlpSummary:
     new_topics: int = 0
     topics: int = 0
     model_version: str | None = None
+    catalogue_embedded: int = 0   # services and watch items (re-)embedded
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -146,6 +149,10 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
     t0 = time.perf_counter()
     summary.embedded = embed_passages(cfg, lazy, progress)
     summary.seconds["embedding"] = time.perf_counter() - t0
+    # The service catalogue and watch list (docs/decisions.md): synced from radar.toml and
+    # embedded when new or changed, with the same (lazily loaded) model.
+    sync_catalogue(path, cfg)
+    summary.catalogue_embedded = embed_catalogue(cfg, lazy)
     t0 = time.perf_counter()
     outcome: TopicOutcome = run_topic_step(cfg, force_refit=refit, progress=progress)
     summary.seconds["topics"] = time.perf_counter() - t0

@@ -39,6 +39,7 @@ from radar.alerts import send_alerts
 from radar.core.config import Config
 from radar.core.documents import utcnow
 from radar.core.search_index import build_search_index
+from radar.decisions import update as update_loop
 from radar.scoring.score import score
 
 log = logging.getLogger(__name__)
@@ -179,15 +180,18 @@ def crawl_stage(cfg: Config, progress: Progress = None) -> StageResult:
 
 
 def analyze_stage(cfg: Config, progress: Progress = None) -> StageResult:
-    """NLP, then scoring, then (if available) the full-text search index."""
+    """NLP, then scoring, then the decision loop, then (if available) the full-text search index."""
     nlp = analyze(cfg, progress=progress)
     scored = score(cfg, progress=progress)
     detail = (f"{nlp.new_passages} new passages, {nlp.topics} topics ({nlp.action}); "
               f"radar run {scored.run_id}: {scored.signals} signals")
+    # The decision loop after every scoring: matches, watch list, signposts (docs/decisions.md).
+    loop = update_loop(cfg)
+    detail += f"; {loop.line()}"
     indexed = build_index(cfg)
     if not indexed:
         detail += "; search index unavailable"
-    return StageResult("analyze", "ok", detail, result=(nlp, scored))
+    return StageResult("analyze", "ok", detail, result=(nlp, scored, loop))
 
 
 def build_index(cfg: Config) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -223,6 +224,41 @@ class SubscriptionConfig:
 
 
 @dataclass
+class ServiceConfig:
+    """One `[[services]]` entry: a service the organisation runs (docs/decisions.md)."""
+
+    name: str
+    owner: str = ""
+    owner_email: str = ""
+    area: str = ""              # a service area from [[areas]] ("" = any)
+    description: str = ""
+    keywords: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WatchConfig:
+    """One `[[watch]]` entry: a theme a strategist wants followed even while it is small."""
+
+    name: str
+    description: str = ""
+    keywords: list[str] = field(default_factory=list)
+    area: str = ""              # only subscribers of this area hear about it ("" = all)
+    similarity: float | None = None   # passage similarity to match (default [decisions])
+
+
+@dataclass
+class DecisionsConfig:
+    """The decision loop: topic-service matching, the watch list and briefs."""
+
+    match_threshold: float = 0.35      # a topic touches a service at this match score or more
+    watch_similarity: float = 0.5      # a passage matches a watch item at this cosine or more
+    watch_min_passages: int = 3        # a watch item "moves" with at least this many passages ...
+    watch_growth: float = 1.0          # ... and growth on its baseline at least this (1 = doubled)
+    watch_baseline_periods: int = 3    # periods before the latest that form the baseline
+    brief_passages: int = 6            # evidence passages in a brief
+
+
+@dataclass
 class ScheduleConfig:
     """When `radar serve` runs the pipeline (cron expressions) and which stages it runs."""
 
@@ -248,6 +284,9 @@ class Config:
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     subscriptions: list[SubscriptionConfig] = field(default_factory=list)
+    services: list[ServiceConfig] = field(default_factory=list)
+    watch: list[WatchConfig] = field(default_factory=list)
+    decisions: DecisionsConfig = field(default_factory=DecisionsConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     # Where the file was read from; relative paths in it resolve against its folder.
     path: Path | None = field(default=None, metadata={"internal": True})
@@ -300,7 +339,30 @@ def parse_config(data: dict[str, Any], source: str = DEFAULT_CONFIG) -> Config:
     cfg = _build(Config, data, source, "")
     _check_unique(cfg.sources, "name", source, "sources")
     _check_unique(cfg.areas, "name", source, "areas")
+    _check_unique(cfg.services, "name", source, "services")
+    _check_unique(cfg.watch, "name", source, "watch")
+    _check_catalogue(cfg, source)
     return cfg
+
+
+PLAIN_EMAIL = re.compile(r"^[^@\s<>,;:\"\\]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+
+def _check_catalogue(cfg: Config, source: str) -> None:
+    """Services and watch items need something to match on; owners' addresses must be plain."""
+    for key, items in (("services", cfg.services), ("watch", cfg.watch)):
+        for i, item in enumerate(items):
+            where = f"{source}: {key}[{i}]"
+            if not item.name.strip():
+                raise ConfigError(f"{where}.name: must not be empty")
+            if not item.description.strip() and not any(k.strip() for k in item.keywords):
+                raise ConfigError(f"{where} ({item.name!r}): give a description or keywords to match on")
+            email = getattr(item, "owner_email", "")
+            if email and not PLAIN_EMAIL.match(email):
+                raise ConfigError(f"{where}.owner_email: {email!r} is not a plain address (local@domain)")
+            sim = getattr(item, "similarity", None)
+            if sim is not None and not 0 < sim <= 1:
+                raise ConfigError(f"{where}.similarity: expected a number in (0, 1], got {sim}")
 
 
 def _check_unique(items: list, attr: str, source: str, key: str) -> None:

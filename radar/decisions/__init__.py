@@ -1,0 +1,46 @@
+"""The decisions stage: after scoring, bring the decision loop up to date.
+
+`update(cfg)`: recompute topic-service matches (matches.py), rebuild the watch
+list's trajectories and alert subscribers about items that moved (watch.py),
+then evaluate every decision's signposts and notify owners of fired triggers
+(triggers.py). It reads the warehouse (topics, signals, embeddings, the
+catalogue) and writes only its own tables plus queued messages in the alerts
+outbox, which `radar alert` delivers. It never loads a model: the nlp stage
+embeds the catalogue (nlp/catalogue.py). See docs/decisions.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from radar.core.config import Config
+from radar.decisions import matches, triggers, watch
+
+
+@dataclass
+class LoopSummary:
+    """What one update did."""
+
+    matches: int
+    watch: watch.WatchSummary
+    alerts: watch.WatchSummary
+    triggers: triggers.TriggerSummary
+
+    def line(self) -> str:
+        """One line for the pipeline summary."""
+        t = self.triggers
+        text = (f"{self.matches} topic-service matches; watch list: {self.watch.items} items, "
+                f"{len(self.alerts.moved)} moving ({len(self.alerts.notices)} notices); "
+                f"signposts: {t.evaluated} checked, {len(t.fired)} fired ({len(t.notices)} notices)")
+        if t.without_address:
+            text += f"; owners without an address: decisions {sorted(set(t.without_address))}"
+        return text
+
+
+def update(cfg: Config, now=None) -> LoopSummary:
+    """Matches, watch list and triggers, in that order (triggers read the watch list)."""
+    m = matches.refresh(cfg)
+    w = watch.refresh(cfg)
+    a = watch.alert_moves(cfg, now=now)
+    t = triggers.evaluate(cfg, now=now)
+    return LoopSummary(m, w, a, t)

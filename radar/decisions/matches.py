@@ -1,0 +1,70 @@
+"""Which topics touch which services: embedding similarity plus keywords (docs/decisions.md).
+
+Every analyze recomputes `service_matches` for all active services and topics:
+the cosine of the topic's centroid with the service's embedding (from the nlp
+stage's `catalogue_vectors`), and the service keywords found in the topic's
+label and top terms, or in its representative passages. The score is
+`radar.core.loop.match_score`; pairs at `[decisions] match_threshold` or above
+are stored with their evidence. People's confirmations and rejections live in
+`service_match_reviews` and are never overwritten by a recomputation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from radar.core import loop, warehouse
+from radar.core.config import Config
+from radar.core.documents import utcnow
+
+
+def _vectors(column) -> np.ndarray:
+    rows = [np.asarray(v, dtype=np.float32) for v in column]
+    return np.vstack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
+
+
+def refresh(cfg: Config) -> int:
+    """Recompute every topic-service match; returns how many pairs were stored."""
+    path = cfg.warehouse_path
+    with warehouse.read(path) as con:
+        services = con.execute(
+            "SELECT s.service_id, s.keywords, v.vector FROM services s LEFT JOIN catalogue_vectors v "
+            "ON v.kind = 'service' AND v.item_id = s.service_id AND v.model = ? WHERE s.active "
+            "ORDER BY s.service_id", [cfg.analysis.embedding_model]).fetchall()
+        topics = con.execute(
+            "SELECT t.topic_id, t.label, t.top_terms, t.centroid, "
+            "       list(p.passage_id ORDER BY p.passage_id), list(p.text ORDER BY p.passage_id) "
+            "FROM topics t LEFT JOIN passages p "
+            "  ON list_contains(coalesce(t.representative_passages, []), p.passage_id) "
+            "WHERE t.active GROUP BY ALL ORDER BY t.topic_id").fetchall()
+    rows = []
+    if services and topics:
+        with_vec = [i for i, s in enumerate(services) if s[2] is not None]
+        topic_vec = [j for j, t in enumerate(topics) if t[3] is not None]
+        sims = np.full((len(services), len(topics)), np.nan, dtype=np.float32)
+        if with_vec and topic_vec:
+            block = loop.cosine_matrix(_vectors([services[i][2] for i in with_vec]),
+                                       _vectors([topics[j][3] for j in topic_vec]))
+            sims[np.ix_(with_vec, topic_vec)] = block
+        for i, (sid, keywords, _) in enumerate(services):
+            keywords = list(keywords or [])
+            for j, (tid, label, terms, _, pids, texts) in enumerate(topics):
+                head = loop.keyword_hits(keywords, [label, ", ".join(terms or [])])
+                passage_hits = []
+                if keywords:
+                    for pid, text in zip(pids or [], texts or [], strict=False):
+                        if pid is not None and loop.keyword_hits(keywords, [text]):
+                            passage_hits.append(pid)
+                sim = None if np.isnan(sims[i, j]) else float(sims[i, j])
+                score = loop.match_score(sim, len(head), len(passage_hits))
+                if score >= cfg.decisions.match_threshold:
+                    found = head + [k for k in loop.keyword_hits(
+                        keywords, [t for t in texts or [] if t]) if k not in head]
+                    rows.append([sid, tid, score, sim, found, passage_hits])
+    now = utcnow()
+    with warehouse.write(path) as con:
+        con.execute("DELETE FROM service_matches")
+        if rows:
+            con.executemany("INSERT INTO service_matches VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            [r + [now] for r in rows])
+    return len(rows)

@@ -1,0 +1,181 @@
+"""The watch list: each theme's trajectory, even while it is small, and alerts when it moves.
+
+A passage matches a watch item when its embedding's cosine with the item's
+embedding reaches the item's `similarity` (else `[decisions] watch_similarity`),
+or when it names one of the item's keywords (whole words). Every analyze
+rebuilds `watch_matches` and `watch_periods` (passages, documents, distinct
+sources and distinct citizen authors per period and channel). When the latest
+period moved (`radar.core.loop.watch_moved`), every active subscription that
+covers the item's area (and, if it has keywords, shares one with the item) is
+told once per period: a `watch_alerts` row and an outbox message, in one
+transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from radar.core import loop, warehouse
+from radar.core.config import Config
+from radar.core.documents import utcnow
+from radar.decisions import notices
+
+PERIODS = ("day", "week", "month", "year")
+
+
+def period_sql(period: str) -> str:
+    """A passage's period, as the NLP stage's time series computes it."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
+    return f"CAST(date_trunc('{period}', coalesce(d.published_at, d.fetched_at)) AS DATE)"
+
+
+def keyword_pattern(keywords: list[str]) -> str | None:
+    """A case-insensitive RE2 pattern matching any keyword as whole words (plural -s allowed)."""
+    parts = [r"\s+".join(re.escape(w) for w in k.lower().split()) for k in keywords if k.strip()]
+    if not parts:
+        return None
+    return r"(?i)(^|[^\w])(" + "|".join(parts) + r")s?([^\w]|$)"
+
+
+@dataclass
+class WatchSummary:
+    """What one watch refresh did."""
+
+    items: int = 0
+    matched: int = 0
+    moved: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def refresh(cfg: Config) -> WatchSummary:
+    """Rebuild every active watch item's matches and trajectory (one write transaction)."""
+    path = cfg.warehouse_path
+    out = WatchSummary()
+    period = period_sql(cfg.analysis.period)
+    with warehouse.write(path) as con:
+        items = con.execute(
+            "SELECT w.watch_id, w.keywords, coalesce(w.similarity, ?), v.vector IS NOT NULL "
+            "FROM watch_items w LEFT JOIN catalogue_vectors v ON v.kind = 'watch' "
+            "AND v.item_id = w.watch_id AND v.model = ? WHERE w.active",
+            [cfg.decisions.watch_similarity, cfg.analysis.embedding_model]).fetchall()
+        con.execute("DELETE FROM watch_matches")
+        con.execute("DELETE FROM watch_periods")
+        for watch_id, keywords, threshold, has_vector in items:
+            pattern = keyword_pattern(list(keywords or []))
+            if has_vector:
+                con.execute("""
+                    INSERT INTO watch_matches
+                    SELECT ?, p.passage_id, s.sim,
+                           CASE WHEN ?::VARCHAR IS NOT NULL AND regexp_matches(p.text, ?::VARCHAR)
+                                THEN regexp_extract(p.text, ?::VARCHAR, 2) END
+                    FROM passages p
+                    LEFT JOIN (SELECT e.passage_id, list_cosine_similarity(e.vector, v.vector) AS sim
+                               FROM passage_embeddings e, catalogue_vectors v
+                               WHERE v.kind = 'watch' AND v.item_id = ? AND e.model = v.model) s
+                           USING (passage_id)
+                    WHERE s.sim >= ? OR (?::VARCHAR IS NOT NULL AND regexp_matches(p.text, ?::VARCHAR))
+                    """, [watch_id, pattern, pattern, pattern, watch_id, threshold, pattern, pattern])
+            elif pattern:
+                con.execute("""
+                    INSERT INTO watch_matches
+                    SELECT ?, p.passage_id, NULL, regexp_extract(p.text, ?, 2)
+                    FROM passages p WHERE regexp_matches(p.text, ?)""", [watch_id, pattern, pattern])
+        con.execute(f"""
+            INSERT INTO watch_periods
+            WITH m AS (
+                SELECT w.watch_id, {period} AS period_start, d.channel, p.doc_id,
+                       CASE WHEN d.channel = 'citizen' THEN d.author_hash END AS author
+                FROM watch_matches w JOIN passages p USING (passage_id) JOIN documents d USING (doc_id)
+            ),
+            carriers AS (SELECT doc_id, source FROM document_sources
+                         UNION SELECT doc_id, source FROM documents),
+            src AS (SELECT watch_id, period_start, channel, count(DISTINCT c.source) AS sources
+                    FROM (SELECT DISTINCT watch_id, period_start, channel, doc_id FROM m) x
+                    JOIN carriers c USING (doc_id) GROUP BY ALL)
+            SELECT m.watch_id, m.period_start, m.channel, count(*), count(DISTINCT m.doc_id),
+                   coalesce(any_value(src.sources), 0), count(DISTINCT m.author)
+            FROM m LEFT JOIN src USING (watch_id, period_start, channel)
+            GROUP BY m.watch_id, m.period_start, m.channel""")
+        out.items = len(items)
+        out.matched = con.execute("SELECT count(*) FROM watch_matches").fetchone()[0]
+    return out
+
+
+def trajectory(con, watch_id: int, period: str) -> list[tuple]:
+    """(period_start, passages) for every period from the first in the data to the latest
+    radar period (or the last data period), empty periods as 0."""
+    return con.execute(f"""
+        WITH bounds AS (
+            SELECT min(period_start) AS lo,
+                   coalesce((SELECT period_start FROM radar_runs ORDER BY run_id DESC LIMIT 1),
+                            max(period_start)) AS hi
+            FROM period_totals),
+        grid AS (SELECT CAST(unnest(generate_series(lo, hi, INTERVAL 1 {period})) AS DATE) AS period_start
+                 FROM bounds WHERE lo IS NOT NULL)
+        SELECT g.period_start, coalesce(sum(w.passages), 0)::INTEGER
+        FROM grid g LEFT JOIN watch_periods w ON w.period_start = g.period_start AND w.watch_id = ?
+        GROUP BY g.period_start ORDER BY g.period_start""", [int(watch_id)]).fetchall()
+
+
+def _subscribers(con, area: str | None, words: str) -> list[tuple[int, str]]:
+    rows = con.execute("SELECT subscription_id, email, areas, keywords FROM subscriptions "
+                       "WHERE active ORDER BY subscription_id").fetchall()
+    out = []
+    for sid, email, areas, keywords in rows:
+        if area and areas and area not in areas:
+            continue
+        if keywords and not loop.keyword_hits(keywords, [words]):
+            continue
+        out.append((sid, email))
+    return out
+
+
+def alert_moves(cfg: Config, now=None) -> WatchSummary:
+    """Tell subscribers about watch items that moved in the latest period, once each."""
+    path = cfg.warehouse_path
+    out = WatchSummary()
+    now = now or utcnow()
+    d = cfg.decisions
+    base_url = cfg.dashboard.base_url.rstrip("/")
+    with warehouse.write(path) as con:
+        run = con.execute("SELECT run_id FROM radar_runs ORDER BY run_id DESC LIMIT 1").fetchone()
+        run_id = run[0] if run else None
+        items = con.execute("SELECT watch_id, name, description, keywords, area FROM watch_items "
+                            "WHERE active ORDER BY watch_id").fetchall()
+        for watch_id, name, description, keywords, area in items:
+            series = trajectory(con, watch_id, cfg.analysis.period)
+            if not series:
+                continue
+            move = loop.watch_moved([n for _, n in series], d.watch_min_passages, d.watch_growth,
+                                    d.watch_baseline_periods)
+            if move is None:
+                continue
+            latest = series[-1][0]
+            out.moved.append(name)
+            voice = con.execute(
+                "SELECT coalesce(sum(sources), 0)::INTEGER, coalesce(sum(authors), 0)::INTEGER, "
+                "list(channel ORDER BY channel) FROM watch_periods WHERE watch_id = ? "
+                "AND period_start = ?", [watch_id, latest]).fetchone()
+            words = " ".join([name, description or "", *(keywords or [])])
+            for sid, email in _subscribers(con, area, words):
+                done = con.execute("SELECT 1 FROM watch_alerts WHERE watch_id = ? AND period_start = ? "
+                                   "AND subscription_id = ?", [watch_id, latest, sid]).fetchone()
+                if done:
+                    continue
+                lines = [f"{move.passages} matching passages in the period starting {latest} "
+                         f"(baseline {move.baseline:g} a period, growth {move.growth:+.0%})",
+                         f"carried by {voice[0]} source(s) in {', '.join(voice[2] or []) or 'no'} "
+                         f"channel(s); {voice[1]} distinct citizen author(s)"]
+                n = notices.compose(
+                    sender=cfg.smtp.sender, recipient=email, kind="watch",
+                    subject=f"Horizon Radar watch list: {name} is moving",
+                    heading=f"Watch list: {name} is moving", lines=lines,
+                    link=f"{base_url}/watch?watch={watch_id}", topic_ids=[], now=now,
+                    idstring=f"watch{watch_id}")
+                notices.enqueue(con, n, sid, run_id, now)
+                con.execute("INSERT INTO watch_alerts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            [watch_id, latest, sid, n.message_id, move.passages, move.baseline, now])
+                out.notices.append(n.message_id)
+    return out

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from radar.core import loop
-
-PERIOD_UNITS = ("day", "week", "month", "year")
+from radar.core import loop, periods
 
 _TOPICS_SQL = """
 WITH latest AS (SELECT run_id, period_start FROM radar_runs ORDER BY run_id DESC LIMIT 1),
@@ -32,9 +30,7 @@ ORDER BY st.service_id, match DESC
 
 
 def _period_sql(period: str) -> str:
-    if period not in PERIOD_UNITS:
-        raise ValueError(f"period must be one of {', '.join(PERIOD_UNITS)}, got {period!r}")
-    return f"CAST(date_trunc('{period}', coalesce(d.published_at, d.fetched_at)) AS DATE)"
+    return periods.period_start_sql(periods.check_period(period))
 
 
 def service_topics(con) -> pd.DataFrame:

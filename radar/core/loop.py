@@ -103,13 +103,14 @@ def keyword_in(keyword: str, text: str) -> bool:
     """Whether every word of `keyword` appears, as whole words, in `text` (case-insensitive).
 
     A keyword of several words matches as a phrase ("bus lane" in "new bus lanes"
-    does not, "bus lanes" does); a trailing "s" is forgiven on the last word.
+    does not, "bus lanes" does); a plural "s" or "es" is forgiven on the last word.
     """
     kw = _words(keyword).strip()
     if not kw:
         return False
     hay = _words(text)
-    return f" {kw} " in hay or f" {kw}s " in hay or (kw.endswith("s") and f" {kw[:-1]} " in hay)
+    return any(f" {kw}{end} " in hay for end in ("", "s", "es")) or (
+        kw.endswith("s") and f" {kw[:-1]} " in hay)
 
 
 def keyword_hits(keywords: Iterable[str], texts: Iterable[str]) -> list[str]:

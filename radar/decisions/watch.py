@@ -16,27 +16,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from radar.core import loop, warehouse
+from radar.core import loop, periods, warehouse
 from radar.core.config import Config
 from radar.core.documents import utcnow
 from radar.decisions import notices
 
-PERIODS = ("day", "week", "month", "year")
-
 
 def period_sql(period: str) -> str:
-    """A passage's period, as the NLP stage's time series computes it."""
-    if period not in PERIODS:
-        raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
-    return f"CAST(date_trunc('{period}', coalesce(d.published_at, d.fetched_at)) AS DATE)"
+    """A passage's period in SQL over documents `d` (the one rule, radar.core.periods)."""
+    return periods.period_start_sql(periods.check_period(period))
 
 
 def keyword_pattern(keywords: list[str]) -> str | None:
-    """A case-insensitive RE2 pattern matching any keyword as whole words (plural -s allowed)."""
+    """A case-insensitive RE2 pattern matching any keyword as whole words (plural -s or -es allowed)."""
     parts = [r"\s+".join(re.escape(w) for w in k.lower().split()) for k in keywords if k.strip()]
     if not parts:
         return None
-    return r"(?i)(^|[^\w])(" + "|".join(parts) + r")s?([^\w]|$)"
+    return r"(?i)(^|[^\w])(" + "|".join(parts) + r")(s|es)?([^\w]|$)"
 
 
 @dataclass

@@ -31,6 +31,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                                        "documents, then score the"),
     "backtest": ("analysis", "backtest", "Replay the periods with causal scoring: when would the radar "
                                          "have flagged each event in"),
+    "brief": ("loop", "brief", "Make a brief of a signal (topic) or a service as HTML and PDF, ready for "
+                               "a board."),
+    "services": ("loop", "services", "The service catalogue sorted by exposure; add services, confirm "
+                                     "or reject topic matches."),
+    "watch": ("loop", "watch", "The watch list with each theme's trajectory; add themes to watch."),
+    "decisions": ("loop", "decisions_", "Decisions on the loop, the reassessment queue; record decisions, "
+                                       "steps and signposts."),
     "alert": ("alerting", "alert", "E-mail subscribers the topics that entered the radar or moved closer "
                                    "(exactly once)."),
     "subscriptions": ("alerting", "subscriptions", "List subscriptions (radar.toml entries plus those "

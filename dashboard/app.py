@@ -35,11 +35,16 @@ def main() -> None:
     auth.gate(cfg.dashboard.password_hash)
     pages = [
         st.Page("views/radar.py", title="Radar", icon=":material/radar:", default=True),
+        st.Page("views/services.py", title="Services", icon=":material/account_balance:",
+                url_path="services"),
         st.Page("views/topic.py", title="Topic", icon=":material/topic:", url_path="topic"),
         st.Page("views/signals.py", title="Signals", icon=":material/table_chart:",
                 url_path="signals"),
         st.Page("views/triage.py", title="Triage", icon=":material/fact_check:",
                 url_path="triage"),
+        st.Page("views/decisions.py", title="Decisions", icon=":material/gavel:",
+                url_path="decisions"),
+        st.Page("views/watch.py", title="Watch list", icon=":material/visibility:", url_path="watch"),
         st.Page("views/search.py", title="Search", icon=":material/search:", url_path="search"),
         st.Page("views/sources.py", title="Sources", icon=":material/rss_feed:",
                 url_path="sources"),

@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import queries
+from dashboard import queries, queries_decisions
 from radar.core.config import Config, load_config, resolve_config_path
 from radar.core.warehouse import WarehouseError, WarehouseMissing
 
@@ -42,7 +42,8 @@ def _reader(config_path: str) -> Reader:
 def _cached(ttl: int) -> Callable[..., Any]:
     @st.cache_data(ttl=ttl, show_spinner=False, max_entries=500)
     def run(name: str, path: str, *args: Any) -> Any:
-        return getattr(queries, name)(path, *args)
+        module = queries_decisions if name in queries_decisions.__all__ else queries
+        return getattr(module, name)(path, *args)
 
     return run
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, explain, session, ui
+from dashboard import charts, explain, loop_ui, session, ui
 
 
 def _pick_topic() -> int | None:
@@ -133,6 +133,9 @@ def render() -> None:
     st.subheader("Sources that carry it")
     st.dataframe(detail["sources"], hide_index=True, width="stretch")
     _triage(detail["triage"], topic_id)
+    st.page_link("views/decisions.py", label="Record a decision about this topic",
+                 query_params={"topic": str(topic_id)}, icon=":material/gavel:")
+    loop_ui.brief_buttons("topic", topic_id, topic["label"])
 
 
 render()

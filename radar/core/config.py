@@ -250,10 +250,10 @@ class WatchConfig:
 class DecisionsConfig:
     """The decision loop: topic-service matching, the watch list and briefs."""
 
-    match_threshold: float = 0.35      # a topic touches a service at this match score or more
-    watch_similarity: float = 0.5      # a passage matches a watch item at this cosine or more
-    watch_min_passages: int = 3        # a watch item "moves" with at least this many passages ...
-    watch_growth: float = 1.0          # ... and growth on its baseline at least this (1 = doubled)
+    match_threshold: float = 0.35      # a topic touches a service from this match score (docs/decisions.md)
+    watch_similarity: float = 0.5      # a passage matches a watch item from this cosine
+    watch_min_passages: int = 3        # a watch item moves with this many passages in a period
+    watch_growth: float = 1.0          # and this growth on its baseline (1 = doubled)
     watch_baseline_periods: int = 3    # periods before the latest that form the baseline
     brief_passages: int = 6            # evidence passages in a brief
 
@@ -352,16 +352,12 @@ def _check_catalogue(cfg: Config, source: str) -> None:
     """Services and watch items need something to match on; owners' addresses must be plain."""
     for key, items in (("services", cfg.services), ("watch", cfg.watch)):
         for i, item in enumerate(items):
-            where = f"{source}: {key}[{i}]"
-            if not item.name.strip():
-                raise ConfigError(f"{where}.name: must not be empty")
-            if not item.description.strip() and not any(k.strip() for k in item.keywords):
-                raise ConfigError(f"{where} ({item.name!r}): give a description or keywords to match on")
-            email = getattr(item, "owner_email", "")
+            where, email = f"{source}: {key}[{i}]", getattr(item, "owner_email", "")
+            if not item.name.strip() or not (item.description.strip() or any(map(str.strip, item.keywords))):
+                raise ConfigError(f"{where} ({item.name!r}): give a name, and a description or keywords")
             if email and not PLAIN_EMAIL.match(email):
                 raise ConfigError(f"{where}.owner_email: {email!r} is not a plain address (local@domain)")
-            sim = getattr(item, "similarity", None)
-            if sim is not None and not 0 < sim <= 1:
+            if (sim := getattr(item, "similarity", None)) is not None and not 0 < sim <= 1:
                 raise ConfigError(f"{where}.similarity: expected a number in (0, 1], got {sim}")
 
 

@@ -36,9 +36,11 @@ from typing import Any
 from crawlers.run import crawl_sources
 from nlp.pipeline import analyze
 from radar.alerts import send_alerts
+from radar.alerts.subscriptions import sync as sync_subscriptions
 from radar.core.config import Config
 from radar.core.documents import utcnow
 from radar.core.search_index import build_search_index
+from radar.decisions import LoopSummary
 from radar.decisions import update as update_loop
 from radar.scoring.score import score
 
@@ -186,12 +188,19 @@ def analyze_stage(cfg: Config, progress: Progress = None) -> StageResult:
     detail = (f"{nlp.new_passages} new passages, {nlp.topics} topics ({nlp.action}); "
               f"radar run {scored.run_id}: {scored.signals} signals")
     # The decision loop after every scoring: matches, watch list, signposts (docs/decisions.md).
-    loop = update_loop(cfg)
+    loop = decision_loop(cfg)
     detail += f"; {loop.line()}"
     indexed = build_index(cfg)
     if not indexed:
         detail += "; search index unavailable"
     return StageResult("analyze", "ok", detail, result=(nlp, scored, loop))
+
+
+def decision_loop(cfg: Config) -> LoopSummary:
+    """The decisions stage after scoring, with radar.toml's subscriptions synced first so a
+    watch-list item that moves is told to every current subscriber."""
+    sync_subscriptions(cfg)
+    return update_loop(cfg)
 
 
 def build_index(cfg: Config) -> bool:

@@ -83,7 +83,8 @@ def _signal(con, topic_id: int) -> dict:
         return {}
     df = con.execute("SELECT * FROM signals WHERE run_id = ? AND period_start = ? AND topic_id = ?",
                      [run_id, period, int(topic_id)]).df()
-    return {k: (None if _na(v) else v) for k, v in df.iloc[0].items()} if len(df) else {}
+    row = df.iloc[0].to_dict() if len(df) else {}
+    return {k: (None if _na(v) else v.item() if hasattr(v, "item") else v) for k, v in row.items()}
 
 
 def _na(v) -> bool:
@@ -96,7 +97,7 @@ def _na(v) -> bool:
 def quotes_allowed(signal: dict, min_authors: int) -> bool:
     """Whether a topic's citizen passages may be quoted (the rings.show_quotes rule)."""
     authors = signal.get("authors")
-    return signal.get("show_quotes") is True and (authors is None or authors >= min_authors)
+    return bool(signal.get("show_quotes")) and (authors is None or authors >= min_authors)
 
 
 def _evidence(con, topic_ids: list[int], labels: dict[int, str], allowed: dict[int, bool],

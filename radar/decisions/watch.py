@@ -103,11 +103,14 @@ def trajectory(con, watch_id: int, period: str) -> list[tuple]:
     """(period_start, passages) for every period from the first in the data to the latest
     radar period (or the last data period), empty periods as 0."""
     return con.execute(f"""
-        WITH bounds AS (
+        WITH known AS (SELECT period_start FROM period_totals
+                       UNION ALL SELECT period_start FROM topic_periods
+                       UNION ALL SELECT period_start FROM watch_periods),
+        bounds AS (
             SELECT min(period_start) AS lo,
                    coalesce((SELECT period_start FROM radar_runs ORDER BY run_id DESC LIMIT 1),
                             max(period_start)) AS hi
-            FROM period_totals),
+            FROM known),
         grid AS (SELECT CAST(unnest(generate_series(lo, hi, INTERVAL 1 {period})) AS DATE) AS period_start
                  FROM bounds WHERE lo IS NOT NULL)
         SELECT g.period_start, coalesce(sum(w.passages), 0)::INTEGER

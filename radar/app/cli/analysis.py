@@ -11,9 +11,9 @@ from nlp.embeddings import EmbeddingModelMissing
 from nlp.pipeline import analyze as analyze_nlp
 from nlp.preprocess import SpacyModelMissing
 from radar.app.cli.common import config_option, fail, friendly_errors, load
+from radar.app.pipeline import decision_loop
 from radar.app.plant import read_plants, run_plant
 from radar.core.progress import Progress
-from radar.decisions import update as update_loop
 from radar.scoring.backtest import EventsFileError, read_events, render
 from radar.scoring.backtest import backtest as run_backtest
 from radar.scoring.score import score
@@ -44,7 +44,7 @@ def analyze(refit: bool, no_score: bool, config_path: Path) -> None:
     with Progress("scoring") as bar:
         scored = score(cfg, progress=bar.update)
     click.echo(f"radar run {getattr(scored, 'run_id', '?')}: {getattr(scored, 'signals', '?')} signals")
-    click.echo(f"decision loop: {update_loop(cfg).line()}")
+    click.echo(f"decision loop: {decision_loop(cfg).line()}")
 
 
 @click.command()

@@ -23,7 +23,6 @@ RANK_COLUMNS = {
 
 def _add_form(areas: list[str]) -> None:
     with st.expander("Add a service to the catalogue", icon=":material/add:"):
-        name_by = loop_ui.who("service_who")
         with st.form("add_service", clear_on_submit=True):
             name = st.text_input("Service name", placeholder="e.g. Central library opening hours")
             c1, c2 = st.columns(2)
@@ -39,7 +38,8 @@ def _add_form(areas: list[str]) -> None:
             try:
                 s = catalogue.add_service(session.reader().path, name, owner=owner, owner_email=email,
                                           area="" if area == "(any)" else area,
-                                          description=description, keywords=keywords, who=name_by,
+                                          description=description, keywords=keywords,
+                                          who=st.session_state.get("loop_who", ""),
                                           origin="dashboard")
             except catalogue.CatalogueError as exc:
                 st.error(str(exc))

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 from crawlers.run import crawl_sources
 from dashboard.launch import streamlit_command
+from radar.app.demo.catalogue import catalogue_lines
 from radar.app.demo.corpus import FORUM, NEWS_OUTLETS, POLICY_SITES, Corpus, generate
 from radar.app.demo.site import DemoWeb
 from radar.app.init_project import init_project
@@ -104,6 +105,7 @@ def write_config(path: Path, urls: dict[str, str], dashboard_port: int) -> None:
         "[dashboard]", f'base_url = "http://127.0.0.1:{dashboard_port}"', f"port = {dashboard_port}",
         "", "[schedule]", 'run = "0 */6 * * *"', "",
     ]
+    lines += catalogue_lines()
     path.write_text("\n".join(lines), encoding="utf-8")
 
 

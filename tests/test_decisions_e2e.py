@@ -103,7 +103,7 @@ def dashboard(project, tmp_path, server):
 
 
 def _name(page, who: str) -> None:
-    box = page.get_by_label("Your name")
+    box = page.get_by_role("textbox", name="Your name")
     box.fill(who)
     box.press("Enter")
     page.wait_for_timeout(800)
@@ -124,12 +124,12 @@ def test_from_signal_to_service_and_back(project, dashboard, server, tmp_path):
         expect(page.get_by_role("heading", name="Services", exact=True)).to_be_visible(timeout=30_000)
         _name(page, "Eve Strategist")
         page.get_by_text("Add a service to the catalogue").click()
-        page.get_by_label("Service name").fill("Minimum wage office")
-        page.get_by_label("Owner", exact=True).fill("Olu Owner")
-        page.get_by_label("Owner's e-mail").fill("olu@city.example")
-        page.get_by_label("Description").fill("Enforcing the local minimum wage of 15 dollars an "
+        page.get_by_role("textbox", name="Service name").fill("Minimum wage office")
+        page.get_by_role("textbox", name="Owner", exact=True).fill("Olu Owner")
+        page.get_by_role("textbox", name="Owner's e-mail").fill("olu@city.example")
+        page.get_by_role("textbox", name="Description").fill("Enforcing the local minimum wage of 15 dollars an "
                                               "hour and helping workers claim their wages")
-        page.get_by_label("Keywords").fill("minimum wage, wages")
+        page.get_by_role("textbox", name="Keywords").fill("minimum wage, wages")
         page.get_by_role("button", name="Add the service").click()
         expect(page.get_by_text("Added “Minimum wage office”")).to_be_visible(timeout=30_000)
 
@@ -150,15 +150,15 @@ def test_from_signal_to_service_and_back(project, dashboard, server, tmp_path):
         page.goto(f"{dashboard}/decisions?service={sid}&topic={tid}", wait_until="networkidle")
         expect(page.get_by_role("heading", name="Decisions", exact=True)).to_be_visible(timeout=30_000)
         _name(page, "Eve Strategist")
-        page.get_by_label("Decision", exact=True).fill("Wage claims help desk")
-        page.get_by_label("Owner", exact=True).fill("Olu Owner")
-        page.get_by_label("Owner's e-mail").fill("olu@city.example")
-        page.get_by_label("The need").fill("Workers ask how to claim the new minimum wage")
+        page.get_by_role("textbox", name="Decision", exact=True).fill("Wage claims help desk")
+        page.get_by_role("textbox", name="Owner", exact=True).fill("Olu Owner")
+        page.get_by_role("textbox", name="Owner's e-mail").fill("olu@city.example")
+        page.get_by_role("textbox", name="The need").fill("Workers ask how to claim the new minimum wage")
         page.get_by_role("button", name="Open the decision").click()
         expect(page.get_by_text("Opened decision #1")).to_be_visible(timeout=30_000)
-        page.get_by_label("Indicator").click()
+        page.get_by_role("combobox", name="Indicator").click()
         page.get_by_role("option", name="Distinct citizen authors").click()
-        page.get_by_label("Threshold").fill("5")
+        page.get_by_role("spinbutton", name="Threshold").fill("5")
         page.get_by_role("button", name="Set the signpost").click()
         expect(page.get_by_text("Signpost set")).to_be_visible(timeout=30_000)
         assert warehouse.query(wh, "SELECT kind, topic_id, threshold FROM signposts") == [

@@ -31,12 +31,17 @@ def refresh(cfg: Config) -> int:
             "SELECT s.service_id, s.keywords, v.vector FROM services s LEFT JOIN catalogue_vectors v "
             "ON v.kind = 'service' AND v.item_id = s.service_id AND v.model = ? WHERE s.active "
             "ORDER BY s.service_id", [cfg.analysis.embedding_model]).fetchall()
-        topics = con.execute(
-            "SELECT t.topic_id, t.label, t.top_terms, t.centroid, "
-            "       list(p.passage_id ORDER BY p.passage_id), list(p.text ORDER BY p.passage_id) "
-            "FROM topics t LEFT JOIN passages p "
-            "  ON list_contains(coalesce(t.representative_passages, []), p.passage_id) "
-            "WHERE t.active GROUP BY ALL ORDER BY t.topic_id").fetchall()
+        # Representative passages by an equality join on the unnested ids (not list_contains,
+        # which would compare every topic with every passage).
+        topics = con.execute("""
+            WITH reps AS (SELECT t.topic_id, r.pid FROM topics t,
+                          unnest(coalesce(t.representative_passages, [])) AS r(pid) WHERE t.active)
+            SELECT t.topic_id, t.label, t.top_terms, t.centroid,
+                   list(p.passage_id ORDER BY p.passage_id) FILTER (WHERE p.passage_id IS NOT NULL),
+                   list(p.text ORDER BY p.passage_id) FILTER (WHERE p.passage_id IS NOT NULL)
+            FROM topics t LEFT JOIN reps USING (topic_id)
+            LEFT JOIN passages p ON p.passage_id = reps.pid
+            WHERE t.active GROUP BY ALL ORDER BY t.topic_id""").fetchall()
     rows = []
     if services and topics:
         with_vec = [i for i, s in enumerate(services) if s[2] is not None]

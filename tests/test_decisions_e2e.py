@@ -156,7 +156,7 @@ def test_from_signal_to_service_and_back(project, dashboard, server, tmp_path):
         page.get_by_role("textbox", name="The need").fill("Workers ask how to claim the new minimum wage")
         page.get_by_role("button", name="Open the decision").click()
         expect(page.get_by_text("Opened decision #1")).to_be_visible(timeout=30_000)
-        page.get_by_role("combobox", name="Indicator").click()
+        page.get_by_role("combobox", name="Indicator", exact=True).click()
         page.get_by_role("option", name="Distinct citizen authors").click()
         page.get_by_role("spinbutton", name="Threshold").fill("5")
         page.get_by_role("button", name="Set the signpost").click()

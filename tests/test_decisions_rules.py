@@ -138,3 +138,24 @@ def test_watch_moved(counts, moved):
         assert got is None
     else:
         assert (got.passages, got.baseline) == moved
+
+
+def test_notices_keep_crawled_text_out_of_headers_and_markup():
+    import email
+    import email.policy
+    from datetime import datetime
+
+    from radar.decisions import notices
+
+    n = notices.compose(sender="Radar <radar@city.example>", recipient="olu@city.example",
+                        kind="decision", subject="Reassess “x”\r\nBcc: everyone@evil.example",
+                        heading="<b>Time</b>", lines=["share 1% → 5%", "<script>alert(1)</script>"],
+                        link="javascript:alert(1)", topic_ids=[3], now=datetime(2026, 12, 1),
+                        idstring="decision1.signpost2")
+    assert n.raw.isascii()
+    msg = email.message_from_string(n.raw, policy=email.policy.default)
+    assert msg["Bcc"] is None and "Bcc: everyone" in msg["Subject"]
+    assert msg["Auto-Submitted"] == "auto-generated" and "decision1.signpost2" in msg["Message-ID"]
+    html = msg.get_body(preferencelist=("html",)).get_content()
+    assert "&lt;script&gt;" in html and "<script>" not in html and "javascript:" not in html
+    assert "share 1% → 5%" in msg.get_body(preferencelist=("plain",)).get_content()

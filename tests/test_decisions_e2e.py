@@ -127,8 +127,8 @@ def test_from_signal_to_service_and_back(project, dashboard, server, tmp_path):
         page.get_by_role("textbox", name="Service name").fill("Minimum wage office")
         page.get_by_role("textbox", name="Owner", exact=True).fill("Olu Owner")
         page.get_by_role("textbox", name="Owner's e-mail").fill("olu@city.example")
-        page.get_by_role("textbox", name="Description").fill("Enforcing the local minimum wage of 15 dollars an "
-                                              "hour and helping workers claim their wages")
+        page.get_by_role("textbox", name="Description").fill(
+            "Enforcing the local minimum wage of 15 dollars an hour and helping workers claim their wages")
         page.get_by_role("textbox", name="Keywords").fill("minimum wage, wages")
         page.get_by_role("button", name="Add the service").click()
         expect(page.get_by_text("Added “Minimum wage office”")).to_be_visible(timeout=30_000)

@@ -87,6 +87,10 @@ def _signal(con, topic_id: int) -> dict:
     return {k: (None if _na(v) else v.item() if hasattr(v, "item") else v) for k, v in row.items()}
 
 
+def _text(v, default: str) -> str:
+    return default if v is None or _na(v) or v == "" else str(v)
+
+
 def _na(v) -> bool:
     try:
         return bool(pd.isna(v))
@@ -261,8 +265,8 @@ def _service_brief(con, cfg: Config, service_id: int, latest, k: int, limit: int
     gap_line = None if gap is None or pd.isna(gap) else (
         f"Sum of its topics' expectation gaps: {gap * 100:+.1f} share points; "
         f"{info.get('gap_topics', 0)} topic(s) at risk (citizens rising, policy silent).")
-    why = [f"{r.label}: {r.ring or 'off the radar'}, {r.stage or 'no stage'} (match {r.match:.2f})"
-           for r in topics.head(8).itertuples()]
+    why = [f"{r.label}: {_text(r.ring, 'off the radar')}, {_text(r.stage, 'no stage')} "
+           f"(match {r.match:.2f})" for r in topics.head(8).itertuples()]
     related = topics[["label", "ring", "stage", "match", "status", "expectation_gap"]].rename(
         columns={"label": "topic"}).reset_index(drop=True)
     return Brief("service", name, description or ", ".join(keywords or []), utcnow(),

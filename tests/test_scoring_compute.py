@@ -9,7 +9,7 @@ import numpy as np
 
 from radar.core.config import ScoringConfig
 from radar.scoring.inputs import TopicSeries, empty_series
-from radar.scoring.score import apply_previous_run, compute_signals
+from radar.scoring.score import compute_signals
 
 PERIODS = [date(2024, m, 1) for m in range(1, 9)]
 
@@ -72,15 +72,30 @@ def test_a_topic_that_disappears_leaves_with_a_left_row():
     assert (1, 6) not in r  # off and already gone: nothing more to say
 
 
-def test_latest_period_compares_with_the_previous_run():
+def test_every_period_compares_with_the_period_before():
     s = series({0: [10] * 6, 1: [0, 0, 0, 2, 8, 20]})
     rows = compute_signals(s, ScoringConfig())
-    latest = PERIODS[5]
-    out = apply_previous_run(rows, latest, {0: "Monitor", 1: "Watch", 7: "Prepare"})
-    last = {r["topic_id"]: r for r in out if r["period_start"] == latest}
-    assert last[0]["movement"] == "unchanged"
-    assert last[1]["movement"] == "moved in" and last[1]["previous_ring"] == "Watch"
-    assert last[7]["movement"] == "left" and last[7]["ring"] is None
+    by = by_key(rows)
+    # Each period's previous_ring is the topic's ring in the period before (same replay).
+    for (topic, month), row in by.items():
+        before = by.get((topic, month - 1))
+        assert row["previous_ring"] == (before["ring"] if before else None)
+    assert by[(0, 1)]["movement"] == "new"  # the first period: everything enters
+    assert all(by[(0, m)]["movement"] == "unchanged" for m in range(2, 7))
+    assert by[(1, 4)]["movement"] == "new" and by[(1, 4)]["previous_ring"] is None
+    assert by[(1, 6)]["movement"] in ("moved in", "unchanged")
+    assert sum(r["movement"] == "new" for r in rows if r["period_start"] == PERIODS[5]) == 0
+
+
+def test_a_topic_is_new_once_and_back_when_it_returns():
+    s = series({0: [10] * 8, 1: [6, 6, 0, 0, 0, 0, 9, 9]})
+    by = by_key(compute_signals(s, ScoringConfig(baseline_periods=2)))
+    assert by[(1, 1)]["movement"] == "new"
+    assert by[(1, 5)]["movement"] == "left"
+    assert (1, 6) not in by  # off and already gone: no row
+    assert by[(1, 7)]["movement"] == "back" and by[(1, 7)]["previous_ring"] is None
+    assert by[(1, 8)]["movement"] in ("unchanged", "moved in", "moved out")
+    assert [r["movement"] for k, r in sorted(by.items()) if k[0] == 1].count("new") == 1
 
 
 def test_citizen_only_topic_with_few_authors_is_narrow_and_hides_quotes():

@@ -7,6 +7,7 @@ from radar.scoring.rings import (
     RingRules,
     is_rising,
     movement,
+    period_movement,
     narrow_voice,
     reasons,
     ring,
@@ -109,3 +110,11 @@ def test_reasons_name_rising_expectations_and_gap_risk():
     assert "gap risk" in text
     quiet = reasons(evidence(), "emerging", "Act", False, RULES)
     assert "expectations" not in quiet and "gap risk" not in quiet
+
+
+def test_period_movement_calls_a_topic_new_once():
+    assert period_movement(None, "Watch", seen_before=False) == "new"
+    assert period_movement(None, "Watch", seen_before=True) == "back"
+    assert period_movement("Watch", "Act", seen_before=True) == "moved in"
+    assert period_movement("Monitor", None, seen_before=True) == "left"
+    assert period_movement(None, None, seen_before=True) is None

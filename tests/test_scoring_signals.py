@@ -170,11 +170,12 @@ def test_a_syndicated_story_counts_once_in_volume_and_once_per_carrier_in_breadt
     assert row["news_share"] == 1.0 and row["citizen_share"] == 0.0
 
 
-def test_movement_between_runs_and_every_run_is_kept(cfg):
+def test_movement_against_the_previous_period_and_every_run_is_kept(cfg):
     background(cfg.warehouse_path, range(1, 7))
     add_topic_docs(cfg.warehouse_path, 4, 6, 10, SOURCES)  # appears in June
     first = run(cfg)
-    assert first.movements.get("new") == 4
+    # The first run already has a history: only the topic that entered in June is new.
+    assert first.movements.get("new") == 1 and first.movements.get("unchanged") == 3
     again = run(cfg)
     assert again.signals == 0 and again.run_id == first.run_id  # unchanged warehouse: no new run
     background(cfg.warehouse_path, [7])
@@ -186,9 +187,38 @@ def test_movement_between_runs_and_every_run_is_kept(cfg):
     assert latest.loc[3, "movement"] == "new"
     assert latest.loc[0, "movement"] == "unchanged" and latest.loc[0, "previous_ring"] == "Monitor"
     # Topic 4 had nothing in July: still on the radar while its baseline remembers it.
-    assert latest.loc[4, "ring"] == "Monitor"
+    assert latest.loc[4, "ring"] == "Monitor" and latest.loc[4, "movement"] == "moved out"
     runs = warehouse.query(cfg.warehouse_path, "SELECT count(DISTINCT run_id) FROM signals")[0][0]
     assert runs == 2
+
+
+def test_an_archive_analysed_in_one_run_has_its_whole_history(cfg):
+    """Many periods imported at once: the latest radar calls only real newcomers new."""
+    background(cfg.warehouse_path, range(1, 13))
+    for month, n in [(6, 4), (7, 8), (8, 12), (9, 16), (10, 20), (11, 24), (12, 30)]:
+        add_topic_docs(cfg.warehouse_path, 3, month, n, SOURCES)
+    add_topic_docs(cfg.warehouse_path, 4, 12, 12, SOURCES)  # enters in the latest period
+    summary = run(cfg)
+    assert summary.periods == 12
+    latest = warehouse.query_df(cfg.warehouse_path, "SELECT * FROM radar_latest").set_index("topic_id")
+    assert latest.loc[latest.movement == "new"].index.tolist() == [4]
+    on = latest[latest.ring.notna()]
+    assert on.previous_ring.notna().sum() == len(on) - 1  # all but the newcomer had a ring
+    # Every period of the history compares with the period before it, in the same view.
+    history = warehouse.query_df(
+        cfg.warehouse_path, "SELECT * FROM radar_history ORDER BY topic_id, period_start")
+    assert history.period_start.nunique() == 12
+    rings = {(r.topic_id, r.period_start): r.ring for r in history.itertuples()}
+    periods = sorted(history.period_start.unique())
+    for r in history.itertuples():
+        i = periods.index(r.period_start)
+        before = rings.get((r.topic_id, periods[i - 1])) if i else None
+        assert (r.previous_ring if isinstance(r.previous_ring, str) else None) == before
+        assert (r.movement == "new") == (before is None and r.ring is not None and
+                                         not any(rings.get((r.topic_id, p)) for p in periods[:i]))
+    # Each topic is new exactly once over the whole archive.
+    assert history[history.movement == "new"].groupby("topic_id").size().eq(1).all()
+    assert history.loc[history.topic_id == 3, "movement"].tolist().count("new") == 1
 
 
 def test_a_topic_that_leaves_the_radar_gets_a_left_row(cfg):
@@ -204,7 +234,12 @@ def test_a_topic_that_leaves_the_radar_gets_a_left_row(cfg):
     run(short)
     latest = warehouse.query_df(cfg.warehouse_path, "SELECT * FROM radar_latest").set_index("topic_id")
     assert latest.loc[4, "movement"] == "left" and pd.isna(latest.loc[4, "ring"])
-    assert latest.loc[4, "previous_ring"] in ("Prepare", "Watch")  # it was a new weak signal
+    # Compared with May (its baseline still remembered April: Monitor), not with the
+    # previous run's April radar, where it was a new weak signal.
+    assert latest.loc[4, "previous_ring"] == "Monitor"
+    rings = dict(warehouse.query(cfg.warehouse_path, "SELECT month(period_start), ring "
+                                 "FROM radar_history WHERE topic_id = 4"))
+    assert rings[4] in ("Prepare", "Watch") and rings[5] == "Monitor" and rings[6] is None
 
 
 def test_expectation_gap_and_area_view(cfg):
@@ -271,12 +306,11 @@ def test_each_run_stores_its_radar_and_only_the_history_that_changed(cfg):
     assert first.periods_stored == 6 and first.signals == 18
     background(cfg.warehouse_path, [7])
     second = run(cfg)
-    # July is new; June was the previous radar (movement against run 1) and is now
-    # history (movement against May), so it changed too. January-May did not.
-    assert second.periods_stored == 2
+    # July is new; June (compared with May in both runs) and January-May did not change.
+    assert second.periods_stored == 1
     stored = warehouse.query(cfg.warehouse_path, "SELECT DISTINCT period_start FROM signals "
                              "WHERE run_id = ? ORDER BY 1", [second.run_id])
-    assert [str(p[0]) for p in stored] == ["2024-06-01", "2024-07-01"]
+    assert [str(p[0]) for p in stored] == ["2024-07-01"]
     # A late document in February changes February and every baseline after it.
     add_topic_docs(cfg.warehouse_path, 2, 2, 25, SOURCES, channel="news", seed=9)
     third = run(cfg)

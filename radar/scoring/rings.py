@@ -151,6 +151,19 @@ def movement(previous: str | None, current: str | None) -> str | None:
     return "unchanged"
 
 
+MOVEMENTS = ("new", "back", "moved in", "moved out", "unchanged", "left")
+
+
+def period_movement(previous: str | None, current: str | None, seen_before: bool) -> str | None:
+    """Movement against the previous period's radar; a topic is 'new' only once.
+
+    Like `movement`, except that a topic returning to the radar after having
+    left it (`seen_before`: on the radar in some earlier period) is 'back'.
+    """
+    move = movement(previous, current)
+    return "back" if move == "new" and seen_before else move
+
+
 def reasons(e: Evidence, stage_: str | None, ring_: str | None, narrow: bool, r: RingRules) -> str:
     """The ring and stage explained in one line for analysts."""
     parts = []

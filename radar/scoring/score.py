@@ -2,8 +2,10 @@
 
 `score(cfg)` reads the topic time series, scores every topic in every period
 with data up to and including that period only (no look-ahead: the history of
-the radar is what it would have said at the time), compares the latest radar
-with the previous run's and writes a new `radar_runs` row plus its `signals`.
+the radar is what it would have said at the time), compares every period's
+radar with the period before it (movement: new, back, moved in, moved out,
+unchanged, left) and writes a new `radar_runs` row plus its `signals`. An
+archive imported and analysed in one run so has its whole history of movement.
 
 Readers never see half a run: signal batches are written first under a run id
 taken from the sequence, and the `radar_runs` row that makes the run visible
@@ -51,11 +53,23 @@ from radar.scoring.metrics import (
     share,
     surprise,
 )
-from radar.scoring.rings import Evidence, RingRules, movement, narrow_voice, reasons, ring, show_quotes, stage
+from radar.scoring.rings import (
+    Evidence,
+    RingRules,
+    narrow_voice,
+    period_movement,
+    reasons,
+    ring,
+    show_quotes,
+    stage,
+)
 
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 50_000
+# What movement compares with. Part of a run's parameters, so a warehouse scored
+# when movement compared runs is scored once more (its latest period rewritten).
+MOVEMENT_BASIS = "previous period"
 
 SIGNAL_SCHEMA = pa.schema([
     ("run_id", pa.int64()), ("period_start", pa.date32()), ("topic_id", pa.int32()),
@@ -124,8 +138,8 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
 
     A row is produced for every topic on the radar in a period, and for a
     topic that has just left it (ring None, movement 'left'). `previous_ring`
-    and `movement` compare each period with the period before in this replay;
-    `apply_previous_run` replaces them for the latest period.
+    and `movement` compare each period with the period before in this replay
+    (see `period_movement`: a topic is 'new' once, 'back' when it returns).
     """
     K, T = series.shape
     if K == 0 or T == 0:
@@ -160,7 +174,7 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
     rules = RingRules.from_config(sc)
     rows: list[dict] = []
     for k in range(K):
-        prev_ring = None
+        prev_ring, seen = None, False
         for t in range(T):
             e = Evidence(
                 period_index=t, volume=int(P[k, t]), expected=float(m["expected"][k, t]),
@@ -179,7 +193,7 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
             st = stage(e, rules)
             narrow = narrow_voice(e, rules)
             rg = ring(e, st, narrow, rules)
-            mv = movement(prev_ring, rg)
+            mv = period_movement(prev_ring, rg, seen)
             if rg is not None or mv == "left":
                 rows.append({
                     "period_start": series.periods[t], "topic_id": series.topic_ids[k],
@@ -197,48 +211,13 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
                     "previous_ring": prev_ring, "movement": mv,
                     "reasons": reasons(e, st, rg, narrow, rules),
                 })
-            prev_ring = rg
+            prev_ring, seen = rg, seen or rg is not None
     return rows
 
 
-def apply_previous_run(rows: list[dict], latest: date, previous: dict[int, str | None]) -> list[dict]:
-    """Compare the latest period's radar with the previous run's; add 'left' rows.
-
-    `previous` maps topic_id to its ring in the previous run's radar (its
-    latest period). Rows of earlier periods keep their in-replay comparison.
-    """
-    seen = set()
-    for row in rows:
-        if row["period_start"] != latest:
-            continue
-        seen.add(row["topic_id"])
-        row["previous_ring"] = previous.get(row["topic_id"])
-        row["movement"] = movement(row["previous_ring"], row["ring"])
-    for topic_id, prev in previous.items():
-        if topic_id not in seen and prev is not None:
-            rows.append(_left_row(latest, topic_id, prev))
-    # A topic off the radar now and in the previous run is not news: drop it.
-    return [r for r in rows if not (r["period_start"] == latest and r["ring"] is None
-                                    and r["movement"] is None)]
-
-
-def _left_row(period: date, topic_id: int, prev: str) -> dict:
-    row = {name: None for name in SIGNAL_SCHEMA.names}
-    row.update(period_start=period, topic_id=topic_id, score=0.0, volume=0, previous_ring=prev,
-               movement="left", reasons="off the radar: no passages in this period or its baseline")
-    return row
-
-
-def _previous_radar(con) -> tuple[int | None, dict[int, str | None]]:
-    row = con.execute(
-        "SELECT run_id, period_start FROM radar_runs ORDER BY run_id DESC LIMIT 1").fetchone()
-    if row is None:
-        return None, {}
-    run_id, period_start = row
-    rings = con.execute(
-        "SELECT topic_id, ring FROM signals WHERE run_id = ? AND period_start = ?",
-        [run_id, period_start]).fetchall()
-    return run_id, dict(rings)
+def _previous_run(con) -> int | None:
+    row = con.execute("SELECT max(run_id) FROM radar_runs").fetchone()
+    return row[0] if row else None
 
 
 def period_digests(table: pa.Table) -> dict[date, str]:
@@ -336,8 +315,8 @@ def score(cfg: Config, progress: Callable | None = None, force: bool = False) ->
         series = load_series(con, period)
         K, T = series.shape
         params = {"period": period, "scoring": dataclasses.asdict(sc),
-                  "inputs": fingerprint(series)}
-        prev_run, previous = _previous_radar(con)
+                  "inputs": fingerprint(series), "movement": MOVEMENT_BASIS}
+        prev_run = _previous_run(con)
         if prev_run is not None and not force:
             prev_params = con.execute(
                 "SELECT parameters FROM radar_runs WHERE run_id = ?", [prev_run]).fetchone()[0]
@@ -349,8 +328,6 @@ def score(cfg: Config, progress: Callable | None = None, force: bool = False) ->
         stored = _stored_digests(con)
     rows = compute_signals(series, sc)
     latest = series.periods[-1] if T else None
-    if latest is not None:
-        rows = apply_previous_run(rows, latest, previous)
     digests = period_digests(pa.Table.from_pylist(rows, schema=SIGNAL_SCHEMA))
     keep = {p for p, d in digests.items() if p == latest or stored.get(p) != d}
     rows = [r for r in rows if r["period_start"] in keep]

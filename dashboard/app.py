@@ -38,6 +38,8 @@ def main() -> None:
         st.Page("views/services.py", title="Services", icon=":material/account_balance:",
                 url_path="services"),
         st.Page("views/topic.py", title="Topic", icon=":material/topic:", url_path="topic"),
+        st.Page("views/compare.py", title="Compare periods", icon=":material/compare_arrows:",
+                url_path="compare"),
         st.Page("views/signals.py", title="Signals", icon=":material/table_chart:",
                 url_path="signals"),
         st.Page("views/triage.py", title="Triage", icon=":material/fact_check:",

@@ -8,35 +8,44 @@ from dataclasses import dataclass, field
 import pandas as pd
 import plotly.graph_objects as go
 
-RINGS = ("Act", "Prepare", "Watch", "Monitor")
-RADIUS = 4.0  # outer edge of the radar in plot units
-RING_COLOURS = {"Act": "#c0392b", "Prepare": "#e67e22", "Watch": "#2471a3", "Monitor": "#7f8c8d"}
-RING_FILL = {"Act": "#fbe3e0", "Prepare": "#fdf0e2", "Watch": "#e3eef8", "Monitor": "#f2f3f4"}
+from dashboard import layout
+
+RINGS = layout.RINGS
+# Okabe-Ito colours: told apart with every common colour-vision deficiency; the ring
+# is also given by position, the movement by shape, so colour is never the only cue.
+RING_COLOURS = {"Act": "#D55E00", "Prepare": "#E69F00", "Watch": "#0072B2", "Monitor": "#8C8C8C"}
+RING_TEXT = {"Act": "#ffffff", "Prepare": "#000000", "Watch": "#ffffff", "Monitor": "#000000"}
+RING_FILL = {"Act": "#fbe6d9", "Prepare": "#fdf1d6", "Watch": "#dcebf6", "Monitor": "#f0f0f0"}
 RING_MEANING = {
     "Act": "decide now",
     "Prepare": "plan a response",
     "Watch": "keep an eye on it",
     "Monitor": "early or fading",
 }
-# movement -> (marker symbol, legend text)
+# movement -> (marker symbol, text marker for lists, legend text)
 MOVEMENTS = {
-    "new": ("star", "new on the radar this run"),
-    "moved in": ("triangle-up", "moved in: closer to the centre since the last run"),
-    "moved out": ("triangle-down", "moved out: further from the centre since the last run"),
-    "unchanged": ("circle", "same ring as the last run"),
+    "new": ("star", "★", "new on the radar this period"),
+    "back": ("diamond", "◆", "back on the radar after leaving it"),
+    "moved in": ("triangle-up", "▲", "moved in: closer to the centre than the previous period"),
+    "moved out": ("triangle-down", "▼", "moved out: further out than the previous period"),
+    "unchanged": ("circle", "●", "same ring as the previous period"),
 }
-DENSE = 40  # more blips than this: numbers beside the blips instead of names
-CHANNEL_COLOURS = {"news": "#2471a3", "policy": "#7d3c98", "citizen": "#27ae60"}
+SIZE = 640  # side of the radar's square plot area in pixels
+LEGEND_PX = 96  # room under the plot for the legend
+BLIP_PX = 22  # the largest blip's diameter
+CHANNEL_COLOURS = {"news": "#0072B2", "policy": "#CC79A7", "citizen": "#009E73"}
 
 
 @dataclass
 class RadarFigure:
-    """The figure and which topic each selectable point is."""
+    """The figure, its layout and which topic (or crowded cell) each point is."""
 
     figure: go.Figure
     points: dict[tuple[int, int], int] = field(default_factory=dict)  # (trace, point) -> topic
     numbers: dict[int, int] = field(default_factory=dict)  # topic -> blip number
     edges: tuple[float, ...] = ()  # ring boundaries used
+    placement: layout.Layout | None = None  # positions, numbers, '+k more' badges
+    cells: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)  # badge points
 
     def topic_for(self, point: dict) -> int | None:
         """The topic id of a point from Streamlit's selection event, if it is a blip."""
@@ -45,9 +54,24 @@ class RadarFigure:
             try:
                 return int(custom[0])
             except (TypeError, ValueError):
-                pass
+                return None
         key = (point.get("curve_number"), point.get("point_index", point.get("point_number")))
         return self.points.get(key)
+
+    def cell_for(self, point: dict) -> tuple[str, str] | None:
+        """(sector, ring) when the point is a crowded cell's '+k more' badge."""
+        custom = point.get("customdata")
+        if isinstance(custom, list | tuple) and len(custom) >= 3 and custom[0] == "more":
+            return str(custom[1]), str(custom[2])
+        key = (point.get("curve_number"), point.get("point_index", point.get("point_number")))
+        return self.cells.get(key)
+
+
+def marker(movement: object) -> str:
+    """The text marker of a movement (★ ◆ ▲ ▼ ●), '×' for a topic that left, '' if unknown."""
+    if movement == "left":
+        return "×"
+    return MOVEMENTS.get(movement, ("", "", ""))[1] if isinstance(movement, str) else ""
 
 
 def _wrap(text: str, width: int = 14) -> str:
@@ -62,20 +86,11 @@ def _wrap(text: str, width: int = 14) -> str:
     return "<br>".join(lines)
 
 
-def _sizes(volume: pd.Series) -> pd.Series:
+def _sizes(volume: pd.Series, biggest: float) -> pd.Series:
+    """Marker diameters: 80% of the largest for the smallest volume, up to the largest."""
     v = volume.fillna(0).clip(lower=0).astype(float)
     top = max(float(v.max()) if len(v) else 1.0, 1.0)
-    # Area grows with volume; the largest blip shrinks as the radar fills up.
-    biggest = 40 if len(v) <= 30 else max(18, 40 - (len(v) - 30) * 0.2)
-    return 8 + (biggest - 8) * (v / top).pow(0.5)
-
-
-def number_blips(on: pd.DataFrame, areas: list[str]) -> pd.Series:
-    """Blip numbers 1..n: Act first, then around the radar by area, best score first."""
-    order = on.assign(_ring=on["ring"].map(RINGS.index),
-                      _area=on["service_area"].map({a: i for i, a in enumerate(areas)}))
-    order = order.sort_values(["_ring", "_area", "score"], ascending=[True, True, False])
-    return pd.Series(range(1, len(order) + 1), index=order.index).reindex(on.index)
+    return biggest * (0.8 + 0.2 * (v / top).pow(0.5))
 
 
 def pick_blips(on: pd.DataFrame, limit: int) -> pd.DataFrame:
@@ -89,146 +104,117 @@ def pick_blips(on: pd.DataFrame, limit: int) -> pd.DataFrame:
         columns="_rank")
 
 
-def ring_edges(blips: pd.DataFrame) -> tuple[float, ...]:
-    """Ring boundaries (radius, centre outwards). A ring's width grows with the square root
-    of its blips, on top of a minimum, so a crowded ring gets room and an empty one stays
-    visible; the inner rings get extra width because their circumference is short."""
-    counts = blips["ring"].value_counts() if len(blips) else pd.Series(dtype=int)
-    weights = [(1.6 - 0.2 * i) + math.sqrt(counts.get(r, 0)) / 2 for i, r in enumerate(RINGS)]
-    total = sum(weights)
-    edges, acc = [0.0], 0.0
-    for w in weights:
-        acc += w
-        edges.append(RADIUS * acc / total)
-    return tuple(edges)
+def radar_layout(blips: pd.DataFrame, areas: list[str], size: int = SIZE) -> layout.Layout:
+    """The layout (positions, numbers, '+k more' badges) of the blips on the radar."""
+    on = blips[blips["ring"].isin(RINGS)]
+    items = [layout.Blip(int(t), str(a), str(r), float(s) if pd.notna(s) else 0.0)
+             for t, a, r, s in zip(on["topic_id"], on["service_area"], on["ring"], on["score"],
+                                   strict=True)]
+    return layout.layout(items, list(areas) or ["other"], size_px=size, blip_px=BLIP_PX)
 
 
-def _positions(blips: pd.DataFrame, areas: list[str], edges: tuple[float, ...]) -> pd.DataFrame:
-    """Angle and radius per blip: sector by area, ring band by ring, higher score nearer the centre.
-
-    Angles are degrees clockwise from 12 o'clock; x, y are the cartesian position.
-    """
-    width = 360.0 / len(areas)
-    out = blips.copy()
-    out["theta"], out["r"] = 0.0, 0.0
-    for (area, ring), group in out.groupby(["service_area", "ring"], sort=False):
-        sector, band = areas.index(area), RINGS.index(ring)
-        group = group.sort_values("score", ascending=False)
-        n = len(group)
-        inner, outer = edges[band], edges[band + 1]
-        # Rows across the band so that blips are about as far apart along the arc as
-        # across it.
-        arc = math.radians(width) * (inner + outer) / 2
-        rows = max(1, min(n, round(math.sqrt(n * (outer - inner) / max(arc, 1e-6)))))
-        per_row = math.ceil(n / rows)
-        for j, idx in enumerate(group.index):
-            row, col = divmod(j, per_row)
-            in_row = min(per_row, n - row * per_row)
-            # Spread the cell's blips over a small grid: along the arc, and in rows
-            # across the band, best scores nearest the centre; odd columns offset.
-            out.at[idx, "theta"] = sector * width + width * (col + 0.5 + 0.25 * (row % 2)) / (
-                in_row + 0.5)
-            depth = (row + 0.5) / rows
-            out.at[idx, "r"] = inner + (outer - inner) * (0.15 + 0.7 * depth)
-    rad = out["theta"].map(math.radians)
-    out["x"] = out["r"] * rad.map(math.sin)
-    out["y"] = out["r"] * rad.map(math.cos)
-    return out
-
-
-def _xy(r: float, theta: float) -> tuple[float, float]:
-    rad = math.radians(theta)
-    return r * math.sin(rad), r * math.cos(rad)
-
-
-def _background(fig: go.Figure, areas: list[str], edges: tuple[float, ...]) -> None:
+def _background(fig: go.Figure, lay: layout.Layout) -> None:
     """Ring bands, sector lines, area names and ring names, drawn as layout shapes."""
+    edges = lay.edges
     for band in range(len(RINGS), 0, -1):  # outer first, so inner bands paint over
         ring, edge = RINGS[band - 1], edges[band]
         fig.add_shape(type="circle", x0=-edge, y0=-edge, x1=edge, y1=edge, layer="below",
                       fillcolor=RING_FILL[ring], line=dict(color="white", width=2))
-    width = 360.0 / len(areas)
     outer = edges[-1]
-    for i, area in enumerate(areas):
-        x, y = _xy(outer, i * width)
-        if len(areas) > 1:
+    for sector in lay.sectors:
+        if len(lay.sectors) > 1:
+            x, y = layout.xy(outer, sector.start)
             fig.add_shape(type="line", x0=0, y0=0, x1=x, y1=y, layer="below",
                           line=dict(color="white", width=3))
-        lx, ly = _xy(outer + 0.45, i * width + width / 2)
-        fig.add_annotation(x=lx, y=ly, text=f"<b>{_wrap(area)}</b>", showarrow=False,
-                           font=dict(size=12, color="#222"),
-                           xanchor="center" if abs(lx) < 0.8 else ("left" if lx > 0 else "right"))
+        lx, ly = layout.xy(outer + 0.05, sector.middle)
+        fig.add_annotation(
+            x=lx, y=ly, text=f"<b>{_wrap(sector.name)}</b>", showarrow=False,
+            font=dict(size=12, color="#222"),
+            xanchor="center" if abs(lx) < 0.3 else ("left" if lx > 0 else "right"),
+            yanchor="middle" if abs(ly) < 0.3 else ("bottom" if ly > 0 else "top"))
+    # Ring names run up the lane the layout keeps clear right of 12 o'clock.
     for band, ring in enumerate(RINGS):
-        fig.add_annotation(x=0, y=edges[band + 1] - 0.06, text=ring.upper(), showarrow=False,
-                           font=dict(size=10, color=RING_COLOURS[ring]), yanchor="top",
-                           bgcolor="rgba(255,255,255,0.6)")
+        fig.add_annotation(x=lay.lane / 2 + 1 / lay.px_per_unit,
+                           y=(edges[band] + edges[band + 1]) / 2, text=ring.upper(),
+                           showarrow=False, textangle=-90, font=dict(size=9, color="#333"),
+                           xanchor="center", yanchor="middle")
 
 
-def radar_figure(blips: pd.DataFrame, areas: list[str], label_top: int = 20,
-                 height: int = 760) -> RadarFigure:
-    """The radar: one sector per service area, rings Act (centre) to Monitor, a blip per topic.
+def radar_figure(blips: pd.DataFrame, areas: list[str], size: int = SIZE) -> RadarFigure:
+    """The radar: one sector per service area, rings Act (centre) to Monitor, a numbered
+    blip per topic placed without overlap (dashboard.layout), shaped by its movement.
 
     `blips` needs topic_id, label, service_area, ring, score, volume, movement, stage,
-    sources; rows without a ring are off the radar and not drawn. Drawn on cartesian
-    axes (not a polar subplot) because Streamlit only reports clicks on cartesian points.
+    sources; rows without a ring are off the radar and not drawn. `size` is the side of
+    the square plot area in pixels: the figure is exactly that wide (plus the legend
+    below), so blips keep the distance the layout gives them. Drawn on cartesian axes
+    (not a polar subplot) because Streamlit only reports clicks on cartesian points.
     """
     areas = list(areas) or ["other"]
-    on = blips[blips["ring"].isin(RINGS)].copy()
-    on = on[on["service_area"].isin(areas)]
+    on = blips[blips["ring"].isin(RINGS) & blips["service_area"].isin(areas)].copy()
+    lay = radar_layout(on, areas, size)
     fig = go.Figure()
-    edges = ring_edges(on)
-    _background(fig, areas, edges)
-    result = RadarFigure(fig, edges=edges)
-    if not on.empty:
-        on = _positions(on, areas, edges)
-        on["no"] = number_blips(on, areas)
-        result.numbers = dict(zip(on["topic_id"].astype(int), on["no"], strict=True))
-        dense = len(on) > DENSE
-        on["size"] = _sizes(on["volume"])
-        if dense:  # big enough to click
-            on["size"] = on["size"].clip(lower=12)
-        on["move"] = on["movement"].where(on["movement"].isin(list(MOVEMENTS)), "unchanged")
-        # A sparse radar names the best blip of each area and ring in the picture; a
-        # crowded one numbers every blip instead (names would pile up at the centre),
-        # and the table under it gives each number's topic.
-        best = on.sort_values("score", ascending=False).drop_duplicates(["service_area", "ring"])
-        labelled = set(best.nlargest(label_top, "score")["topic_id"])
-        for move, (symbol, _text) in MOVEMENTS.items():
-            part = on[on["move"] == move]
+    _background(fig, lay)
+    result = RadarFigure(fig, edges=lay.edges, placement=lay, numbers=dict(lay.numbers))
+    pos = pd.DataFrame([(p.topic_id, p.x, p.y) for p in lay.placed],
+                       columns=["topic_id", "x", "y"])
+    drawn = on.merge(pos, on="topic_id") if len(pos) else on.iloc[0:0].assign(x=[], y=[])
+    if not drawn.empty:
+        drawn["no"] = drawn["topic_id"].map(lay.numbers)
+        drawn["size"] = _sizes(drawn["volume"], lay.blip_px)
+        drawn["move"] = drawn["movement"].where(drawn["movement"].isin(list(MOVEMENTS)),
+                                                "unchanged")
+        for move, (symbol, _mark, text) in MOVEMENTS.items():
+            part = drawn[drawn["move"] == move]
             if part.empty:
                 continue
             trace_no = len(fig.data)
-            text = ([str(n) for n in part["no"]] if dense else
-                    [_wrap(lbl, 18) if t in labelled else "" for t, lbl in
-                     zip(part["topic_id"], part["label"], strict=True)])
             fig.add_trace(go.Scatter(
-                x=part["x"], y=part["y"], mode="markers+text", text=text,
-                textposition="top center",
-                textfont=dict(size=9 if dense else 10, color="#222"),
+                x=part["x"], y=part["y"], mode="markers+text",
+                text=[str(n) for n in part["no"]], textposition="middle center",
+                textfont=dict(size=10, color=[RING_TEXT[r] for r in part["ring"]]),
                 marker=dict(size=part["size"], symbol=symbol,
                             color=[RING_COLOURS[r] for r in part["ring"]],
-                            line=dict(color="white", width=1), opacity=0.9),
+                            line=dict(color="#222", width=1), opacity=1.0),
                 customdata=list(zip(part["topic_id"], part["label"], part["ring"],
                                     part["stage"].fillna("-"), part["volume"],
                                     part["sources"].fillna(0), part["movement"].fillna("-"),
-                                    part["service_area"], strict=True)),
-                hovertemplate=("<b>%{customdata[1]}</b><br>%{customdata[2]} · %{customdata[3]}"
-                               "<br>%{customdata[7]}<br>%{customdata[4]} passages from "
-                               "%{customdata[5]} sources<br>movement: %{customdata[6]}"
+                                    part["service_area"], part["no"], strict=True)),
+                hovertemplate=("<b>%{customdata[8]}. %{customdata[1]}</b><br>%{customdata[2]}"
+                               " · %{customdata[3]}<br>%{customdata[7]}<br>%{customdata[4]} "
+                               "passages from %{customdata[5]} sources<br>" + text +
                                "<br><i>click to open the topic</i><extra></extra>"),
-                showlegend=False, name=move,
+                showlegend=False, name=move, meta="blips",
             ))
             for i, tid in enumerate(part["topic_id"]):
                 result.points[(trace_no, i)] = int(tid)
+    if lay.more:
+        labels = dict(zip(on["topic_id"].astype(int), on["label"], strict=True))
+        trace_no = len(fig.data)
+        fig.add_trace(go.Scatter(
+            x=[m.x for m in lay.more], y=[m.y for m in lay.more], mode="markers+text",
+            text=[f"+{len(m.topic_ids)}" for m in lay.more], textposition="middle center",
+            textfont=dict(size=9, color="#000"),
+            marker=dict(size=lay.blip_px, symbol="square", color="white",
+                        line=dict(color="#222", width=1.5)),
+            customdata=[["more", m.sector, m.ring, len(m.topic_ids),
+                         "<br>".join(labels.get(t, "") for t in m.topic_ids[:8])
+                         + ("<br>…" if len(m.topic_ids) > 8 else "")] for m in lay.more],
+            hovertemplate=("<b>%{customdata[3]} more in %{customdata[1]} · %{customdata[2]}</b>"
+                           "<br>%{customdata[4]}<br><i>click to list them</i><extra></extra>"),
+            showlegend=False, name="more", meta="more"))
+        for i, m in enumerate(lay.more):
+            result.cells[(trace_no, i)] = (m.sector, m.ring)
     _legend(fig)
-    lim = RADIUS + 1.3
+    lim = lay.limit
     axis = dict(visible=False, range=[-lim, lim], fixedrange=True)
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=10, b=10), paper_bgcolor="white",
+        width=size, height=size + LEGEND_PX, autosize=False,
+        margin=dict(l=0, r=0, t=0, b=LEGEND_PX), paper_bgcolor="white",
         plot_bgcolor="white", dragmode=False, clickmode="event+select", hovermode="closest",
         xaxis=axis, yaxis={**axis, "scaleanchor": "x", "scaleratio": 1},
-        legend=dict(orientation="h", yanchor="top", y=0.0, xanchor="center", x=0.5,
-                    font=dict(size=12), itemclick=False, itemdoubleclick=False),
+        legend=dict(orientation="h", yanchor="top", y=-0.01, xanchor="center", x=0.5,
+                    font=dict(size=11), itemclick=False, itemdoubleclick=False),
     )
     return result
 
@@ -239,7 +225,7 @@ def _legend(fig: go.Figure) -> None:
         fig.add_trace(go.Scatter(
             x=[None], y=[None], mode="markers", name=f"{ring}: {RING_MEANING[ring]}",
             marker=dict(size=12, color=RING_COLOURS[ring], symbol="circle"), hoverinfo="skip"))
-    for symbol, text in MOVEMENTS.values():
+    for symbol, _mark, text in MOVEMENTS.values():
         fig.add_trace(go.Scatter(
             x=[None], y=[None], mode="markers", name=text,
             marker=dict(size=12, color="#555", symbol=symbol), hoverinfo="skip"))

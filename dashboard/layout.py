@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 RINGS = ("Act", "Prepare", "Watch", "Monitor")
 RADIUS = 1.0
-LABEL_MARGIN = 0.32  # room outside the rings for sector names, in radar radii
+LABEL_MARGIN = 0.28  # room outside the rings for sector names, in radar radii
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ class Sector:
     name: str
     start: float
     end: float
+    lead: float = 0.0  # extra room kept clear along the start edge (radar units)
+    alone: bool = False  # the only sector: a whole circle without edges
 
     @property
     def middle(self) -> float:
@@ -88,6 +90,7 @@ class Layout:
     edges: tuple[float, ...]  # ring boundaries from the centre: 0, Act, Prepare, Watch, Monitor
     slot: float  # minimum distance between two centres, in radar units
     blip_px: float  # the largest blip's diameter on screen
+    lane: float  # width of the lane kept clear right of 12 o'clock (ring names), radar units
     px_per_unit: float
     size_px: int
     placed: list[Placed] = field(default_factory=list)
@@ -138,15 +141,16 @@ def sector_angles(counts: Sequence[int], evenness: float,
     return angles
 
 
-def cell_angle(inner: float, outer: float, slot: float, n: int) -> float:
+def cell_angle(inner: float, outer: float, slot: float, n: int, lead: float = 0.0) -> float:
     """The smallest sector angle (degrees) whose outermost row in a ring band holds n blips
-    (360 when the band cannot hold one)."""
+    (360 when the band cannot hold one); `lead` is kept clear along the start edge."""
     r = outer - slot / 2
     if n <= 0:
         return 0.0
-    if r < inner + slot / 2 - 1e-12 or r <= 0:
+    if r < inner + slot / 2 - 1e-12 or r <= 0 or slot / 2 + lead > r:
         return 360.0
-    return 2 * math.degrees(math.asin(min(1.0, (slot / 2) / r))) + (n - 1) * _min_step(r, slot) + 1e-6
+    return (_clearance(r, slot / 2) + _clearance(r, slot / 2 + lead)
+            + (n - 1) * _min_step(r, slot) + 1e-6)
 
 
 def ring_edges(counts: Sequence[int], min_width: float | Sequence[float],
@@ -167,7 +171,7 @@ def ring_edges(counts: Sequence[int], min_width: float | Sequence[float],
     return tuple(e * scale for e in edges)
 
 
-def _rows(inner: float, outer: float, start: float, end: float, slot: float) -> list[tuple[float, int]]:
+def _rows(inner: float, outer: float, sector: Sector, slot: float) -> list[tuple[float, int]]:
     """Candidate rows of a cell: (radius, capacity), inner first, `slot` apart, the last one
     on the outer margin (outer rows are longer: they hold the most)."""
     margin = slot / 2
@@ -176,27 +180,40 @@ def _rows(inner: float, outer: float, start: float, end: float, slot: float) -> 
         return []
     n_rows = int((hi - lo) / slot + 1e-9) + 1
     radii = [hi - i * slot for i in range(n_rows)][::-1]
-    return [(r, _row_capacity(r, start, end, slot)) for r in radii]
+    return [(r, _row_capacity(r, sector, slot)) for r in radii]
 
 
-def _row_capacity(r: float, start: float, end: float, slot: float) -> int:
-    span = _usable_span(r, start, end, slot)
-    if span is None:
+def _full(sector: Sector) -> bool:
+    return sector.alone
+
+
+def _row_capacity(r: float, sector: Sector, slot: float) -> int:
+    usable = _usable(r, sector, slot)
+    if usable is None:
         return 0
     step = _min_step(r, slot)
-    if end - start >= 360 - 1e-9:  # a whole circle: the last blip meets the first
+    if _full(sector):  # a whole circle: the last blip meets the first
         return int(360.0 / step + 1e-9)
-    return int(span / step + 1e-9) + 1
+    return int((usable[1] - usable[0]) / step + 1e-9) + 1
 
 
-def _usable_span(r: float, start: float, end: float, slot: float) -> float | None:
-    """Angular span (degrees) at radius r keeping a centre slot/2 from the sector's edges."""
+def _clearance(r: float, distance: float) -> float:
+    """The angle (degrees) at radius r that keeps a point `distance` from a radial line."""
+    return math.degrees(math.asin(min(1.0, distance / r)))
+
+
+def _usable(r: float, sector: Sector, slot: float) -> tuple[float, float] | None:
+    """The angles (first, last) at radius r where a centre is slot/2 from the sector's edges
+    (plus the sector's `lead` from its start edge), or None when there is no room."""
     if r <= 0:
         return None
-    edge = math.degrees(math.asin(min(1.0, (slot / 2) / r)))
-    # A full circle (one sector) has no edges to keep away from.
-    span = (end - start) if end - start >= 360 - 1e-9 else (end - start) - 2 * edge
-    return span if span >= -1e-9 else None
+    if _full(sector):  # a full circle (one sector) has no edges to keep away from
+        return sector.start, sector.end
+    if r < slot / 2 + sector.lead:  # too near the centre to keep away from the edges
+        return None
+    first = sector.start + _clearance(r, slot / 2 + sector.lead)
+    last = sector.end - _clearance(r, slot / 2)
+    return (first, last) if last >= first - 1e-9 else None
 
 
 def _min_step(r: float, slot: float) -> float:
@@ -204,23 +221,21 @@ def _min_step(r: float, slot: float) -> float:
     return math.degrees(2 * math.asin(min(1.0, slot / (2 * r))))
 
 
-def _spread(r: float, start: float, end: float, slot: float, n: int) -> list[float]:
-    """n angles evenly over the usable span of the row (centred when n = 1)."""
-    full = end - start >= 360 - 1e-9
-    if n == 1:
-        return [start + (end - start) / 2]
-    span = _usable_span(r, start, end, slot) or 0.0
-    if full:  # around the whole circle: n equal steps, wrapping
+def _spread(r: float, sector: Sector, slot: float, n: int) -> list[float]:
+    """n angles evenly over the usable part of the row (its middle when n = 1)."""
+    if _full(sector):  # around the whole circle: n equal steps, wrapping
         step = 360.0 / n
-        return [start + step * (i + 0.5) for i in range(n)]
-    first = start + ((end - start) - span) / 2
-    return [first + span * i / (n - 1) for i in range(n)]
+        return [sector.start + step * (i + 0.5) for i in range(n)]
+    first, last = _usable(r, sector, slot) or (sector.middle, sector.middle)
+    if n == 1:
+        return [(first + last) / 2]
+    return [first + (last - first) * i / (n - 1) for i in range(n)]
 
 
 def _fill_cell(blips: list[Blip], inner: float, outer: float, sector: Sector,
                slot: float) -> tuple[list[tuple[Blip, float, float]], More | None]:
     """Place a cell's blips (best first); returns positions and a '+k more' badge if crowded."""
-    rows = [(r, c) for r, c in _rows(inner, outer, sector.start, sector.end, slot) if c > 0]
+    rows = [(r, c) for r, c in _rows(inner, outer, sector, slot) if c > 0]
     capacity = sum(c for _, c in rows)
     n = len(blips)
     if n == 0 or capacity == 0:
@@ -241,10 +256,10 @@ def _fill_cell(blips: list[Blip], inner: float, outer: float, sector: Sector,
     if used > 1:
         lo, hi = rows[0][0], rows[-1][0]
         radii = [lo + (hi - lo) * i / (used - 1) for i in range(used)]
-        chosen = [(r, _row_capacity(r, sector.start, sector.end, slot)) for r in radii]
+        chosen = [(r, _row_capacity(r, sector, slot)) for r in radii]
     else:
         mid = (inner + outer) / 2
-        chosen = [(mid, _row_capacity(mid, sector.start, sector.end, slot))]
+        chosen = [(mid, _row_capacity(mid, sector, slot))]
         if chosen[0][1] < slots:
             chosen = [rows[0]] if rows[0][1] >= slots else [rows[-1]]
     # Share the slots over the rows in proportion to their capacity, inner rows first.
@@ -263,7 +278,7 @@ def _fill_cell(blips: list[Blip], inner: float, outer: float, sector: Sector,
     positions: list[tuple[float, float]] = []
     for (r, _c), k in zip(chosen, per_row, strict=True):
         if k:
-            positions.extend(xy(r, a) for a in _spread(r, sector.start, sector.end, slot, k))
+            positions.extend(xy(r, a) for a in _spread(r, sector, slot, k))
     out = [(b, *positions[j]) for j, b in enumerate(blips[:shown])]
     more = None
     if shown < n:
@@ -273,7 +288,7 @@ def _fill_cell(blips: list[Blip], inner: float, outer: float, sector: Sector,
 
 
 def _attempt(cells: dict[tuple[str, str], list[Blip]], sectors: list[str], evenness: float,
-             ring_weight: float, slot: float, per_cell: int) -> tuple[list[Sector], tuple[float, ...],
+             ring_weight: float, slot: float, per_cell: int, lane: float) -> tuple[list[Sector], tuple[float, ...],
                                                       list[tuple[Blip, float, float]], list[More]]:
     counts = [sum(len(cells.get((s, r), [])) for r in RINGS) for s in sectors]
     ring_counts = [sum(len(cells.get((s, r), [])) for s in sectors) for r in RINGS]
@@ -287,13 +302,15 @@ def _attempt(cells: dict[tuple[str, str], list[Blip]], sectors: list[str], evenn
     # A sector is at least wide enough for (up to) `per_cell` blips of each of its cells
     # in one row; the crowded ones get more from their share of the content.
     minima = [max([cell_angle(edges[band], edges[band + 1], slot,
-                              min(len(cells.get((s, r), [])), per_cell))
+                              min(len(cells.get((s, r), [])), per_cell), lane if i == 0 else 0.0)
                    for band, r in enumerate(RINGS)], default=0.0)
-              for s in sectors]
+              for i, s in enumerate(sectors)]
     angles = sector_angles(counts, evenness, minima)
     out_sectors, start = [], 0.0
     for name, a in zip(sectors, angles, strict=True):
-        out_sectors.append(Sector(name, start, start + a))
+        # The first sector keeps a lane along 12 o'clock clear for the ring names.
+        out_sectors.append(Sector(name, start, start + a, lane if not out_sectors else 0.0,
+                                  alone=len(sectors) == 1))
         start += a
     placed, more = [], []
     for sector in out_sectors:
@@ -307,12 +324,13 @@ def _attempt(cells: dict[tuple[str, str], list[Blip]], sectors: list[str], evenn
 
 
 def layout(blips: Sequence[Blip], sectors: Sequence[str], size_px: int = 760,
-           blip_px: float = 22.0, gap_px: float = 4.0) -> Layout:
+           blip_px: float = 22.0, gap_px: float = 4.0, lane_px: float = 14.0) -> Layout:
     """Place every blip in its sector and ring without overlap (see module doc).
 
     `size_px` is the side of the square plot area the radar is drawn in and
     `blip_px` the largest blip's diameter on screen; centres end up at least
-    `blip_px + gap_px` pixels apart. Blips of an unknown sector or ring are not
+    `blip_px + gap_px` pixels apart. A lane `lane_px` wide right of the 12 o'clock
+    line stays clear of blips (ring names are written there). Blips of an unknown sector or ring are not
     placed. Several spreads of sectors and rings are tried; the one hiding the
     fewest blips wins (ties: the more even one).
     """
@@ -322,6 +340,7 @@ def layout(blips: Sequence[Blip], sectors: Sequence[str], size_px: int = 760,
     # A small picture: blips shrink until each ring can hold one across its width.
     blip_px = min(blip_px, px_per_unit * RADIUS / len(RINGS) / 1.05 - gap_px)
     slot = (blip_px + gap_px) / px_per_unit
+    lane = lane_px / px_per_unit
     cells: dict[tuple[str, str], list[Blip]] = {}
     for b in sorted(known, key=lambda b: (-b.score, b.topic_id)):
         cells.setdefault((b.sector, b.ring), []).append(b)
@@ -329,7 +348,7 @@ def layout(blips: Sequence[Blip], sectors: Sequence[str], size_px: int = 760,
     for per_cell in (3, 1):
         for evenness in (0.5, 0.35, 0.2, 0.1):
             for ring_weight in (0.5, 1.0, 2.0):
-                got = _attempt(cells, sectors, evenness, ring_weight, slot, per_cell)
+                got = _attempt(cells, sectors, evenness, ring_weight, slot, per_cell, lane)
                 shown = {b.topic_id for b, _x, _y in got[2]} | {
                     t for m in got[3] for t in m.topic_ids}
                 # First: no topic lost without even a badge; then: fewest behind badges.
@@ -350,6 +369,7 @@ def layout(blips: Sequence[Blip], sectors: Sequence[str], size_px: int = 760,
                 numbers[b.topic_id] = len(numbers) + 1
     return Layout(
         sectors=out_sectors, edges=edges, slot=slot, blip_px=blip_px, px_per_unit=px_per_unit,
+        lane=lane,
         size_px=size_px,
         placed=[Placed(b.topic_id, numbers[b.topic_id], x, y, b.sector, b.ring)
                 for b, x, y in placed],

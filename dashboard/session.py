@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import queries, queries_decisions
+from dashboard import queries, queries_decisions, queries_history
 from radar.core.config import Config, load_config, resolve_config_path
 from radar.core.warehouse import WarehouseError, WarehouseMissing
 
@@ -29,7 +29,8 @@ class Reader:
         self.path = str(config.warehouse_path)
 
     def run(self, name: str, *args: Any) -> Any:
-        """Run `queries.<name>(path, *args)`, cached for the configured TTL."""
+        """Run `queries.<name>(path, *args)` (or queries_decisions' or queries_history's),
+        cached for the configured TTL."""
         return _cached(self.config.dashboard.cache_ttl)(name, self.path, *args)
 
 
@@ -42,7 +43,8 @@ def _reader(config_path: str) -> Reader:
 def _cached(ttl: int) -> Callable[..., Any]:
     @st.cache_data(ttl=ttl, show_spinner=False, max_entries=500)
     def run(name: str, path: str, *args: Any) -> Any:
-        module = queries_decisions if name in queries_decisions.__all__ else queries
+        module = next((m for m in (queries_decisions, queries_history) if name in m.__all__),
+                      queries)
         return getattr(module, name)(path, *args)
 
     return run

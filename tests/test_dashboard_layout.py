@@ -52,6 +52,12 @@ def check(blips: list[Blip], areas: list[str], size: int, blip_px: float = 22):
         theta = math.degrees(math.atan2(p.x, p.y)) % 360
         s = sectors[p.sector]
         assert s.start - 1e-6 <= theta <= s.end + 1e-6 or len(areas) == 1
+    # A lane right of 12 o'clock stays clear for the ring names.
+    if len(areas) > 1:
+        for p in lay.placed:
+            if p.sector == lay.sectors[0].name:
+                away = abs(p.x) if p.y > 0 else math.hypot(p.x, p.y)
+                assert away >= lay.slot / 2 + lay.lane - 1e-9
     # The sectors cover the circle in order.
     assert lay.sectors[0].start == 0 and lay.sectors[-1].end == pytest.approx(360)
     return lay
@@ -77,8 +83,8 @@ def test_one_crowded_cell_gets_the_room_it_needs(size):
 
 def test_a_cell_too_small_shows_its_best_and_a_badge():
     blips = [Blip(i, "transport", "Act", score=i) for i in range(200)]
-    lay = check(blips, ["transport", "housing", "libraries", "water"], 300, blip_px=30)
-    assert lay.more, "a crowded Act ring at 300 px must overflow"
+    lay = check(blips, ["transport", "housing", "libraries", "water"], 420, blip_px=30)
+    assert lay.more, "a crowded Act ring at 420 px must overflow"
     badge = lay.more[0]
     shown = {p.topic_id for p in lay.placed}
     # The strongest topics are drawn, the weakest are behind the badge.

@@ -74,7 +74,8 @@ def marker(movement: object) -> str:
     return MOVEMENTS.get(movement, ("", "", ""))[1] if isinstance(movement, str) else ""
 
 
-def _wrap(text: str, width: int = 14) -> str:
+def wrap_lines(text: str, width: int = 14) -> list[str]:
+    """Words of `text` in lines of about `width` characters (a long word keeps its line)."""
     words, lines, line = text.split(), [], ""
     for w in words:
         if line and len(line) + len(w) + 1 > width:
@@ -83,7 +84,11 @@ def _wrap(text: str, width: int = 14) -> str:
         else:
             line = f"{line} {w}".strip()
     lines.append(line)
-    return "<br>".join(lines)
+    return lines
+
+
+def _wrap(text: str, width: int = 14) -> str:
+    return "<br>".join(wrap_lines(text, width))
 
 
 def _sizes(volume: pd.Series, biggest: float) -> pd.Series:

@@ -109,16 +109,18 @@ def reasons(signal: dict) -> list[str]:
 
 
 def movement(signal: dict) -> str:
-    """Where the topic was on the previous radar."""
+    """Where the topic was on the previous period's radar."""
     move, prev, ring = signal.get("movement"), signal.get("previous_ring"), signal.get("ring")
     if move == "new":
-        return "New on the radar this run."
+        return "New on the radar this period: never on it before."
+    if move == "back":
+        return f"Back on the radar this period (in {ring}) after having left it."
     if move == "moved in":
-        return f"Moved in from {prev} to {ring}: more urgent than last run."
+        return f"Moved in from {prev} to {ring}: more urgent than the previous period."
     if move == "moved out":
-        return f"Moved out from {prev} to {ring}: less urgent than last run."
+        return f"Moved out from {prev} to {ring}: less urgent than the previous period."
     if move == "left":
-        return f"Left the radar this run (was {prev})."
+        return f"Left the radar this period (was {prev})."
     if ring:
-        return f"Same ring as last run ({ring})."
+        return f"Same ring as the previous period ({ring})."
     return "Not on the radar."

@@ -4,7 +4,7 @@ Pure functions of the blips and their `dashboard.layout.Layout`: what is drawn
 on the screen is what is downloaded (same positions, numbers, shapes and
 colours), with the numbered list beside it. Crawled text (topic labels, area
 names) is escaped for XML/HTML; nothing is fetched (fonts are the viewer's own,
-PNG text uses Pillow's built-in font).
+PNG text uses DejaVu Sans when installed, else Pillow's built-in font).
 """
 
 from __future__ import annotations
@@ -81,10 +81,14 @@ def _scene(blips: pd.DataFrame, lay: layout.Layout) -> list[dict]:
                           "stroke": "#ffffff", "width": 3})
         lx, ly = layout.xy(outer + 0.05, sector.middle)
         anchor = "middle" if abs(lx) < 0.3 else ("start" if lx > 0 else "end")
-        items.append({"kind": "text", "x": sx(lx), "y": sy(ly) + (0 if abs(ly) < 0.3 else
-                                                                 (-4 if ly > 0 else 12)),
-                      "text": sector.name, "anchor": anchor, "size": 12, "bold": True,
-                      "fill": "#222222"})
+        lines = charts.wrap_lines(sector.name)
+        line_px = 14
+        block = (len(lines) - 1) * line_px
+        first = (sy(ly) - 4 - block if ly > 0.3 else sy(ly) + 12 if ly < -0.3
+                 else sy(ly) + 4 - block / 2)
+        items.append({"kind": "text", "x": sx(lx), "y": first, "text": sector.name,
+                      "lines": lines, "line_px": line_px, "anchor": anchor, "size": 12,
+                      "bold": True, "fill": "#222222"})
     for band, ring in enumerate(layout.RINGS):
         items.append({"kind": "text", "x": sx(lay.lane / 2) + 4,
                       "y": sy((lay.edges[band] + lay.edges[band + 1]) / 2),
@@ -115,30 +119,37 @@ def _legend_lines() -> list[tuple[str, str, str]]:
 
 
 LEGEND_ROW = 18
+PAD = 70  # room left and right of the radar for long area names
+
+
+def _shifted(items: list[dict], dx: float) -> list[dict]:
+    keys = ("cx", "x", "x0", "x1")
+    return [{k: (v + dx if k in keys else v) for k, v in it.items()} for it in items]
 
 
 def radar_svg(blips: pd.DataFrame, lay: layout.Layout, title: str = "") -> str:
     """The radar as a standalone SVG document, legend underneath."""
     size = lay.size_px
+    width = size + 2 * PAD
     legend = _legend_lines()
     top = 28 if title else 0
     height = top + size + 10 + LEGEND_ROW * math.ceil(len(legend) / 2)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{height}" '
-           f'viewBox="0 0 {size} {height}" font-family="Helvetica, Arial, sans-serif" '
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif" '
            'role="img">']
     out.append(f"<title>{escape(title or 'Horizon Radar')}</title>")
-    out.append(f'<rect width="{size}" height="{height}" fill="#ffffff"/>')
+    out.append(f'<rect width="{width}" height="{height}" fill="#ffffff"/>')
     if title:
-        out.append(f'<text x="{size / 2:.1f}" y="19" text-anchor="middle" font-size="15" '
+        out.append(f'<text x="{width / 2:.1f}" y="19" text-anchor="middle" font-size="15" '
                    f'font-weight="bold" fill="#111">{escape(title)}</text>')
-    out.append(f'<g transform="translate(0,{top})">')
+    out.append(f'<g transform="translate({PAD},{top})">')
     for it in _scene(blips, lay):
         out.append(_svg_item(it))
     out.append("</g>")
     y0 = top + size + 10
     for i, (symbol, colour, text) in enumerate(legend):
         col, row = i % 2, i // 2
-        x, y = 12 + col * size / 2, y0 + row * LEGEND_ROW + 8
+        x, y = 12 + col * width / 2, y0 + row * LEGEND_ROW + 8
         out.append(_svg_item({"kind": "blip", "symbol": symbol, "cx": x + 6, "cy": y, "d": 12,
                               "fill": colour, "text": "", "text_fill": "#000", "title": ""}))
         out.append(f'<text x="{x + 18:.1f}" y="{y + 4:.1f}" font-size="11" fill="#222">'
@@ -159,9 +170,12 @@ def _svg_item(it: dict) -> str:
         weight = ' font-weight="bold"' if it["bold"] else ""
         turn = (f' transform="rotate({it["rotate"]} {it["x"]:.1f} {it["y"]:.1f})"'
                 if it.get("rotate") else "")
+        lines = it.get("lines") or [it["text"]]
+        body = escape(lines[0]) + "".join(
+            f'<tspan x="{it["x"]:.1f}" dy="{it.get("line_px", 14)}">{escape(line)}</tspan>'
+            for line in lines[1:])
         return (f'<text x="{it["x"]:.1f}" y="{it["y"]:.1f}" text-anchor="{it["anchor"]}" '
-                f'font-size="{it["size"]}"{weight} fill="{it["fill"]}"{turn}>'
-                f'{escape(it["text"])}</text>')
+                f'font-size="{it["size"]}"{weight} fill="{it["fill"]}"{turn}>{body}</text>')
     pts = _shape(it["symbol"], it["cx"], it["cy"], it["d"])
     title = f"<title>{escape(it['title'])}</title>" if it["title"] else ""
     if pts:
@@ -181,26 +195,32 @@ def radar_png(blips: pd.DataFrame, lay: layout.Layout, title: str = "", scale: i
     from PIL import Image, ImageDraw, ImageFont
 
     size = lay.size_px
+    width = size + 2 * PAD
     legend = _legend_lines()
     top = 28 if title else 0
     height = top + size + 10 + LEGEND_ROW * math.ceil(len(legend) / 2)
-    img = Image.new("RGB", (size * scale, height * scale), "white")
+    img = Image.new("RGB", (width * scale, height * scale), "white")
     draw = ImageDraw.Draw(img)
-    fonts: dict[int, ImageFont.FreeTypeFont] = {}
+    fonts: dict[tuple[int, bool], ImageFont.FreeTypeFont] = {}
 
-    def font(px: int):
-        if px not in fonts:
-            fonts[px] = ImageFont.load_default(size=px * scale)
-        return fonts[px]
+    def font(px: int, bold: bool = False):
+        if (px, bold) not in fonts:
+            try:  # DejaVu covers far more scripts and signs than Pillow's built-in font
+                fonts[px, bold] = ImageFont.truetype(
+                    "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf", px * scale)
+            except OSError:
+                fonts[px, bold] = ImageFont.load_default(size=px * scale)
+        return fonts[px, bold]
 
     def s(v: float) -> float:
         return v * scale
 
-    def text(x: float, y: float, value: str, px: int, fill: str, anchor: str = "mm") -> None:
-        draw.text((s(x), s(y)), value, fill=fill, font=font(px), anchor=anchor)
+    def text(x: float, y: float, value: str, px: int, fill: str, anchor: str = "mm",
+             bold: bool = False) -> None:
+        draw.text((s(x), s(y)), value, fill=fill, font=font(px, bold), anchor=anchor)
 
     if title:
-        text(size / 2, 14, title, 15, "#111111")
+        text(width / 2, 14, title, 15, "#111111", bold=True)
 
     def blip(it: dict, dy: float) -> None:
         cx, cy, d = it["cx"], it["cy"] + dy, it["d"]
@@ -215,7 +235,7 @@ def radar_png(blips: pd.DataFrame, lay: layout.Layout, title: str = "", scale: i
         if it["text"]:
             text(cx, cy, it["text"], 10, it["text_fill"])
 
-    for it in _scene(blips, lay):
+    for it in _shifted(_scene(blips, lay), PAD):
         if it["kind"] == "circle":
             cx, cy, r = it["cx"], it["cy"] + top, it["r"]
             draw.ellipse([s(cx - r), s(cy - r), s(cx + r), s(cy + r)], fill=it["fill"],
@@ -233,13 +253,15 @@ def radar_png(blips: pd.DataFrame, lay: layout.Layout, title: str = "", scale: i
                               int(s(it["y"] + top) - label.height / 2)), label)
         elif it["kind"] == "text":
             anchor = {"middle": "ms", "start": "ls", "end": "rs"}[it["anchor"]]
-            text(it["x"], it["y"] + top, it["text"], it["size"], it["fill"], anchor)
+            for i, line in enumerate(it.get("lines") or [it["text"]]):
+                text(it["x"], it["y"] + top + i * it.get("line_px", 14), line, it["size"],
+                     it["fill"], anchor, bold=it.get("bold", False))
         else:
             blip(it, top)
     y0 = top + size + 10
     for i, (symbol, colour, label) in enumerate(legend):
         col, row = i % 2, i // 2
-        x, y = 12 + col * size / 2, y0 + row * LEGEND_ROW + 8
+        x, y = 12 + col * width / 2, y0 + row * LEGEND_ROW + 8
         blip({"symbol": symbol, "cx": x + 6, "cy": y, "d": 12, "fill": colour, "text": ""}, 0)
         text(x + 18, y, label, 11, "#222222", "lm")
     buf = io.BytesIO()

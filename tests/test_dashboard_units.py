@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
-from dashboard import auth, charts, explain, ui
+from dashboard import auth, charts, explain, layout, ui
 from dashboard.launch import streamlit_command
 
 
@@ -72,7 +72,8 @@ def test_signal_explained_in_words():
     assert "Narrow voice" in explain.voice(sig, min_authors=5)
     assert "No citizen posts" in explain.voice({"authors": 0, "narrow_voice": True}, 5)
     assert "Gap risk" in explain.expectation_gap(sig)
-    assert explain.movement(sig) == "Moved in from Watch to Act: more urgent than last run."
+    assert explain.movement(sig) == "Moved in from Watch to Act: more urgent than the previous period."
+    assert explain.movement({"movement": "back", "ring": "Watch"}).startswith("Back on the radar")
     assert explain.reasons({"growth": float("nan")}) == []
 
 
@@ -104,7 +105,7 @@ def test_radar_figure_places_blips_in_their_sector_and_ring():
     assert fig.topic_for({"curve_number": fig.figure.data.index(t), "point_index": i}) == 1
     assert fig.topic_for({"customdata": [4, "d"]}) == 4
     legend = [t.name for t in fig.figure.data if t.showlegend is not False and t.x == (None,)]
-    assert "Act: decide now" in legend and "new on the radar this run" in legend
+    assert "Act: decide now" in legend and "new on the radar this period" in legend
     big, small = by_topic[1], by_topic[4]
     assert big[0].marker.size[big[1]] > small[0].marker.size[small[1]]
 
@@ -121,8 +122,8 @@ def test_blips_are_picked_across_areas_and_rings():
     assert charts.pick_blips(on, 50).equals(on)
 
 
-def test_a_crowded_radar_numbers_its_blips():
-    n = charts.DENSE + 10
+def test_blips_are_numbered_by_area_and_ring_and_every_number_is_drawn():
+    n = 50
     blips = pd.DataFrame({
         "topic_id": range(n), "label": [f"t{i}" for i in range(n)],
         "service_area": ["a", "b"] * (n // 2), "ring": (["Act"] * 10 + ["Watch"] * (n - 10)),
@@ -131,10 +132,31 @@ def test_a_crowded_radar_numbers_its_blips():
     })
     fig = charts.radar_figure(blips, ["a", "b"])
     assert sorted(fig.numbers.values()) == list(range(1, n + 1))
-    # Act first, then by area: topic 0 (Act, a) is number 1; an Act blip of b follows a's.
-    assert fig.numbers[0] == 1 and fig.numbers[1] == 6
-    texts = [t for tr in fig.figure.data if tr.customdata is not None for t in tr.text]
+    # Area a first (Act, then Watch, best score first), then area b.
+    assert fig.numbers[0] == 1 and fig.numbers[2] == 2 and fig.numbers[10] == 6
+    assert fig.numbers[1] == 26
+    texts = [t for tr in fig.figure.data if tr.meta == "blips" for t in tr.text]
     assert sorted(int(t) for t in texts) == list(range(1, n + 1))
-    sparse = charts.radar_figure(blips.head(5), ["a", "b"])
-    assert any(t == "t0" for tr in sparse.figure.data if tr.customdata is not None
-               for t in tr.text)
+    # The figure is exactly the layout's size, so blips keep their distance on screen.
+    assert fig.figure.layout.width == charts.SIZE and fig.figure.layout.margin.l == 0
+    xs = [(x, y) for tr in fig.figure.data if tr.meta == "blips" for x, y in zip(tr.x, tr.y)]
+    assert layout.min_distance(xs) * fig.placement.px_per_unit >= charts.BLIP_PX + 4 - 1e-6
+
+
+def test_a_crowded_cell_draws_a_badge_that_lists_the_rest():
+    n = 120
+    blips = pd.DataFrame({
+        "topic_id": range(n), "label": [f"t{i}" for i in range(n)], "service_area": ["a"] * n,
+        "ring": ["Act"] * n, "score": [1 - i / 1000 for i in range(n)], "volume": [5] * n,
+        "movement": ["new"] * n, "stage": ["emerging"] * n, "sources": [3] * n,
+    })
+    fig = charts.radar_figure(blips, ["a", "b", "c", "d"], size=420)
+    badge = next(tr for tr in fig.figure.data if tr.meta == "more")
+    hidden = fig.placement.more[0].topic_ids
+    assert badge.text[0] == f"+{len(hidden)}" and len(hidden) > 0
+    trace = list(fig.figure.data).index(badge)
+    assert fig.cell_for({"curve_number": trace, "point_index": 0}) == ("a", "Act")
+    assert fig.cell_for({"customdata": ["more", "a", "Act", 3, ""]}) == ("a", "Act")
+    assert fig.topic_for({"customdata": ["more", "a", "Act"]}) is None
+    drawn = {int(c[0]) for tr in fig.figure.data if tr.meta == "blips" for c in tr.customdata}
+    assert drawn | set(hidden) == set(range(n)) and max(drawn) < min(hidden)

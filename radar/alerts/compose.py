@@ -129,13 +129,19 @@ def items_for(triggers: list[Trigger], topics: dict[int, RadarTopic],
     """The topics of one message, in trigger order.
 
     `fresh`: the subscription has no baseline yet (new, or its filters changed),
-    so "entered" means on its radar now, not necessarily new to the radar.
+    so "entered" means on its radar now, not necessarily new to the radar. Likewise
+    a topic that entered since the baseline but was already on the previous
+    period's radar (movement not 'new') is "on your radar now"; one returning
+    after it left is "back on the radar".
     """
     items = []
     for tr in triggers:
         topic = topics[tr.topic_id]
         event_text = EVENT_TEXT[tr.event]
-        if tr.event == "entered" and fresh:
+        # A topic is "new" once: only in the period it first entered the radar.
+        if tr.event == "entered" and topic.signal.get("movement") == "back":
+            event_text = "back on the radar"
+        elif tr.event == "entered" and (fresh or topic.signal.get("movement") not in (None, "new")):
             event_text = "on your radar now"
         if tr.event == "moved closer" and tr.previous_ring:
             event_text = f"moved closer, from {tr.previous_ring}"

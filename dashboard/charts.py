@@ -26,12 +26,12 @@ RING_MEANING = {
 MOVEMENTS = {
     "new": ("star", "★", "new on the radar this period"),
     "back": ("diamond", "◆", "back on the radar after leaving it"),
-    "moved in": ("triangle-up", "▲", "moved in: closer to the centre than the previous period"),
-    "moved out": ("triangle-down", "▼", "moved out: further out than the previous period"),
+    "moved in": ("triangle-up", "▲", "moved in (closer to the centre)"),
+    "moved out": ("triangle-down", "▼", "moved out (further from the centre)"),
     "unchanged": ("circle", "●", "same ring as the previous period"),
 }
 SIZE = 640  # side of the radar's square plot area in pixels
-LEGEND_PX = 96  # room under the plot for the legend
+LEGEND_PX = 120  # room under the plot for the legend (never taken from the plot)
 BLIP_PX = 22  # the largest blip's diameter
 CHANNEL_COLOURS = {"news": "#0072B2", "policy": "#CC79A7", "citizen": "#009E73"}
 
@@ -46,6 +46,7 @@ class RadarFigure:
     edges: tuple[float, ...] = ()  # ring boundaries used
     placement: layout.Layout | None = None  # positions, numbers, '+k more' badges
     cells: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)  # badge points
+    width: int = SIZE  # pixels: the plot area plus room for long area names beside it
 
     def topic_for(self, point: dict) -> int | None:
         """The topic id of a point from Streamlit's selection event, if it is a blip."""
@@ -116,6 +117,17 @@ def radar_layout(blips: pd.DataFrame, areas: list[str], size: int = SIZE) -> lay
              for t, a, r, s in zip(on["topic_id"], on["service_area"], on["ring"], on["score"],
                                    strict=True)]
     return layout.layout(items, list(areas) or ["other"], size_px=size, blip_px=BLIP_PX)
+
+
+def side_room(lay: layout.Layout, char_px: float = 7.2) -> int:
+    """Pixels needed beside the plot so the names of the left and right areas fit."""
+    room = (lay.limit - lay.edges[-1] - 0.05) * lay.px_per_unit
+    need = 0.0
+    for sector in lay.sectors:
+        x, _y = layout.xy(1.0, sector.middle)
+        if abs(x) >= 0.3:  # names at the sides run outwards from the rings
+            need = max(need, max(len(line) for line in wrap_lines(sector.name)) * char_px + 6)
+    return max(0, math.ceil(need - room))
 
 
 def _background(fig: go.Figure, lay: layout.Layout) -> None:
@@ -212,12 +224,17 @@ def radar_figure(blips: pd.DataFrame, areas: list[str], size: int = SIZE) -> Rad
             result.cells[(trace_no, i)] = (m.sector, m.ring)
     _legend(fig)
     lim = lay.limit
+    # Long area names left and right get room beside the square plot, never from it.
+    side = side_room(lay)
+    result.width = size + 2 * side
     axis = dict(visible=False, range=[-lim, lim], fixedrange=True)
     fig.update_layout(
-        width=size, height=size + LEGEND_PX, autosize=False,
-        margin=dict(l=0, r=0, t=0, b=LEGEND_PX), paper_bgcolor="white",
+        width=result.width, height=size + LEGEND_PX, autosize=False,
+        # No automatic margins: the plot area stays exactly size x size pixels.
+        margin=dict(l=0, r=0, t=0, b=LEGEND_PX, autoexpand=False), paper_bgcolor="white",
         plot_bgcolor="white", dragmode=False, clickmode="event+select", hovermode="closest",
-        xaxis=axis, yaxis={**axis, "scaleanchor": "x", "scaleratio": 1},
+        xaxis={**axis, "range": [-lim - side / lay.px_per_unit, lim + side / lay.px_per_unit]},
+        yaxis={**axis, "scaleanchor": "x", "scaleratio": 1},
         legend=dict(orientation="h", yanchor="top", y=-0.01, xanchor="center", x=0.5,
                     font=dict(size=11), itemclick=False, itemdoubleclick=False),
     )

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 PAGES = ["views/radar.py", "views/topic.py", "views/signals.py", "views/triage.py",
-         "views/search.py", "views/sources.py", "views/warehouse.py"]
+         "views/search.py", "views/sources.py", "views/warehouse.py", "views/compare.py"]
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_every_page_renders(corpus, monkeypatch, page):
     assert not at.error, [e.value for e in at.error]
     expected = {"radar": "Radar", "topic": "Heat pump grants", "signals": "Signals",
                 "triage": "Triage", "search": "Search", "sources": "Sources",
-                "warehouse": "Warehouse"}[Path(page).stem]
+                "warehouse": "Warehouse", "compare": "Compare periods"}[Path(page).stem]
     assert expected in [t.value for t in at.title]
 
 
@@ -82,9 +82,17 @@ def test_radar_filters_change_the_picture(corpus, monkeypatch):
     at = app(corpus, monkeypatch)
     assert metric(at, "Topics on the radar") == "7"
     assert metric(at, "In Act") == "2"
-    assert metric(at, "New this run") == "1"
+    assert metric(at, "New this period") == "1"
+    assert metric(at, "Moved in") == "2" and metric(at, "Moved out") == "1"
+    assert metric(at, "Left") == "1"
     # The Youth centre topic left the radar and is listed as such.
-    assert "Left the radar this run" in texts(at)
+    assert "Left the radar this period" in texts(at)
+    # Beside the picture: every topic on the radar, numbered, with its movement marker.
+    links = [e.proto.label for e in at.get("page_link")]
+    assert len(links) == 7
+    assert any(lbl.startswith("1\\. ") for lbl in links)
+    assert any("★ Library makerspaces · weak signal" in lbl for lbl in links)
+    assert any("▲ Heat pump grants" in lbl for lbl in links)
 
     at.multiselect(key="radar_areas").select("transport").run()
     assert metric(at, "Topics on the radar") == "1"
@@ -108,7 +116,7 @@ def test_radar_filters_change_the_picture(corpus, monkeypatch):
     assert "E-scooter parking" not in table.index  # no citizen passages this period
 
     at.selectbox(key="radar_period").select(fx.PREVIOUS).run()
-    assert metric(at, "New this run") == "0"
+    assert metric(at, "New this period") == "0"
     assert not at.exception
 
 
@@ -233,3 +241,22 @@ def test_password_gate(corpus, monkeypatch, tmp_path):
     at.button[0].click().run()
     assert "Radar" in [t.value for t in at.title]
     assert metric(at, "Topics on the radar") == "7"
+
+
+def test_compare_two_periods_lists_each_change_with_its_reason(corpus, monkeypatch):
+    at = app(corpus, monkeypatch, "views/compare.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert metric(at, "★ Entered the radar") == "1"
+    assert metric(at, "▲ Moved in (more urgent)") == "2"
+    assert metric(at, "▼ Moved out (less urgent)") == "1"
+    assert metric(at, "× Left the radar") == "1"
+    entered, moved_in, moved_out, left = (df.value for df in at.dataframe[:4])
+    assert entered["topic"].tolist() == ["Library makerspaces"]
+    assert entered["reason"].iloc[0].startswith("not on the radar before: Library makerspaces is")
+    assert sorted(moved_in["topic"]) == ["AI chatbots for council services", "Heat pump grants"]
+    assert moved_out["topic"].tolist() == ["Four-day week trials"]
+    assert left["topic"].tolist() == ["Youth centre closures"]
+    assert left["reason"].iloc[0].startswith("was Monitor")
+    # The first period has nothing before it: said so, not an empty comparison.
+    at.selectbox(key="compare_after").select(fx.PREVIOUS).run()
+    assert not at.exception and "first scored period" in texts(at)

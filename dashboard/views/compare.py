@@ -31,7 +31,11 @@ def render() -> None:
     cols = st.columns(2)
     later = cols[1].selectbox("Later period", periods, index=0, format_func=label,
                               key="compare_after")
-    earlier_choices = [p for p in periods if p < later] or periods[1:]
+    earlier_choices = [p for p in periods if p < later]
+    if not earlier_choices:
+        st.info(f"{label(later)} is the first scored period: nothing before it to compare "
+                "with. Choose a later period.")
+        return
     earlier = cols[0].selectbox("Earlier period", earlier_choices, index=0, format_func=label,
                                 key="compare_before",
                                 help="The period before the later one by default: then the "

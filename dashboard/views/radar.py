@@ -124,7 +124,8 @@ def _table_view(listing: pd.DataFrame) -> None:
        "volume", "sources", "drawn"]].rename(columns={
            "number": "#", "label": "topic", "service_area": "service area",
            "previous_ring": "ring in the previous period", "volume": "passages"})
-    st.table(table.set_index("#"))
+    with st.container(key="radar_table_view"):
+        st.table(table.set_index("#"))
 
 
 def _downloads(blips: pd.DataFrame, figure: charts.RadarFigure, listing: pd.DataFrame,
@@ -195,10 +196,10 @@ def render() -> None:
     # The picture keeps its exact size (blips are placed for it); the list sits beside it
     # when the window is wide enough, under it otherwise.
     row = st.container(horizontal=True, wrap=True, gap="medium", key="radar_row")
-    with row.container(width=f["size"], key="radar_picture"):
+    with row.container(width=figure.width, key="radar_picture"):
         event = st.plotly_chart(
             figure.figure, on_select="rerun", selection_mode="points", key="radar_chart",
-            width=f["size"],
+            width=figure.width,
             config={"displayModeBar": True, "displaylogo": False,
                     "modeBarButtons": [["toImage"]],
                     "toImageButtonOptions": {"format": "png", "filename": "horizon-radar",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from radar.alerts.compose import items_for
-from radar.alerts.state import RadarTopic
+from radar.alerts.reads import RadarTopic
 from radar.alerts.triggers import Trigger, TopicState
 
 

@@ -99,7 +99,7 @@ def test_radar_and_topic_pages_in_chromium(served, tmp_path):
         # Sector labels, ring names and the legend are drawn in the chart.
         chart = page.locator(".js-plotly-plot").first
         expect(chart.get_by_text("Act: decide now")).to_be_visible()
-        expect(chart.get_by_text("new on the radar this run")).to_be_visible()
+        expect(chart.get_by_text("new on the radar this period")).to_be_visible()
         expect(chart.get_by_text("transport")).to_be_visible()
         page.wait_for_timeout(500)
         page.screenshot(path=str(tmp_path / "radar.png"), full_page=True)

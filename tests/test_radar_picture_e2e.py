@@ -20,7 +20,7 @@ import pytest
 import radar_archive
 from test_dashboard_e2e import ARGS, CHROMIUM, STREAMLIT_PROBE, _free_port, _wait_healthy
 
-from radar import warehouse
+from radar.core import warehouse
 
 pytestmark = [
     pytest.mark.slow,
@@ -54,7 +54,7 @@ POINTS_JS = """() => {
 def archive(project):
     """A project with yearly periods, the archive imported and analysed once."""
     project.write_text(project.read_text().replace('period = "month"', 'period = "year"'))
-    from radar.config import load_config
+    from radar.core.config import load_config
 
     cfg = load_config(project)
     spec = radar_archive.build(cfg.warehouse_path)
@@ -69,7 +69,7 @@ def served(archive, tmp_path):
     port = _free_port()
     log = open(tmp_path / "dashboard.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "radar.cli", "dashboard", "--port", str(port), "--config",
+        [sys.executable, "-m", "radar.app.cli", "dashboard", "--port", str(port), "--config",
          str(project)],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})

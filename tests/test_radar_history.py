@@ -1,0 +1,45 @@
+"""An archive of many periods imported and analysed once: its history, everywhere it is read."""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+import radar_archive
+from click.testing import CliRunner
+
+from radar.app.cli import cli
+from radar.core import warehouse
+from radar.core.config import load_config
+
+
+def test_archive_history_in_the_views_and_the_export(project, tmp_path):
+    project.write_text(project.read_text().replace('period = "month"', 'period = "year"'))
+    cfg = load_config(project)
+    spec = radar_archive.build(cfg.warehouse_path)
+    summary = radar_archive.analyse(project)
+    newcomers = {t["topic_id"] for t in spec if t["label"].startswith("newcomer")}
+    # One run over twelve periods: only the three real newcomers are new in the latest one.
+    assert summary.movements["new"] == len(newcomers)
+    latest = warehouse.query_df(cfg.warehouse_path, "SELECT * FROM radar_latest")
+    on = latest[latest.ring.notna()]
+    assert set(on[on.movement == "new"].topic_id) == newcomers
+    assert on.previous_ring.notna().sum() == len(on) - len(newcomers)
+    # Every period has its own movement: the archive's topics entered over the years.
+    per_year = warehouse.query_df(cfg.warehouse_path, """
+        SELECT year(period_start) AS year, count(*) FILTER (WHERE movement = 'new') AS new,
+               count(*) FILTER (WHERE movement = 'back') AS back,
+               count(*) FILTER (WHERE movement = 'left') AS "left"
+        FROM radar_history GROUP BY 1 ORDER BY 1""").set_index("year")
+    assert len(per_year) == len(radar_archive.YEARS)
+    assert per_year.loc[2010, "new"] > 0 and per_year.loc[2013, "new"] > 0  # risers enter
+    assert per_year["back"].sum() > 0 and per_year["left"].sum() > 0  # quiet ones left, came back
+    assert per_year["new"].sum() == len(spec)  # each topic new exactly once
+    # `radar export` carries the same history and the current radar.
+    out = tmp_path / "export"
+    result = CliRunner().invoke(cli, ["export", "--format", "parquet", str(out), "--config",
+                                      str(project)])
+    assert result.exit_code == 0, result.output
+    exported = pq.read_table(out / "radar_latest.parquet").to_pandas()
+    assert set(exported[exported.movement == "new"].topic_id) == newcomers
+    history = pq.read_table(out / "radar_history.parquet").to_pandas()
+    assert len(history) == warehouse.query(cfg.warehouse_path,
+                                           "SELECT count(*) FROM radar_history")[0][0]

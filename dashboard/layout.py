@@ -346,8 +346,8 @@ def layout(blips: Sequence[Blip], sectors: Sequence[str], size_px: int = 760,
         cells.setdefault((b.sector, b.ring), []).append(b)
     best = None
     for per_cell in (3, 1):
-        for evenness in (0.5, 0.35, 0.2, 0.1):
-            for ring_weight in (0.5, 1.0, 2.0):
+        for evenness in (0.5, 0.35, 0.2, 0.1, 0.0):
+            for ring_weight in (0.5, 1.0, 2.0, 4.0):
                 got = _attempt(cells, sectors, evenness, ring_weight, slot, per_cell, lane)
                 shown = {b.topic_id for b, _x, _y in got[2]} | {
                     t for m in got[3] for t in m.topic_ids}

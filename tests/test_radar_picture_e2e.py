@@ -187,6 +187,11 @@ def test_radar_picture_on_an_archive_analysed_once(served, tmp_path):
             page.get_by_role("button", name="List as CSV").click()
         rows = open(csv.value.path(), encoding="utf-8-sig").read().strip().splitlines()
         assert len(rows) == len(blips) + 1
+        with page.expect_download() as printed:
+            page.get_by_role("button", name="Print view (HTML)").click()
+        html = open(printed.value.path(), encoding="utf-8").read()
+        assert "<svg" in html and "@media print" in html
+        assert all(f"{label}" in html for _mark, label in listed.values())
         # Plotly's own camera button gives the drawn figure as PNG, in the browser.
         chart.hover()
         with page.expect_download() as shot:

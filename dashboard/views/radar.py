@@ -43,6 +43,12 @@ def _filters(info: dict) -> dict:
             "size": SIZES[size]}
 
 
+@st.cache_data(show_spinner=False, max_entries=20)
+def _figure(drawn: pd.DataFrame, sectors: list[str], size: int) -> charts.RadarFigure:
+    """The radar figure and its layout (a pure function of its inputs, so cached)."""
+    return charts.radar_figure(drawn, sectors, size=size)
+
+
 def _legend_text(shown: int, total: int, hidden: int) -> None:
     st.markdown(
         "**How to read the radar.** Each numbered shape is a topic found in the news, policy "
@@ -135,12 +141,14 @@ def _downloads(blips: pd.DataFrame, figure: charts.RadarFigure, listing: pd.Data
     cols[0].download_button("Radar as SVG", picture.radar_svg(blips, lay, title),
                             file_name=f"{stem}.svg", mime="image/svg+xml", key="dl_svg",
                             on_click="ignore")
-    cols[1].download_button("Radar as PNG", picture.radar_png(blips, lay, title),
+    # The PNG and the print page are made when asked for (a click), not on every rerun.
+    cols[1].download_button("Radar as PNG", lambda: picture.radar_png(blips, lay, title),
                             file_name=f"{stem}.png", mime="image/png", key="dl_png",
                             on_click="ignore")
     cols[2].download_button("List as CSV", picture.list_csv(listing), file_name=f"{stem}.csv",
                             mime="text/csv", key="dl_csv", on_click="ignore")
-    cols[3].download_button("Print view (HTML)", picture.print_html(blips, lay, title, period_text),
+    cols[3].download_button("Print view (HTML)",
+                            lambda: picture.print_html(blips, lay, title, period_text),
                             file_name=f"{stem}-print.html", mime="text/html", key="dl_print",
                             on_click="ignore",
                             help="A page with the radar, its legend and the numbered list, "
@@ -191,7 +199,7 @@ def render() -> None:
     cols[5].metric("Left", int((blips["movement"] == "left").sum()))
     drawn = charts.pick_blips(on, f["max_blips"])
     sectors = f["areas"] or f["all_areas"]
-    figure = charts.radar_figure(drawn, sectors, size=f["size"])
+    figure = _figure(drawn, list(sectors), f["size"])
     listing = picture.radar_list(drawn, figure.placement)
     # The picture keeps its exact size (blips are placed for it); the list sits beside it
     # when the window is wide enough, under it otherwise.

@@ -301,9 +301,10 @@ def _attempt(cells: dict[tuple[str, str], list[Blip]], sectors: list[str], evenn
                        weight=ring_weight)
     # A sector is at least wide enough for (up to) `per_cell` blips of each of its cells
     # in one row; the crowded ones get more from their share of the content.
+    # Every sector, even an empty one, keeps a quarter of an equal share: it stays visible.
     minima = [max([cell_angle(edges[band], edges[band + 1], slot,
                               min(len(cells.get((s, r), [])), per_cell), lane if i == 0 else 0.0)
-                   for band, r in enumerate(RINGS)], default=0.0)
+                   for band, r in enumerate(RINGS)] + [90.0 / len(sectors)])
               for i, s in enumerate(sectors)]
     angles = sector_angles(counts, evenness, minima)
     out_sectors, start = [], 0.0

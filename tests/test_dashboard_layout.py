@@ -58,6 +58,9 @@ def check(blips: list[Blip], areas: list[str], size: int, blip_px: float = 22):
             if p.sector == lay.sectors[0].name:
                 away = abs(p.x) if p.y > 0 else math.hypot(p.x, p.y)
                 assert away >= lay.slot / 2 + lay.lane - 1e-9
+    # Every sector stays visible, however empty.
+    if size >= 400:
+        assert min(s.end - s.start for s in lay.sectors) >= 90 / len(areas) - 1e-6
     # The sectors cover the circle in order.
     assert lay.sectors[0].start == 0 and lay.sectors[-1].end == pytest.approx(360)
     return lay

@@ -311,7 +311,7 @@ def _attempt(cells: dict[tuple[str, str], list[Blip]], sectors: list[str], evenn
     for name, a in zip(sectors, angles, strict=True):
         # The first sector keeps a lane along 12 o'clock clear for the ring names.
         out_sectors.append(Sector(name, start, start + a, lane if not out_sectors else 0.0,
-                                  alone=len(sectors) == 1))
+                                  alone=len(sectors) == 1 and lane == 0))
         start += a
     placed, more = [], []
     for sector in out_sectors:

@@ -53,10 +53,10 @@ def check(blips: list[Blip], areas: list[str], size: int, blip_px: float = 22):
         s = sectors[p.sector]
         assert s.start - 1e-6 <= theta <= s.end + 1e-6 or len(areas) == 1
     # A lane right of 12 o'clock stays clear for the ring names.
-    if len(areas) > 1:
+    if lay.lane > 0:
         for p in lay.placed:
-            if p.sector == lay.sectors[0].name:
-                away = abs(p.x) if p.y > 0 else math.hypot(p.x, p.y)
+            if p.sector == lay.sectors[0].name and p.x >= 0:  # right of the line
+                away = p.x if p.y > 0 else math.hypot(p.x, p.y)
                 assert away >= lay.slot / 2 + lay.lane - 1e-9
     # Every sector stays visible, however empty.
     if size >= 400:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import charts, compare, session, ui
 
+LIST_LIMIT = 40  # changes listed in full per kind; all of them are in the table and the CSV
 HEADINGS = {
     "entered": ("Entered the radar", "★"),
     "moved in": ("Moved in (more urgent)", "▲"),
@@ -56,6 +57,16 @@ def render() -> None:
         if part.empty:
             st.caption("None.")
             continue
+        # Each change readable in full: the topic (click to open it), its rings, and why.
+        for r in part.head(LIST_LIMIT).itertuples():
+            st.page_link("views/topic.py", label=f"{mark} {ui.esc(r.label)}",
+                         query_params={"topic": str(int(r.topic_id))})
+            before = r.ring_before if isinstance(r.ring_before, str) else "—"
+            after = r.ring_after if isinstance(r.ring_after, str) else "off the radar"
+            rings = f"{before} → {after}"
+            st.caption(ui.esc(f"{r.service_area} · {rings} · {r.reason}"))
+        if len(part) > LIST_LIMIT:
+            st.caption(f"… and {len(part) - LIST_LIMIT} more: see the table or the CSV.")
         table = part.assign(
             ring_before=part["ring_before"].fillna("—"), ring_after=part["ring_after"].fillna("—"),
             stage=part["stage"].fillna("—"),
@@ -63,11 +74,8 @@ def render() -> None:
             columns={"label": "topic", "service_area": "service area",
                      "ring_before": f"ring in {label(earlier)}",
                      "ring_after": f"ring in {label(later)}"})
-        st.dataframe(table, hide_index=True, width="stretch",
-                     column_config={"reason": st.column_config.TextColumn(width="large")})
-        for r in part.head(30).itertuples():
-            st.page_link("views/topic.py", label=f"{mark} {ui.esc(r.label)}",
-                         query_params={"topic": str(int(r.topic_id))}, help=r.reason)
+        with st.expander(f"{heading}: as a table"):
+            st.dataframe(table, hide_index=True, width="stretch")
     st.download_button(
         "Changes as CSV", changes.drop(columns=["topic_id"]).to_csv(index=False).encode("utf-8-sig"),
         file_name=f"radar-changes-{pd.Timestamp(earlier):%Y-%m-%d}-to-"

@@ -76,7 +76,7 @@ def _cell_dialog(sector: str, ring: str, rows: pd.DataFrame) -> None:
     st.markdown(f"**{ui.esc(sector)} · {ring}**: {len(rows)} topics not drawn for lack of room.")
     for r in rows.itertuples():
         st.page_link("views/topic.py", label=_line(r), query_params={"topic": str(int(r.topic_id))},
-                     help=str(r.reasons) if isinstance(r.reasons, str) else None)
+                     help=_hover(r))
 
 
 def _open_selected(event, figure: charts.RadarFigure, listing: pd.DataFrame) -> None:
@@ -100,6 +100,14 @@ def _line(r) -> str:
     return f"{r.number}\\. {r.marker} {ui.esc(r.label)} · {ui.esc(stage)}{where}"
 
 
+def _hover(r) -> str:
+    """What pointing at a list entry shows: the whole label (the line may be cut), the ring,
+    stage and movement, and why (the scorer's reasons). Escaped: Streamlit reads Markdown."""
+    stage = r.stage if isinstance(r.stage, str) else "no stage"
+    why = r.reasons if isinstance(r.reasons, str) else ""
+    return ui.esc(f"{r.number}. {r.label} — {r.ring}, {stage}, {r.movement}. {why}")
+
+
 def _side_list(listing: pd.DataFrame, figure: charts.RadarFigure, height: int) -> None:
     """The numbered list per service area and ring: number, movement marker, label, stage."""
     lay = figure.placement
@@ -117,7 +125,7 @@ def _side_list(listing: pd.DataFrame, figure: charts.RadarFigure, height: int) -
                 for r in cell.itertuples():
                     st.page_link("views/topic.py", label=_line(r),
                                  query_params={"topic": str(int(r.topic_id))},
-                                 help=str(r.reasons) if isinstance(r.reasons, str) else None)
+                                 help=_hover(r))
 
 
 def _table_view(listing: pd.DataFrame) -> None:

@@ -57,14 +57,12 @@ def render() -> None:
         if part.empty:
             st.caption("None.")
             continue
-        # Each change readable in full: the topic (click to open it), its rings, and why.
+        # Each change readable in full: the topic (click to open it), and why.
         for r in part.head(LIST_LIMIT).itertuples():
             st.page_link("views/topic.py", label=f"{mark} {ui.esc(r.label)}",
                          query_params={"topic": str(int(r.topic_id))})
-            before = r.ring_before if isinstance(r.ring_before, str) else "—"
-            after = r.ring_after if isinstance(r.ring_after, str) else "off the radar"
-            rings = f"{before} → {after}"
-            st.caption(ui.esc(f"{r.service_area} · {rings} · {r.reason}"))
+            # The reason starts with the rings: "from Watch to Act", "was Monitor", ...
+            st.caption(ui.esc(f"{r.service_area} · {r.reason}"))
         if len(part) > LIST_LIMIT:
             st.caption(f"… and {len(part) - LIST_LIMIT} more: see the table or the CSV.")
         table = part.assign(

@@ -7,9 +7,11 @@ here is a packing with a guarantee: blip centres are at least one slot (the
 largest blip plus a gap) apart, within a cell and across cell borders, so no
 two blips ever overlap at the size the layout was made for.
 
-- Sector angles follow their content: each sector gets a fixed minimum and the
-  rest of the circle in proportion to its blips, so a service area holding most
-  topics gets most of the room while an empty one stays visible.
+- Sector angles follow their content: each sector gets a minimum (room for a few
+  blips of each of its cells, and a quarter of an equal share, so an empty one
+  stays visible) and the rest of the circle in proportion to its blips or to the
+  room its fullest cell needs, so a service area holding most topics gets most
+  of the room.
 - Ring widths follow their content too (square root of the blips, plus a minimum).
 - Within a cell, blips fill rows (arcs) from the inner edge outwards, the best
   score nearest the centre; rows and blips in a row are spread evenly.
@@ -287,9 +289,22 @@ def _fill_cell(blips: list[Blip], inner: float, outer: float, sector: Sector,
     return out, more
 
 
+def _need(cells: dict[tuple[str, str], list[Blip]], sectors: list[str],
+          edges: tuple[float, ...], slot: float) -> list[float]:
+    """Per sector, the angle its most demanding cell needs: blips over blips-per-degree of
+    the cell's ring (rows across the band, each holding 1/step blips per degree)."""
+    per_degree = []
+    for band in range(len(RINGS)):
+        lo, hi = edges[band] + slot / 2, edges[band + 1] - slot / 2
+        rows = [hi - i * slot for i in range(int(max(hi - lo, 0) / slot + 1e-9) + 1)] if hi >= lo else []
+        per_degree.append(sum(1 / _min_step(r, slot) for r in rows if r > 0) or 1e-9)
+    return [max(len(cells.get((s, r), [])) / per_degree[band] for band, r in enumerate(RINGS))
+            for s in sectors]
+
+
 def _attempt(cells: dict[tuple[str, str], list[Blip]], sectors: list[str], evenness: float,
-             ring_weight: float, slot: float, per_cell: int, lane: float) -> tuple[list[Sector], tuple[float, ...],
-                                                      list[tuple[Blip, float, float]], list[More]]:
+             ring_weight: float, slot: float, per_cell: int, lane: float, by_need: bool = False
+             ) -> tuple[list[Sector], tuple[float, ...], list[tuple[Blip, float, float]], list[More]]:
     counts = [sum(len(cells.get((s, r), [])) for r in RINGS) for s in sectors]
     ring_counts = [sum(len(cells.get((s, r), [])) for s in sectors) for r in RINGS]
     # Every ring holds a blip across; the centre ring also one blip in each sector using
@@ -306,7 +321,9 @@ def _attempt(cells: dict[tuple[str, str], list[Blip]], sectors: list[str], evenn
                               min(len(cells.get((s, r), [])), per_cell), lane if i == 0 else 0.0)
                    for band, r in enumerate(RINGS)] + [90.0 / len(sectors)])
               for i, s in enumerate(sectors)]
-    angles = sector_angles(counts, evenness, minima)
+    # Sectors share the circle by their blips, or by the room their fullest cell needs.
+    share = _need(cells, sectors, edges, slot) if by_need else counts
+    angles = sector_angles(share, evenness, minima)
     out_sectors, start = [], 0.0
     for name, a in zip(sectors, angles, strict=True):
         # The first sector keeps a lane along 12 o'clock clear for the ring names.
@@ -332,8 +349,9 @@ def layout(blips: Sequence[Blip], sectors: Sequence[str], size_px: int = 760,
     `blip_px` the largest blip's diameter on screen; centres end up at least
     `blip_px + gap_px` pixels apart. A lane `lane_px` wide right of the 12 o'clock
     line stays clear of blips (ring names are written there). Blips of an unknown sector or ring are not
-    placed. Several spreads of sectors and rings are tried; the one hiding the
-    fewest blips wins (ties: the more even one).
+    placed. Several spreads of sectors and rings are tried (a few hundred ms at
+    most for hundreds of blips); the one hiding the fewest blips wins (ties: the
+    first, most even one).
     """
     sectors = list(dict.fromkeys(sectors)) or ["other"]
     known = [b for b in blips if b.sector in sectors and b.ring in RINGS]
@@ -346,21 +364,17 @@ def layout(blips: Sequence[Blip], sectors: Sequence[str], size_px: int = 760,
     for b in sorted(known, key=lambda b: (-b.score, b.topic_id)):
         cells.setdefault((b.sector, b.ring), []).append(b)
     best = None
-    for per_cell in (3, 1):
-        for evenness in (0.5, 0.35, 0.2, 0.1, 0.0):
-            for ring_weight in (0.5, 1.0, 2.0, 4.0):
-                got = _attempt(cells, sectors, evenness, ring_weight, slot, per_cell, lane)
-                shown = {b.topic_id for b, _x, _y in got[2]} | {
-                    t for m in got[3] for t in m.topic_ids}
-                # First: no topic lost without even a badge; then: fewest behind badges.
-                rank = (len(known) - len(shown), len(known) - len(got[2]))
-                if best is None or rank < best[0]:
-                    best = (rank, got)
-                if rank == (0, 0):
-                    break
-            if best[0] == (0, 0):
-                break
-        if best[0][0] == 0:
+    options = [(per_cell, by_need, evenness, ring_weight)
+               for per_cell in (3, 1) for by_need in (False, True)
+               for evenness in (0.5, 0.35, 0.2, 0.1, 0.0) for ring_weight in (0.5, 1.0, 2.0, 4.0)]
+    for per_cell, by_need, evenness, ring_weight in options:
+        got = _attempt(cells, sectors, evenness, ring_weight, slot, per_cell, lane, by_need)
+        shown = {b.topic_id for b, _x, _y in got[2]} | {t for m in got[3] for t in m.topic_ids}
+        # First: no topic lost without even a badge; then: fewest behind badges.
+        rank = (len(known) - len(shown), len(known) - len(got[2]))
+        if best is None or rank < best[0]:
+            best = (rank, got)
+        if rank == (0, 0):
             break
     out_sectors, edges, placed, more = best[1]
     numbers: dict[int, int] = {}

@@ -151,9 +151,6 @@ def movement(previous: str | None, current: str | None) -> str | None:
     return "unchanged"
 
 
-MOVEMENTS = ("new", "back", "moved in", "moved out", "unchanged", "left")
-
-
 def period_movement(previous: str | None, current: str | None, seen_before: bool) -> str | None:
     """Movement against the previous period's radar; a topic is 'new' only once.
 

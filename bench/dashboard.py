@@ -149,6 +149,7 @@ def timed(fn, *args, repeat: int = 3) -> tuple[float, object]:
 def bench_queries(path: str) -> None:
     """Each query the pages run, uncached."""
     from dashboard import queries as q
+    from dashboard import queries_history as h
 
     latest = q.summary(path)["periods"][0]
     topic = q.radar(path, latest, [], [], 0, False).iloc[0]["topic_id"]
@@ -169,6 +170,9 @@ def bench_queries(path: str) -> None:
         ("sources_health", q.sources_health, (path,)),
         ("source_timeline", q.source_timeline, (path, "source-1")),
         ("warehouse_tables", q.warehouse_tables, (path,)),
+        ("history_periods", h.history_periods, (path,)),
+        ("period_radar (latest)", h.period_radar, (path, latest)),
+        ("movement_counts", h.movement_counts, (path,)),
     ]
     print("\nqueries (uncached, median of 3)")
     for name, fn, args in cases:
@@ -186,7 +190,7 @@ def bench_pages(config: Path, topic: int) -> None:
     os.environ["RADAR_CONFIG"] = str(config)
     app = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
     pages = ["views/radar.py", "views/topic.py", "views/signals.py", "views/triage.py",
-             "views/search.py", "views/sources.py", "views/warehouse.py"]
+             "views/search.py", "views/sources.py", "views/warehouse.py", "views/compare.py"]
     # A running server has its modules imported already: pay imports before timing.
     AppTest.from_file(app, default_timeout=120).switch_page("views/warehouse.py").run()
     print("\npages (AppTest, server side, median of 3; cold = query cache empty, warm = cached)")

@@ -131,30 +131,34 @@ def side_room(lay: layout.Layout, char_px: float = 7.2) -> int:
 
 
 def _background(fig: go.Figure, lay: layout.Layout) -> None:
-    """Ring bands, sector lines, area names and ring names, drawn as layout shapes."""
+    """Ring bands, sector lines, area names and ring names, drawn as layout shapes.
+
+    Set in one go: adding shapes one by one re-validates all earlier ones."""
     edges = lay.edges
+    shapes, notes = [], []
     for band in range(len(RINGS), 0, -1):  # outer first, so inner bands paint over
         ring, edge = RINGS[band - 1], edges[band]
-        fig.add_shape(type="circle", x0=-edge, y0=-edge, x1=edge, y1=edge, layer="below",
-                      fillcolor=RING_FILL[ring], line=dict(color="white", width=2))
+        shapes.append(dict(type="circle", x0=-edge, y0=-edge, x1=edge, y1=edge, layer="below",
+                           fillcolor=RING_FILL[ring], line=dict(color="white", width=2)))
     outer = edges[-1]
     for sector in lay.sectors:
         if len(lay.sectors) > 1:
             x, y = layout.xy(outer, sector.start)
-            fig.add_shape(type="line", x0=0, y0=0, x1=x, y1=y, layer="below",
-                          line=dict(color="white", width=3))
+            shapes.append(dict(type="line", x0=0, y0=0, x1=x, y1=y, layer="below",
+                               line=dict(color="white", width=3)))
         lx, ly = layout.xy(outer + 0.05, sector.middle)
-        fig.add_annotation(
+        notes.append(dict(
             x=lx, y=ly, text=f"<b>{_wrap(sector.name)}</b>", showarrow=False,
             font=dict(size=12, color="#222"),
             xanchor="center" if abs(lx) < 0.3 else ("left" if lx > 0 else "right"),
-            yanchor="middle" if abs(ly) < 0.3 else ("bottom" if ly > 0 else "top"))
+            yanchor="middle" if abs(ly) < 0.3 else ("bottom" if ly > 0 else "top")))
     # Ring names run up the lane the layout keeps clear right of 12 o'clock.
     for band, ring in enumerate(RINGS):
-        fig.add_annotation(x=lay.lane / 2 + 1 / lay.px_per_unit,
-                           y=(edges[band] + edges[band + 1]) / 2, text=ring.upper(),
-                           showarrow=False, textangle=-90, font=dict(size=9, color="#333"),
-                           xanchor="center", yanchor="middle")
+        notes.append(dict(x=lay.lane / 2 + 1 / lay.px_per_unit,
+                          y=(edges[band] + edges[band + 1]) / 2, text=ring.upper(),
+                          showarrow=False, textangle=-90, font=dict(size=9, color="#333"),
+                          xanchor="center", yanchor="middle"))
+    fig.update_layout(shapes=shapes, annotations=notes)
 
 
 def radar_figure(blips: pd.DataFrame, areas: list[str], size: int = SIZE) -> RadarFigure:

@@ -16,6 +16,12 @@ HEADINGS = {
 }
 
 
+@st.cache_data(show_spinner=False, max_entries=20)
+def _changes(before: pd.DataFrame, after: pd.DataFrame, later_text: str) -> pd.DataFrame:
+    """The changes between two period radars (pure, so cached per pair of radars)."""
+    return compare.compare(before, after, later_text)
+
+
 def render() -> None:
     """The compare page."""
     st.title("Compare periods")
@@ -43,7 +49,7 @@ def render() -> None:
                                      "changes are exactly the radar's movement markers.")
     before = session.load("period_radar", earlier)
     after = session.load("period_radar", later)
-    changes = compare.compare(before, after, label(later))
+    changes = _changes(before, after, label(later))
     st.caption(f"{label(earlier)} → {label(later)}: "
                f"{int(before['ring'].notna().sum())} → {int(after['ring'].notna().sum())} "
                "topics on the radar. A topic counts as on the radar when it has a ring.")

@@ -9,6 +9,8 @@ from dashboard import charts, picture, session, ui
 from radar.core.config import CHANNELS
 
 SIZES = {"small": 520, "medium": charts.SIZE, "large": 820}
+FIGURE_COLUMNS = ["topic_id", "label", "service_area", "ring", "score", "volume", "movement",
+                  "stage", "sources"]
 
 
 def _filters(info: dict) -> dict:
@@ -207,7 +209,8 @@ def render() -> None:
     cols[5].metric("Left", int((blips["movement"] == "left").sum()))
     drawn = charts.pick_blips(on, f["max_blips"])
     sectors = f["areas"] or f["all_areas"]
-    figure = _figure(drawn, list(sectors), f["size"])
+    # Only the columns the figure reads: cheap to hash (no list columns) for the cache.
+    figure = _figure(drawn[FIGURE_COLUMNS], list(sectors), f["size"])
     listing = picture.radar_list(drawn, figure.placement)
     # The picture keeps its exact size (blips are placed for it); the list sits beside it
     # when the window is wide enough, under it otherwise.

@@ -161,19 +161,21 @@ def _background(fig: go.Figure, lay: layout.Layout) -> None:
     fig.update_layout(shapes=shapes, annotations=notes)
 
 
-def radar_figure(blips: pd.DataFrame, areas: list[str], size: int = SIZE) -> RadarFigure:
+def radar_figure(blips: pd.DataFrame, areas: list[str], size: int = SIZE,
+                 placement: layout.Layout | None = None) -> RadarFigure:
     """The radar: one sector per service area, rings Act (centre) to Monitor, a numbered
     blip per topic placed without overlap (dashboard.layout), shaped by its movement.
 
     `blips` needs topic_id, label, service_area, ring, score, volume, movement, stage,
-    sources; rows without a ring are off the radar and not drawn. `size` is the side of
+    sources; rows without a ring are off the radar and not drawn. `placement` is
+    `radar_layout(blips, areas, size)` when the caller has it already. `size` is the side of
     the square plot area in pixels: the figure is exactly that wide (plus the legend
     below), so blips keep the distance the layout gives them. Drawn on cartesian axes
     (not a polar subplot) because Streamlit only reports clicks on cartesian points.
     """
     areas = list(areas) or ["other"]
     on = blips[blips["ring"].isin(RINGS) & blips["service_area"].isin(areas)].copy()
-    lay = radar_layout(on, areas, size)
+    lay = placement if placement is not None else radar_layout(on, areas, size)
     fig = go.Figure()
     _background(fig, lay)
     result = RadarFigure(fig, edges=lay.edges, placement=lay, numbers=dict(lay.numbers))

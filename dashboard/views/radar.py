@@ -9,8 +9,7 @@ from dashboard import charts, picture, session, ui
 from radar.core.config import CHANNELS
 
 SIZES = {"small": 520, "medium": charts.SIZE, "large": 820}
-FIGURE_COLUMNS = ["topic_id", "label", "service_area", "ring", "score", "volume", "movement",
-                  "stage", "sources"]
+FIGURE_COLUMNS = ["topic_id", "service_area", "ring", "score"]
 
 
 def _filters(info: dict) -> dict:
@@ -46,9 +45,11 @@ def _filters(info: dict) -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=20)
-def _figure(drawn: pd.DataFrame, sectors: list[str], size: int) -> charts.RadarFigure:
-    """The radar figure and its layout (a pure function of its inputs, so cached)."""
-    return charts.radar_figure(drawn, sectors, size=size)
+def _layout(drawn: pd.DataFrame, sectors: list[str], size: int):
+    """Where the blips go (a pure function of its inputs, so cached). The figure itself is
+    built on each run: a figure from the cache is a new object and Streamlit would lose
+    the click on it."""
+    return charts.radar_layout(drawn, sectors, size)
 
 
 def _legend_text(shown: int, total: int, hidden: int) -> None:
@@ -209,8 +210,9 @@ def render() -> None:
     cols[5].metric("Left", int((blips["movement"] == "left").sum()))
     drawn = charts.pick_blips(on, f["max_blips"])
     sectors = f["areas"] or f["all_areas"]
-    # Only the columns the figure reads: cheap to hash (no list columns) for the cache.
-    figure = _figure(drawn[FIGURE_COLUMNS], list(sectors), f["size"])
+    # Only the columns the layout reads: cheap to hash (no list columns) for the cache.
+    placement = _layout(drawn[FIGURE_COLUMNS], list(sectors), f["size"])
+    figure = charts.radar_figure(drawn, list(sectors), size=f["size"], placement=placement)
     listing = picture.radar_list(drawn, figure.placement)
     # The picture keeps its exact size (blips are placed for it); the list sits beside it
     # when the window is wide enough, under it otherwise.

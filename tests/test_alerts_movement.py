@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from radar.alerts.compose import items_for
 from radar.alerts.reads import RadarTopic
-from radar.alerts.triggers import Trigger, TopicState
+from radar.alerts.triggers import TopicState, Trigger
 
 
 def _item(movement: str, fresh: bool = False) -> str:

@@ -54,7 +54,7 @@ def test_png_has_the_blips_in_their_ring_colours():
     p = next(p for p in lay.placed if p.topic_id in unchanged.index)
     x = 2 * (picture.PAD + lay.size_px / 2 + p.x * lay.px_per_unit)
     y = 2 * (28 + lay.size_px / 2 - p.y * lay.px_per_unit)
-    colour = "#%02x%02x%02x" % img.getpixel((int(x - 0.3 * lay.blip_px * 2), int(y)))
+    colour = "#{:02x}{:02x}{:02x}".format(*img.getpixel((int(x - 0.3 * lay.blip_px * 2), int(y)))[:3])
     assert colour.lower() == charts.RING_COLOURS[p.ring].lower()
 
 

@@ -139,7 +139,7 @@ def test_blips_are_numbered_by_area_and_ring_and_every_number_is_drawn():
     assert sorted(int(t) for t in texts) == list(range(1, n + 1))
     # The figure is exactly the layout's size, so blips keep their distance on screen.
     assert fig.figure.layout.width == charts.SIZE and fig.figure.layout.margin.l == 0
-    xs = [(x, y) for tr in fig.figure.data if tr.meta == "blips" for x, y in zip(tr.x, tr.y)]
+    xs = [(x, y) for tr in fig.figure.data if tr.meta == "blips" for x, y in zip(tr.x, tr.y, strict=True)]
     assert layout.min_distance(xs) * fig.placement.px_per_unit >= charts.BLIP_PX + 4 - 1e-6
 
 

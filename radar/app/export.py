@@ -11,7 +11,6 @@ from pathlib import Path
 
 from radar.core import warehouse
 
-
 VIEWS = ("radar_latest", "radar_history")
 
 

@@ -17,12 +17,14 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from nlp import tables
 from nlp.catalogue import embed_catalogue
-from nlp.embeddings import SentenceTransformerEmbedder
+from nlp.costs import StepCosts, cpu_seconds, thread_cpu_seconds
+from nlp.embedders import make_embedder
 from nlp.passages import split_document
 from nlp.preprocess import Preprocessor, embedding_text
 from nlp.refresh import refresh_areas, refresh_labels, refresh_stats, sync_taxonomy
@@ -56,6 +58,7 @@ class NlpSummary:
     model_version: str | None = None
     catalogue_embedded: int = 0   # services and watch items (re-)embedded
     seconds: dict[str, float] = field(default_factory=dict)
+    costs: StepCosts = field(default_factory=StepCosts)  # wall, CPU, peak RSS per step
 
 
 class LazyEmbedder:
@@ -68,7 +71,7 @@ class LazyEmbedder:
     def __call__(self):
         if self._embedder is None:
             a = self.cfg.analysis
-            self._embedder = SentenceTransformerEmbedder(a.embedding_model, a.embedding_batch_size)
+            self._embedder = make_embedder(a.embedder, a.embedding_model, a.embedding_batch_size)
         return self._embedder
 
 
@@ -80,43 +83,77 @@ def settings_hash(cfg: Config) -> str:
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
 
 
-def make_passages(cfg: Config, preprocessor, progress: Progress | None = None) -> tuple[int, int, int]:
-    """Split, lemmatise and mark new documents; returns (documents, passages, expectations)."""
+def make_passages(cfg: Config, preprocessor, progress: Progress | None = None,
+                  costs: StepCosts | None = None, embedder: LazyEmbedder | None = None,
+                  ) -> tuple[int, int, int, int]:
+    """Split, lemmatise, mark and (with `embedder`) embed new or changed documents.
+
+    Returns (documents, passages, expectations, embedded). Per batch of DOC_BATCH
+    documents, the embedding model runs in a second thread while spaCy runs in this one
+    (ONNX Runtime and torch release the GIL), so the two costliest steps overlap on
+    separate cores; passages and their vectors are written in one transaction.
+    """
+    costs = costs or StepCosts()
     a = cfg.analysis
     path = cfg.warehouse_path
     total = tables.count_pending_documents(path)
     if total == 0:
-        return 0, 0, 0
-    docs = passages = expectations = 0
-    for batch in tables.pending_documents(path, DOC_BATCH):
-        rows = []
-        for doc_id, title, text, language in batch:
-            for p in split_document(text, title, max_words=a.passage_max_words,
-                                    min_words=a.passage_min_words):
-                rows.append({"passage_id": f"{doc_id}:{p.seq}", "doc_id": doc_id, "seq": p.seq,
-                             "text": p.text, "n_words": p.n_words, "language": language})
-        found = preprocessor.process([r["text"] for r in rows], [r["language"] for r in rows])
-        for row, res in zip(rows, found, strict=True):
-            row.update(language=res.language, terms=res.terms,
-                       is_expectation=res.expectation is not None,
-                       expectation_phrase=res.expectation.phrase if res.expectation else None)
-        tables.write_passages(path, rows)
-        docs += len(batch)
-        passages += len(rows)
-        expectations += sum(r["is_expectation"] for r in rows)
-        report(progress, docs, total, "passages")
-    return docs, passages, expectations
+        return 0, 0, 0, 0
+    docs = passages = expectations = embedded = 0
+    model = a.embedding_model
+
+    def embed(texts: list[str]):
+        t0 = time.perf_counter()
+        vectors = embedder().encode([embedding_text(t) for t in texts])
+        return vectors, time.perf_counter() - t0
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
+        for batch in tables.pending_documents(path, DOC_BATCH):
+            with costs.step("passages"):
+                rows = []
+                for doc_id, title, text, language, text_hash in batch:
+                    for p in split_document(text, title, max_words=a.passage_max_words,
+                                            min_words=a.passage_min_words):
+                        rows.append({"passage_id": f"{doc_id}:{p.seq}", "doc_id": doc_id,
+                                     "seq": p.seq, "text": p.text, "n_words": p.n_words,
+                                     "language": language, "doc_content_hash": text_hash})
+            w0, c0, t0 = time.perf_counter(), cpu_seconds(), thread_cpu_seconds()
+            pending = pool.submit(embed, [r["text"] for r in rows]) if embedder and rows else None
+            found = preprocessor.process([r["text"] for r in rows], [r["language"] for r in rows])
+            spacy_wall, spacy_cpu = time.perf_counter() - w0, thread_cpu_seconds() - t0
+            vectors, embed_wall = pending.result() if pending else (None, 0.0)
+            both_cpu = cpu_seconds() - c0
+            costs.add("spacy", spacy_wall, spacy_cpu)
+            if pending:  # the rest of the process's CPU in that time: the model's threads
+                costs.add("embedding", embed_wall, max(0.0, both_cpu - spacy_cpu))
+            with costs.step("passages"):
+                for row, res in zip(rows, found, strict=True):
+                    row.update(language=res.language, terms=res.terms,
+                               is_expectation=res.expectation is not None,
+                               expectation_phrase=res.expectation.phrase if res.expectation else None)
+            with costs.step("passages write"):
+                tables.write_passages(path, rows, [b[0] for b in batch], vectors=vectors, model=model)
+            docs += len(batch)
+            passages += len(rows)
+            embedded += len(rows) if vectors is not None else 0
+            expectations += sum(r["is_expectation"] for r in rows)
+            report(progress, docs, total, "passages")
+    return docs, passages, expectations, embedded
 
 
-def embed_passages(cfg: Config, embedder: LazyEmbedder, progress: Progress | None = None) -> int:
+def embed_passages(cfg: Config, embedder: LazyEmbedder, progress: Progress | None = None,
+                   costs: StepCosts | None = None) -> int:
     """Embed every passage not yet embedded with the configured model; returns how many."""
+    costs = costs or StepCosts()
     path = cfg.warehouse_path
     model = cfg.analysis.embedding_model
     total = tables.count_unembedded(path, model)
     done = 0
     for ids, texts in tables.unembedded(path, model, EMBED_BATCH):
-        vectors = embedder().encode([embedding_text(t) for t in texts])
-        tables.write_embeddings(path, ids, vectors, model)
+        with costs.step("embedding"):
+            vectors = embedder().encode([embedding_text(t) for t in texts])
+        with costs.step("embedding write"):
+            tables.write_embeddings(path, ids, vectors, model)
         done += len(ids)
         report(progress, done, total, "embedding")
     return done
@@ -133,28 +170,33 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
 
     `embedder` and `preprocessor` replace the configured ones (used by the
     benchmark and tests to load models once); `progress(done, total=, description=)`.
+    `summary.costs` holds each step's wall time, CPU time and peak memory.
     """
     path = cfg.warehouse_path
     if not path.exists():
         raise warehouse.WarehouseMissing(f"{path}: no warehouse here yet; run `radar init` first")
     summary = NlpSummary()
+    costs = summary.costs
     lazy = LazyEmbedder(cfg, embedder)
     started = datetime.now(UTC).replace(tzinfo=None)
     t0 = time.perf_counter()
     if tables.count_pending_documents(path):
         pre = preprocessor or _default_preprocessor(cfg)
-        summary.new_documents, summary.new_passages, summary.expectation_passages = make_passages(
-            cfg, pre, progress)
+        (summary.new_documents, summary.new_passages, summary.expectation_passages,
+         summary.embedded) = make_passages(cfg, pre, progress, costs, embedder=lazy)
     summary.seconds["passages"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    summary.embedded = embed_passages(cfg, lazy, progress)
+    # Passages made above are embedded already; this catches the rest (a changed model,
+    # passages written by other tools).
+    summary.embedded += embed_passages(cfg, lazy, progress, costs)
     summary.seconds["embedding"] = time.perf_counter() - t0
     # The service catalogue and watch list (docs/decisions.md): synced from radar.toml and
     # embedded when new or changed, with the same (lazily loaded) model.
     sync_catalogue(path, cfg)
     summary.catalogue_embedded = embed_catalogue(cfg, lazy)
     t0 = time.perf_counter()
-    outcome: TopicOutcome = run_topic_step(cfg, force_refit=refit, progress=progress)
+    with costs.step("topics"):
+        outcome: TopicOutcome = run_topic_step(cfg, force_refit=refit, progress=progress)
     summary.seconds["topics"] = time.perf_counter() - t0
     summary.action, summary.model_version = outcome.action, outcome.version
     summary.assigned, summary.outliers, summary.new_topics = (outcome.assigned, outcome.outliers,
@@ -166,12 +208,16 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
         return summary  # nothing new: no model loaded, nothing written
     t0 = time.perf_counter()
     a = cfg.analysis
-    refresh_stats(path, a.period, a.representative_passages,
-                  reset_first_seen=outcome.last_period not in (None, a.period))
-    relabelled = refresh_labels(path, a.stop_words)
-    taxonomy_changed = sync_taxonomy(path, cfg, lazy)
-    everything = taxonomy_changed or outcome.last_settings != settings or outcome.action in ("fit", "refit")
-    refresh_areas(path, a.area_threshold, lazy, only=None if everything else relabelled)
+    with costs.step("series"):
+        refresh_stats(path, a.period, a.representative_passages,
+                      reset_first_seen=outcome.last_period not in (None, a.period))
+    with costs.step("labels"):
+        relabelled = refresh_labels(path, a.stop_words)
+    with costs.step("areas"):
+        taxonomy_changed = sync_taxonomy(path, cfg, lazy)
+        everything = (taxonomy_changed or outcome.last_settings != settings
+                      or outcome.action in ("fit", "refit"))
+        refresh_areas(path, a.area_threshold, lazy, only=None if everything else relabelled)
     summary.seconds["refresh"] = time.perf_counter() - t0
     if summary.action == "none":
         summary.action = "relabel"

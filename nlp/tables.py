@@ -18,41 +18,67 @@ from nlp.embeddings import vectors_from_arrow, vectors_to_arrow
 from radar.core import warehouse
 
 PASSAGE_COLUMNS = ("passage_id", "doc_id", "seq", "text", "n_words", "is_expectation",
-                   "expectation_phrase", "language", "terms")
+                   "expectation_phrase", "language", "terms", "doc_content_hash")
+
+
+# A document needs (re-)splitting when no passage carries its current text's hash: it is new,
+# or its text changed since it was split (migration 0012). Passages written without a hash
+# (by tools that insert passages directly) count as current.
+_PENDING = ("FROM documents d WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.doc_id = d.doc_id "
+            "AND coalesce(p.doc_content_hash, d.content_hash) = d.content_hash)")
 
 
 def pending_documents(path, batch: int) -> Iterator[list[tuple]]:
-    """Batches of (doc_id, title, text, language) of documents that have no passages yet."""
-    last = ""
-    while True:
+    """Batches of (doc_id, title, text, language, content_hash) of documents that have no
+    passages yet or whose text changed since they were split.
+
+    The pending ids are found once (one anti-join), then read in batches by id, so
+    a large backlog costs one scan, not one per batch; only the ids are held."""
+    with warehouse.read(path) as con:
+        ids = con.execute(f"SELECT d.doc_id {_PENDING} ORDER BY d.doc_id").to_arrow_table()
+    ids = ids["doc_id"]
+    for start in range(0, len(ids), batch):
+        chunk = pa.table({"doc_id": ids.slice(start, batch)})  # noqa: F841 (used by SQL)
         with warehouse.read(path) as con:
             rows = con.execute(
-                "SELECT d.doc_id, d.title, d.text, d.language FROM documents d "
-                "WHERE d.doc_id > ? AND NOT EXISTS (SELECT 1 FROM passages p WHERE p.doc_id = d.doc_id) "
-                "ORDER BY d.doc_id LIMIT ?", [last, batch]).fetchall()
-        if not rows:
-            return
-        last = rows[-1][0]
-        yield rows
+                "SELECT d.doc_id, d.title, d.text, d.language, d.content_hash FROM documents d "
+                "JOIN chunk USING (doc_id) ORDER BY d.doc_id").fetchall()
+        if rows:
+            yield rows
 
 
 def count_pending_documents(path) -> int:
-    """Documents without passages."""
-    return warehouse.query(path, "SELECT count(*) FROM documents d WHERE NOT EXISTS "
-                                 "(SELECT 1 FROM passages p WHERE p.doc_id = d.doc_id)")[0][0]
+    """Documents without passages, or whose text changed since they were split."""
+    return warehouse.query(path, f"SELECT count(*) {_PENDING}")[0][0]
 
 
-def write_passages(path, rows: list[dict]) -> None:
-    """Insert passage rows (one transaction)."""
-    if not rows:
-        return
-    arrow_tbl = pa.Table.from_pylist(rows, schema=pa.schema([  # noqa: F841 (used by SQL)
+def write_passages(path, rows: list[dict], doc_ids: list[str] | None = None,
+                   vectors: np.ndarray | None = None, model: str | None = None) -> None:
+    """Insert passage rows, and their embeddings from `model` if given (one transaction).
+
+    `doc_ids`: the documents these rows were split from. Their earlier passages (a text
+    that changed), with those passages' embeddings and topic assignments, are removed in
+    the same transaction, so a reader sees either the old passages or the new ones.
+    """
+    schema = pa.schema([
         ("passage_id", pa.string()), ("doc_id", pa.string()), ("seq", pa.int32()),
         ("text", pa.string()), ("n_words", pa.int32()), ("is_expectation", pa.bool_()),
-        ("expectation_phrase", pa.string()), ("language", pa.string()), ("terms", pa.string())]))
+        ("expectation_phrase", pa.string()), ("language", pa.string()), ("terms", pa.string()),
+        ("doc_content_hash", pa.string())])
+    arrow_tbl = pa.Table.from_pylist(rows, schema=schema)  # noqa: F841 (used by SQL)
+    docs = pa.table({"doc_id": pa.array(sorted(set(doc_ids or [])), pa.string())})  # noqa: F841
     cols = ", ".join(PASSAGE_COLUMNS)
     with warehouse.write(path) as con:
-        con.execute(f"INSERT INTO passages ({cols}) SELECT {cols} FROM arrow_tbl ON CONFLICT DO NOTHING")
+        if doc_ids:
+            old = "SELECT passage_id FROM passages WHERE doc_id IN (SELECT doc_id FROM docs)"
+            con.execute(f"DELETE FROM passage_topics WHERE passage_id IN ({old})")
+            con.execute(f"DELETE FROM passage_embeddings WHERE passage_id IN ({old})")
+            con.execute("DELETE FROM passages WHERE doc_id IN (SELECT doc_id FROM docs)")
+        if rows:
+            con.execute(f"INSERT INTO passages ({cols}) SELECT {cols} FROM arrow_tbl "
+                        "ON CONFLICT DO NOTHING")
+        if rows and vectors is not None:
+            _insert_embeddings(con, [r["passage_id"] for r in rows], vectors, model)
 
 
 def count_unembedded(path, model: str) -> int:
@@ -79,12 +105,16 @@ def unembedded(path, model: str, batch: int) -> Iterator[tuple[list[str], list[s
 
 def write_embeddings(path, ids: list[str], vectors: np.ndarray, model: str) -> None:
     """Store vectors (replacing another model's vector for the same passage)."""
-    arrow_tbl = pa.table({"passage_id": pa.array(ids, pa.string()),  # noqa: F841 (used by SQL)
-                      "model": pa.array([model] * len(ids), pa.string()),
-                      "vector": vectors_to_arrow(vectors)})
     with warehouse.write(path) as con:
-        con.execute("INSERT OR REPLACE INTO passage_embeddings "
-                    "SELECT passage_id, model, vector FROM arrow_tbl")
+        _insert_embeddings(con, ids, vectors, model)
+
+
+def _insert_embeddings(con, ids: list[str], vectors: np.ndarray, model: str) -> None:
+    arrow_tbl = pa.table({"passage_id": pa.array(ids, pa.string()),  # noqa: F841 (used by SQL)
+                          "model": pa.array([model] * len(ids), pa.string()),
+                          "vector": vectors_to_arrow(vectors)})
+    con.execute("INSERT OR REPLACE INTO passage_embeddings "
+                "SELECT passage_id, model, vector FROM arrow_tbl")
 
 
 @dataclass

@@ -1,0 +1,80 @@
+"""What each step of a run costs: wall time, CPU time (all threads) and peak memory.
+
+`StepCosts` is filled by `radar analyze` (nlp/pipeline.py) step by step and
+printed by the profiling benchmark (bench/profile_analyze.py). CPU time is the
+process's user + system time from getrusage, so it includes every thread
+(ONNX Runtime, torch, DuckDB); peak RSS is the process's high-water mark after
+the step, so the step where it jumps is the step that needed the memory.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far, all threads."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def thread_cpu_seconds() -> float:
+    """CPU time of the calling thread only (Linux), else of the process."""
+    who = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
+    ru = resource.getrusage(who)
+    return ru.ru_utime + ru.ru_stime
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident set size so far, in MB."""
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024 / (1024 if sys.platform == "darwin" else 1)
+
+
+@dataclass
+class StepCost:
+    """One step's totals (a step may run several times, e.g. once per batch)."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+    peak_rss_mb: float = 0.0
+    calls: int = 0
+
+
+@dataclass
+class StepCosts:
+    """Costs per named step, in the order steps first ran."""
+
+    steps: dict[str, StepCost] = field(default_factory=dict)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Time the enclosed block and add it to step `name`."""
+        w0, c0 = time.perf_counter(), cpu_seconds()
+        try:
+            yield
+        finally:
+            cost = self.steps.setdefault(name, StepCost())
+            cost.wall += time.perf_counter() - w0
+            cost.cpu += cpu_seconds() - c0
+            cost.peak_rss_mb = peak_rss_mb()
+            cost.calls += 1
+
+    def add(self, name: str, wall: float, cpu: float) -> None:
+        """Add a measured block to step `name` (for steps that overlap in threads)."""
+        cost = self.steps.setdefault(name, StepCost())
+        cost.wall += wall
+        cost.cpu += cpu
+        cost.peak_rss_mb = peak_rss_mb()
+        cost.calls += 1
+
+    def as_dict(self) -> dict[str, dict[str, float]]:
+        """Plain numbers (for JSON)."""
+        return {k: {"wall": round(v.wall, 3), "cpu": round(v.cpu, 3),
+                    "peak_rss_mb": round(v.peak_rss_mb, 1), "calls": v.calls}
+                for k, v in self.steps.items()}

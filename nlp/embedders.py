@@ -1,0 +1,27 @@
+"""Which embedder `radar analyze` runs: `[analysis] embedder` = auto | onnx | onnx-int8 | torch.
+
+All of them run the same configured model (`[analysis] embedding_model`) and
+return vectors in the same space, so passages embedded by one are comparable
+with passages embedded by another and switching does not re-embed anything.
+"auto" is the default chosen from measured speed and detection quality on the
+development corpus (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+from nlp.embeddings import Embedder, SentenceTransformerEmbedder
+from nlp.onnx_embedder import OnnxEmbedder
+
+EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch")
+DEFAULT_EMBEDDER = "onnx-int8"
+
+
+def make_embedder(kind: str, model: str = "all-MiniLM-L6-v2", batch_size: int = 64) -> Embedder:
+    """The embedder for `[analysis] embedder`; the model loads (and exports, once) here."""
+    if kind == "auto":
+        kind = DEFAULT_EMBEDDER
+    if kind == "torch":
+        return SentenceTransformerEmbedder(model, batch_size)
+    if kind in ("onnx", "onnx-int8"):
+        return OnnxEmbedder(model, quantized=kind == "onnx-int8", batch_size=batch_size)
+    raise ValueError(f"unknown embedder {kind!r} (expected one of {', '.join(EMBEDDERS)})")

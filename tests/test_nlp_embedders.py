@@ -1,0 +1,86 @@
+"""The embedders behind `[analysis] embedder`: ONNX Runtime (float32, int8) against torch.
+
+The ONNX files are exported from the packaged model into a per-test cache,
+offline (HF_HUB_OFFLINE=1), exactly as `radar analyze` does on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from radar.core.config import ConfigError, parse_config
+from tests.conftest import FIXTURES
+
+SAMPLE = [
+    "The city should run night buses on every main route.",
+    "Our park needs more benches and shade trees for older people.",
+    "Property tax went up again while the roads are still full of potholes.",
+    "I wish the library opened on Sundays; students have nowhere quiet to study.",
+]
+
+
+def test_embedder_setting_is_validated():
+    assert parse_config({"analysis": {"embedder": "onnx-int8"}}).analysis.embedder == "onnx-int8"
+    assert parse_config({}).analysis.embedder == "auto"
+    with pytest.raises(ConfigError, match="embedder: expected one of auto"):
+        parse_config({"analysis": {"embedder": "gpu"}})
+
+
+def test_unknown_embedder_kind_fails_clearly():
+    from nlp.embedders import make_embedder
+
+    with pytest.raises(ValueError, match="unknown embedder 'gpu'"):
+        make_embedder("gpu")
+
+
+def test_model_layout_reads_pooling_and_truncation():
+    from nlp.embeddings import resolve_model_path
+    from nlp.onnx_embedder import model_layout
+
+    layout = model_layout(resolve_model_path("all-MiniLM-L6-v2"))
+    assert layout == {"pooling": "mean", "normalize": True, "max_seq_length": 256, "dimension": 384}
+
+
+@pytest.fixture(scope="module")
+def texts():
+    """Real citizen comments and a text longer than the model's 256-token window."""
+    import csv
+
+    with open(FIXTURES / "polis" / "scoop-hivemind.ubi.csv", encoding="utf-8") as fh:
+        rows = [r["comment-body"] for r in csv.DictReader(fh) if r["comment-body"].strip()][:60]
+    return [*SAMPLE, *rows, " ".join(rows[:25])]
+
+
+@pytest.mark.slow
+def test_onnx_vectors_match_torch_and_export_happens_once(tmp_path, texts, monkeypatch, caplog):
+    from nlp.embeddings import SentenceTransformerEmbedder
+    from nlp.onnx_embedder import OnnxEmbedder
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    torch_vectors = SentenceTransformerEmbedder().encode(texts)
+    with caplog.at_level(logging.WARNING, logger="nlp.onnx_embedder"):
+        fp32 = OnnxEmbedder(cache_dir=tmp_path, batch_size=16)
+    assert "exporting embedding model all-MiniLM-L6-v2 to ONNX once" in caplog.text
+    assert fp32.tokenizer.encode(texts[-1]).ids.__len__() == 256  # truncated where the model is
+    v = fp32.encode(texts)
+    assert v.shape == (len(texts), 384) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    cos = (v * torch_vectors).sum(axis=1)
+    assert cos.min() > 0.9999  # the same model, including the truncated long text
+    assert fp32.encode([]).shape == (0, 384)
+    # Input order is kept although batches are sorted by length.
+    np.testing.assert_allclose(fp32.encode(texts[::-1])[::-1], v, atol=1e-5)
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="nlp.onnx_embedder"):
+        int8 = OnnxEmbedder(cache_dir=tmp_path, quantized=True)
+        OnnxEmbedder(cache_dir=tmp_path)  # the float export is reused, not redone
+    assert "quantising" in caplog.text and "exporting" not in caplog.text
+    cos8 = (int8.encode(texts) * torch_vectors).sum(axis=1)
+    assert cos8.mean() >= 0.99 and cos8.min() > 0.97
+    folder = next(tmp_path.iterdir())
+    assert json.loads((folder / "layout.json").read_text())["max_seq_length"] == 256

@@ -1,0 +1,312 @@
+"""Where `radar analyze` spends its time, step by step, against the bare model.
+
+    python bench/profile_analyze.py                       # the UNGDC dev corpus, configured embedder
+    python bench/profile_analyze.py --embedder torch      # the same with the torch embedder
+    python bench/profile_analyze.py --generate 10000      # a generated corpus instead
+    python bench/profile_analyze.py --no-bare             # skip the bare-model reference
+
+One bench run does, each in a fresh child process (so each peak RSS is its own):
+
+1. import: the corpus imported into a fresh warehouse (`[analysis] period =
+   "year"`). The UNGDC rows' URLs end in `#p<N>`; they are rewritten to `/p<N>`
+   in a temporary copy so that every paragraph is its own document.
+2. analyze: the first `radar analyze` (NLP stage + radar scoring) with wall
+   time, CPU time (all threads) and peak RSS per step: passages (split and
+   write), spaCy, embedding, embedding write, topics (fit), series, labels,
+   areas, scoring.
+3. incremental: 1% more documents (held-out paragraphs, never seen by the
+   first run) imported and `radar analyze` run again; and 1% of the first
+   documents edited (their text changes), which must re-split, re-embed and
+   re-assign them.
+4. bare: sentence-transformers `encode` (torch, batch 32, normalised) of the
+   same passage texts the pipeline embedded, the issue's reference.
+
+Prints one table, and writes every figure as JSON (`--json`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+UNGDC = ROOT.parent / "shared" / "fixtures" / "ungdc-dev" / "paragraphs_1990_2007.jsonl"
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("RADAR_PSEUDONYM_SALT", "bench-salt")
+
+HOLDOUT = 0.01
+
+
+def corpus_rows(generate: int, seed: int = 7) -> list[dict]:
+    """The UNGDC paragraphs (URLs made unique), or `generate` synthetic policy paragraphs."""
+    if generate:
+        from bench.corpus import generated_rows
+
+        return list(generated_rows(generate, seed=seed))
+    rows = []
+    with open(UNGDC, encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            url, _, para = r["url"].partition("#p")
+            r["url"] = f"{url}/p{para}" if para else url
+            rows.append(r)
+    return rows
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r) + "\n")
+    return path
+
+
+def prepare(work: Path, embedder: str, generate: int) -> dict:
+    """A fresh project folder; the corpus split into first import and held-out 1%."""
+    import shutil
+
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    rows = corpus_rows(generate)
+    rng = random.Random(11)
+    held = set(rng.sample(range(len(rows)), max(1, round(len(rows) * HOLDOUT))))
+    first = [r for i, r in enumerate(rows) if i not in held]
+    write_jsonl(work / "first.jsonl", first)
+    write_jsonl(work / "more.jsonl", [r for i, r in enumerate(rows) if i in held])
+    (work / "radar.toml").write_text(
+        '[warehouse]\npath = "radar.duckdb"\n\n[analysis]\nperiod = "year"\n'
+        f'embedder = "{embedder}"\n', encoding="utf-8")
+    return {"documents": len(rows), "first": len(first), "held_out": len(held)}
+
+
+def child(args: list[str], timeout: float) -> dict:
+    """Run this script as a child for one phase; its last stdout line is JSON."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-6000:])
+        raise SystemExit(f"child {args[:2]} failed ({proc.returncode})")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["process_wall"] = time.perf_counter() - t0
+    return out
+
+
+# ---- phases, each run in a child process -------------------------------------------------------
+
+def phase_import(work: Path, name: str) -> dict:
+    from crawlers.importer import import_file
+    from nlp.costs import StepCosts
+    from radar.app.init_project import init_project
+    from radar.core.config import load_config
+
+    costs = StepCosts()
+    with costs.step("import"):
+        init_project(work / "radar.toml")
+        cfg = load_config(work / "radar.toml")
+        res = import_file(work / name, cfg.warehouse_path)
+    return {"new_documents": res.new_documents, "bad": len(res.bad_rows), "costs": costs.as_dict()}
+
+
+def phase_analyze(work: Path) -> dict:
+    from nlp.costs import StepCosts, cpu_seconds, peak_rss_mb
+    from nlp.pipeline import analyze
+    from radar.core.config import load_config
+
+    w0, c0 = time.perf_counter(), cpu_seconds()
+    cfg = load_config(work / "radar.toml")
+    s = analyze(cfg)
+    costs: StepCosts = s.costs
+    with costs.step("scoring"):
+        from radar.scoring.score import score
+
+        scored = score(cfg)
+    return {"costs": costs.as_dict(), "wall": time.perf_counter() - w0, "cpu": cpu_seconds() - c0,
+            "peak_rss_mb": peak_rss_mb(), "new_documents": s.new_documents,
+            "passages": s.new_passages, "embedded": s.embedded, "action": s.action,
+            "topics": s.topics, "outliers": s.outliers,
+            "signals": getattr(scored, "signals", None)}
+
+
+def phase_edit(work: Path, share: float) -> dict:
+    """Change the text of `share` of the documents, as a crawler storing a new version does."""
+    from radar.core import warehouse
+    from radar.core.config import load_config
+    from radar.core.documents import content_hash
+
+    cfg = load_config(work / "radar.toml")
+    ids = [r[0] for r in warehouse.query(cfg.warehouse_path,
+                                         "SELECT doc_id FROM documents ORDER BY doc_id")]
+    pick = random.Random(5).sample(ids, max(1, round(len(ids) * share)))
+    with warehouse.write(cfg.warehouse_path) as con:
+        for doc_id in pick:
+            text = con.execute("SELECT text FROM documents WHERE doc_id = ?", [doc_id]).fetchone()[0]
+            words = text.split()
+            new = " ".join(words[len(words) // 2:] + words[: len(words) // 2]) + " (revised)"
+            con.execute("UPDATE documents SET text = ?, content_hash = ? WHERE doc_id = ?",
+                        [new, content_hash(new), doc_id])
+    return {"edited": len(pick)}
+
+
+def phase_bare(work: Path, batch: int) -> dict:
+    """sentence-transformers encode (torch) of the passages the pipeline embedded."""
+    from nlp.costs import cpu_seconds, peak_rss_mb
+    from nlp.embeddings import resolve_model_path
+    from nlp.preprocess import embedding_text
+    from radar.core import warehouse
+    from radar.core.config import load_config
+
+    cfg = load_config(work / "radar.toml")
+    texts = [embedding_text(r[0]) for r in warehouse.query(
+        cfg.warehouse_path, "SELECT text FROM passages ORDER BY passage_id")]
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(resolve_model_path(cfg.analysis.embedding_model)), device="cpu",
+                                local_files_only=True)
+    w0, c0 = time.perf_counter(), cpu_seconds()
+    vectors = model.encode(texts, batch_size=batch, normalize_embeddings=True,
+                           convert_to_numpy=True, show_progress_bar=False)
+    wall, cpu = time.perf_counter() - w0, cpu_seconds() - c0
+    # Agreement of the stored vectors (whatever embedder the pipeline used) with torch's.
+    import numpy as np
+
+    from nlp.embeddings import vectors_from_arrow
+
+    with warehouse.read(cfg.warehouse_path) as con:
+        tbl = con.execute("SELECT e.vector FROM passages p JOIN passage_embeddings e USING "
+                          "(passage_id) ORDER BY p.passage_id").to_arrow_table()
+    stored = vectors_from_arrow(tbl["vector"])
+    cos = (stored * vectors).sum(axis=1) if len(stored) == len(vectors) else np.zeros(1)
+    return {"passages": len(texts), "wall": wall, "cpu": cpu, "peak_rss_mb": peak_rss_mb(),
+            "per_s": len(texts) / wall, "cosine_mean": float(cos.mean()),
+            "cosine_min": float(cos.min()), "cosine_p1": float(np.percentile(cos, 1))}
+
+
+def backtest_snapshot(work: Path, events: Path, timeout: float) -> dict:
+    """`radar backtest EVENTS` on a copy of the warehouse after the first analyze."""
+    import shutil
+
+    snap = work / "first"
+    snap.mkdir(exist_ok=True)
+    shutil.copy(work / "radar.duckdb", snap / "radar.duckdb")
+    shutil.copy(work / "radar.toml", snap / "radar.toml")
+    for salt in work.glob("*salt*"):
+        shutil.copy(salt, snap / salt.name)
+    cmd = [sys.executable, "-m", "radar.app.cli", "backtest", str(events), "--config",
+           str(snap / "radar.toml"), "--json", str(snap / "backtest.json")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=snap)
+    (snap / "backtest.txt").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-2000:]}
+    return summarise_backtest(json.loads((snap / "backtest.json").read_text(encoding="utf-8")))
+
+
+def summarise_backtest(rep: dict) -> dict:
+    """The headline detection figures of a backtest report (radar/backtest.py)."""
+    events = rep.get("events", [])
+    return {"events": len(events), "detected": sum(bool(e.get("detected")) for e in events),
+            "recall": rep.get("recall"), "mean_delay": rep.get("mean_delay"),
+            "ranks": [e.get("rank") for e in events],
+            "lags": [e.get("lag_periods") for e in events],
+            "precision_at_k": rep.get("precision_at_k"), "ideal": rep.get("ideal_precision_at_k"),
+            "false_alarms": len(rep.get("false_alarms") or []), "stable_topics": rep.get("stable_topics"),
+            "topics": rep.get("topics")}
+
+
+# ---- the bench -------------------------------------------------------------------------------------
+
+def fmt_row(name: str, c: dict) -> str:
+    return f"| {name} | {c['wall']:.1f} | {c['cpu']:.1f} | {c['peak_rss_mb']:.0f} |"
+
+
+def print_costs(title: str, res: dict) -> None:
+    print(f"\n{title}: wall {res['wall']:.1f} s (process {res['process_wall']:.1f} s), "
+          f"CPU {res['cpu']:.1f} s, peak RSS {res['peak_rss_mb']:.0f} MB; "
+          f"{res.get('passages', 0)} passages, {res.get('embedded', 0)} embedded, "
+          f"topics {res.get('action')}: {res.get('topics')} active, {res.get('outliers')} outliers")
+    print("| step | wall s | CPU s | peak RSS MB (after) |\n|---|---|---|---|")
+    for name, c in res["costs"].items():
+        print(fmt_row(name, c))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/radar-profile"))
+    ap.add_argument("--embedder", default="auto", help="[analysis] embedder for the run")
+    ap.add_argument("--generate", type=int, default=0, help="generated documents instead of UNGDC")
+    ap.add_argument("--no-bare", action="store_true", help="skip the bare sentence-transformers run")
+    ap.add_argument("--no-incremental", action="store_true")
+    ap.add_argument("--batch", type=int, default=32, help="bare encode batch size")
+    ap.add_argument("--timeout", type=float, default=3600)
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--events", type=Path, default=None,
+                    help="events CSV for radar backtest (default: the UNGDC events)")
+    ap.add_argument("--phase", help=argparse.SUPPRESS)
+    ap.add_argument("--arg", default="", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.phase:  # child process
+        work = args.work
+        out = {"import": lambda: phase_import(work, args.arg), "analyze": lambda: phase_analyze(work),
+               "edit": lambda: phase_edit(work, float(args.arg)),
+               "bare": lambda: phase_bare(work, args.batch)}[args.phase]()
+        print(json.dumps(out))
+        return
+    work = args.work
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load0 = os.getloadavg()[0]
+    report: dict = {"started": started, "embedder": args.embedder, "load_start": load0,
+                    "corpus": prepare(work, args.embedder, args.generate)}
+    base = ["--work", str(work)]
+    report["import"] = child([*base, "--phase", "import", "--arg", "first.jsonl"], args.timeout)
+    report["analyze"] = child([*base, "--phase", "analyze"], args.timeout)
+    events = args.events or (None if args.generate else UNGDC.parent / "events.csv")
+    if events:  # detection on a copy of the warehouse as the first run left it
+        report["backtest"] = backtest_snapshot(work, Path(events), args.timeout)
+    if not args.no_incremental:
+        report["import_more"] = child([*base, "--phase", "import", "--arg", "more.jsonl"], args.timeout)
+        report["incremental"] = child([*base, "--phase", "analyze"], args.timeout)
+        report["edit"] = child([*base, "--phase", "edit", "--arg", str(HOLDOUT)], args.timeout)
+        report["edited"] = child([*base, "--phase", "analyze"], args.timeout)
+    if not args.no_bare:
+        report["bare"] = child([*base, "--phase", "bare", "--batch", str(args.batch)], args.timeout)
+    report["load_end"] = os.getloadavg()[0]
+
+    c = report["corpus"]
+    print(f"profile of radar analyze, {started}, embedder {args.embedder}, load average "
+          f"{load0:.1f} -> {report['load_end']:.1f}; {c['first']} documents first, "
+          f"{c['held_out']} held out for the +1% run")
+    imp = report["import"]["costs"]["import"]
+    print(f"import: {imp['wall']:.1f} s wall, {imp['cpu']:.1f} s CPU, {imp['peak_rss_mb']:.0f} MB")
+    print_costs("first analyze", report["analyze"])
+    if "incremental" in report:
+        print_costs("+1% documents", report["incremental"])
+        print_costs(f"{report['edit']['edited']} documents edited", report["edited"])
+    first = report["analyze"]
+    if "bare" in report:
+        b = report["bare"]
+        print(f"\nbare sentence-transformers encode (torch, batch {args.batch}) of the same "
+              f"{b['passages']} passages: {b['wall']:.1f} s wall ({b['per_s']:.1f}/s), "
+              f"{b['cpu']:.1f} s CPU, peak RSS {b['peak_rss_mb']:.0f} MB")
+        print(f"stored vectors vs torch: cosine mean {b['cosine_mean']:.4f}, 1st percentile "
+              f"{b['cosine_p1']:.4f}, min {b['cosine_min']:.4f}")
+        print(f"first analyze / bare encode: wall {first['wall'] / b['wall']:.2f} "
+              f"(goal <= 0.6), CPU {first['cpu'] / b['cpu']:.2f}")
+    if "incremental" in report:
+        print(f"+1% / first: wall {report['incremental']['wall'] / first['wall']:.1%} (goal <= 5%); "
+              f"1% edited / first: {report['edited']['wall'] / first['wall']:.1%}")
+    if "backtest" in report:
+        print(f"detection (radar backtest on the first run's warehouse): {report['backtest']}")
+    print(f"peak RSS of the first analyze: {first['peak_rss_mb']:.0f} MB (goal <= 1024)")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

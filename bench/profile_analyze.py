@@ -155,8 +155,10 @@ def phase_edit(work: Path, share: float) -> dict:
     return {"edited": len(pick)}
 
 
-def phase_bare(work: Path, batch: int) -> dict:
-    """sentence-transformers encode (torch) of the passages the pipeline embedded."""
+def phase_bare(work: Path, batch: int, sample: int = 0) -> dict:
+    """sentence-transformers encode (torch) of the passages the pipeline embedded (or of a
+    seeded random `sample` of them, its time scaled to all: on a busy machine the full
+    reference run can take as long as the analysis)."""
     from nlp.costs import cpu_seconds, peak_rss_mb
     from nlp.embeddings import resolve_model_path
     from nlp.preprocess import embedding_text
@@ -170,10 +172,15 @@ def phase_bare(work: Path, batch: int) -> dict:
 
     model = SentenceTransformer(str(resolve_model_path(cfg.analysis.embedding_model)), device="cpu",
                                 local_files_only=True)
+    total = len(texts)
+    pick = sorted(random.Random(3).sample(range(total), sample)) if 0 < sample < total else None
+    if pick is not None:
+        texts = [texts[i] for i in pick]
     w0, c0 = time.perf_counter(), cpu_seconds()
     vectors = model.encode(texts, batch_size=batch, normalize_embeddings=True,
                            convert_to_numpy=True, show_progress_bar=False)
     wall, cpu = time.perf_counter() - w0, cpu_seconds() - c0
+    scale = total / len(texts)  # a sample's time extrapolated to every passage
     # Agreement of the stored vectors (whatever embedder the pipeline used) with torch's.
     import numpy as np
 
@@ -183,8 +190,11 @@ def phase_bare(work: Path, batch: int) -> dict:
         tbl = con.execute("SELECT e.vector FROM passages p JOIN passage_embeddings e USING "
                           "(passage_id) ORDER BY p.passage_id").to_arrow_table()
     stored = vectors_from_arrow(tbl["vector"])
+    if pick is not None and len(stored) == total:
+        stored = stored[pick]
     cos = (stored * vectors).sum(axis=1) if len(stored) == len(vectors) else np.zeros(1)
-    return {"passages": len(texts), "wall": wall, "cpu": cpu, "peak_rss_mb": peak_rss_mb(),
+    return {"passages": total, "sampled": len(texts), "wall": wall * scale, "cpu": cpu * scale,
+            "sample_wall": wall, "peak_rss_mb": peak_rss_mb(),
             "per_s": len(texts) / wall, "cosine_mean": float(cos.mean()),
             "cosine_min": float(cos.min()), "cosine_p1": float(np.percentile(cos, 1))}
 
@@ -244,6 +254,8 @@ def main() -> None:
     ap.add_argument("--no-bare", action="store_true", help="skip the bare sentence-transformers run")
     ap.add_argument("--no-incremental", action="store_true")
     ap.add_argument("--batch", type=int, default=32, help="bare encode batch size")
+    ap.add_argument("--bare-sample", type=int, default=0,
+                    help="time the bare encode on this many passages and scale (0: all)")
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--events", type=Path, default=None,
@@ -255,7 +267,7 @@ def main() -> None:
         work = args.work
         out = {"import": lambda: phase_import(work, args.arg), "analyze": lambda: phase_analyze(work),
                "edit": lambda: phase_edit(work, float(args.arg)),
-               "bare": lambda: phase_bare(work, args.batch)}[args.phase]()
+               "bare": lambda: phase_bare(work, args.batch, args.bare_sample)}[args.phase]()
         print(json.dumps(out))
         return
     work = args.work
@@ -275,7 +287,8 @@ def main() -> None:
         report["edit"] = child([*base, "--phase", "edit", "--arg", str(HOLDOUT)], args.timeout)
         report["edited"] = child([*base, "--phase", "analyze"], args.timeout)
     if not args.no_bare:
-        report["bare"] = child([*base, "--phase", "bare", "--batch", str(args.batch)], args.timeout)
+        report["bare"] = child([*base, "--phase", "bare", "--batch", str(args.batch),
+                                "--bare-sample", str(args.bare_sample)], args.timeout)
     report["load_end"] = os.getloadavg()[0]
 
     c = report["corpus"]
@@ -291,8 +304,9 @@ def main() -> None:
     first = report["analyze"]
     if "bare" in report:
         b = report["bare"]
+        sampled = f" (timed on {b['sampled']} of them, scaled)" if b["sampled"] < b["passages"] else ""
         print(f"\nbare sentence-transformers encode (torch, batch {args.batch}) of the same "
-              f"{b['passages']} passages: {b['wall']:.1f} s wall ({b['per_s']:.1f}/s), "
+              f"{b['passages']} passages{sampled}: {b['wall']:.1f} s wall ({b['per_s']:.1f}/s), "
               f"{b['cpu']:.1f} s CPU, peak RSS {b['peak_rss_mb']:.0f} MB")
         print(f"stored vectors vs torch: cosine mean {b['cosine_mean']:.4f}, 1st percentile "
               f"{b['cosine_p1']:.4f}, min {b['cosine_min']:.4f}")

@@ -113,6 +113,15 @@ class Preprocessor:
         return out  # type: ignore[return-value]
 
     def _process_language(self, lang: str, texts: list[str]) -> list[Processed]:
+        """In chunks of `batch_size` texts: a spaCy Doc holds its tokens' vectors and
+        attributes (~0.4 MB per paragraph), so keeping a few thousand alive at once cost
+        about a gigabyte of memory; results do not depend on the chunking."""
+        out: list[Processed] = []
+        for start in range(0, len(texts), self.batch_size):
+            out.extend(self._process_chunk(lang, texts[start:start + self.batch_size]))
+        return out
+
+    def _process_chunk(self, lang: str, texts: list[str]) -> list[Processed]:
         nlp, matcher = self._pipeline(lang)
         disabled = ["parser"] if "parser" in nlp.pipe_names else []
         with nlp.select_pipes(disable=disabled):

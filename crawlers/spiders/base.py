@@ -218,8 +218,13 @@ def describe_failure(failure, settings) -> str:
     from scrapy.spidermiddlewares.httperror import HttpError
     from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TimeoutError
 
+    from crawlers.middlewares import NetworkRefused
+
     exc = failure.value
     text = str(exc)
+    if isinstance(exc, NetworkRefused):
+        hops = (getattr(failure, "request", None) and failure.request.meta.get("redirect_urls"))
+        return f"{text}; reached by a redirect from {hops[0]}" if hops else text
     if isinstance(exc, HttpError):
         return f"HTTP {exc.response.status}"
     if isinstance(exc, IgnoreRequest):

@@ -158,7 +158,8 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
     sources = [cfg.source(n) for n in names]
     run_ids = start_runs(cfg.warehouse_path, sources, utcnow())
     writer = SharedWriter(cfg.warehouse_path, cfg.crawl.batch_size)
-    extractors = ExtractorPool(cfg.crawl.extract_processes) if cfg.crawl.extract_processes else None
+    extractors = (ExtractorPool(cfg.crawl.extract_processes, cfg.crawl.extract_timeout)
+                  if cfg.crawl.extract_processes else None)
     crawlers: list[tuple[str, Crawler]] = []
     failures: dict[str, str] = {}
     for i, src in enumerate(sources):

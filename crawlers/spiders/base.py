@@ -113,7 +113,8 @@ class SourceSpider(scrapy.Spider):
         ctype = _header(response, b"Content-Type") or ""
         pool = getattr(self, "extractors", None)
         if is_pdf(ctype, response.url, body):
-            return await pool.run(extract_pdf, body) if pool else extract_pdf(body)
+            pages = self.run.cfg.crawl.max_pdf_pages
+            return await pool.run(extract_pdf, body, pages) if pool else extract_pdf(body, pages)
         if not isinstance(response, TextResponse):
             raise ExtractionError(f"not a text or PDF document (content type {ctype or 'none'!r})")
         if _looks_binary(body):

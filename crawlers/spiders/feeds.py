@@ -9,6 +9,7 @@ else from the page. Entries may point to any host (feeds syndicate).
 from __future__ import annotations
 
 import codecs
+import io
 import re
 import time
 from urllib.parse import urljoin
@@ -125,13 +126,19 @@ def parse_feed_bytes(body: bytes, content_type: str, url: str):
 
     A feed that names no charset (neither HTTP nor XML declaration) and is not
     UTF-8 is decoded with the detected charset rather than read as mojibake.
+
+    feedparser is only ever handed a stream of the body's bytes: given a string (or
+    bytes) it would treat a body such as "/etc/passwd" or "http://10.0.0.1/" as a
+    file name or URL and read it.
     """
     import feedparser
 
+    if not isinstance(body, bytes | bytearray):
+        raise TypeError(f"a feed body is bytes, not {type(body).__name__}")
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(body, response_headers=headers)
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
     if not parsed.bozo:
         return parsed, ""
     exc = parsed.get("bozo_exception")
@@ -146,8 +153,9 @@ def parse_feed_bytes(body: bytes, content_type: str, url: str):
         if encoding and codecs.lookup(encoding).name in _LATIN:
             encoding = "cp1252"
         if encoding:
-            again = feedparser.parse(body.decode(encoding, "replace"),
-                                     response_headers={"content-location": url})
+            utf8 = body.decode(encoding, "replace").encode("utf-8")
+            again = feedparser.parse(io.BytesIO(utf8), response_headers={
+                "content-location": url, "content-type": "application/xml; charset=utf-8"})
             if len(again.entries) >= len(parsed.entries):
                 return again, f"feed names no charset and is not UTF-8; decoded as {encoding}"
     if isinstance(exc, feedparser.CharacterEncodingOverride):

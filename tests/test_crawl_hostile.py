@@ -156,3 +156,13 @@ def test_documents_over_the_limits_are_recorded_and_the_crawl_goes_on(tmp_path, 
     assert "longer than extract_timeout (0.5s)" in reasons[web.url("/slow.html")]
     assert rows(cfg, "SELECT title FROM documents") == [("Fine",)]
     assert summary.status == "partial"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("junk", ["a" * 300_000, "a." * 150_000, "1 " * 150_000 + "x",
+                                  "a@" * 100_000, "AB12 " * 60_000])
+def test_redaction_never_backtracks_on_long_runs(junk):
+    from radar.privacy import redact
+
+    # The e-mail pattern was quadratic on one long word (a 300,000-letter word: minutes).
+    assert "jo@city.example" not in redact(junk + " mail jo@city.example")

@@ -15,7 +15,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from crawlers import batches
-from crawlers.dedup import MIN_WORDS_NEAR, content_key, simhash, to_signed, words
+from crawlers.dedup import MIN_WORDS_NEAR, content_key, simhash, story_words, to_signed, words
 from crawlers.items import DocumentItem, ErrorItem, PageStateItem
 from crawlers.known import UrlState, state_key
 from crawlers.writer import SharedWriter
@@ -119,7 +119,7 @@ class DedupPipeline(_Pipeline):
         tokens = words(item.text)
         item.n_words = len(tokens)
         if item.n_words >= MIN_WORDS_NEAR and item.channel != "citizen":
-            item.simhash = simhash(tokens)
+            item.simhash = simhash(story_words(item.text, item.title))
         ckey = content_key(item.content_hash, item.channel, item.author_hash)
         stored_hash = index.hashes.get(item.doc_id)
         if stored_hash is not None:

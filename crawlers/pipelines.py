@@ -150,6 +150,7 @@ class StorePipeline(_Pipeline):
             self.writer = SharedWriter(path, run.cfg.crawl.batch_size)
         if run.run_id is None:
             run.run_id = batches.start_runs(path, [run.source], run.started_at)[run.source.name]
+        self.writer.run_ids[run.source.name] = run.run_id
 
     def process_item(self, item):
         run, batch = self.run, self.writer.batch
@@ -216,7 +217,9 @@ class StorePipeline(_Pipeline):
         # Index pages (feeds, sitemaps, listings) remember their ETag only after a clean,
         # complete run: a 304 next time must not hide entries whose pages failed this
         # time or were left for later by max_pages.
-        if not run.errors and not run.truncated:
+        # (The writer also drops them if an earlier batch of this source failed to commit.)
+        clean = not run.errors and not run.truncated
+        if clean and run.source.name not in self.writer.failed_sources:
             for page in run.index_pages:
                 self.writer.batch.state[page.url] = {
                     "url": page.url, "source": page.source, "kind": "index", "etag": page.etag,

@@ -192,6 +192,11 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
         summary = run.summary()
         if name in failures:
             summary.status, summary.message = "failed", failures[name]
+        elif name in writer.failed_sources:  # known only once the writer has finished
+            summary.errors += 1
+            summary.status = "partial" if summary.status == "ok" else summary.status
+            summary.message = summary.message or (
+                f"could not write to the warehouse: {writer.failure}")
         summaries.append(summary)
     if closed:
         flush(cfg.warehouse_path, unstarted, closed)

@@ -82,7 +82,7 @@ class SharedWriter:
                 log.error("could not write a batch to %s: %s", self.path, self.failure)
                 self._record_failure(batch, finished)
 
-    def _drop_index_state(self, batch: store.Batch) -> None:
+    def _drop_index_state(self, batch: batches.Batch) -> None:
         """Index validators of sources that lost rows never reach the warehouse."""
         for url, row in list(batch.state.items()):
             if row["kind"] == "index" and row["source"] in self.failed_sources:
@@ -95,7 +95,7 @@ class SharedWriter:
                  "errors": r["errors"] + 1} if r["run_id"] in failed_runs else r
                 for r in finished]
 
-    def _record_failure(self, batch: store.Batch, finished: list[dict]) -> None:
+    def _record_failure(self, batch: batches.Batch, finished: list[dict]) -> None:
         """Note which sources lost rows; record it and close their runs (a small write)."""
         lost: dict[str, int] = {}
         for row in batch.new + batch.updates + batch.carriers:
@@ -106,13 +106,13 @@ class SharedWriter:
             lost.setdefault(row["source"], 0)
         self.failed_sources.update(lost)
         runs = {**{r["source"]: r["run_id"] for r in batch.errors}, **self.run_ids}
-        note = store.Batch(errors=[
+        note = batches.Batch(errors=[
             {"run_id": runs.get(src), "source": src, "url": None,
              "reason": f"could not write {n} documents to the warehouse ({self.failure}); "
                        "they are fetched again next run"}
             for src, n in lost.items() if runs.get(src) is not None])
         closing = self._mark_partial(finished)
         try:
-            store.flush(self.path, note, closing)
+            batches.flush(self.path, note, closing)
         except Exception as exc:
             log.error("could not record the failed write either: %s", exc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from radar.config import ConfigError, parse_config
+from radar.core.config import ConfigError, parse_config
 
 
 def _crawl(**crawl):

@@ -17,17 +17,17 @@ from crawl_web import (
     source,
 )
 
+from crawlers.batches import Batch
 from crawlers.run import crawl_sources
-from crawlers.store import Batch
 from crawlers.writer import SharedWriter
 
 # Runs one crawl in a fresh process whose first write of documents fails (a disk full, a
 # killed connection), as the real crawl child does: same run_crawl, same writer.
 FAILING_CRAWL = textwrap.dedent("""
     import sys
-    from crawlers import store
+    from crawlers import batches as store
     from crawlers.run import run_crawl
-    from radar.config import load_config
+    from radar.core.config import load_config
 
     real = store.flush
     state = {"failed": False}
@@ -80,8 +80,8 @@ def test_a_failed_batch_is_fetched_again_and_the_feed_etag_is_not_saved(tmp_path
 
 
 def test_the_writer_drops_index_state_of_a_source_that_lost_rows(warehouse_path):
-    from radar import warehouse
-    from radar.documents import utcnow
+    from radar.core import warehouse
+    from radar.core.documents import utcnow
 
     now = utcnow()
     writer = SharedWriter(warehouse_path, batch_size=100)

@@ -22,8 +22,8 @@ def main() -> None:
     ap.add_argument("--bits", type=int, default=8)
     args = ap.parse_args()
 
-    from radar.demo.corpus import generate
-    from radar.demo.pages import article_html
+    from radar.app.demo.corpus import generate
+    from radar.app.demo.pages import article_html
 
     from crawlers.dedup import DedupIndex, simhash, story_words, words
     from crawlers.extract import extract_html

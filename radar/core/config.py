@@ -67,6 +67,14 @@ class CrawlConfig:
 
 
 @dataclass
+class IngestConfig:
+    """What `radar import` accepts: dates outside [earliest, now + days_ahead] are rejected."""
+
+    earliest: str = "1900-01-01"    # ISO date; published_at before it rejects the row
+    days_ahead: float = 1.0         # published_at more than this many days ahead rejects the row
+
+
+@dataclass
 class SourceConfig:
     """One `[[sources]]` entry: where documents come from and which channel they speak for."""
 
@@ -280,6 +288,7 @@ class Config:
 
     warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
+    ingest: IngestConfig = field(default_factory=IngestConfig)
     sources: list[SourceConfig] = field(default_factory=list)
     areas: list[AreaConfig] = field(
         default_factory=lambda: [AreaConfig(n, d) for n, d in DEFAULT_AREAS]
@@ -343,6 +352,7 @@ def parse_config(data: dict[str, Any], source: str = DEFAULT_CONFIG) -> Config:
     """Validate a parsed TOML mapping into a Config."""
     cfg = _build(Config, data, source, "")
     _check_crawl(cfg.crawl, source)
+    _check_ingest(cfg.ingest, source)
     _check_unique(cfg.sources, "name", source, "sources")
     _check_unique(cfg.areas, "name", source, "areas")
     _check_unique(cfg.services, "name", source, "services")
@@ -400,6 +410,19 @@ def _check_crawl(crawl: CrawlConfig, source: str) -> None:
         parse_networks(crawl.allow_networks)
     except NetworkPolicyError as exc:
         raise ConfigError(f"{source}: crawl.allow_networks: {exc}") from exc
+
+
+def _check_ingest(ingest: IngestConfig, source: str) -> None:
+    from datetime import date
+
+    try:
+        date.fromisoformat(ingest.earliest)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: ingest.earliest: expected an ISO date like 1900-01-01, "
+                          f"got {ingest.earliest!r}") from exc
+    if ingest.days_ahead < 0:
+        raise ConfigError(f"{source}: ingest.days_ahead: must be at least 0, "
+                          f"got {ingest.days_ahead!r}")
 
 
 def _check_unique(items: list, attr: str, source: str, key: str) -> None:

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from crawlers.importer import ImportFileError, import_file
+from crawlers.importer import DateWindow, ImportFileError, import_file
 from crawlers.run import crawl_sources
 from radar.app.cli.common import config_option, fail, friendly_errors, load
 from radar.core.progress import Progress
@@ -27,22 +27,22 @@ from radar.core.progress import Progress
 @friendly_errors
 def import_(file: Path, source: str | None, channel: str | None, config_path: Path) -> None:
     """Load documents from JSON Lines, CSV or Parquet (url, title, text, published_at, source,
-    channel, author). Re-importing adds nothing; bad rows are reported and skipped."""
+    channel, author, id). Every row is accounted for: stored, already present, a duplicate
+    in the file, or rejected with its line and reason. Re-importing adds nothing."""
     cfg = load(config_path)
     try:
         with Progress(f"importing {file.name}") as bar:
             result = import_file(file, cfg.warehouse_path, source=source, channel=channel,
-                                 progress=bar.update)
+                                 progress=bar.update, window=DateWindow.from_config(cfg.ingest))
     except ImportFileError as exc:
         fail(str(exc))
     for bad in result.bad_rows[:50]:
         click.echo(f"{file}:{bad.line}: skipped: {bad.reason}", err=True)
     if len(result.bad_rows) > 50:
         click.echo(f"... and {len(result.bad_rows) - 50} more bad rows (see fetch_errors)", err=True)
-    click.echo(
-        f"{result.rows} rows read, {result.new_documents} new documents, "
-        f"{result.skipped_existing} already present, {len(result.bad_rows)} bad rows"
-    )
+    click.echo(result.summary() + f" (import run {result.run_id}; see import_runs)")
+    if result.rows and result.rejected == result.rows:
+        sys.exit(1)  # nothing in the file could be imported
 
 
 @click.command()

@@ -118,10 +118,28 @@ def _crawl_in_child(cfg: Config, names: list[str], level: str,
     return result, failure
 
 
+def _die_with_parent() -> None:
+    """End this crawl process when its parent is gone (killed with -9, say): the next
+    `radar crawl` holds the writer lock then, and must not meet an orphan still writing."""
+    import os
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(70)  # committed batches stay; the runs left running are settled next start
+
+    threading.Thread(target=watch, name="radar-parent-watch", daemon=True).start()
+
+
 def _child_main() -> int:
     """Entry point of the crawl child process (`python -m crawlers.run`)."""
     cfg, names, level = pickle.loads(sys.stdin.buffer.read())
     out = sys.stdout
+    _die_with_parent()
 
     def send(kind: str, payload) -> None:
         out.write(_MARK + json.dumps([kind, payload], default=str) + "\n")

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from crawlers.importer import DateWindow, ImportFileError, import_file
 from crawlers.run import crawl_sources
-from radar.app.cli.common import config_option, fail, friendly_errors, load
+from radar.app.cli.common import config_option, fail, friendly_errors, load, writing
 from radar.core.progress import Progress
 
 
@@ -31,7 +31,7 @@ def import_(file: Path, source: str | None, channel: str | None, config_path: Pa
     in the file, or rejected with its line and reason. Re-importing adds nothing."""
     cfg = load(config_path)
     try:
-        with Progress(f"importing {file.name}") as bar:
+        with writing(cfg, "radar import"), Progress(f"importing {file.name}") as bar:
             result = import_file(file, cfg.warehouse_path, source=source, channel=channel,
                                  progress=bar.update, window=DateWindow.from_config(cfg.ingest))
     except ImportFileError as exc:
@@ -56,7 +56,7 @@ def crawl(sources: tuple[str, ...], config_path: Path) -> None:
     cfg = load(config_path)
     if not cfg.sources:
         fail(f"no [[sources]] in {config_path}; add some (see the examples in it)")
-    with Progress("crawling") as bar:
+    with writing(cfg, "radar crawl"), Progress("crawling") as bar:
         summaries = crawl_sources(cfg, list(sources) or None, progress=bar.update)
     table = Table(title="crawl summary")
     table.add_column("source", no_wrap=True)

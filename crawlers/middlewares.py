@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 
 from crawlers.known import state_key
+from radar.core.netpolicy import decide, parse_networks, refusal
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +44,6 @@ class NetworkPolicyMiddleware:
     def allow(self) -> tuple:
         """The opened ranges: the radar config's [crawl] allow_networks, else the setting."""
         if self._allow is None:
-            from radar.core.netpolicy import parse_networks
-
             run = getattr(self.crawler.spider, "run", None)
             values = (run.cfg.crawl.allow_networks if run is not None
                       else self.crawler.settings.getlist("NETWORK_ALLOW"))
@@ -51,10 +51,6 @@ class NetworkPolicyMiddleware:
         return self._allow
 
     async def process_request(self, request: Request):
-        from urllib.parse import urlsplit
-
-        from radar.core.netpolicy import decide, refusal
-
         parts = urlsplit(request.url)
         if parts.scheme not in ("http", "https"):
             raise NetworkRefused(f"refused by the network policy: {parts.scheme or 'no'} scheme "

@@ -24,6 +24,7 @@ from crawlers.extract import ExtractorPool
 from crawlers.known import known_for
 from crawlers.settings import project_settings, source_settings
 from crawlers.writer import SharedWriter
+from radar.core import readcopy
 from radar.core.config import Config, SourceConfig
 from radar.core.documents import detect_language, utcnow
 from radar.core.privacy import load_salt
@@ -161,6 +162,7 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
     from scrapy.crawler import Crawler, CrawlerProcess
 
 
+    readcopy.configure(cfg.warehouse_path, cfg.warehouse.reader_copy_every)
     spiders = spider_classes()
     _warm_up()
     # A failed robots.txt fetch is logged by Scrapy with a full traceback; the

@@ -21,6 +21,7 @@ from crawlers.extract import (
 )
 from crawlers.items import DocumentItem, ErrorItem, PageStateItem
 from crawlers.known import known_for, state_key
+from crawlers.middlewares import NetworkRefused
 from radar.core.config import ConfigError, load_config
 from radar.core.privacy import load_salt
 
@@ -218,8 +219,6 @@ def describe_failure(failure, settings) -> str:
     )
     from scrapy.spidermiddlewares.httperror import HttpError
     from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TimeoutError
-
-    from crawlers.middlewares import NetworkRefused
 
     exc = failure.value
     text = str(exc)

@@ -35,7 +35,7 @@ from crawlers.run import crawl_sources
 from nlp.pipeline import analyze
 from radar.alerts import send_alerts
 from radar.alerts.subscriptions import sync as sync_subscriptions
-from radar.core import warehouse
+from radar.core import readcopy, warehouse
 from radar.core.config import Config
 from radar.core.documents import utcnow
 from radar.core.locks import LOCKED_EXIT, WriterLocked, writer_lock_path  # noqa: F401
@@ -104,6 +104,7 @@ def lock_path(cfg: Config) -> Path:
 def run_lock(cfg: Config, command: str = "radar run") -> Iterator[Path]:
     """Hold the warehouse's writer lock or raise PipelineLocked at once (never waits);
     runs a dead process left "running" are marked interrupted first."""
+    readcopy.configure(cfg.warehouse_path, cfg.warehouse.reader_copy_every)
     with warehouse.exclusive(cfg.warehouse_path, command):
         yield lock_path(cfg)
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from radar.core.limits import check_crawl, check_ingest
+
 DEFAULT_CONFIG = "radar.toml"
 CONFIG_ENV = "RADAR_CONFIG"
 
@@ -36,6 +38,9 @@ class WarehouseConfig:
     """Where the DuckDB warehouse lives (relative paths are relative to the config file)."""
 
     path: str = "radar.duckdb"
+    # The analysts' reader copy (<name>.read.duckdb) is published after commits at most this
+    # often (seconds), and whenever a writing command ends; a negative value turns it off.
+    reader_copy_every: float = 30.0
 
 
 @dataclass
@@ -351,8 +356,9 @@ def load_config(path: str | os.PathLike | None = None, *, required: bool = True)
 def parse_config(data: dict[str, Any], source: str = DEFAULT_CONFIG) -> Config:
     """Validate a parsed TOML mapping into a Config."""
     cfg = _build(Config, data, source, "")
-    _check_crawl(cfg.crawl, source)
-    _check_ingest(cfg.ingest, source)
+    problem = check_crawl(cfg.crawl) or check_ingest(cfg.ingest)
+    if problem:
+        raise ConfigError(f"{source}: {problem}")
     _check_unique(cfg.sources, "name", source, "sources")
     _check_unique(cfg.areas, "name", source, "areas")
     _check_unique(cfg.services, "name", source, "services")
@@ -375,54 +381,6 @@ def _check_catalogue(cfg: Config, source: str) -> None:
                 raise ConfigError(f"{where}.owner_email: {email!r} is not a plain address (local@domain)")
             if (sim := getattr(item, "similarity", None)) is not None and not 0 < sim <= 1:
                 raise ConfigError(f"{where}.similarity: expected a number in (0, 1], got {sim}")
-
-
-# [crawl] keys that must lie in a range: (lowest, highest or None); out of range is an error.
-CRAWL_RANGES: dict[str, tuple[float, float | None]] = {
-    "concurrency": (1, None),
-    "concurrency_per_domain": (1, None),
-    "download_delay": (0, 3600),
-    "download_timeout": (1, 3600),
-    "max_page_bytes": (1, None),
-    "retry_times": (0, 20),
-    "retry_backoff": (0, None),
-    "retry_backoff_max": (0, None),
-    "max_pages": (1, None),
-    "max_depth": (0, None),
-    "batch_size": (1, None),
-    "near_duplicate_bits": (0, 32),
-    "extract_processes": (0, 64),
-    "max_pdf_pages": (1, None),
-    "extract_timeout": (0.1, None),
-}
-
-
-def _check_crawl(crawl: CrawlConfig, source: str) -> None:
-    """Politeness and limits out of range (a negative delay, zero concurrency) are errors."""
-    from radar.core.netpolicy import NetworkPolicyError, parse_networks
-
-    for key, (low, high) in CRAWL_RANGES.items():
-        value = getattr(crawl, key)
-        if value < low or (high is not None and value > high):
-            bound = f"at least {low}" if high is None else f"between {low} and {high}"
-            raise ConfigError(f"{source}: crawl.{key}: must be {bound}, got {value!r}")
-    try:
-        parse_networks(crawl.allow_networks)
-    except NetworkPolicyError as exc:
-        raise ConfigError(f"{source}: crawl.allow_networks: {exc}") from exc
-
-
-def _check_ingest(ingest: IngestConfig, source: str) -> None:
-    from datetime import date
-
-    try:
-        date.fromisoformat(ingest.earliest)
-    except ValueError as exc:
-        raise ConfigError(f"{source}: ingest.earliest: expected an ISO date like 1900-01-01, "
-                          f"got {ingest.earliest!r}") from exc
-    if ingest.days_ahead < 0:
-        raise ConfigError(f"{source}: ingest.days_ahead: must be at least 0, "
-                          f"got {ingest.days_ahead!r}")
 
 
 def _check_unique(items: list, attr: str, source: str, key: str) -> None:

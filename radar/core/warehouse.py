@@ -28,6 +28,7 @@ from typing import Any
 
 import duckdb
 
+from radar.core import readcopy
 from radar.core.errors import WarehouseError, WarehouseMissing
 from radar.core.locks import file_lock, writer_lock
 from radar.core.migrations import migrate
@@ -88,6 +89,7 @@ def write(path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT) -> Iterator
             con.commit()
         finally:
             con.close()
+    readcopy.maybe_publish(p)  # the analysts' copy, at most every few seconds
 
 
 # Tables whose rows say "running" while a command works: left so by a process that died,
@@ -100,10 +102,14 @@ RUN_TABLES = ("crawl_runs", "import_runs")
 def exclusive(path: str | os.PathLike, command: str = "radar") -> Iterator[list[str]]:
     """Hold the writer lock for a whole command (raises locks.WriterLocked when another
     command holds it) and settle the runs a dead process left running; yields what was
-    settled, as "N table rows" notes."""
+    settled, as "N table rows" notes. The analysts' reader copy is published when the
+    command ends, however it ends."""
     p = Path(path)
     with writer_lock(p, command):
-        yield settle_interrupted(p) if p.exists() else []
+        try:
+            yield settle_interrupted(p) if p.exists() else []
+        finally:
+            readcopy.publish(p)
 
 
 def settle_interrupted(path: Path) -> list[str]:

@@ -12,7 +12,9 @@ from typing import NoReturn
 
 import click
 
+from radar.core import readcopy, warehouse
 from radar.core.config import Config, ConfigError, load_config, resolve_config_path
+from radar.core.locks import LOCKED_EXIT, WriterLocked
 from radar.core.privacy import SaltMissing
 from radar.core.warehouse import WarehouseError
 
@@ -66,9 +68,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 def writing(cfg: Config, command: str) -> Iterator[None]:
     """Hold the warehouse's writer lock while a command writes; another holder means one
     clear line and exit 3. Runs a dead process left running are marked interrupted."""
-    from radar.core import warehouse
-    from radar.core.locks import LOCKED_EXIT, WriterLocked
-
+    readcopy.configure(cfg.warehouse_path, cfg.warehouse.reader_copy_every)
     with contextlib.ExitStack() as stack:
         try:
             settled = stack.enter_context(warehouse.exclusive(cfg.warehouse_path, command))

@@ -54,6 +54,8 @@ class ErrorItem:
     source: str
     url: str | None
     reason: str
+    broken_key: str | None = None     # a document URL that failed: counted in broken_urls
+    marker: str | None = None         # the index's change hint for it
 
 
 @dataclass

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from crawlers import batches
 from crawlers.dedup import MIN_WORDS_NEAR, content_key, simhash, story_words, to_signed, words
 from crawlers.items import DocumentItem, ErrorItem, PageStateItem
-from crawlers.known import UrlState, state_key
+from crawlers.known import Broken, UrlState, state_key
 from crawlers.writer import SharedWriter
 from radar.core.documents import canonical_url, content_hash, detect_language, doc_id, utcnow
 from radar.core.privacy import author_hash, redact
@@ -160,6 +160,8 @@ class StorePipeline(_Pipeline):
                 {"run_id": run.run_id, "source": item.source, "url": item.url, "reason": item.reason}
             )
             log.info("%s: %s: %s", item.source, item.url, item.reason)
+            if item.broken_key:
+                self._note_broken(item, batch)
         elif isinstance(item, PageStateItem):
             run.index_pages.append(item)
         elif isinstance(item, DocumentItem):
@@ -168,6 +170,32 @@ class StorePipeline(_Pipeline):
         self.writer.maybe_flush()
         run.report()
         return _summary_of(item)
+
+    def _note_broken(self, item: ErrorItem, batch: batches.Batch) -> None:
+        """Count a document URL's failure: back off (doubling), give up after N in a row."""
+        run, now, crawl = self.run, utcnow(), self.run.cfg.crawl
+        counted = self.__dict__.setdefault("_failed_this_run", set())
+        if item.broken_key in counted:
+            return  # one failure per URL per run (a page can fail with several reasons)
+        counted.add(item.broken_key)
+        prev = run.known.broken.get(item.broken_key)
+        failures = (prev.failures if prev else 0) + 1
+        gave_up = failures >= crawl.give_up_after
+        retry = None if gave_up else now + timedelta(
+            hours=crawl.broken_retry_hours * 2 ** (failures - 1))
+        first = prev.first_failed if prev else now
+        run.known.broken[item.broken_key] = Broken(failures, first, retry, gave_up, item.marker)
+        batch.broken[item.broken_key] = {
+            "url": item.broken_key, "source": item.source, "failures": failures,
+            "reason": item.reason[:500], "marker": item.marker, "first_failed": first,
+            "last_failed": now, "retry_after": retry, "gave_up": gave_up}
+        if gave_up and not (prev and prev.gave_up):
+            run.errors += 1
+            batch.errors.append({
+                "run_id": run.run_id, "source": item.source, "url": item.url,
+                "reason": f"gave up after {failures} failed fetches in a row (last: "
+                          f"{item.reason[:200]}); not fetched again unless its index entry "
+                          "changes"})
 
     def _add_document(self, item: DocumentItem, batch: batches.Batch) -> None:
         run, now = self.run, utcnow()
@@ -200,6 +228,9 @@ class StorePipeline(_Pipeline):
             else:
                 run.unchanged += 1
             batch.carriers.append({"doc_id": item.doc_id, "source": item.source, "url": item.url})
+        if item.complete and item.state_key in run.known.broken:  # it works again
+            del run.known.broken[item.state_key]
+            batch.fixed.append(item.state_key)
         if item.state_key:
             batch.state[item.state_key] = {
                 "url": item.state_key, "source": item.source, "kind": "document",

@@ -67,7 +67,8 @@ class FeedSpider(SourceSpider):
                 yield self.error(response.url, f"feed entry {name!r} has no link and no text")
             return
         key = state_key(link)
-        if self.run.known.is_done(key, data["marker"]) or not self.take_page():
+        if (self.run.known.is_done(key, data["marker"]) or self.held_back(key, data["marker"])
+                or not self.take_page()):
             return
         yield Request(link, callback=self.parse_article, errback=self.article_failed,
                       cb_kwargs={"entry": data}, meta={"conditional": key in self.run.known.urls})
@@ -98,11 +99,13 @@ class FeedSpider(SourceSpider):
                                   describe_failure(failure, self.settings))
 
     def _fallback(self, entry, url, reason):
+        key, marker = state_key(entry["link"]), entry["marker"]
         if entry["text"]:
-            yield self.error(url, f"{reason}; stored the feed's own text instead")
+            yield self.error(url, f"{reason}; stored the feed's own text instead", key, marker)
             yield self._feed_document(entry, url, complete=False)
         else:
-            yield self.error(url, f"{reason}; the feed has no text for this entry either")
+            yield self.error(url, f"{reason}; the feed has no text for this entry either",
+                             key, marker)
 
     def _feed_document(self, entry, url, complete: bool) -> DocumentItem:
         return DocumentItem(

@@ -29,6 +29,7 @@ CRAWL_RANGES: dict[str, tuple[float, float | None]] = {
     "max_pdf_pages": (1, None),
     "extract_timeout": (0.1, None),
     "give_up_after": (1, None),
+    "broken_retry_hours": (0, None),
 }
 
 

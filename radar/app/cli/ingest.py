@@ -45,6 +45,11 @@ def import_(file: Path, source: str | None, channel: str | None, config_path: Pa
         sys.exit(1)  # nothing in the file could be imported
 
 
+def _note(s) -> str:
+    held = f"{s.held_back} failing pages held back (backoff or given up)" if s.held_back else ""
+    return "; ".join(p for p in (s.message, held) if p)
+
+
 @click.command()
 @click.option("--source", "sources", multiple=True, metavar="NAME",
               help="Crawl only this source (repeatable; default: every [[sources]] entry).")
@@ -65,7 +70,7 @@ def crawl(sources: tuple[str, ...], config_path: Path) -> None:
     table.add_column("note", overflow="fold")
     for s in summaries:
         table.add_row(s.source, s.status, str(s.pages), str(s.new_documents), str(s.updated),
-                      str(s.carried), str(s.errors), s.message[:120])
+                      str(s.carried), str(s.errors), _note(s)[:120])
     # Piped output (logs, cron mail) gets full lines rather than an 80-column wrap.
     Console(width=None if sys.stdout.isatty() else 200).print(table)
     click.echo(f"{sum(s.new_documents for s in summaries)} new documents, "

@@ -14,3 +14,19 @@ CREATE TABLE import_runs (
     rejected         BIGINT NOT NULL DEFAULT 0,  -- not stored; line and reason in fetch_errors
     message          VARCHAR                     -- why it failed, when it did
 );
+
+-- Document URLs whose fetch failed, so a permanently broken page is not fetched every run:
+-- after a failure it waits retry_after (doubling with each failure), and after
+-- [crawl] give_up_after failures the crawler gives up on it (gave_up) and says so in
+-- fetch_errors. A successful fetch removes its row; a changed index marker retries at once.
+CREATE TABLE broken_urls (
+    url          VARCHAR PRIMARY KEY,     -- the crawl_state key (canonical URL)
+    source       VARCHAR NOT NULL,
+    failures     INTEGER NOT NULL,        -- failed fetches in a row
+    reason       VARCHAR NOT NULL,        -- the last failure's reason
+    marker       VARCHAR,                 -- the index's change hint when it last failed
+    first_failed TIMESTAMP NOT NULL,
+    last_failed  TIMESTAMP NOT NULL,
+    retry_after  TIMESTAMP,               -- not fetched again before this
+    gave_up      BOOLEAN NOT NULL DEFAULT false
+);

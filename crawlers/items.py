@@ -67,3 +67,6 @@ class PageStateItem:
     etag: str | None = None
     last_modified: str | None = None
     marker: str | None = None
+    # True: saved with the documents read from this page (a forum thread page: its posts
+    # are all stored or recorded by then); False: only after a clean run of the source.
+    with_documents: bool = False

@@ -162,6 +162,10 @@ class StorePipeline(_Pipeline):
             log.info("%s: %s: %s", item.source, item.url, item.reason)
             if item.broken_key:
                 self._note_broken(item, batch)
+        elif isinstance(item, PageStateItem) and item.with_documents:
+            # Same batch as (or a later one than) the page's posts; dropped by the writer if
+            # a batch of this source failed.
+            batch.state[item.url] = _index_row(item, utcnow())
         elif isinstance(item, PageStateItem):
             run.index_pages.append(item)
         elif isinstance(item, DocumentItem):
@@ -252,12 +256,7 @@ class StorePipeline(_Pipeline):
         clean = not run.errors and not run.truncated
         if clean and run.source.name not in self.writer.failed_sources:
             for page in run.index_pages:
-                self.writer.batch.state[page.url] = {
-                    "url": page.url, "source": page.source, "kind": "index", "etag": page.etag,
-                    "last_modified": page.last_modified, "marker": page.marker,
-                    "content_hash": None, "doc_id": None, "complete": True, "first_seen": now,
-                    "last_fetched": now, "last_changed": None,
-                }
+                self.writer.batch.state[page.url] = _index_row(page, now)
         self.writer.finished.append({
             "run_id": run.run_id, "finished_at": now, "pages": run.pages,
             "new_documents": run.new_documents, "errors": run.errors, "status": run.status,
@@ -269,6 +268,13 @@ class StorePipeline(_Pipeline):
         if self.writer.failure:
             run.fatal = run.fatal or f"could not write to the warehouse: {self.writer.failure}"
         run.report(force=True)
+
+
+def _index_row(page: PageStateItem, now) -> dict:
+    return {"url": page.url, "source": page.source, "kind": "index", "etag": page.etag,
+            "last_modified": page.last_modified, "marker": page.marker, "content_hash": None,
+            "doc_id": None, "complete": True, "first_seen": now, "last_fetched": now,
+            "last_changed": None}
 
 
 def _summary_of(item):

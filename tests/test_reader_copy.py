@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 from crawl_web import LocalWeb, article_html, make_project, offline_env, paragraphs, rows, source
 
 from radar.core import readcopy, warehouse
@@ -122,3 +123,34 @@ def test_publishing_can_be_turned_off(warehouse_path):
         assert not copy.exists()
     finally:
         readcopy.configure(warehouse_path, readcopy.DEFAULT_EVERY)
+
+
+@pytest.mark.slow
+def test_reader_copy_opens_throughout_a_real_analyze(tmp_path, project):
+    """`radar analyze` (NLP and scoring) on 600 UN debate paragraphs while an analyst keeps
+    opening the reader copy: every session gets in, and the end state is published."""
+    archive = Path(__file__).parent / "fixtures" / "ungdc-dev" / "paragraphs_1990_2007.jsonl"
+    sample = tmp_path / "sample.jsonl"
+    sample.write_text("".join(archive.read_text(encoding="utf-8").splitlines(True)[:600]))
+    text = project.read_text(encoding="utf-8")
+    project.write_text(text.replace("reader_copy_every = 30.0", "reader_copy_every = 1.0")
+                       .replace('period = "month"', 'period = "year"'), encoding="utf-8")
+    assert _cli(["import", str(sample), "--config", str(project)], tmp_path).returncode == 0
+    copy = readcopy.reader_copy_path(project.parent / "radar.duckdb")
+    stop = tmp_path / "stop"
+    analyst = subprocess.Popen([sys.executable, "-c", ANALYST.replace(
+        "SELECT count(*) FROM documents",
+        "SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM passages)"),
+        str(copy), str(stop)], stdout=subprocess.PIPE, text=True)
+    result = _cli(["analyze", "--config", str(project)], tmp_path)
+    time.sleep(0.5)
+    stop.touch()
+    out, _ = analyst.communicate(timeout=60)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(out)
+    assert seen["fails"] == [] and seen["tries"] >= 20
+    wh = project.parent / "radar.duckdb"
+    passages = warehouse.query(wh, "SELECT count(*) FROM passages")[0][0]
+    assert passages > 0
+    assert seen["counts"][-1] == 600 + passages
+    assert seen["counts"] == sorted(seen["counts"])

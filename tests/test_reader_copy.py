@@ -67,16 +67,18 @@ def test_reader_copy_opens_throughout_a_crawl_and_an_import(tmp_path, monkeypatc
         assert copy.exists()  # published when `radar init` created the warehouse
         stop = tmp_path / "stop"
         analyst = _analyst(copy, stop)
-        crawl = _cli(["crawl", "--config", str(cfg.path)], tmp_path)
-        archive = tmp_path / "archive.jsonl"
-        archive.write_text("\n".join(json.dumps({
-            "url": f"https://archive.example/{i}", "text": f"Archived story number {i}.",
-            "published_at": "2020-01-01", "source": "archive", "channel": "news"})
-            for i in range(20_000)) + "\n")
-        imported = _cli(["import", str(archive), "--config", str(cfg.path)], tmp_path)
-        time.sleep(0.5)
-        stop.touch()
-        out, _ = analyst.communicate(timeout=60)
+        try:
+            crawl = _cli(["crawl", "--config", str(cfg.path)], tmp_path)
+            archive = tmp_path / "archive.jsonl"
+            archive.write_text("\n".join(json.dumps({
+                "url": f"https://archive.example/{i}", "text": f"Archived story number {i}.",
+                "published_at": "2020-01-01", "source": "archive", "channel": "news"})
+                for i in range(20_000)) + "\n")
+            imported = _cli(["import", str(archive), "--config", str(cfg.path)], tmp_path)
+            time.sleep(0.5)
+        finally:
+            stop.touch()
+            out, _ = analyst.communicate(timeout=60)
     assert crawl.returncode == 0, crawl.stderr
     assert imported.returncode == 0, imported.stderr
     seen = json.loads(out)
@@ -142,10 +144,12 @@ def test_reader_copy_opens_throughout_a_real_analyze(tmp_path, project):
         "SELECT count(*) FROM documents",
         "SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM passages)"),
         str(copy), str(stop)], stdout=subprocess.PIPE, text=True)
-    result = _cli(["analyze", "--config", str(project)], tmp_path, timeout=1500)
-    time.sleep(0.5)
-    stop.touch()
-    out, _ = analyst.communicate(timeout=60)
+    try:
+        result = _cli(["analyze", "--config", str(project)], tmp_path, timeout=1500)
+        time.sleep(0.5)
+    finally:
+        stop.touch()
+        out, _ = analyst.communicate(timeout=60)
     assert result.returncode == 0, result.stderr
     seen = json.loads(out)
     assert seen["fails"] == [] and seen["tries"] >= 20

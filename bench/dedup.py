@@ -22,11 +22,10 @@ def main() -> None:
     ap.add_argument("--bits", type=int, default=8)
     args = ap.parse_args()
 
-    from radar.app.demo.corpus import generate
-    from radar.app.demo.pages import article_html
-
     from crawlers.dedup import DedupIndex, simhash, story_words, words
     from crawlers.extract import extract_html
+    from radar.app.demo.corpus import generate
+    from radar.app.demo.pages import article_html
 
     corpus = generate(seed=args.seed, scale=args.scale, today=date(2026, 5, 20))
     started = time.perf_counter()

@@ -23,6 +23,8 @@ def _crawl(**crawl):
     ("extract_timeout", 0.0, "crawl.extract_timeout"),
     ("near_duplicate_bits", 40, "crawl.near_duplicate_bits"),
     ("max_page_bytes", 0, "crawl.max_page_bytes"),
+    ("give_up_after", 0, "crawl.give_up_after: must be at least 1"),
+    ("broken_retry_hours", -1.0, "crawl.broken_retry_hours"),
 ])
 def test_out_of_range_values_are_rejected(key, value, message):
     with pytest.raises(ConfigError, match="radar.toml: " + message.replace(".", r"\.")):
@@ -41,3 +43,12 @@ def test_valid_limits_and_networks_are_kept():
     assert cfg.crawl.allow_networks == ["127.0.0.1/32", "fd00::/8"]
     assert (cfg.crawl.max_pdf_pages, cfg.crawl.extract_timeout) == (50, 5.5)
     assert _crawl().crawl.allow_networks == []  # nothing opened by default
+
+
+@pytest.mark.parametrize(("ingest", "message"), [
+    ({"earliest": "last year"}, "ingest.earliest: expected an ISO date"),
+    ({"days_ahead": -1.0}, "ingest.days_ahead: must be at least 0"),
+])
+def test_the_import_date_window_is_checked(ingest, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config({"ingest": ingest}, source="radar.toml")

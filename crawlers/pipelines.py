@@ -185,8 +185,10 @@ class StorePipeline(_Pipeline):
         prev = run.known.broken.get(item.broken_key)
         failures = (prev.failures if prev else 0) + 1
         gave_up = failures >= crawl.give_up_after
+        # The first failure is tried again next run (most failures are passing); from the
+        # second in a row, wait broken_retry_hours, doubling each time.
         retry = None if gave_up else now + timedelta(
-            hours=crawl.broken_retry_hours * 2 ** (failures - 1))
+            hours=0 if failures == 1 else crawl.broken_retry_hours * 2 ** (failures - 2))
         first = prev.first_failed if prev else now
         run.known.broken[item.broken_key] = Broken(failures, first, retry, gave_up, item.marker)
         batch.broken[item.broken_key] = {

@@ -69,8 +69,9 @@ class CrawlConfig:
     allow_networks: list[str] = field(default_factory=list)
     max_pdf_pages: int = 300            # longer PDFs are recorded as errors, not read
     extract_timeout: float = 60.0       # seconds of text extraction per document
-    # A document page that fails waits broken_retry_hours (doubling per failure) before it is
-    # fetched again; after give_up_after failures in a row the crawler gives up on it.
+    # A document page that fails is tried again next run; failing again, it waits
+    # broken_retry_hours (doubling per failure); after give_up_after failures in a row the
+    # crawler gives up on it.
     broken_retry_hours: float = 24.0
     give_up_after: int = 5
 

@@ -136,7 +136,9 @@ def crawl(base: str, n: int, folder: Path, processes: int) -> dict:
     config.write_text(
         "[crawl]\ndownload_delay = 0\nautothrottle = false\nconcurrency = 16\n"
         f"concurrency_per_domain = 16\nbatch_size = 500\nextract_processes = {processes}\n"
-        f"max_pages = {n + 10}\n\n[[sources]]\nname = \"bench\"\ntype = \"sitemap\"\n"
+        f"max_pages = {n + 10}\n"
+        'allow_networks = ["127.0.0.1/32"]\n'  # the bench web serves on loopback
+        "\n[[sources]]\nname = \"bench\"\ntype = \"sitemap\"\n"
         f"url = \"{base}/sitemap.xml\"\nchannel = \"news\"\n", encoding="utf-8")
     init_project(config)
     cfg = load_config(config)

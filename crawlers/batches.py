@@ -29,6 +29,8 @@ _TYPES = {
     "published_at": _TS, "fetched_at": _TS, "first_seen": _TS, "last_fetched": _TS,
     "last_changed": _TS, "replaced_at": _TS, "complete": pa.bool_(), "simhash": pa.int64(),
     "n_words": pa.int32(), "post_number": pa.int32(), "reply_to": pa.int32(), "run_id": pa.int64(),
+    "failures": pa.int32(), "first_failed": _TS, "last_failed": _TS, "retry_after": _TS,
+    "gave_up": pa.bool_(),
 }
 
 
@@ -48,10 +50,12 @@ class Batch:
     posts: list[dict] = field(default_factory=list)        # forum_posts rows
     state: dict[str, dict] = field(default_factory=dict)   # crawl_state rows by url
     errors: list[dict] = field(default_factory=list)       # fetch_errors rows
+    broken: dict[str, dict] = field(default_factory=dict)  # broken_urls rows by url
+    fixed: list[str] = field(default_factory=list)         # broken_urls rows to delete
 
     def __len__(self) -> int:
         return (len(self.new) + len(self.updates) + len(self.carriers) + len(self.state)
-                + len(self.errors))
+                + len(self.errors) + len(self.broken) + len(self.fixed))
 
 
 def start_run(path: Path, source: SourceConfig, started: datetime) -> int:
@@ -130,6 +134,11 @@ def flush(path: Path, batch: Batch, finished: list[dict] | None = None) -> None:
                         "ON CONFLICT DO NOTHING")
         if batch.state:
             _upsert_state(con, list(batch.state.values()))
+        if batch.broken:
+            _upsert_broken(con, list(batch.broken.values()))
+        if batch.fixed:
+            con.execute("DELETE FROM broken_urls WHERE url IN (SELECT unnest(?))",
+                        [batch.fixed])
         if batch.errors:
             errs = _table(batch.errors, ("run_id", "source", "url", "reason"))  # noqa: F841
             con.execute("INSERT INTO fetch_errors (run_id, source, url, reason) "
@@ -158,6 +167,20 @@ def _apply_updates(con, updates: list[dict], now: datetime) -> None:
         "language = u.language, published_at = coalesce(documents.published_at, u.published_at) "
         "FROM upd u WHERE documents.doc_id = u.doc_id"
     )
+
+
+BROKEN_COLUMNS = ("url", "source", "failures", "reason", "marker", "first_failed",
+                  "last_failed", "retry_after", "gave_up")
+
+
+def _upsert_broken(con, rows: list[dict]) -> None:
+    broken = _table(rows, BROKEN_COLUMNS)  # noqa: F841 (read by SQL)
+    cols = ", ".join(BROKEN_COLUMNS)
+    con.execute(
+        f"INSERT INTO broken_urls ({cols}) SELECT {cols} FROM broken "
+        "ON CONFLICT (url) DO UPDATE SET source = excluded.source, failures = excluded.failures, "
+        "reason = excluded.reason, marker = excluded.marker, last_failed = excluded.last_failed, "
+        "retry_after = excluded.retry_after, gave_up = excluded.gave_up")
 
 
 def _upsert_state(con, rows: list[dict]) -> None:

@@ -26,6 +26,7 @@ class SourceSummary:
     carried: int = 0            # copies of documents already stored (syndication, near-duplicates)
     unchanged: int = 0          # fetched again but identical
     message: str = ""           # why it failed, when it did
+    held_back: int = 0          # pages that keep failing, not fetched this run (backoff, given up)
 
 
 @dataclass
@@ -44,6 +45,7 @@ class SourceRun:
     carried: int = 0
     unchanged: int = 0
     errors: int = 0
+    held_back: int = 0
     documents_seen: int = 0
     fatal: str = ""             # the source's entry point (feed, sitemap, API) failed
     truncated: bool = False     # max_pages stopped it: the rest waits for the next run
@@ -63,7 +65,7 @@ class SourceRun:
         return SourceSummary(
             source=self.source.name, pages=self.pages, new_documents=self.new_documents,
             errors=self.errors, status=self.status, updated=self.updated, carried=self.carried,
-            unchanged=self.unchanged, message=self.fatal,
+            unchanged=self.unchanged, message=self.fatal, held_back=self.held_back,
         )
 
     def report(self, force: bool = False) -> None:

@@ -35,34 +35,118 @@ class Extracted:
 
 
 class ExtractorPool:
-    """Extraction in worker processes, so the crawler uses more than one core.
+    """Extraction in worker processes, each document under a time limit.
 
     trafilatura and pypdf are CPU-bound Python; run in the reactor thread they
-    serialise with downloading, parsing and storing. With `processes` > 0 the
-    reactor hands the page to a worker and keeps crawling while it waits.
+    serialise with downloading, parsing and storing, and a hostile page (a crafted
+    PDF, pathological HTML) could hold the whole crawl. Here every document goes to
+    a worker process; one that takes longer than `timeout` seconds is killed and
+    replaced, and the document fails with an ExtractionError saying so. The crawl
+    goes on. `processes` workers run at once; each is fed by its own thread.
     """
 
-    def __init__(self, processes: int) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    def __init__(self, processes: int, timeout: float = 60.0) -> None:
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
 
         self.processes = processes
-        # spawn, not fork: the crawl process already runs threads (the writer).
-        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_warm_worker)
+        self.timeout = timeout
+        self._local = threading.local()
+        self._workers: list = []
+        self._lock = threading.Lock()
+        self._threads = ThreadPoolExecutor(processes, thread_name_prefix="extract")
 
     async def run(self, func, *args) -> Extracted:
         """Run `func(*args)` in a worker; ExtractionError comes back as raised there."""
         import asyncio
 
-        return await asyncio.wrap_future(self._pool.submit(func, *args))
+        return await asyncio.wrap_future(self._threads.submit(self._call, func, args))
+
+    def _call(self, func, args):
+        worker = getattr(self._local, "worker", None)
+        if worker is None or not worker.is_alive():
+            worker = self._local.worker = self._spawn()
+        worker.conn.send((func, args))
+        if not worker.conn.poll(self.timeout):
+            self._kill(worker)
+            self._local.worker = None
+            raise ExtractionError(
+                f"extraction took longer than extract_timeout ({self.timeout:g}s); abandoned")
+        try:
+            ok, value = worker.conn.recv()
+        except (EOFError, OSError) as exc:  # the worker died (out of memory, a crash)
+            self._kill(worker)
+            self._local.worker = None
+            raise ExtractionError(f"the extraction worker died: {type(exc).__name__}") from exc
+        if ok:
+            return value
+        raise value
+
+    def _spawn(self):
+        import multiprocessing
+
+        # spawn, not fork: the crawl process already runs threads (the writer).
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_serve, args=(child,), daemon=True, name="radar-extract")
+        proc.start()
+        child.close()
+        proc.conn = parent
+        # Wait for its imports (seconds), so they never count against a document's time.
+        if not parent.poll(120) or parent.recv() != "ready":
+            proc.kill()
+            raise ExtractionError("the extraction worker did not start")
+        with self._lock:
+            self._workers.append(proc)
+        return proc
+
+    def _kill(self, proc) -> None:
+        proc.kill()
+        proc.join(5)
+        proc.conn.close()
+        with self._lock:
+            if proc in self._workers:
+                self._workers.remove(proc)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._threads.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            workers = list(self._workers)
+        for proc in workers:
+            try:
+                proc.conn.send(None)
+            except OSError:
+                pass
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+            proc.conn.close()
 
 
-def _warm_worker() -> None:
-    import trafilatura  # noqa: F401  (import once per worker, not per page)
+def _serve(conn) -> None:
+    """A worker: run (func, args) requests until told to stop (None) or the pipe closes."""
+    import pypdf  # noqa: F401  (import once per worker, not per page)
+    import trafilatura  # noqa: F401
+
+    conn.send("ready")
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if task is None:
+            return
+        func, args = task
+        try:
+            result = (True, func(*args))
+        except ExtractionError as exc:
+            result = (False, exc)
+        except Exception as exc:  # never let one document take the worker down
+            result = (False, ExtractionError(f"extraction failed: {type(exc).__name__}: {exc}"))
+        try:
+            conn.send(result)
+        except Exception as exc:  # e.g. a result that cannot be pickled
+            conn.send((False, ExtractionError(f"extraction failed: {type(exc).__name__}")))
 
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
@@ -91,8 +175,9 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     )
 
 
-def extract_pdf(data: bytes) -> Extracted:
-    """Text and title of a PDF; raises for broken files and PDFs without a text layer."""
+def extract_pdf(data: bytes, max_pages: int = 300) -> Extracted:
+    """Text and title of a PDF; raises for broken files, PDFs without a text layer and
+    PDFs of more than `max_pages` pages (their reason says so)."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
@@ -105,6 +190,9 @@ def extract_pdf(data: bytes) -> Extracted:
                 reader.decrypt("")
             except Exception as exc:
                 raise ExtractionError("PDF is encrypted") from exc
+        count = len(reader.pages)
+        if count > max_pages:
+            raise ExtractionError(f"PDF has {count} pages, more than max_pdf_pages ({max_pages})")
         pages = [(page.extract_text() or "") for page in reader.pages]
         meta = reader.metadata
         title = _clean(meta.title) if meta and meta.title else None
@@ -121,7 +209,9 @@ def extract_pdf(data: bytes) -> Extracted:
     return Extracted(text=text, title=title, published=published)
 
 
-_BLOCK = re.compile(r"(?i)</?(p|div|br|li|h[1-6]|blockquote|tr|section|article)\b[^>]*>")
+# Bounded repetitions: an unclosed "<p" in a megabyte of text costs 2,000 steps, not the
+# rest of the text (unbounded `[^>]*` made "<p<p<p..." quadratic).
+_BLOCK = re.compile(r"(?i)</?(p|div|br|li|h[1-6]|blockquote|tr|section|article)\b[^<>]{0,2000}>")
 
 
 def html_to_text(fragment: str | None) -> str:
@@ -136,7 +226,7 @@ def html_to_text(fragment: str | None) -> str:
     try:
         root = lxml.html.fromstring(f"<div>{marked}</div>")
     except Exception:  # lxml gives up on some junk; strip tags crudely then
-        return _squeeze(re.sub(r"<[^>]+>", " ", fragment))
+        return _squeeze(re.sub(r"<[^<>]{0,2000}>", " ", fragment))
     for bad in root.xpath("//script|//style"):
         bad.drop_tree()
     return _squeeze(root.text_content())

@@ -1,12 +1,23 @@
 """`radar import`: backfill archives and bring your own corpus.
 
 Reads JSON Lines, CSV or Parquet with the columns url, title, text,
-published_at, source, channel and (optionally) author. Each row is validated on
-its own: a bad row is reported with its line number and reason (and recorded in
-`fetch_errors`) while every good row is stored. Authors are pseudonymised and
-citizen texts redacted before anything reaches the warehouse. Rows are inserted
-in bulk through Arrow; a document already present (same id) is skipped, so
-re-importing a file adds nothing.
+published_at, source, channel and (optionally) author and id. Every row read is
+accounted for, exactly once:
+
+    rows read = stored + already present + duplicates in the file + rejected
+
+- A row is the same document as another only when it has the same canonical URL
+  *and* the same text, or the same `id` (within its source). Paragraphs of one
+  speech at `...#p1`, `...#p2` are distinct documents.
+- A rejected row keeps its line number and reason (`fetch_errors`, url
+  `FILE:LINE`); the good rows around it are stored. Any bad value rejects only
+  its row: a lone surrogate in a title, a date outside the `[ingest]` window
+  (default 1900-01-01 to one day ahead), a value of the wrong kind.
+- The counts are printed, returned and stored in `import_runs`.
+
+Authors are pseudonymised and citizen texts redacted before anything reaches the
+warehouse. Rows are inserted in bulk through Arrow; re-importing a file adds
+nothing (every row is already present).
 """
 
 from __future__ import annotations
@@ -16,7 +27,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +62,41 @@ class BadRow:
 
 @dataclass
 class ImportResult:
-    """What an import did."""
+    """What an import did: rows == new_documents + skipped_existing + duplicates + rejected."""
 
     rows: int = 0
-    new_documents: int = 0
-    skipped_existing: int = 0
+    new_documents: int = 0       # stored
+    skipped_existing: int = 0    # already present in the warehouse
+    duplicates: int = 0          # the same document earlier in the file
     bad_rows: list[BadRow] = field(default_factory=list)
     run_id: int | None = None
+
+    @property
+    def rejected(self) -> int:
+        return len(self.bad_rows)
+
+    def summary(self) -> str:
+        """The one-line account of every row."""
+        return (f"{self.rows} rows read, {self.new_documents} new documents, "
+                f"{self.skipped_existing} already present, {self.duplicates} duplicates in the "
+                f"file, {self.rejected} rejected")
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """published_at must lie in [earliest, latest]; outside it the row is rejected."""
+
+    earliest: datetime
+    latest: datetime
+
+    @classmethod
+    def from_config(cls, ingest=None, now: datetime | None = None) -> DateWindow:
+        from datetime import date, timedelta
+
+        earliest = date.fromisoformat(ingest.earliest if ingest else "1900-01-01")
+        ahead = ingest.days_ahead if ingest else 1.0
+        return cls(datetime(earliest.year, earliest.month, earliest.day),
+                   (now or utcnow()) + timedelta(days=ahead))
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
@@ -122,9 +161,15 @@ def _parse_date(value: Any) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return to_utc_naive(value)
+    if isinstance(value, bool):
+        raise ValueError(f"published_at is true/false, not a date: {value!r}")
     if isinstance(value, (int, float)):
         # Epoch seconds, or milliseconds when implausibly large.
-        return datetime.utcfromtimestamp(value / 1000 if value > 1e11 else value)
+        seconds = value / 1000 if abs(value) > 1e11 else value
+        try:
+            return datetime(1970, 1, 1) + timedelta(seconds=seconds)
+        except (OverflowError, ValueError) as exc:
+            raise ValueError(f"published_at {value!r} is not a plausible epoch time") from exc
     text = str(value).strip()
     try:
         return to_utc_naive(datetime.fromisoformat(text.replace("Z", "+00:00")))
@@ -143,27 +188,36 @@ def build_document(
     fetched_at: datetime,
     source: str | None = None,
     channel: str | None = None,
+    window: DateWindow | None = None,
 ) -> dict[str, Any]:
     """Turn one input row into a `documents` row; raises ValueError with the reason."""
-    text = row.get("text")
-    if text is None or not str(text).strip():
+    text = _string(row, "text")
+    if text is None or not text.strip():
         raise ValueError("no text")
-    src = source or (str(row.get("source") or "").strip())
+    src = source or (_string(row, "source") or "").strip()
     if not src:
         raise ValueError("no source (give the column or --source)")
-    chan = (channel or str(row.get("channel") or "")).strip().lower()
+    chan = (channel or _string(row, "channel") or "").strip().lower()
     if chan not in CHANNELS:
         raise ValueError(f"unknown channel {chan!r} (expected one of {', '.join(CHANNELS)})")
     published = _parse_date(row.get("published_at"))
-    text = str(text)
-    title = str(row["title"]) if row.get("title") not in (None, "") else None
+    window = window or DateWindow.from_config()
+    if published is not None and not window.earliest <= published <= window.latest:
+        raise ValueError(
+            f"published_at {published:%Y-%m-%d %H:%M} is outside {window.earliest:%Y-%m-%d} .. "
+            f"{window.latest:%Y-%m-%d %H:%M} (the [ingest] window)")
+    title = _string(row, "title") or None
     if chan == "citizen":
         text, title = redact(text), redact(title)
-    url = str(row["url"]).strip() if row.get("url") not in (None, "") else None
+    url = (_string(row, "url") or "").strip() or None
+    ident = (_string(row, "id") or "").strip() or None
+    author = _string(row, "author")
     canon = canonical_url(url)
+    fragment = _fragment(url)
     chash = content_hash(text)
+    ahash = author_hash(author, salt)
     return {
-        "doc_id": doc_id(canon, src, chash),
+        "doc_id": import_doc_id(src, chan, canon and canon + fragment, chash, ahash, ident),
         "url": url,
         "canonical_url": canon,
         "title": title,
@@ -173,9 +227,54 @@ def build_document(
         "source": src,
         "channel": chan,
         "language": None,  # detected in _flush, only for documents not yet stored
-        "author_hash": author_hash(row.get("author"), salt),
+        "author_hash": ahash,
         "content_hash": chash,
+        "fragment": fragment,
     }
+
+
+def _fragment(url: str | None) -> str:
+    """A URL's fragment with its '#' ("" when none). In an archive it names a part of the
+    page (a speech's paragraph #p12), so it is part of the row's identity."""
+    if not url or "#" not in url:
+        return ""
+    return "#" + url.split("#", 1)[1]
+
+
+def import_doc_id(source: str, channel: str, canon: str | None, chash: str,
+                  ahash: str | None, ident: str | None) -> str:
+    """An imported document's id: its `id` within the source; else its canonical URL (with
+    the fragment, `canon` here) *and* text: paragraphs at url#p1, url#p2 are distinct; else
+    source and text (and, for citizens, author: two people writing "I agree" are two voices)."""
+    import hashlib
+
+    if ident:
+        key = f"import-id\x00{source}\x00{ident}"
+    elif canon:
+        key = f"url+text\x00{canon}\x00{chash}"
+    elif channel == "citizen" and ahash:
+        key = f"{source}\x00{chash}\x00{ahash}"
+    else:
+        return doc_id(None, source, chash)  # as before: re-imports of older files match
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+
+
+def _string(row: dict[str, Any], name: str) -> str | None:
+    """A column's value as text; rejects values of the wrong kind and invalid Unicode."""
+    value = row.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, (dict, list)):
+        raise ValueError(f"{name}: expected text, got a JSON {type(value).__name__}")
+    text = value if isinstance(value, str) else str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{name}: not valid Unicode (a lone surrogate at character "
+                         f"{exc.start})") from None
+    if "\x00" in text:
+        raise ValueError(f"{name}: contains a NUL character")
+    return text
 
 
 def import_file(
@@ -185,16 +284,19 @@ def import_file(
     source: str | None = None,
     channel: str | None = None,
     progress: Callable[[int], None] | None = None,
+    window: DateWindow | None = None,
 ) -> ImportResult:
-    """Import a file into the warehouse; returns counts and the bad rows with reasons."""
+    """Import a file into the warehouse; returns the account of every row (ImportResult)."""
     path = Path(path)
     salt = load_salt(warehouse_path)
     now = utcnow()
+    window = window or DateWindow.from_config(now=now)
     result = ImportResult()
     batch: list[dict] = []
-    seen: set[str] = set()
+    seen_ids: set[str] = set()
+    seen_pairs: set[tuple[str, str]] = set()
     run_source = source or f"import:{path.name}"
-    result.run_id = _start_run(warehouse_path, run_source, now)
+    result.run_id = _start_run(warehouse_path, run_source, path.name, now)
     sources: dict[str, str] = {}
     try:
         for lineno, row in read_rows(path):
@@ -203,26 +305,32 @@ def import_file(
                 result.bad_rows.append(row)
                 continue
             try:
-                doc = build_document(row, salt=salt, fetched_at=now, source=source, channel=channel)
-            except ValueError as exc:
-                result.bad_rows.append(BadRow(lineno, str(exc)))
+                doc = build_document(row, salt=salt, fetched_at=now, source=source,
+                                     channel=channel, window=window)
+            except Exception as exc:  # any bad value rejects its row only
+                reason = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+                result.bad_rows.append(BadRow(lineno, reason[:500]))
                 continue
-            if doc["doc_id"] in seen:
-                result.skipped_existing += 1
+            pair = ((doc["canonical_url"] + doc["fragment"], doc["content_hash"])
+                    if doc["canonical_url"] else None)
+            if doc["doc_id"] in seen_ids or (pair and pair in seen_pairs):
+                result.duplicates += 1
                 continue
-            seen.add(doc["doc_id"])
+            seen_ids.add(doc["doc_id"])
+            if pair:
+                seen_pairs.add(pair)
             sources.setdefault(doc["source"], doc["channel"])
             batch.append(doc)
             if len(batch) >= BATCH_ROWS:
-                result.new_documents += _flush(warehouse_path, batch, sources)
+                _flush(warehouse_path, batch, sources, result)
                 batch = []
             if progress and result.rows % 1000 == 0:
                 progress(result.rows)
-        result.new_documents += _flush(warehouse_path, batch, sources)
-    except Exception as exc:
-        _finish_run(warehouse_path, result, run_source, path.name, "failed", reason=str(exc))
+        _flush(warehouse_path, batch, sources, result)
+    except BaseException as exc:
+        _finish_run(warehouse_path, result, run_source, path.name, "failed",
+                    reason=str(exc) or type(exc).__name__)
         raise
-    result.skipped_existing = len(seen) - result.new_documents
     status = "partial" if result.bad_rows else "ok"
     _finish_run(warehouse_path, result, run_source, path.name, status)
     if progress:
@@ -230,51 +338,69 @@ def import_file(
     return result
 
 
-def _start_run(warehouse_path: Path, source: str, started: datetime) -> int:
+def _start_run(warehouse_path: Path, source: str, filename: str, started: datetime) -> int:
     with warehouse.write(warehouse_path) as con:
-        return con.execute(
-            "INSERT INTO crawl_runs (source, started_at, status) VALUES (?, ?, 'running') RETURNING run_id",
-            [source, started],
-        ).fetchone()[0]
+        run_id = con.execute(
+            "INSERT INTO crawl_runs (source, started_at, status) VALUES (?, ?, 'running') "
+            "RETURNING run_id", [source, started]).fetchone()[0]
+        con.execute("INSERT INTO import_runs (run_id, file, source, started_at, status) "
+                    "VALUES (?, ?, ?, ?, 'running')", [run_id, filename, source, started])
+        return run_id
 
 
-def _flush(warehouse_path: Path, batch: list[dict], sources: dict[str, str]) -> int:
+# Documents of the batch that the warehouse already holds (same id; same canonical URL,
+# fragment and text; or, without a URL, same source, text and author), with their stored id.
+_PRESENT = """
+SELECT i.doc_id AS new_id, min(d.doc_id) AS doc_id FROM incoming i JOIN documents d ON (
+    d.doc_id = i.doc_id
+    OR (i.canonical_url IS NOT NULL AND d.canonical_url = i.canonical_url
+        AND d.content_hash = i.content_hash
+        AND coalesce(regexp_extract(d.url, '#.*$'), '') = i.fragment)
+    OR (i.canonical_url IS NULL AND d.canonical_url IS NULL AND d.source = i.source
+        AND d.content_hash = i.content_hash
+        AND d.author_hash IS NOT DISTINCT FROM i.author_hash))
+GROUP BY i.doc_id
+"""
+
+
+def _flush(warehouse_path: Path, batch: list[dict], sources: dict[str, str],
+           result: ImportResult) -> None:
+    """Store the batch's new documents; count them and those already present."""
     if not batch:
-        return 0
+        return
+    keys = pa.Table.from_pylist(
+        [{c: d[c] for c in ("doc_id", "canonical_url", "fragment", "content_hash", "source",
+                            "author_hash")} for d in batch])
     # Language detection is the costly step: skip it for documents already stored,
     # so re-importing a file is cheap as well as harmless.
-    carriers = pa.table({
-        "doc_id": [d["doc_id"] for d in batch],
-        "source": [d["source"] for d in batch],
-        "url": [d["url"] for d in batch],
-    })
-    ids = carriers.select(["doc_id"])
     with warehouse.read(warehouse_path) as con:
-        con.register("ids", ids)
-        known = {r[0] for r in con.execute(
-            "SELECT doc_id FROM documents WHERE doc_id IN (SELECT doc_id FROM ids)").fetchall()}
-    batch = [d for d in batch if d["doc_id"] not in known]
+        con.register("incoming", keys)
+        known = {r[0] for r in con.execute(_PRESENT).fetchall()}
     for d in batch:
-        d["language"] = detect_language(d["text"])
-    incoming = pa.Table.from_pylist(batch, schema=_arrow_schema())
+        if d["doc_id"] not in known:
+            d["language"] = detect_language(d["text"])
+    incoming = pa.Table.from_pylist(
+        batch, schema=_arrow_schema().append(pa.field("fragment", pa.string())))
     with warehouse.write(warehouse_path) as con:
         con.register("incoming", incoming)
-        con.register("carriers", carriers)
         for name, chan in sources.items():
             con.execute(
                 "INSERT INTO sources (name, type, url, channel) VALUES (?, 'import', NULL, ?) "
-                "ON CONFLICT DO NOTHING",
-                [name, chan],
-            )
-        before = con.execute("SELECT count(*) FROM documents").fetchone()[0]
+                "ON CONFLICT DO NOTHING", [name, chan])
+        con.execute(f"CREATE TEMP TABLE present AS {_PRESENT}")
         cols = ", ".join(DOCUMENT_COLUMNS)
-        con.execute(f"INSERT INTO documents ({cols}) SELECT {cols} FROM incoming ON CONFLICT DO NOTHING")
-        after = con.execute("SELECT count(*) FROM documents").fetchone()[0]
+        stored = con.execute(
+            f"INSERT INTO documents ({cols}) SELECT {cols} FROM incoming "
+            "WHERE doc_id NOT IN (SELECT new_id FROM present)").fetchone()[0]
+        # Every source that carries a document: new ones, and those already stored.
         con.execute(
             "INSERT INTO document_sources (doc_id, source, url) "
-            "SELECT doc_id, source, url FROM carriers ON CONFLICT DO NOTHING"
-        )
-    return after - before
+            "SELECT DISTINCT ON (id, source) id, source, url FROM ("
+            "SELECT coalesce(p.doc_id, i.doc_id) AS id, i.source, i.url "
+            "FROM incoming i LEFT JOIN present p ON p.new_id = i.doc_id) ON CONFLICT DO NOTHING")
+        con.execute("DROP TABLE present")
+    result.new_documents += stored
+    result.skipped_existing += len(batch) - stored
 
 
 def _finish_run(
@@ -296,12 +422,18 @@ def _finish_run(
         schema=pa.schema([("run_id", pa.int64()), ("source", pa.string()), ("url", pa.string()),
                           ("reason", pa.string())]),
     )
+    now = utcnow()
     with warehouse.write(warehouse_path) as con:
         con.execute(
             "UPDATE crawl_runs SET finished_at = ?, pages = ?, new_documents = ?, errors = ?, "
             "status = ? WHERE run_id = ?",
-            [utcnow(), result.rows, result.new_documents, len(errors), status, result.run_id],
+            [now, result.rows, result.new_documents, len(errors), status, result.run_id],
         )
+        con.execute(
+            "UPDATE import_runs SET finished_at = ?, status = ?, rows_read = ?, stored = ?, "
+            "already_present = ?, duplicates = ?, rejected = ?, message = ? WHERE run_id = ?",
+            [now, status, result.rows, result.new_documents, result.skipped_existing,
+             result.duplicates, result.rejected, reason or None, result.run_id])
         if errors:
             con.register("error_table", error_table)
             con.execute(

@@ -54,6 +54,8 @@ class ErrorItem:
     source: str
     url: str | None
     reason: str
+    broken_key: str | None = None     # a document URL that failed: counted in broken_urls
+    marker: str | None = None         # the index's change hint for it
 
 
 @dataclass
@@ -65,3 +67,6 @@ class PageStateItem:
     etag: str | None = None
     last_modified: str | None = None
     marker: str | None = None
+    # True: saved with the documents read from this page (a forum thread page: its posts
+    # are all stored or recorded by then); False: only after a clean run of the source.
+    with_documents: bool = False

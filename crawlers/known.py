@@ -10,6 +10,7 @@ thread, so a decision made for one source is seen at once by the others.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from crawlers.dedup import DedupIndex, content_key, to_unsigned
@@ -30,11 +31,36 @@ class UrlState:
 
 
 @dataclass
+class Broken:
+    """A document URL whose fetches failed (broken_urls)."""
+
+    failures: int
+    first_failed: datetime
+    retry_after: datetime | None = None
+    gave_up: bool = False
+    marker: str | None = None
+
+
+@dataclass
 class Known:
     """The warehouse's crawl state and dedup index, updated as the run stores documents."""
 
     urls: dict[str, UrlState] = field(default_factory=dict)
     index: DedupIndex = field(default_factory=DedupIndex)
+    broken: dict[str, Broken] = field(default_factory=dict)
+
+    def held_back(self, key: str | None, marker: str | None, now: datetime) -> str:
+        """Why a document URL is not fetched this run ("" = fetch it): it failed before and
+        waits out its backoff, or the crawler gave up on it. A changed index marker (the
+        entry or sitemap says the page changed) tries it again at once."""
+        b = self.broken.get(key or "")
+        if b is None or (marker is not None and marker != b.marker):
+            return ""
+        if b.gave_up:
+            return f"given up after {b.failures} failed fetches"
+        if b.retry_after is not None and now < b.retry_after:
+            return f"failed {b.failures} times; next try after {b.retry_after:%Y-%m-%d %H:%M}"
+        return ""
 
     def is_done(self, key: str, marker: str | None = None) -> bool:
         """Whether a document URL needs no fetch: stored completely, and unchanged per the index.
@@ -70,6 +96,10 @@ def load_known(warehouse_path: Path, near_bits: int) -> Known:
             "SELECT url, etag, last_modified, marker, content_hash, doc_id, complete FROM crawl_state"
         ).fetchall():
             known.urls[url] = UrlState(etag, lm, marker, chash, did, complete)
+        for url, failures, first, retry, gave_up, marker in con.execute(
+            "SELECT url, failures, first_failed, retry_after, gave_up, marker FROM broken_urls"
+        ).fetchall():
+            known.broken[url] = Broken(failures, first, retry, gave_up, marker)
         rows = con.execute(
             "SELECT d.doc_id, d.content_hash, d.channel, d.author_hash, f.simhash "
             "FROM documents d LEFT JOIN document_fingerprints f USING (doc_id)"

@@ -1,16 +1,87 @@
-"""Downloader middlewares: conditional GET from the crawl state, retries with backoff."""
+"""Downloader middlewares: the network policy, conditional GET from the crawl state,
+retries with backoff."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 
 from crawlers.known import state_key
+from radar.core.netpolicy import decide, parse_networks, refusal
 
 log = logging.getLogger(__name__)
+
+
+class NetworkRefused(IgnoreRequest):
+    """A request whose host resolves to an address the network policy refuses."""
+
+
+class NetworkPolicyMiddleware:
+    """Refuse requests to loopback, private, link-local ... addresses (radar.core.netpolicy).
+
+    Runs first for every request the crawler makes: start URLs, followed links,
+    robots.txt, and every redirect hop (a redirect comes back through the
+    downloader middlewares as a new request). The host is resolved with the
+    crawler's own caching resolver, so the connection that follows uses the very
+    address that was checked (no second lookup that could answer differently).
+    A refused request reaches the spider's errback and is recorded as that URL's
+    fetch error; the crawl goes on.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self._allow: tuple | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def allow(self) -> tuple:
+        """The opened ranges: the radar config's [crawl] allow_networks, else the setting."""
+        if self._allow is None:
+            run = getattr(self.crawler.spider, "run", None)
+            values = (run.cfg.crawl.allow_networks if run is not None
+                      else self.crawler.settings.getlist("NETWORK_ALLOW"))
+            self._allow = parse_networks(values)
+        return self._allow
+
+    async def process_request(self, request: Request):
+        parts = urlsplit(request.url)
+        if parts.scheme not in ("http", "https"):
+            raise NetworkRefused(f"refused by the network policy: {parts.scheme or 'no'} scheme "
+                                 "(only http and https are fetched)")
+        host = parts.hostname or ""
+        address = host if _is_ip(host) else await _resolve(host)
+        decision = decide(address, self.allow())
+        if not decision.allowed:
+            if address != host:
+                decision = type(decision)(False, decision.address,
+                                          f"{host} resolves to {address}; {decision.reason}")
+            raise NetworkRefused(refusal(request.url, decision))
+        return None
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+async def _resolve(host: str) -> str:
+    """The host's address through the reactor's resolver (Scrapy's DNS cache)."""
+    from scrapy.utils.defer import maybe_deferred_to_future
+    from twisted.internet import reactor
+
+    return await maybe_deferred_to_future(reactor.resolve(host))
 
 
 class ConditionalGetMiddleware:

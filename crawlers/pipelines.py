@@ -15,9 +15,9 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from crawlers import batches
-from crawlers.dedup import MIN_WORDS_NEAR, content_key, simhash, to_signed, words
+from crawlers.dedup import MIN_WORDS_NEAR, content_key, simhash, story_words, to_signed, words
 from crawlers.items import DocumentItem, ErrorItem, PageStateItem
-from crawlers.known import UrlState, state_key
+from crawlers.known import Broken, UrlState, state_key
 from crawlers.writer import SharedWriter
 from radar.core.documents import canonical_url, content_hash, detect_language, doc_id, utcnow
 from radar.core.privacy import author_hash, redact
@@ -119,7 +119,7 @@ class DedupPipeline(_Pipeline):
         tokens = words(item.text)
         item.n_words = len(tokens)
         if item.n_words >= MIN_WORDS_NEAR and item.channel != "citizen":
-            item.simhash = simhash(tokens)
+            item.simhash = simhash(story_words(item.text, item.title))
         ckey = content_key(item.content_hash, item.channel, item.author_hash)
         stored_hash = index.hashes.get(item.doc_id)
         if stored_hash is not None:
@@ -150,6 +150,7 @@ class StorePipeline(_Pipeline):
             self.writer = SharedWriter(path, run.cfg.crawl.batch_size)
         if run.run_id is None:
             run.run_id = batches.start_runs(path, [run.source], run.started_at)[run.source.name]
+        self.writer.run_ids[run.source.name] = run.run_id
 
     def process_item(self, item):
         run, batch = self.run, self.writer.batch
@@ -159,6 +160,12 @@ class StorePipeline(_Pipeline):
                 {"run_id": run.run_id, "source": item.source, "url": item.url, "reason": item.reason}
             )
             log.info("%s: %s: %s", item.source, item.url, item.reason)
+            if item.broken_key:
+                self._note_broken(item, batch)
+        elif isinstance(item, PageStateItem) and item.with_documents:
+            # Same batch as (or a later one than) the page's posts; dropped by the writer if
+            # a batch of this source failed.
+            batch.state[item.url] = _index_row(item, utcnow())
         elif isinstance(item, PageStateItem):
             run.index_pages.append(item)
         elif isinstance(item, DocumentItem):
@@ -167,6 +174,34 @@ class StorePipeline(_Pipeline):
         self.writer.maybe_flush()
         run.report()
         return _summary_of(item)
+
+    def _note_broken(self, item: ErrorItem, batch: batches.Batch) -> None:
+        """Count a document URL's failure: back off (doubling), give up after N in a row."""
+        run, now, crawl = self.run, utcnow(), self.run.cfg.crawl
+        counted = self.__dict__.setdefault("_failed_this_run", set())
+        if item.broken_key in counted:
+            return  # one failure per URL per run (a page can fail with several reasons)
+        counted.add(item.broken_key)
+        prev = run.known.broken.get(item.broken_key)
+        failures = (prev.failures if prev else 0) + 1
+        gave_up = failures >= crawl.give_up_after
+        # The first failure is tried again next run (most failures are passing); from the
+        # second in a row, wait broken_retry_hours, doubling each time.
+        retry = None if gave_up else now + timedelta(
+            hours=0 if failures == 1 else crawl.broken_retry_hours * 2 ** (failures - 2))
+        first = prev.first_failed if prev else now
+        run.known.broken[item.broken_key] = Broken(failures, first, retry, gave_up, item.marker)
+        batch.broken[item.broken_key] = {
+            "url": item.broken_key, "source": item.source, "failures": failures,
+            "reason": item.reason[:500], "marker": item.marker, "first_failed": first,
+            "last_failed": now, "retry_after": retry, "gave_up": gave_up}
+        if gave_up and not (prev and prev.gave_up):
+            run.errors += 1
+            batch.errors.append({
+                "run_id": run.run_id, "source": item.source, "url": item.url,
+                "reason": f"gave up after {failures} failed fetches in a row (last: "
+                          f"{item.reason[:200]}); not fetched again unless its index entry "
+                          "changes"})
 
     def _add_document(self, item: DocumentItem, batch: batches.Batch) -> None:
         run, now = self.run, utcnow()
@@ -199,6 +234,9 @@ class StorePipeline(_Pipeline):
             else:
                 run.unchanged += 1
             batch.carriers.append({"doc_id": item.doc_id, "source": item.source, "url": item.url})
+        if item.complete and item.state_key in run.known.broken:  # it works again
+            del run.known.broken[item.state_key]
+            batch.fixed.append(item.state_key)
         if item.state_key:
             batch.state[item.state_key] = {
                 "url": item.state_key, "source": item.source, "kind": "document",
@@ -216,14 +254,11 @@ class StorePipeline(_Pipeline):
         # Index pages (feeds, sitemaps, listings) remember their ETag only after a clean,
         # complete run: a 304 next time must not hide entries whose pages failed this
         # time or were left for later by max_pages.
-        if not run.errors and not run.truncated:
+        # (The writer also drops them if an earlier batch of this source failed to commit.)
+        clean = not run.errors and not run.truncated
+        if clean and run.source.name not in self.writer.failed_sources:
             for page in run.index_pages:
-                self.writer.batch.state[page.url] = {
-                    "url": page.url, "source": page.source, "kind": "index", "etag": page.etag,
-                    "last_modified": page.last_modified, "marker": page.marker,
-                    "content_hash": None, "doc_id": None, "complete": True, "first_seen": now,
-                    "last_fetched": now, "last_changed": None,
-                }
+                self.writer.batch.state[page.url] = _index_row(page, now)
         self.writer.finished.append({
             "run_id": run.run_id, "finished_at": now, "pages": run.pages,
             "new_documents": run.new_documents, "errors": run.errors, "status": run.status,
@@ -235,6 +270,13 @@ class StorePipeline(_Pipeline):
         if self.writer.failure:
             run.fatal = run.fatal or f"could not write to the warehouse: {self.writer.failure}"
         run.report(force=True)
+
+
+def _index_row(page: PageStateItem, now) -> dict:
+    return {"url": page.url, "source": page.source, "kind": "index", "etag": page.etag,
+            "last_modified": page.last_modified, "marker": page.marker, "content_hash": None,
+            "doc_id": None, "complete": True, "first_seen": now, "last_fetched": now,
+            "last_changed": None}
 
 
 def _summary_of(item):

@@ -24,6 +24,7 @@ from crawlers.extract import ExtractorPool
 from crawlers.known import known_for
 from crawlers.settings import project_settings, source_settings
 from crawlers.writer import SharedWriter
+from radar.core import readcopy
 from radar.core.config import Config, SourceConfig
 from radar.core.documents import detect_language, utcnow
 from radar.core.privacy import load_salt
@@ -118,10 +119,28 @@ def _crawl_in_child(cfg: Config, names: list[str], level: str,
     return result, failure
 
 
+def _die_with_parent() -> None:
+    """End this crawl process when its parent is gone (killed with -9, say): the next
+    `radar crawl` holds the writer lock then, and must not meet an orphan still writing."""
+    import os
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(70)  # committed batches stay; the runs left running are settled next start
+
+    threading.Thread(target=watch, name="radar-parent-watch", daemon=True).start()
+
+
 def _child_main() -> int:
     """Entry point of the crawl child process (`python -m crawlers.run`)."""
     cfg, names, level = pickle.loads(sys.stdin.buffer.read())
     out = sys.stdout
+    _die_with_parent()
 
     def send(kind: str, payload) -> None:
         out.write(_MARK + json.dumps([kind, payload], default=str) + "\n")
@@ -143,6 +162,7 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
     from scrapy.crawler import Crawler, CrawlerProcess
 
 
+    readcopy.configure(cfg.warehouse_path, cfg.warehouse.reader_copy_every)
     spiders = spider_classes()
     _warm_up()
     # A failed robots.txt fetch is logged by Scrapy with a full traceback; the
@@ -158,7 +178,8 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
     sources = [cfg.source(n) for n in names]
     run_ids = start_runs(cfg.warehouse_path, sources, utcnow())
     writer = SharedWriter(cfg.warehouse_path, cfg.crawl.batch_size)
-    extractors = ExtractorPool(cfg.crawl.extract_processes) if cfg.crawl.extract_processes else None
+    extractors = (ExtractorPool(cfg.crawl.extract_processes, cfg.crawl.extract_timeout)
+                  if cfg.crawl.extract_processes else None)
     crawlers: list[tuple[str, Crawler]] = []
     failures: dict[str, str] = {}
     for i, src in enumerate(sources):
@@ -191,6 +212,11 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
         summary = run.summary()
         if name in failures:
             summary.status, summary.message = "failed", failures[name]
+        elif name in writer.failed_sources:  # known only once the writer has finished
+            summary.errors += 1
+            summary.status = "partial" if summary.status == "ok" else summary.status
+            summary.message = summary.message or (
+                f"could not write to the warehouse: {writer.failure}")
         summaries.append(summary)
     if closed:
         flush(cfg.warehouse_path, unstarted, closed)

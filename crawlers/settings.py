@@ -48,7 +48,12 @@ LOG_LEVEL = "INFO"
 FEEDS: dict[str, Any] = {}
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
+# The network policy checks the address a host resolves to; the connection then reuses
+# that cached answer (a second, different answer would bypass the check).
+DNSCACHE_ENABLED = True
+NETWORK_ALLOW: list[str] = []   # `scrapy crawl` without a radar config: nothing opened
 DOWNLOADER_MIDDLEWARES = {
+    "crawlers.middlewares.NetworkPolicyMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.BackoffRetryMiddleware": 550,
     "crawlers.middlewares.ConditionalGetMiddleware": 560,

@@ -6,6 +6,14 @@ So the pipelines of all sources append rows to one shared batch, and a writer
 thread commits it (one transaction through `radar.core.warehouse.write`) whenever it
 holds `batch_size` rows or `interval` seconds have passed. Closing the writer
 commits what is left and waits for it.
+
+A document's crawl state (ETag, Last-Modified, change marker) is committed in the
+same transaction as the document, so a failed batch leaves no state behind and
+its pages are fetched again next run. An index page's validators (the feed's
+ETag ...) cover every entry of the source: they are dropped, not saved, once any
+batch holding that source's rows failed, or the next run would get a 304 and
+skip the lost entries for good. A failed batch is recorded as an error of each
+of its sources, and their runs are closed as partial.
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ class SharedWriter:
         self.batch = batches.Batch()
         self.finished: list[dict] = []          # crawl_runs rows to close in the next batch
         self.failure: str = ""                  # the last write error, if any
+        self.failed_sources: set[str] = set()   # sources that lost rows to a failed write
+        self.run_ids: dict[str, int] = {}       # source -> its crawl_runs id (set by the pipeline)
         self._queue: queue.Queue = queue.Queue()
         self._last = time.monotonic()
         self._thread = threading.Thread(target=self._work, name="radar-writer", daemon=True)
@@ -63,8 +73,46 @@ class SharedWriter:
             if job is None:
                 return
             batch, finished = job
+            self._drop_index_state(batch)
+            finished = self._mark_partial(finished)
             try:
                 batches.flush(self.path, batch, finished)
             except Exception as exc:  # keep crawling; the summary says the write failed
                 self.failure = f"{type(exc).__name__}: {exc}"
                 log.error("could not write a batch to %s: %s", self.path, self.failure)
+                self._record_failure(batch, finished)
+
+    def _drop_index_state(self, batch: batches.Batch) -> None:
+        """Index validators of sources that lost rows never reach the warehouse."""
+        for url, row in list(batch.state.items()):
+            if row["kind"] == "index" and row["source"] in self.failed_sources:
+                del batch.state[url]
+
+    def _mark_partial(self, finished: list[dict]) -> list[dict]:
+        """A run that lost rows to a failed write is partial, whatever its spider saw."""
+        failed_runs = {self.run_ids.get(s) for s in self.failed_sources}
+        return [{**r, "status": "partial" if r["status"] == "ok" else r["status"],
+                 "errors": r["errors"] + 1} if r["run_id"] in failed_runs else r
+                for r in finished]
+
+    def _record_failure(self, batch: batches.Batch, finished: list[dict]) -> None:
+        """Note which sources lost rows; record it and close their runs (a small write)."""
+        lost: dict[str, int] = {}
+        for row in batch.new + batch.updates + batch.carriers:
+            lost[row["source"]] = lost.get(row["source"], 0) + 1
+        for row in batch.state.values():
+            lost.setdefault(row["source"], 0)
+        for row in batch.errors:
+            lost.setdefault(row["source"], 0)
+        self.failed_sources.update(lost)
+        runs = {**{r["source"]: r["run_id"] for r in batch.errors}, **self.run_ids}
+        note = batches.Batch(errors=[
+            {"run_id": runs.get(src), "source": src, "url": None,
+             "reason": f"could not write {n} documents to the warehouse ({self.failure}); "
+                       "they are fetched again next run"}
+            for src, n in lost.items() if runs.get(src) is not None])
+        closing = self._mark_partial(finished)
+        try:
+            batches.flush(self.path, note, closing)
+        except Exception as exc:
+            log.error("could not record the failed write either: %s", exc)

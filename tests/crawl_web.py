@@ -77,14 +77,14 @@ class _QuietServer(ThreadingHTTPServer):
 class LocalWeb:
     """A threaded HTTP server on a free loopback port serving registered resources."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.resources: dict[str, Resource] = {}
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
-        self.server = _QuietServer(("127.0.0.1", 0), self._handler())
+        self.server = _QuietServer((host, 0), self._handler())
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"http://{host}:{self.port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> LocalWeb:
@@ -473,6 +473,8 @@ FAST_CRAWL = {
     "download_delay": 0, "autothrottle": False, "concurrency_per_domain": 8,
     "download_timeout": 20, "retry_times": 2, "retry_backoff": 0.05,
     "max_page_bytes": 5_000_000, "contact": "radar-tests@example.org",
+    # The test web serves on 127.0.0.1 (a loopback address, refused unless opened).
+    "allow_networks": ["127.0.0.1/32"],
 }
 
 
@@ -500,7 +502,8 @@ def offline_env(mp) -> None:
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         mp.setenv(var, "http://127.0.0.1:9")
     for var in ("no_proxy", "NO_PROXY"):
-        mp.setenv(var, "127.0.0.1,localhost")
+        # 127.0.0.2 is reachable (not proxied): only the network policy keeps the crawler out.
+        mp.setenv(var, "127.0.0.1,127.0.0.2,localhost")
 
 
 def make_project(folder: Path, sources: list[dict], **crawl):

@@ -337,3 +337,31 @@ def test_fallback_documents_are_fetched_again_next_run(troubles):
     assert "/a/slow.html" in fetched and "/a/missing.html" in fetched
     assert "/a/good.html" not in fetched and "/a/flaky.html" not in fetched
     assert troubles["again"].new_documents == 0
+
+
+def _outcomes(cfg) -> dict[str, tuple[str, list[str]]]:
+    """Each source's first run: its status and the reasons recorded for it."""
+    runs = rows(cfg, "SELECT source, run_id, status FROM crawl_runs WHERE run_id IN "
+                     "(SELECT min(run_id) FROM crawl_runs GROUP BY source)")
+    return {source: (status, [r for (r,) in rows(
+        cfg, "SELECT reason FROM fetch_errors WHERE run_id = ?", [run_id])])
+        for source, run_id, status in runs}
+
+
+@pytest.mark.slow
+def test_every_realworld_feed_has_a_recorded_outcome(realworld):
+    outcomes = _outcomes(realworld["cfg"])
+    assert set(outcomes) == set(realworld["site"].feeds)
+    for name, (status, reasons) in outcomes.items():
+        assert status in ("ok", "partial", "failed"), name
+        assert (status == "ok") == (not reasons), (name, status, reasons)
+
+
+@pytest.mark.slow
+def test_every_illformed_feed_has_a_recorded_outcome(illformed):
+    outcomes = _outcomes(illformed["cfg"])
+    assert set(outcomes) == set(illformed["summaries"]) and len(outcomes) > 80
+    for name, (status, reasons) in outcomes.items():
+        assert status in ("ok", "partial", "failed"), name
+        assert (status == "ok") == (not reasons), (name, status, reasons)
+        assert all(r.strip() for r in reasons)

@@ -166,3 +166,15 @@ def test_second_crawl_fetches_only_what_changed(citizens):
     assert export and export[0].status == 304
     (n,) = rows(citizens["cfg"], "SELECT count(*) FROM documents WHERE text LIKE 'Late reply%'")[0]
     assert n == 1
+
+
+def test_unchanged_html_forum_pages_are_not_downloaded_again(citizens):
+    """Thread pages are asked conditionally; a 304 page still leads on to the thread's next
+    page (remembered from the last run), which is asked conditionally too."""
+    hits = citizens["second_hits"]
+    threads = [h for h in hits if h.path.startswith("/board/thread-")]
+    assert {h.path for h in threads} == {"/board/thread-1.html", "/board/thread-1-2.html",
+                                         "/board/thread-2.html", "/board/thread-2-2.html"}
+    assert {h.status for h in threads} == {304}
+    first = [h for h in citizens["first_hits"] if h.path.startswith("/board/thread-")]
+    assert {h.status for h in first} == {200}

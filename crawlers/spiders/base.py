@@ -21,7 +21,9 @@ from crawlers.extract import (
 )
 from crawlers.items import DocumentItem, ErrorItem, PageStateItem
 from crawlers.known import known_for, state_key
+from crawlers.middlewares import NetworkRefused
 from radar.core.config import ConfigError, load_config
+from radar.core.documents import utcnow
 from radar.core.privacy import load_salt
 
 log = logging.getLogger(__name__)
@@ -87,14 +89,24 @@ class SourceSpider(scrapy.Spider):
         """Count a page that came back."""
         self.run.pages += 1
 
-    def error(self, url: str | None, reason: str) -> ErrorItem:
-        """A failure to record in fetch_errors."""
-        return ErrorItem(self.source_cfg.name, url, reason)
+    def error(self, url: str | None, reason: str, broken_key: str | None = None,
+              marker: str | None = None) -> ErrorItem:
+        """A failure to record in fetch_errors (a document URL's also in broken_urls)."""
+        return ErrorItem(self.source_cfg.name, url, reason, broken_key, marker)
 
     def failed(self, failure):
         """Errback: every failed request becomes a fetch error with its reason."""
         request = failure.request
-        yield self.error(request.url, describe_failure(failure, self.settings))
+        yield self.error(request.url, describe_failure(failure, self.settings),
+                         request.meta.get("doc_key"), request.meta.get("doc_marker"))
+
+    def held_back(self, key: str | None, marker: str | None) -> bool:
+        """Whether a document URL that keeps failing waits this run (it is counted)."""
+        why = self.run.known.held_back(key, marker, utcnow())
+        if why:
+            self.run.held_back += 1
+            log.debug("%s: %s not fetched: %s", self.source_cfg.name, key, why)
+        return bool(why)
 
     def index_state(self, response) -> PageStateItem:
         """The HTTP validators of an index page, stored after a clean run."""
@@ -113,7 +125,8 @@ class SourceSpider(scrapy.Spider):
         ctype = _header(response, b"Content-Type") or ""
         pool = getattr(self, "extractors", None)
         if is_pdf(ctype, response.url, body):
-            return await pool.run(extract_pdf, body) if pool else extract_pdf(body)
+            pages = self.run.cfg.crawl.max_pdf_pages
+            return await pool.run(extract_pdf, body, pages) if pool else extract_pdf(body, pages)
         if not isinstance(response, TextResponse):
             raise ExtractionError(f"not a text or PDF document (content type {ctype or 'none'!r})")
         if _looks_binary(body):
@@ -133,11 +146,13 @@ class DocumentPagesMixin:
     def document_request(self, url: str, marker: str | None = None):
         """A request for a document page, or None when known-unchanged or over budget."""
         key = state_key(url)
-        if self.run.known.is_done(key, marker) or not self.take_page():
+        if (self.run.known.is_done(key, marker) or self.held_back(key, marker)
+                or not self.take_page()):
             return None
         return scrapy.Request(url, callback=self.parse_document, errback=self.failed,
                               cb_kwargs={"marker": marker},
-                              meta={"conditional": key in self.run.known.urls})
+                              meta={"conditional": key in self.run.known.urls,
+                                    "doc_key": key, "doc_marker": marker})
 
     async def parse_document(self, response, marker: str | None = None):
         self.fetched(response)
@@ -146,7 +161,7 @@ class DocumentPagesMixin:
         try:
             doc = await self.read_document(response)
         except ExtractionError as exc:
-            yield self.error(response.url, str(exc))
+            yield self.error(response.url, str(exc), response.meta.get("doc_key"), marker)
             return
         if doc.note:
             yield self.error(response.url, doc.note)
@@ -220,6 +235,9 @@ def describe_failure(failure, settings) -> str:
 
     exc = failure.value
     text = str(exc)
+    if isinstance(exc, NetworkRefused):
+        hops = (getattr(failure, "request", None) and failure.request.meta.get("redirect_urls"))
+        return f"{text}; reached by a redirect from {hops[0]}" if hops else text
     if isinstance(exc, HttpError):
         return f"HTTP {exc.response.status}"
     if isinstance(exc, IgnoreRequest):

@@ -9,6 +9,7 @@ else from the page. Entries may point to any host (feeds syndicate).
 from __future__ import annotations
 
 import codecs
+import io
 import re
 import time
 from urllib.parse import urljoin
@@ -66,7 +67,8 @@ class FeedSpider(SourceSpider):
                 yield self.error(response.url, f"feed entry {name!r} has no link and no text")
             return
         key = state_key(link)
-        if self.run.known.is_done(key, data["marker"]) or not self.take_page():
+        if (self.run.known.is_done(key, data["marker"]) or self.held_back(key, data["marker"])
+                or not self.take_page()):
             return
         yield Request(link, callback=self.parse_article, errback=self.article_failed,
                       cb_kwargs={"entry": data}, meta={"conditional": key in self.run.known.urls})
@@ -97,11 +99,13 @@ class FeedSpider(SourceSpider):
                                   describe_failure(failure, self.settings))
 
     def _fallback(self, entry, url, reason):
+        key, marker = state_key(entry["link"]), entry["marker"]
         if entry["text"]:
-            yield self.error(url, f"{reason}; stored the feed's own text instead")
+            yield self.error(url, f"{reason}; stored the feed's own text instead", key, marker)
             yield self._feed_document(entry, url, complete=False)
         else:
-            yield self.error(url, f"{reason}; the feed has no text for this entry either")
+            yield self.error(url, f"{reason}; the feed has no text for this entry either",
+                             key, marker)
 
     def _feed_document(self, entry, url, complete: bool) -> DocumentItem:
         return DocumentItem(
@@ -125,13 +129,19 @@ def parse_feed_bytes(body: bytes, content_type: str, url: str):
 
     A feed that names no charset (neither HTTP nor XML declaration) and is not
     UTF-8 is decoded with the detected charset rather than read as mojibake.
+
+    feedparser is only ever handed a stream of the body's bytes: given a string (or
+    bytes) it would treat a body such as "/etc/passwd" or "http://10.0.0.1/" as a
+    file name or URL and read it.
     """
     import feedparser
 
+    if not isinstance(body, bytes | bytearray):
+        raise TypeError(f"a feed body is bytes, not {type(body).__name__}")
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(body, response_headers=headers)
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
     if not parsed.bozo:
         return parsed, ""
     exc = parsed.get("bozo_exception")
@@ -146,8 +156,9 @@ def parse_feed_bytes(body: bytes, content_type: str, url: str):
         if encoding and codecs.lookup(encoding).name in _LATIN:
             encoding = "cp1252"
         if encoding:
-            again = feedparser.parse(body.decode(encoding, "replace"),
-                                     response_headers={"content-location": url})
+            utf8 = body.decode(encoding, "replace").encode("utf-8")
+            again = feedparser.parse(io.BytesIO(utf8), response_headers={
+                "content-location": url, "content-type": "application/xml; charset=utf-8"})
             if len(again.entries) >= len(parsed.entries):
                 return again, f"feed names no charset and is not UTF-8; decoded as {encoding}"
     if isinstance(exc, feedparser.CharacterEncodingOverride):

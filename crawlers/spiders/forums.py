@@ -181,7 +181,7 @@ class ForumSpider(SourceSpider):
             href = (node.xpath("@href").get() or node.css("a::attr(href)").get() or "").strip()
             url = response.urljoin(href) if href else ""
             if url and self.allowed(url) and self.take_page():
-                yield Request(url, callback=self.parse_thread, errback=self.failed)
+                yield self._thread_request(url)
         hops = response.meta.get("hops", 0)
         next_href = response.css(sel.get("next") or "a[rel~=next]").xpath("@href").get()
         if next_href and hops < self.max_depth:
@@ -190,8 +190,24 @@ class ForumSpider(SourceSpider):
                 yield Request(url, callback=self.parse_index, errback=self.failed,
                               meta={"hops": hops + 1})
 
+    def _thread_request(self, url: str, thread_url: str | None = None, start: int = 0):
+        """A thread page, asked conditionally: unchanged since the last clean run, it
+        answers 304 and is not downloaded again."""
+        kwargs = {"thread_url": thread_url, "start": start} if thread_url else {}
+        return Request(url, callback=self.parse_thread, errback=self.failed, cb_kwargs=kwargs,
+                       meta={"conditional": True})
+
     def parse_thread(self, response, thread_url: str | None = None, start: int = 0):
         self.fetched(response)
+        if response.status == 304:
+            # Unchanged page; new posts of a long thread may be on its next page, which the
+            # last run remembered (the page's marker), so go on there, conditionally too.
+            st = self.run.known.urls.get(state_key(response.url) or "")
+            page = st.marker.split(" ", 1) if st is not None and st.marker else None
+            if page and len(page) == 2 and self.allowed(page[1]) and self.take_page():
+                number, url = page
+                yield self._thread_request(url, thread_url or response.url, int(number))
+            return
         if not isinstance(response, TextResponse):
             yield self.error(response.url, "thread page is not HTML")
             return
@@ -223,11 +239,14 @@ class ForumSpider(SourceSpider):
                 post_number=number,
             )
         next_href = response.css(sel.get("next") or "a[rel~=next]").xpath("@href").get()
-        if next_href:
-            url = response.urljoin(next_href)
-            if self.allowed(url) and self.take_page():
-                yield Request(url, callback=self.parse_thread, errback=self.failed,
-                              cb_kwargs={"thread_url": thread_url, "start": number})
+        next_url = response.urljoin(next_href) if next_href else None
+        # Remember the page's validators and where the thread goes on ("<posts so far> <url>").
+        state = self.index_state(response)
+        state.marker = f"{number} {next_url}" if next_url else None
+        state.with_documents = True
+        yield state
+        if next_url and self.allowed(next_url) and self.take_page():
+            yield self._thread_request(next_url, thread_url, number)
 
 
 def _as_json(path: str) -> str:

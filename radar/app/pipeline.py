@@ -21,9 +21,7 @@ part failed but the rest ran (see the summary), 2 when nothing succeeded.
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -37,8 +35,10 @@ from crawlers.run import crawl_sources
 from nlp.pipeline import analyze
 from radar.alerts import send_alerts
 from radar.alerts.subscriptions import sync as sync_subscriptions
+from radar.core import readcopy, warehouse
 from radar.core.config import Config
 from radar.core.documents import utcnow
+from radar.core.locks import LOCKED_EXIT, WriterLocked, writer_lock_path  # noqa: F401
 from radar.core.search_index import build_search_index
 from radar.decisions import LoopSummary
 from radar.decisions import update as update_loop
@@ -47,11 +47,10 @@ from radar.scoring.score import score
 log = logging.getLogger(__name__)
 
 STAGES = ("crawl", "analyze", "alert")
-LOCKED_EXIT = 3
 
 
-class PipelineLocked(RuntimeError):
-    """Another pipeline run holds the run lock."""
+# Another radar command holds the warehouse's writer lock (radar.core.locks).
+PipelineLocked = WriterLocked
 
 
 @dataclass
@@ -97,30 +96,17 @@ class RunSummary:
 
 
 def lock_path(cfg: Config) -> Path:
-    """The run lock file beside the warehouse."""
-    wh = cfg.warehouse_path
-    return wh.with_name(wh.name + ".run.lock")
+    """The writer lock file beside the warehouse (shared by every writing command)."""
+    return writer_lock_path(cfg.warehouse_path)
 
 
 @contextmanager
-def run_lock(cfg: Config) -> Iterator[Path]:
-    """Hold the pipeline's run lock or raise PipelineLocked at once (never waits)."""
-    path = lock_path(cfg)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown process"
-            raise PipelineLocked(
-                f"another radar run is in progress ({holder}); lock file {path}"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, started {utcnow():%Y-%m-%d %H:%M:%S} UTC".encode(), 0)
-        yield path
-    finally:
-        os.close(fd)  # releases the flock
+def run_lock(cfg: Config, command: str = "radar run") -> Iterator[Path]:
+    """Hold the warehouse's writer lock or raise PipelineLocked at once (never waits);
+    runs a dead process left "running" are marked interrupted first."""
+    readcopy.configure(cfg.warehouse_path, cfg.warehouse.reader_copy_every)
+    with warehouse.exclusive(cfg.warehouse_path, command):
+        yield lock_path(cfg)
 
 
 Progress = Callable[..., None] | None

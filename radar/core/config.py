@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from radar.core.areas import DEFAULT_AREAS
+from radar.core.limits import check_crawl, check_ingest
+
 DEFAULT_CONFIG = "radar.toml"
 CONFIG_ENV = "RADAR_CONFIG"
 
@@ -36,6 +39,9 @@ class WarehouseConfig:
     """Where the DuckDB warehouse lives (relative paths are relative to the config file)."""
 
     path: str = "radar.duckdb"
+    # The analysts' reader copy (<name>.read.duckdb) is published after commits at most this
+    # often (seconds), and whenever a writing command ends; a negative value turns it off.
+    reader_copy_every: float = 30.0
 
 
 @dataclass
@@ -59,6 +65,24 @@ class CrawlConfig:
     batch_size: int = 200
     near_duplicate_bits: int = 8
     extract_processes: int = 1
+    # Network ranges (CIDR) the crawler may reach although they are not public internet:
+    # loopback, private, link-local ... are refused unless listed here (docs/crawling.md).
+    allow_networks: list[str] = field(default_factory=list)
+    max_pdf_pages: int = 300            # longer PDFs are recorded as errors, not read
+    extract_timeout: float = 60.0       # seconds of text extraction per document
+    # A document page that fails is tried again next run; failing again, it waits
+    # broken_retry_hours (doubling per failure); after give_up_after failures in a row the
+    # crawler gives up on it.
+    broken_retry_hours: float = 24.0
+    give_up_after: int = 5
+
+
+@dataclass
+class IngestConfig:
+    """What `radar import` accepts: dates outside [earliest, now + days_ahead] are rejected."""
+
+    earliest: str = "1900-01-01"    # ISO date; published_at before it rejects the row
+    days_ahead: float = 1.0         # published_at more than this many days ahead rejects the row
 
 
 @dataclass
@@ -86,45 +110,6 @@ class AreaConfig:
 
     name: str
     description: str
-
-
-DEFAULT_AREAS: list[tuple[str, str]] = [
-    (
-        "libraries",
-        "Public libraries: lending, e-books, opening hours, "
-        "makerspaces, study and work spaces, reading programmes",
-    ),
-    (
-        "transport",
-        "Public transport, buses, trains, cycling, "
-        "bike lanes, walking, e-scooters, parking, roads and traffic",
-    ),
-    ("housing", "Affordable housing, rents, homelessness, social housing, planning and building permits"),
-    ("health and care", "Hospitals, doctors, mental health, elderly care, social care, public health"),
-    (
-        "environment and energy",
-        "Climate, heat pumps, energy grants, renewable energy, "
-        "air quality, waste, recycling, green spaces, water",
-    ),
-    ("education", "Schools, teachers, universities, childcare, adult learning and skills"),
-    ("safety", "Police, crime, emergency services, fire, community safety, youth violence"),
-    (
-        "digital services",
-        "Online public services, digital identity, apps, "
-        "broadband, data protection, accessibility of websites",
-    ),
-    (
-        "democracy and participation",
-        "Elections, voting, consultations, "
-        "citizen participation, council decisions, transparency",
-    ),
-    ("culture and leisure", "Museums, arts, sport, parks, festivals, community centres"),
-    (
-        "economy and work",
-        "Jobs, wages, minimum wage, "
-        "taxes, local business, income support, universal basic income",
-    ),
-]
 
 
 @dataclass
@@ -277,6 +262,7 @@ class Config:
 
     warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
+    ingest: IngestConfig = field(default_factory=IngestConfig)
     sources: list[SourceConfig] = field(default_factory=list)
     areas: list[AreaConfig] = field(
         default_factory=lambda: [AreaConfig(n, d) for n, d in DEFAULT_AREAS]
@@ -339,6 +325,9 @@ def load_config(path: str | os.PathLike | None = None, *, required: bool = True)
 def parse_config(data: dict[str, Any], source: str = DEFAULT_CONFIG) -> Config:
     """Validate a parsed TOML mapping into a Config."""
     cfg = _build(Config, data, source, "")
+    problem = check_crawl(cfg.crawl) or check_ingest(cfg.ingest)
+    if problem:
+        raise ConfigError(f"{source}: {problem}")
     _check_unique(cfg.sources, "name", source, "sources")
     _check_unique(cfg.areas, "name", source, "areas")
     _check_unique(cfg.services, "name", source, "services")

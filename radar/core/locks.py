@@ -62,3 +62,44 @@ def file_lock(path: Path, exclusive: bool, timeout: float) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+class WriterLocked(RuntimeError):
+    """Another radar process holds the warehouse's writer lock (exit code 3 in the CLI)."""
+
+
+LOCKED_EXIT = 3
+
+
+def writer_lock_path(path: Path) -> Path:
+    """The one writer lock of a warehouse: every writing command holds it while it runs."""
+    return path.with_name(path.name + ".run.lock")
+
+
+@contextlib.contextmanager
+def writer_lock(path: Path, command: str = "radar") -> Iterator[Path]:
+    """Hold the warehouse's writer lock for a whole command, or raise WriterLocked at once.
+
+    Distinct from the short per-transaction lock above: this one says "a radar
+    command that writes is running" (import, crawl, analyze, alert, run, ...), so
+    two of them never interleave their work on one warehouse. The lock file names
+    the holder; the operating system releases it when that process ends, however
+    it ends (kill -9 included).
+    """
+    lock = writer_lock_path(path)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 300, 0).decode("utf-8", "replace").strip() or "unknown process"
+            raise WriterLocked(
+                f"another radar run is in progress ({holder}); it holds the warehouse's writer "
+                f"lock, try again when it has finished (lock file {lock})") from None
+        os.ftruncate(fd, 0)
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+        os.pwrite(fd, f"{command}, pid {os.getpid()}, started {started} UTC".encode(), 0)
+        yield lock
+    finally:
+        os.close(fd)  # releases the flock

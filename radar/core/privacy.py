@@ -67,7 +67,7 @@ def author_hash(author: str | None, salt: bytes) -> str | None:
     return hmac.new(salt, norm.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
 
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _URL_USER = re.compile(r"(?i)\b(https?://)[^\s/@]+@")
 # International and local phone numbers: 7+ digits with optional separators.
 _PHONE = re.compile(r"(?<![\w/.])(?:\+|00)?\d[\d\s().-]{5,}\d(?![\w/])")

@@ -28,8 +28,9 @@ from typing import Any
 
 import duckdb
 
+from radar.core import readcopy
 from radar.core.errors import WarehouseError, WarehouseMissing
-from radar.core.locks import file_lock
+from radar.core.locks import file_lock, writer_lock
 from radar.core.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,53 @@ def write(path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT) -> Iterator
             con.commit()
         finally:
             con.close()
+    readcopy.maybe_publish(p)  # the analysts' copy, at most every few seconds
+
+
+# Tables whose rows say "running" while a command works: left so by a process that died,
+# they are settled as "interrupted" by the next writer (which holds the writer lock, so no
+# live process can own them).
+RUN_TABLES = ("crawl_runs", "import_runs")
+
+
+@contextlib.contextmanager
+def exclusive(path: str | os.PathLike, command: str = "radar") -> Iterator[list[str]]:
+    """Hold the writer lock for a whole command (raises locks.WriterLocked when another
+    command holds it) and settle the runs a dead process left running; yields what was
+    settled, as "N table rows" notes. The analysts' reader copy is published when the
+    command ends, however it ends."""
+    p = Path(path)
+    with writer_lock(p, command):
+        try:
+            yield settle_interrupted(p) if p.exists() else []
+        finally:
+            readcopy.publish(p)
+
+
+def settle_interrupted(path: Path) -> list[str]:
+    """Mark runs left "running" by a process that is gone as "interrupted" (call it only
+    while holding the writer lock). Their work resumes on the next run of the stage:
+    what was committed stays, what was not is done again."""
+    notes = []
+    with write(path) as con:
+        for table in RUN_TABLES:
+            if not table_exists(con, table):
+                continue
+            n = con.execute(
+                f"UPDATE {table} SET status = 'interrupted', finished_at = ? "
+                "WHERE status = 'running'", [_now()]).fetchone()[0]
+            if n:
+                notes.append(f"{n} {table} row{'s' if n != 1 else ''}")
+    if notes:
+        log.warning("runs left running by a process that ended: %s marked interrupted",
+                    ", ".join(notes))
+    return notes
+
+
+def _now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def query(path: str | os.PathLike, sql: str, params: Sequence[Any] | dict | None = None) -> list[tuple]:

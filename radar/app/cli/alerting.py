@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import click
 from radar.alerts import outbox, send_alerts
 from radar.alerts.report import outbox_lines, subscription_lines, summary_lines
 from radar.alerts.subscriptions import Subscription, SubscriptionError, add, change, list_subscriptions
-from radar.app.cli.common import config_option, fail, friendly_errors, load
+from radar.app.cli.common import config_option, fail, friendly_errors, load, writing
 from radar.core.config import resolve_config_path
 from radar.core.documents import utcnow
 
@@ -33,13 +34,16 @@ def alert(dry_run: bool, preview_dir: Path | None, show_outbox: bool, resend_id:
         rows = outbox.recent(cfg.warehouse_path)
         click.echo("\n".join(outbox_lines(rows, outbox.counts(cfg.warehouse_path))))
         return
-    if resend_id:
-        try:
-            was = outbox.resend(cfg.warehouse_path, resend_id, utcnow())
-        except (KeyError, ValueError) as exc:
-            fail(exc.args[0])
-        click.echo(f"{resend_id} was {was}; queued again")
-    summary = send_alerts(cfg, dry_run=dry_run, preview_dir=preview_dir)
+    with contextlib.ExitStack() as stack:
+        if not dry_run:  # a dry run only reads
+            stack.enter_context(writing(cfg, "radar alert"))
+        if resend_id:
+            try:
+                was = outbox.resend(cfg.warehouse_path, resend_id, utcnow())
+            except (KeyError, ValueError) as exc:
+                fail(exc.args[0])
+            click.echo(f"{resend_id} was {was}; queued again")
+        summary = send_alerts(cfg, dry_run=dry_run, preview_dir=preview_dir)
     click.echo("\n".join(summary_lines(summary)))
     for err in summary.errors:
         click.echo(f"warning: {err}", err=True)
@@ -84,9 +88,12 @@ def _group_config(func):
     return wrapper
 
 
-def _subscription_call(action):
+def _subscription_call(action, config_path: Path | None = None):
     try:
-        return action()
+        if config_path is None:
+            return action()
+        with writing(load(config_path), "radar subscriptions"):
+            return action()
     except SubscriptionError as exc:
         fail(str(exc))
 
@@ -104,7 +111,7 @@ def subscriptions_add(config_path: Path, email: str, areas, keywords, channels, 
     sub = Subscription(email=email, areas=list(areas), keywords=list(keywords),
                        channels=list(channels), min_ring=min_ring or "Prepare",
                        frequency=frequency, score_threshold=score_threshold)
-    new_id = _subscription_call(lambda: add(load(config_path), sub))
+    new_id = _subscription_call(lambda: add(load(config_path), sub), config_path)
     click.echo(f"added subscription #{new_id} for {sub.email} ({frequency})")
 
 
@@ -128,7 +135,8 @@ def subscriptions_set(config_path: Path, subscription_id: int, areas, keywords, 
         changes["min_ring"] = min_ring
     if score_threshold is not None:
         changes["score_threshold"] = score_threshold
-    sub = _subscription_call(lambda: change(load(config_path), subscription_id, **changes))
+    sub = _subscription_call(lambda: change(load(config_path), subscription_id, **changes),
+                              config_path)
     click.echo(f"subscription #{subscription_id} for {sub.email} updated")
 
 
@@ -138,7 +146,8 @@ def subscriptions_set(config_path: Path, subscription_id: int, areas, keywords, 
 @friendly_errors
 def subscriptions_pause(config_path: Path, subscription_id: int) -> None:
     """Stop sending to a subscription until it is resumed."""
-    sub = _subscription_call(lambda: change(load(config_path), subscription_id, active=False))
+    sub = _subscription_call(
+        lambda: change(load(config_path), subscription_id, active=False), config_path)
     click.echo(f"subscription #{subscription_id} for {sub.email} paused")
 
 
@@ -148,5 +157,6 @@ def subscriptions_pause(config_path: Path, subscription_id: int) -> None:
 @friendly_errors
 def subscriptions_resume(config_path: Path, subscription_id: int) -> None:
     """Resume a paused subscription."""
-    sub = _subscription_call(lambda: change(load(config_path), subscription_id, active=True))
+    sub = _subscription_call(
+        lambda: change(load(config_path), subscription_id, active=True), config_path)
     click.echo(f"subscription #{subscription_id} for {sub.email} resumed")

@@ -10,7 +10,7 @@ import click
 from nlp.embeddings import EmbeddingModelMissing
 from nlp.pipeline import analyze as analyze_nlp
 from nlp.preprocess import SpacyModelMissing
-from radar.app.cli.common import config_option, fail, friendly_errors, load
+from radar.app.cli.common import config_option, fail, friendly_errors, load, writing
 from radar.app.pipeline import decision_loop
 from radar.app.plant import read_plants, run_plant
 from radar.core.progress import Progress
@@ -28,21 +28,22 @@ def analyze(refit: bool, no_score: bool, config_path: Path) -> None:
     """Find passages, embeddings, topics and their time series in new documents, then score the
     radar. An unchanged warehouse does almost nothing."""
     cfg = load(config_path)
-    try:
-        with Progress("analyzing") as bar:
-            s = analyze_nlp(cfg, progress=bar.update, refit=refit)
-    except (EmbeddingModelMissing, SpacyModelMissing) as exc:
-        fail(str(exc))
-    click.echo(
-        f"{s.new_documents} new documents -> {s.new_passages} passages "
-        f"({s.expectation_passages} voicing expectations); {s.embedded} embedded; "
-        f"topics: {s.action}, {s.assigned} assigned, {s.outliers} outliers, "
-        f"{s.new_topics} new, {s.topics} active"
-    )
-    if no_score:
-        return
-    with Progress("scoring") as bar:
-        scored = score(cfg, progress=bar.update)
+    with writing(cfg, "radar analyze"):
+        try:
+            with Progress("analyzing") as bar:
+                s = analyze_nlp(cfg, progress=bar.update, refit=refit)
+        except (EmbeddingModelMissing, SpacyModelMissing) as exc:
+            fail(str(exc))
+        click.echo(
+            f"{s.new_documents} new documents -> {s.new_passages} passages "
+            f"({s.expectation_passages} voicing expectations); {s.embedded} embedded; "
+            f"topics: {s.action}, {s.assigned} assigned, {s.outliers} outliers, "
+            f"{s.new_topics} new, {s.topics} active"
+        )
+        if no_score:
+            return
+        with Progress("scoring") as bar:
+            scored = score(cfg, progress=bar.update)
     click.echo(f"radar run {getattr(scored, 'run_id', '?')}: {getattr(scored, 'signals', '?')} signals")
     click.echo(f"decision loop: {decision_loop(cfg).line()}")
 
@@ -74,7 +75,9 @@ def backtest(events: Path | None, plants: Path | None, assign: str, workdir: Pat
     try:
         if plants is not None:
             planted, bad = read_plants(plants)
-            with tempfile.TemporaryDirectory(prefix="radar-plant-") as tmp:
+            # The copy must not catch a writer half-way: hold the writer lock meanwhile.
+            with writing(cfg, "radar backtest --plant"), \
+                    tempfile.TemporaryDirectory(prefix="radar-plant-") as tmp:
                 report = run_plant(cfg, planted, workdir or Path(tmp), assign=assign, k=k,
                                    tolerance=tolerance)
                 if workdir is None:

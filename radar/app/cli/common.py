@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
+from radar.core import readcopy, warehouse
 from radar.core.config import Config, ConfigError, load_config, resolve_config_path
+from radar.core.locks import LOCKED_EXIT, WriterLocked
 from radar.core.privacy import SaltMissing
 from radar.core.warehouse import WarehouseError
 
@@ -58,6 +62,22 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """One line on stderr, then exit with `code`."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+@contextlib.contextmanager
+def writing(cfg: Config, command: str) -> Iterator[None]:
+    """Hold the warehouse's writer lock while a command writes; another holder means one
+    clear line and exit 3. Runs a dead process left running are marked interrupted."""
+    readcopy.configure(cfg.warehouse_path, cfg.warehouse.reader_copy_every)
+    with contextlib.ExitStack() as stack:
+        try:
+            settled = stack.enter_context(warehouse.exclusive(cfg.warehouse_path, command))
+        except WriterLocked as exc:
+            fail(str(exc), LOCKED_EXIT)
+        if settled:
+            click.echo(f"note: marked interrupted (left running by a process that ended): "
+                       f"{', '.join(settled)}; their work resumes now", err=True)
+        yield
 
 
 def load(config_path: Path, required: bool = True) -> Config:

@@ -9,9 +9,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from crawlers.importer import ImportFileError, import_file
+from crawlers.importer import DateWindow, ImportFileError, import_file
 from crawlers.run import crawl_sources
-from radar.app.cli.common import config_option, fail, friendly_errors, load
+from radar.app.cli.common import config_option, fail, friendly_errors, load, writing
 from radar.core.progress import Progress
 
 
@@ -27,22 +27,27 @@ from radar.core.progress import Progress
 @friendly_errors
 def import_(file: Path, source: str | None, channel: str | None, config_path: Path) -> None:
     """Load documents from JSON Lines, CSV or Parquet (url, title, text, published_at, source,
-    channel, author). Re-importing adds nothing; bad rows are reported and skipped."""
+    channel, author, id). Every row is accounted for: stored, already present, a duplicate
+    in the file, or rejected with its line and reason. Re-importing adds nothing."""
     cfg = load(config_path)
     try:
-        with Progress(f"importing {file.name}") as bar:
+        with writing(cfg, "radar import"), Progress(f"importing {file.name}") as bar:
             result = import_file(file, cfg.warehouse_path, source=source, channel=channel,
-                                 progress=bar.update)
+                                 progress=bar.update, window=DateWindow.from_config(cfg.ingest))
     except ImportFileError as exc:
         fail(str(exc))
     for bad in result.bad_rows[:50]:
         click.echo(f"{file}:{bad.line}: skipped: {bad.reason}", err=True)
     if len(result.bad_rows) > 50:
         click.echo(f"... and {len(result.bad_rows) - 50} more bad rows (see fetch_errors)", err=True)
-    click.echo(
-        f"{result.rows} rows read, {result.new_documents} new documents, "
-        f"{result.skipped_existing} already present, {len(result.bad_rows)} bad rows"
-    )
+    click.echo(result.summary() + f" (import run {result.run_id}; see import_runs)")
+    if result.rows and result.rejected == result.rows:
+        sys.exit(1)  # nothing in the file could be imported
+
+
+def _note(s) -> str:
+    held = f"{s.held_back} failing pages held back (backoff or given up)" if s.held_back else ""
+    return "; ".join(p for p in (s.message, held) if p)
 
 
 @click.command()
@@ -56,7 +61,7 @@ def crawl(sources: tuple[str, ...], config_path: Path) -> None:
     cfg = load(config_path)
     if not cfg.sources:
         fail(f"no [[sources]] in {config_path}; add some (see the examples in it)")
-    with Progress("crawling") as bar:
+    with writing(cfg, "radar crawl"), Progress("crawling") as bar:
         summaries = crawl_sources(cfg, list(sources) or None, progress=bar.update)
     table = Table(title="crawl summary")
     table.add_column("source", no_wrap=True)
@@ -65,7 +70,7 @@ def crawl(sources: tuple[str, ...], config_path: Path) -> None:
     table.add_column("note", overflow="fold")
     for s in summaries:
         table.add_row(s.source, s.status, str(s.pages), str(s.new_documents), str(s.updated),
-                      str(s.carried), str(s.errors), s.message[:120])
+                      str(s.carried), str(s.errors), _note(s)[:120])
     # Piped output (logs, cron mail) gets full lines rather than an 80-column wrap.
     Console(width=None if sys.stdout.isatty() else 200).print(table)
     click.echo(f"{sum(s.new_documents for s in summaries)} new documents, "

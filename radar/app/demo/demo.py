@@ -92,6 +92,7 @@ def write_config(path: Path, urls: dict[str, str], dashboard_port: int) -> None:
         "concurrency_per_domain = 8",
         "max_pages = 5000",
         "retry_times = 1",
+        'allow_networks = ["127.0.0.1/32"]   # the demo web serves on loopback',
     ]
     if "download_delay" in crawl_fields:
         lines.append("download_delay = 0.0")

@@ -1,0 +1,60 @@
+"""Values of the config that must lie in a range: politeness, limits, the import's date window.
+
+Checked when the config is read, so a negative delay or zero concurrency stops
+`radar` with the key named instead of misbehaving later. Each check returns the
+problem in words (the loader adds the file name), or None.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from radar.core.netpolicy import NetworkPolicyError, parse_networks
+
+# [crawl] keys: (lowest, highest or None).
+CRAWL_RANGES: dict[str, tuple[float, float | None]] = {
+    "concurrency": (1, None),
+    "concurrency_per_domain": (1, None),
+    "download_delay": (0, 3600),
+    "download_timeout": (1, 3600),
+    "max_page_bytes": (1, None),
+    "retry_times": (0, 20),
+    "retry_backoff": (0, None),
+    "retry_backoff_max": (0, None),
+    "max_pages": (1, None),
+    "max_depth": (0, None),
+    "batch_size": (1, None),
+    "near_duplicate_bits": (0, 32),
+    "extract_processes": (0, 64),
+    "max_pdf_pages": (1, None),
+    "extract_timeout": (0.1, None),
+    "give_up_after": (1, None),
+    "broken_retry_hours": (0, None),
+}
+
+
+def check_crawl(crawl) -> str | None:
+    """The first [crawl] value out of range, or an allow_networks entry that is no CIDR."""
+    for key, (low, high) in CRAWL_RANGES.items():
+        value = getattr(crawl, key, None)
+        if value is None:
+            continue
+        if value < low or (high is not None and value > high):
+            bound = f"at least {low}" if high is None else f"between {low} and {high}"
+            return f"crawl.{key}: must be {bound}, got {value!r}"
+    try:
+        parse_networks(crawl.allow_networks)
+    except NetworkPolicyError as exc:
+        return f"crawl.allow_networks: {exc}"
+    return None
+
+
+def check_ingest(ingest) -> str | None:
+    """The [ingest] date window: an ISO date and a non-negative number of days."""
+    try:
+        date.fromisoformat(ingest.earliest)
+    except ValueError:
+        return f"ingest.earliest: expected an ISO date like 1900-01-01, got {ingest.earliest!r}"
+    if ingest.days_ahead < 0:
+        return f"ingest.days_ahead: must be at least 0, got {ingest.days_ahead!r}"
+    return None

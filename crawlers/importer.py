@@ -37,7 +37,7 @@ from dateutil import parser as dateparser
 from radar.core import warehouse
 from radar.core.config import CHANNELS
 from radar.core.documents import canonical_url, content_hash, detect_language, doc_id, to_utc_naive, utcnow
-from radar.core.privacy import author_hash, load_salt, redact
+from radar.core.privacy import author_hash, load_salt, redact_many
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ def build_document(
             f"{window.latest:%Y-%m-%d %H:%M} (the [ingest] window)")
     title = _string(row, "title") or None
     if chan == "citizen":
-        text, title = redact(text), redact(title)
+        text, title = redact_many([text, title], salt=salt)
     url = (_string(row, "url") or "").strip() or None
     ident = (_string(row, "id") or "").strip() or None
     author = _string(row, "author")

@@ -20,7 +20,7 @@ from crawlers.items import DocumentItem, ErrorItem, PageStateItem
 from crawlers.known import Broken, UrlState, state_key
 from crawlers.writer import SharedWriter
 from radar.core.documents import canonical_url, content_hash, detect_language, doc_id, utcnow
-from radar.core.privacy import author_hash, redact
+from radar.core.privacy import author_hash, redact_many
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +94,8 @@ class PrivacyPipeline(_Pipeline):
         if not isinstance(item, DocumentItem):
             return item
         if item.channel == "citizen":
-            item.text = redact(item.text)
-            item.title = redact(item.title)
-            if item.thread_title:
-                item.thread_title = redact(item.thread_title)
+            item.text, item.title, item.thread_title = redact_many(
+                [item.text, item.title, item.thread_title], salt=self.run.salt)
         item.author_hash = author_hash(item.author, self.run.salt)
         item.author = None  # the name goes no further than this line
         return item

@@ -66,7 +66,7 @@ def test_each_format_imports_the_same_documents(tmp_path, warehouse_path, fmt):
     assert str(docs["city-news"][4]) == "2026-03-01 10:00:00"
     assert docs["forum"][7] == "en"
     # Citizen text is redacted and the author is a keyed hash, never the name.
-    assert "ann@example.org" not in docs["forum"][3] and "[email]" in docs["forum"][3]
+    assert "ann@example.org" not in docs["forum"][3] and "<EMAIL>" in docs["forum"][3]
     assert docs["forum"][8] and len(docs["forum"][8]) == 20
     assert docs["city-news"][8] is None
 

@@ -22,6 +22,7 @@ from scrapy import Request
 from scrapy.http import TextResponse
 
 from crawlers.extract import html_to_text
+from radar.core.privacy import quote_markup
 from crawlers.items import DocumentItem, PageStateItem
 from crawlers.known import state_key
 from crawlers.spiders.base import SourceSpider, describe_failure
@@ -158,7 +159,8 @@ class ForumSpider(SourceSpider):
         marker = post.get("updated_at")
         if self.run.known.is_done(state_key(url), marker):
             return None
-        text = html_to_text(post.get("cooked") or post.get("raw") or "")
+        # Quote titles become [quote="name"] markup, which the privacy pipeline pseudonymises.
+        text = html_to_text(quote_markup(post.get("cooked")) or post.get("raw") or "")
         return DocumentItem(
             source=self.source_cfg.name, channel=self.source_cfg.channel, url=url, text=text,
             title=topic["title"], published_at=post.get("created_at"),
@@ -217,7 +219,7 @@ class ForumSpider(SourceSpider):
         number = start
         for node in response.css(sel["post"]):
             number += 1
-            text = html_to_text(node.css(sel["body"]).get() or "")
+            text = html_to_text(quote_markup(node.css(sel["body"]).get()) or "")
             if not text:
                 yield self.error(response.url, f"post {number} has no text (selector "
                                  f"{sel['body']!r})")

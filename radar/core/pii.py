@@ -16,6 +16,7 @@ told that model by name so it never tries to download one.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -45,6 +46,13 @@ PHONE_REGIONS = ("FI", "SE", "DK", "NO", "US", "GB", "DE", "CA", "NZ", "AU")
 _PRIORITY = {e: i for i, e in enumerate((
     "USER", "EMAIL", "IBAN_CODE", "CREDIT_CARD", "FI_HETU", "SE_PNR", "NO_FNR", "DK_CPR",
     "US_SSN", "ADDRESS", "PHONE_NUMBER", "PERSON"))}
+
+
+_SPACY_OTHER_LABELS = ["CARDINAL", "DATE", "EVENT", "FAC", "GPE", "LANGUAGE", "LAW", "LOC", "MONEY",
+                       "NORP", "ORDINAL", "ORG", "PERCENT", "PRODUCT", "QUANTITY", "TIME",
+                       "WORK_OF_ART"]
+# Dates phonenumbers may read as numbers: 2024-01-15, 15.01.2024, 15/01/2024.
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}")
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,7 @@ class Redactor:
                 "model_to_presidio_entity_mapping": {"PERSON": "PERSON", "PER": "PERSON"},
                 "low_confidence_score_multiplier": 1.0,
                 "low_score_entity_names": [],
+                "labels_to_ignore": _SPACY_OTHER_LABELS,
             },
         })
         engine = provider.create_engine()
@@ -122,8 +131,6 @@ class Redactor:
 
     def find_many(self, texts: list[str], batch_size: int = 64) -> list[list[Finding]]:
         """The personal data in each text (spans do not overlap; sorted by position)."""
-        import re
-
         out: list[list[Finding]] = [[] for _ in texts]
         todo = [(i, t) for i, t in enumerate(texts) if t and t.strip()]
         if not todo:
@@ -146,13 +153,17 @@ class Redactor:
 
 
 def _resolve(text: str, results) -> list[Finding]:
-    """Overlaps resolved: the longer span wins, then the more specific type."""
+    """Overlaps resolved: spaCy's names yield to patterns (an "@alice" is a handle), then
+    the longer span wins, then the more specific type."""
     cands = sorted(
         (Finding(r.entity_type, r.start, r.end) for r in results if r.end > r.start),
-        key=lambda f: (-(f.end - f.start), _PRIORITY.get(f.entity, 99), f.start))
+        key=lambda f: (f.entity == "PERSON", -(f.end - f.start), _PRIORITY.get(f.entity, 99),
+                       f.start))
     taken: list[Finding] = []
     for f in cands:
         if f.entity == "PERSON" and not _plausible_person(text[f.start:f.end]):
+            continue
+        if f.entity == "PHONE_NUMBER" and _DATE.fullmatch(text[f.start:f.end].strip()):
             continue
         if all(f.end <= t.start or f.start >= t.end for t in taken):
             taken.append(f)

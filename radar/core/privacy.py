@@ -5,6 +5,9 @@ is counted once across posts without the warehouse ever holding the name. The
 salt comes from `RADAR_PSEUDONYM_SALT`, else from a file beside the warehouse
 that `radar init` creates readable only by its owner; it is never stored in the
 warehouse, so a leaked warehouse cannot be reversed by hashing known names.
+
+Citizen text is redacted by `redact` / `redact_many` (Presidio, radar.core.pii)
+before anything is stored: the one entry point for every importer and crawler.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 SALT_ENV = "RADAR_PSEUDONYM_SALT"
@@ -67,32 +71,59 @@ def author_hash(author: str | None, salt: bytes) -> str | None:
     return hmac.new(salt, norm.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
 
 
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-_URL_USER = re.compile(r"(?i)\b(https?://)[^\s/@]+@")
-# International and local phone numbers: 7+ digits with optional separators.
-_PHONE = re.compile(r"(?<![\w/.])(?:\+|00)?\d[\d\s().-]{5,}\d(?![\w/])")
-_HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{2,30}\b")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")
-_NIN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")  # US social security number shape
+def pseudonym(handle: str, salt: bytes | None) -> str:
+    """The placeholder for a forum handle: `<USER:...>`, the start of its author hash.
+
+    "@Alice" in a post and the author "alice" get the same pseudonym, so a quoted or
+    mentioned person is linked like an author and never named. Without a salt
+    (text redacted outside a warehouse) the handle becomes a bare `<USER>`.
+    """
+    name = handle.strip().lstrip("@")
+    if salt is None or not name:
+        return "<USER>"
+    return f"<USER:{author_hash(name, salt)[:12]}>"
 
 
-def _phone(match: re.Match) -> str:
-    digits = re.sub(r"\D", "", match.group(0))
-    # Years, prices and counts are shorter; dates like 2024-01-01 have 8 digits but
-    # dashes in date shape, which we leave alone.
-    if len(digits) < 7 or re.fullmatch(r"\d{4}-\d{2}-\d{2}", match.group(0).strip()):
-        return match.group(0)
-    return "[phone]"
+def redact_many(texts: Iterable[str | None], *, salt: bytes | None = None) -> list[str | None]:
+    """Each text with its personal data replaced by typed placeholders (see radar.core.pii).
+
+    E-mail addresses (plain and obfuscated) -> <EMAIL>, phone numbers -> <PHONE>,
+    identity numbers (FI, SE, DK, NO, US) -> <ID_NUMBER>, IBANs -> <IBAN>, card
+    numbers -> <CARD_NUMBER>, street addresses -> <ADDRESS>, people's names ->
+    <PERSON>, @mentions and quoted usernames -> their pseudonym. Batches are faster
+    than single texts (spaCy runs over them together).
+    """
+    from radar.core.pii import Redactor
+
+    texts = list(texts)
+    if not any(texts):
+        return texts
+    return Redactor.get().redact_many(texts, pseudonym=lambda h: pseudonym(h, salt))
 
 
-def redact(text: str | None) -> str | None:
-    """Replace e-mail addresses, phone numbers, @handles, IBANs and ID numbers in text."""
+def redact(text: str | None, *, salt: bytes | None = None) -> str | None:
+    """The one entry point for redacting a citizen text before it is stored or shown."""
     if not text:
         return text
-    text = _URL_USER.sub(r"\1", text)
-    text = _EMAIL.sub("[email]", text)
-    text = _IBAN.sub("[iban]", text)
-    text = _NIN.sub("[id]", text)
-    text = _PHONE.sub(_phone, text)
-    text = _HANDLE.sub("[handle]", text)
-    return text
+    return redact_many([text], salt=salt)[0]
+
+
+_QUOTE_HEAD = re.compile(
+    r"(<aside\b[^>]*class=\"[^\"]*\bquote\b[^\"]*\"[^>]*>)(.*?)(?=<blockquote)",
+    re.DOTALL | re.IGNORECASE)
+_DATA_USER = re.compile(r"data-username=\"([^\"]+)\"", re.IGNORECASE)
+
+
+def quote_markup(html: str | None) -> str | None:
+    """Discourse's rendered quotes made plain: the title ("alice:") -> `[quote="alice"]`.
+
+    Rendered (cooked) posts show a quote as an <aside data-username="alice"> whose
+    title reads "alice:"; once tags are stripped the name would be a bare word. This
+    turns each title into quote markup, which `redact` pseudonymises.
+    """
+    def title(m: re.Match) -> str:
+        user = _DATA_USER.search(m.group(1))
+        mark = f'[quote="{user.group(1)}"]' if user else "[quote]"
+        return f"{m.group(1)}<p>{mark}</p>"
+
+    return _QUOTE_HEAD.sub(title, html) if html and "<aside" in html else html

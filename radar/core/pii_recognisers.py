@@ -4,7 +4,8 @@ e-mail addresses (plain and obfuscated), street addresses and forum handles.
 Each recogniser is a regular expression plus a check in Python (a checksum, a
 date, a known top-level domain); a match the check refuses is not reported.
 Library recognisers (phone numbers via `phonenumbers`, card numbers, IBANs,
-US SSNs, person names from spaCy) are set up in `radar.core.pii`.
+US SSNs, person names from spaCy) are set up in `radar.core.pii`, which wraps
+these specs as Presidio recognisers (this module needs no Presidio itself).
 """
 
 from __future__ import annotations
@@ -12,41 +13,37 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
-
-from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 Check = Callable[[re.Match], "tuple[int, int] | None"]
 
 
-def _spec(*args, **kwargs) -> tuple[tuple, dict]:
-    """A recogniser's arguments; `own_recognisers()` builds them."""
-    return args, kwargs
+@dataclass(frozen=True)
+class Spec:
+    """One recogniser: every match of `regex` that `check` accepts (it returns the span)."""
+
+    entity: str
+    regex: re.Pattern
+    check: Check
+    score: float = 0.9
+    name: str = ""
 
 
-class RegexRecognizer(EntityRecognizer):
-    """One entity type: every match of `regex` that `check` accepts (it returns the span)."""
+def _spec(entity: str, regex: str, check: Check | None = None, *, score: float = 0.9,
+          flags: int = 0, name: str | None = None) -> Spec:
+    return Spec(entity, re.compile(regex, flags), check or (lambda m: m.span()), score,
+                name or f"radar_{entity.lower()}")
 
-    def __init__(self, entity: str, regex: str, check: Check | None = None, *,
-                 score: float = 0.9, flags: int = 0, name: str | None = None):
-        self.regex = re.compile(regex, flags)
-        self.check = check or (lambda m: m.span())
-        self.score = score
-        super().__init__(supported_entities=[entity], name=name or f"radar_{entity.lower()}")
 
-    def load(self) -> None:  # nothing to load: the regex is compiled in __init__
-        pass
-
-    def analyze(self, text, entities, nlp_artifacts=None):
-        entity = self.supported_entities[0]
-        if entities and entity not in entities:
-            return []
-        found = []
-        for m in self.regex.finditer(text):
-            span = self.check(m)
-            if span:
-                found.append(RecognizerResult(entity, span[0], span[1], self.score))
-        return found
+def find(spec: Spec, text: str) -> list[tuple[int, int]]:
+    """The spans of `text` the recogniser reports."""
+    spans = []
+    for m in spec.regex.finditer(text):
+        span = spec.check(m)
+        if span:
+            spans.append(span)
+    return spans
 
 
 # ---------------------------------------------------------------- checksums
@@ -228,10 +225,7 @@ _DOT_SPLIT = re.compile(_DOT)
 def _obfuscated_span(m: re.Match) -> tuple[int, int] | None:
     """The address up to the last label that makes a public suffix ("... dot org and more")."""
     domain, base = m.group("domain"), m.start("domain")
-    ends, pos = [], 0  # end offset of each label within the domain
-    for sep in _DOT_SPLIT.finditer(domain):
-        ends.append(sep.start())
-        pos = sep.end()
+    ends = [sep.start() for sep in _DOT_SPLIT.finditer(domain)]  # where each label ends
     ends.append(len(domain))
     labels = _DOT_SPLIT.split(domain)
     for n in range(len(labels), 1, -1):
@@ -299,10 +293,8 @@ QUOTE_HEADER = _spec(
     "USER", r"(?m)^\s*(?P<name>[\w.-]{2,39})\s(?:wrote|said|kirjoitti|skrev):",
     lambda m: m.span("name"), score=1.0, name="radar_quote_header")
 
-_OWN = (FI_HETU, SE_PNR, DK_CPR, NO_FNR, EMAIL, OBFUSCATED_EMAIL,
+_OWN: tuple[Spec, ...] = (FI_HETU, SE_PNR, DK_CPR, NO_FNR, EMAIL, OBFUSCATED_EMAIL,
         ADDRESS_NORDIC, ADDRESS_EN, TITLED_PERSON, QUOTE_USER, MENTION, QUOTE_HEADER)
 
 
-def own_recognisers() -> list[RegexRecognizer]:
-    """A fresh set of the radar's own recognisers (built on call, not at import)."""
-    return [RegexRecognizer(*args, **kwargs) for args, kwargs in _OWN]
+SPECS = _OWN

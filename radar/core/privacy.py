@@ -21,6 +21,8 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from radar.core import pii
+
 SALT_ENV = "RADAR_PSEUDONYM_SALT"
 
 
@@ -93,12 +95,10 @@ def redact_many(texts: Iterable[str | None], *, salt: bytes | None = None) -> li
     <PERSON>, @mentions and quoted usernames -> their pseudonym. Batches are faster
     than single texts (spaCy runs over them together).
     """
-    from radar.core.pii import Redactor
-
     texts = list(texts)
     if not any(texts):
         return texts
-    return Redactor.get().redact_many(texts, pseudonym=lambda h: pseudonym(h, salt))
+    return pii.Redactor.get().redact_many(texts, pseudonym=lambda h: pseudonym(h, salt))
 
 
 def redact(text: str | None, *, salt: bytes | None = None) -> str | None:

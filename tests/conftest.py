@@ -50,6 +50,14 @@ def no_internet(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect_ex", guarded_ex)
 
 
+@pytest.fixture(autouse=True)
+def salt_dir(tmp_path_factory, monkeypatch) -> Path:
+    """Salt files go to a temporary folder, never the tester's ~/.config."""
+    path = tmp_path_factory.mktemp("salts")
+    monkeypatch.setenv("RADAR_SALT_DIR", str(path))
+    return path
+
+
 @pytest.fixture
 def salt(monkeypatch) -> str:
     """A pseudonymisation salt in the environment, as in production."""

@@ -94,13 +94,14 @@ def test_init_never_overwrites_an_existing_config(tmp_path, salt):
     assert (tmp_path / "mine.duckdb").exists()
 
 
-def test_init_creates_owner_only_salt_beside_the_warehouse(tmp_path, monkeypatch):
+def test_init_creates_owner_only_salt_outside_the_warehouse_folder(tmp_path, monkeypatch, salt_dir):
     monkeypatch.delenv("RADAR_PSEUDONYM_SALT", raising=False)
     config = tmp_path / "radar.toml"
     result = CliRunner().invoke(cli, ["init", "--config", str(config)])
     assert result.exit_code == 0, result.output
-    salt = tmp_path / "radar.duckdb.salt"
-    assert salt.stat().st_mode & 0o777 == 0o600
+    (salt,) = salt_dir.glob("radar-*.salt")
+    assert not list(tmp_path.glob("*.salt"))  # nothing beside the warehouse
+    assert salt.stat().st_mode & 0o777 == 0o400
     assert len(salt.read_text().strip()) == 64
     # The salt never goes inside the warehouse.
     assert salt.read_text().strip().encode() not in (tmp_path / "radar.duckdb").read_bytes()

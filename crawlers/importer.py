@@ -376,6 +376,9 @@ def _flush(warehouse_path: Path, batch: list[dict], sources: dict[str, str],
     with warehouse.read(warehouse_path) as con:
         con.register("incoming", keys)
         known = {r[0] for r in con.execute(_PRESENT).fetchall()}
+        # Erased on request (`radar forget`) counts as present: an import never brings it back.
+        known |= {r[0] for r in con.execute(
+            "SELECT doc_id FROM erased_documents WHERE doc_id IN (SELECT doc_id FROM incoming)").fetchall()}
     for d in batch:
         if d["doc_id"] not in known:
             d["language"] = detect_language(d["text"])

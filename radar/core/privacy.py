@@ -126,6 +126,14 @@ def load_salt(warehouse_path: Path) -> bytes:
     return "\n".join(keys).encode("utf-8")
 
 
+def check_salt(warehouse_path: Path) -> None:
+    """Refuse to start (SaltMissing) when an existing salt is misplaced or readable by others."""
+    if os.environ.get(SALT_ENV):
+        return
+    if salt_path(warehouse_path).exists() or legacy_salt_path(warehouse_path).exists():
+        load_salt(warehouse_path)
+
+
 def _hmac20(key: bytes, message: str) -> str:
     return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
 

@@ -22,7 +22,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                                 "and the salt."),
     "status": ("project", "status", "Documents per channel and source, the last crawl per source, "
                                     "recent errors."),
-    "export": ("project", "export", "Write every warehouse table to OUT_DIR as Parquet files."),
+    "export": ("project", "export", "Write the warehouse for analysts (Parquet files or a DuckDB copy), "
+                                    "without personal data."),
+    "forget": ("privacy", "forget", "Erase a person's documents (by pseudonym or URL) with their "
+                                    "passages, embeddings and"),
+    "salt": ("privacy", "salt", "The pseudonymisation salt: where it is, and `rotate` to "
+                                "re-pseudonymise with a new key."),
     "import": ("ingest", "import_", "Load documents from JSON Lines, CSV or Parquet (url, title, text, "
                                     "published_at, source,"),
     "crawl": ("ingest", "crawl", "Fetch new and changed documents from the configured sources into the "

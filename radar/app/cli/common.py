@@ -15,7 +15,7 @@ import click
 from radar.core import readcopy, warehouse
 from radar.core.config import Config, ConfigError, load_config, resolve_config_path
 from radar.core.locks import LOCKED_EXIT, WriterLocked
-from radar.core.privacy import SaltMissing
+from radar.core.privacy import SaltMissing, check_salt
 from radar.core.warehouse import WarehouseError
 
 
@@ -81,5 +81,7 @@ def writing(cfg: Config, command: str) -> Iterator[None]:
 
 
 def load(config_path: Path, required: bool = True) -> Config:
-    """Load the config for a command."""
-    return load_config(config_path, required=required)
+    """Load the config for a command; refuses a salt that others can read (clear message)."""
+    cfg = load_config(config_path, required=required)
+    check_salt(cfg.warehouse_path)
+    return cfg

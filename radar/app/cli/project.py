@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from radar.app.cli.common import config_option, friendly_errors, load
-from radar.app.export import export_parquet
+from radar.app.export import analyst_copy, export_parquet
 from radar.app.init_project import init_project
 from radar.app.status import render_status, warehouse_status
 
@@ -40,12 +40,31 @@ def status(errors: int, config_path: Path) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["parquet"]), default="parquet", show_default=True)
-@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["parquet", "duckdb"]), default="parquet",
+              show_default=True,
+              help="parquet: one file per table in OUT; duckdb: OUT is a new read-only DuckDB file "
+                   "(the analysts' warehouse).")
+@click.option("--include-personal", is_flag=True,
+              help="Admin only: export every table as stored, with subscribers' addresses, staff "
+                   "names, pseudonyms and all citizen text. Logged in the privacy log.")
+@click.argument("out", type=click.Path(path_type=Path))
 @config_option
 @friendly_errors
-def export(fmt: str, out_dir: Path, config_path: Path) -> None:
-    """Write every warehouse table to OUT_DIR as Parquet files."""
+def export(fmt: str, include_personal: bool, out: Path, config_path: Path) -> None:
+    """Write the warehouse for analysts (Parquet files or a DuckDB copy), without personal data."""
     cfg = load(config_path)
-    for table, rows, target in export_parquet(cfg.warehouse_path, out_dir):
+    k = cfg.scoring.min_authors
+    if fmt == "duckdb":
+        if include_personal:
+            raise click.UsageError("--include-personal exports Parquet only; the analysts' "
+                                   "DuckDB copy never holds personal data")
+        for table, rows in analyst_copy(cfg.warehouse_path, out, k=k):
+            click.echo(f"{table}: {rows} rows")
+        click.echo(f"read-only analysts' warehouse: {out} (open with read_only=True)")
+        return
+    if include_personal:
+        click.echo("exporting personal data (addresses, staff names, pseudonyms, all citizen "
+                   "text); this export is logged", err=True)
+    for table, rows, target in export_parquet(cfg.warehouse_path, out, k=k,
+                                              include_personal=include_personal):
         click.echo(f"{table}: {rows} rows -> {target}")

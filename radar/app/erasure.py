@@ -27,7 +27,7 @@ from radar.core.documents import canonical_url
 from radar.core.privacy import USER_TOKEN, finish_rotation, rehash, rotate_salt_file
 from radar.scoring.score import score
 
-_HASH = re.compile(r"^(?:<USER:)?([0-9a-f]{20})>?$")
+_HASH = re.compile(r"^(?:<USER:)?([0-9a-f]{16,64})>?$")
 #: Text columns that may hold pseudonyms in <USER:...> tokens: (table, key columns, text columns).
 TEXT_COLUMNS = (
     ("documents", ("doc_id",), ("text", "title")),

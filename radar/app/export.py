@@ -21,6 +21,7 @@ each export is written to the privacy log with who ran it.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -129,14 +130,24 @@ def _copy(con, sql: str, target: Path) -> None:
     con.execute(f"COPY ({sql}) TO '{_quote(target)}' (FORMAT parquet)")
 
 
-def _redact_notes(target: Path) -> None:
-    """Triage notes are free text by staff: names and contacts in them are redacted."""
+def _staff_names(con) -> list[str]:
+    """Names of staff in the triage log (who, owner) and each of their words, longest first."""
+    names = {r[0] for r in con.execute(
+        "SELECT who FROM triage_log UNION SELECT owner FROM triage_log").fetchall() if r[0]}
+    words = {w for n in names for w in n.split() if len(w) >= 3}
+    return sorted(names | words, key=len, reverse=True)
+
+
+def _redact_notes(target: Path, staff: list[str]) -> None:
+    """Triage notes are free text by staff: staff names, other names and contacts redacted."""
     import pyarrow.parquet as pq
 
     tbl = pq.read_table(target)
     if "note" not in tbl.column_names or tbl.num_rows == 0:
         return
-    notes = redact_many(tbl.column("note").to_pylist())
+    pattern = re.compile("|".join(rf"\b{re.escape(n)}\b" for n in staff), re.I) if staff else None
+    notes = [pattern.sub("<STAFF>", n) if pattern and n else n for n in tbl.column("note").to_pylist()]
+    notes = redact_many(notes)
     idx = tbl.column_names.index("note")
     pq.write_table(tbl.set_column(idx, "note", pa.array(notes, pa.string())), target)
 
@@ -180,6 +191,7 @@ def _write(path: Path, out_dir: Path, k: int, include_personal: bool) -> list[tu
     written = []
     key = secrets.token_hex(16)  # this export's pseudonym key, never stored
     with warehouse.read(path) as con:
+        staff = _staff_names(con)
         if not include_personal:
             _register_gates(con, k)
         for table in _tables(con):
@@ -190,7 +202,7 @@ def _write(path: Path, out_dir: Path, k: int, include_personal: bool) -> list[tu
             _copy(con, sql, target)
             written.append((table, con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0], target))
     if not include_personal and (out_dir / "triage_log.parquet").exists():
-        _redact_notes(out_dir / "triage_log.parquet")
+        _redact_notes(out_dir / "triage_log.parquet", staff)
     return written
 
 

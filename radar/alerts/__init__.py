@@ -137,7 +137,7 @@ def _plan(con, cfg: Config, radar: reads.Radar, active: list[Subscription],
                              baselines[sub.last_run_id], alerted.get(sub.subscription_id, {}), hist)
         plans.append(_Plan(sub, found, None))
     wanted = {t.topic_id for p in plans for t in p.triggers}
-    evidence = reads.evidence(con, [radar.topics[t] for t in wanted])
+    evidence = reads.evidence(con, [radar.topics[t] for t in wanted], k=cfg.scoring.min_authors)
     for p in plans:
         if p.triggers:
             items = items_for(p.triggers, radar.topics, evidence, cfg.dashboard.base_url,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from radar.alerts.triggers import History, LastAlert, Position, TopicState, topic_channels
+from radar.core import disclosure
 
 # Signal columns carried into the message (see docs/warehouse.md, `signals`).
 SIGNAL_COLUMNS = ("score", "stage", "ring", "volume", "growth", "sources", "news_share",
@@ -111,13 +112,15 @@ def last_alerts(con) -> dict[int, dict[int, LastAlert]]:
     return out
 
 
-def evidence(con, topics: Iterable[RadarTopic], limit: int = 3) -> dict[int, list[Evidence]]:
+def evidence(con, topics: Iterable[RadarTopic], limit: int = 3, *,
+             k: int = 5) -> dict[int, list[Evidence]]:
     """Up to `limit` evidence documents per topic from its representative passages.
 
     Distinct documents with an http(s) URL, most typical passage first. Citizen
-    posts are left out when the topic's `show_quotes` is false (too few distinct
-    authors to quote anyone without singling them out); otherwise they come with
-    a short quote like the others.
+    posts pass the one small-group rule (`radar.core.disclosure`): left out when the
+    topic has fewer than k distinct authors in the scored period (or the scorer did
+    not allow quotes), so no one is singled out; otherwise they come with a short
+    quote like the others.
     """
     wanted = {t.state.topic_id: t for t in topics}
     ids = [p for t in wanted.values() for p in t.representative_passages]
@@ -133,7 +136,8 @@ def evidence(con, topics: Iterable[RadarTopic], limit: int = 3) -> dict[int, lis
     out: dict[int, list[Evidence]] = {}
     for topic_id, topic in wanted.items():
         items, docs = [], set()
-        allow_citizen = bool(topic.signal.get("show_quotes"))
+        allow_citizen = bool(topic.signal.get("show_quotes")) and disclosure.allow(
+            channel="citizen", authors=topic.signal.get("authors"), k=k)
         for pid in topic.representative_passages:
             row = by_passage.get(pid)
             if row is None:

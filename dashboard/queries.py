@@ -307,7 +307,40 @@ def search(path: str, text: str, kind: str, channels: list[str], sources: list[s
             sql = (f"SELECT {cols}, 0.0 AS score FROM {source} WHERE {filters} AND {like} "
                    "ORDER BY published DESC NULLS LAST LIMIT $n")
             method = "text scan (no full-text index built yet)"
-        return _df(con, sql, params), method
+        rows = _df(con, sql, params)
+        rows["group_authors"] = _group_authors(con, rows, table)
+        return rows, method
+
+
+# Distinct citizen authors per topic: the group a citizen text speaks in, for the
+# k-threshold rule (radar.core.disclosure) on search results.
+_TOPIC_AUTHORS = """
+SELECT pt.topic_id, count(DISTINCT d.author_hash) FILTER (WHERE d.channel = 'citizen') AS authors
+FROM passage_topics pt JOIN passages p USING (passage_id) JOIN documents d USING (doc_id)
+WHERE pt.topic_id >= 0 GROUP BY pt.topic_id
+"""
+
+
+def _group_authors(con, rows: pd.DataFrame, table: str) -> list:
+    """Per result row: distinct authors of its topic (documents: the smallest of its
+    passages' topics; None when a passage has no topic)."""
+    if rows.empty:
+        return []
+    authors = dict(con.execute(_TOPIC_AUTHORS).fetchall())
+    if table == "passages":
+        return [authors.get(int(t)) if pd.notna(t) else None for t in rows["topic_id"]]
+    ids = rows["doc_id"].tolist()
+    topics: dict[str, list] = {}
+    for doc_id, topic_id in con.execute(
+            "SELECT p.doc_id, pt.topic_id FROM passages p LEFT JOIN passage_topics pt "
+            "ON pt.passage_id = p.passage_id AND pt.topic_id >= 0 "
+            "WHERE p.doc_id IN (SELECT unnest(?::VARCHAR[]))", [ids]).fetchall():
+        topics.setdefault(doc_id, []).append(authors.get(topic_id) if topic_id is not None else None)
+    out = []
+    for doc_id in ids:
+        counts = topics.get(doc_id)
+        out.append(None if not counts or None in counts else min(counts))
+    return out
 
 
 def sources_health(path: str) -> pd.DataFrame:

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import session, ui
+from radar.core import disclosure
 from radar.core.config import CHANNELS
 
 
@@ -40,11 +41,19 @@ def render() -> None:
     st.caption(f"{len(rows)} result{'s' if len(rows) != 1 else ''} (at most 50) · {method}")
     if rows.empty:
         st.info("Nothing found. Try fewer or other words, or clear the filters.")
+    k = session.reader().config.scoring.min_authors
     for row in rows.itertuples():
+        authors = None if pd.isna(row.group_authors) else int(row.group_authors)
+        shown = disclosure.decide(channel=row.channel, authors=authors, k=k)
         with st.container(border=True):
-            st.markdown(f"**{ui.link(row.title or '(untitled)', row.url)}**  \n"
-                        f"{ui.esc(row.source)} · {ui.esc(row.channel)} · {ui.day(row.published)}")
-            st.markdown(ui.esc(row.snippet) + ("…" if len(row.snippet or "") >= 300 else ""))
+            meta = f"{ui.esc(row.source)} · {ui.esc(row.channel)} · {ui.day(row.published)}"
+            if not shown.show:
+                # Below k distinct authors: counts, not text (no title, snippet or link).
+                st.markdown(f"**(citizen post)**  \n{meta}")
+                st.caption(shown.note)
+            else:
+                st.markdown(f"**{ui.link(row.title or '(untitled)', row.url)}**  \n{meta}")
+                st.markdown(ui.esc(row.snippet) + ("…" if len(row.snippet or "") >= 300 else ""))
             if pd.notna(row.topic_id) and pd.notna(row.topic):
                 st.page_link("views/topic.py", label=f"Topic: {row.topic}",
                              query_params={"topic": str(int(row.topic_id))},

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, explain, loop_ui, session, ui
+from radar.core import disclosure
 
 
 def _pick_topic() -> int | None:
@@ -58,22 +59,26 @@ def _passages(passages: pd.DataFrame, signal: dict, min_authors: int) -> None:
     if passages.empty:
         st.caption("No passages are assigned to this topic.")
         return
-    # Citizen words are quoted only when the scorer allowed it and enough distinct
-    # authors carry the topic; an unscored topic shows none.
-    hide_quotes = signal.get("show_quotes") is not True or (
-        signal.get("authors") is not None and signal["authors"] < min_authors)
+    # Citizen words (title, passage, expectation phrase) pass the one small-group rule on
+    # the authors carrying the topic in the scored period, and only where the scorer
+    # allowed quotes; an unscored topic shows none.
+    authors = signal.get("authors") if signal.get("show_quotes") is True else None
     for row in passages.itertuples():
+        shown = disclosure.decide(channel=row.channel, authors=authors, k=min_authors)
         with st.container(border=True):
             meta = f"{ui.esc(row.source)} · {ui.esc(row.channel)} · {ui.day(row.published)}"
-            st.markdown(f"**{ui.link(row.title or '(untitled)', row.url)}**  \n{meta}")
-            if row.channel == "citizen" and hide_quotes:
+            if not shown.show:
                 n = signal.get("authors")
-                count = f" ({n})" if n is not None else ""
+                st.markdown(f"**(citizen post)**  \n{meta}")
                 st.caption(f"Quote hidden: fewer than {min_authors} distinct citizen authors "
-                           f"carry this topic in the scored period{count}, so a single person "
+                           f"carry this topic in the scored period"
+                           f"{f' ({n})' if n is not None else ''}, so a single person "
                            "could be identified or over-represented.")
-            else:
-                st.markdown(ui.esc(row.text))
+                if row.is_expectation:
+                    st.caption("States an expectation (phrase hidden with the quote)")
+                continue
+            st.markdown(f"**{ui.link(row.title or '(untitled)', row.url)}**  \n{meta}")
+            st.markdown(ui.esc(row.text))
             if row.is_expectation:
                 st.caption("States an expectation"
                            + (f": “{row.expectation_phrase}”" if row.expectation_phrase else ""))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import auth, session
+from radar.core import access
 from radar.core.config import ConfigError
 
 
@@ -32,7 +33,8 @@ def main() -> None:
     except ConfigError as exc:
         st.error(f"The dashboard cannot read its configuration: {exc}")
         st.stop()
-    auth.gate(cfg.dashboard.password_hash)
+    user = auth.gate(cfg.dashboard, session.reader().path)
+    st.session_state["current_user"] = user  # pages read who is signed in (triage attribution)
     pages = [
         st.Page("views/radar.py", title="Radar", icon=":material/radar:", default=True),
         st.Page("views/services.py", title="Services", icon=":material/account_balance:",
@@ -50,11 +52,22 @@ def main() -> None:
         st.Page("views/search.py", title="Search", icon=":material/search:", url_path="search"),
         st.Page("views/sources.py", title="Sources", icon=":material/rss_feed:",
                 url_path="sources"),
-        st.Page("views/warehouse.py", title="Warehouse", icon=":material/database:",
-                url_path="warehouse"),
     ]
+    # Pages a role may not use are not registered at all: their URLs do not exist for it.
+    if access.can(user.role, "sql"):
+        pages.append(st.Page("views/warehouse.py", title="Warehouse", icon=":material/database:",
+                             url_path="warehouse"))
+    if access.can(user.role, "admin"):
+        pages.append(st.Page("views/admin.py", title="Admin", icon=":material/admin_panel_settings:",
+                             url_path="admin"))
     page = st.navigation(pages)
     with st.sidebar:
+        if user.name:
+            st.caption(f"Signed in as {user.name} ({user.role})")
+        if "user" in st.session_state:  # a proxy-header user signs out at the proxy
+            if st.button("Sign out", key="sign_out"):
+                auth.sign_out()
+                st.rerun()
         st.caption(f"Warehouse: {cfg.warehouse_path.name}")
         if st.button("Refresh data", help="Data refreshes by itself every "
                      f"{cfg.dashboard.cache_ttl} s; this reads the newest now."):

@@ -1,7 +1,9 @@
-"""The optional password gate: one shared password, stored only as a salted scrypt hash.
+"""Sign-in: named users with roles (or one shared password, or a trusted proxy header).
 
-`radar dashboard --hash-password` prints a hash for `[dashboard] password_hash`.
-Format: `scrypt$<n>$<r>$<p>$<salt hex>$<hash hex>`.
+Passwords are stored only as salted scrypt hashes: `radar dashboard --hash-password`
+prints one for `[[dashboard.users]] password_hash` (or `[dashboard] password_hash`).
+Format: `scrypt$<n>$<r>$<p>$<salt hex>$<hash hex>`. Wrong passwords are throttled
+per name (radar.core.access), and the lockout survives restarts.
 """
 
 from __future__ import annotations
@@ -9,8 +11,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from radar.core import access
+from radar.core.config import DashboardConfig
+from radar.core.documents import utcnow
 
 N, R, P, DKLEN = 2**14, 8, 1, 32
+SHARED_NAME = "dashboard"  # who signs in with the shared password
 
 
 class PasswordHashError(ValueError):
@@ -43,24 +52,102 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(candidate, digest)
 
 
-def gate(stored_hash: str) -> None:
-    """Stop the page until the session has entered the right password (no-op without a hash)."""
+@dataclass(frozen=True)
+class User:
+    """Who is signed in: a name (recorded with each triage decision) and a role."""
+
+    name: str
+    role: str
+
+
+OPEN = User("", "admin")  # no gate configured: a local, single-user dashboard
+
+
+def check_password(cfg: DashboardConfig, name: str, password: str) -> User | None:
+    """The user whose name and password match (constant-time per candidate), else None."""
+    if not cfg.users and cfg.password_hash:
+        return User(SHARED_NAME, "admin") if verify_password(password, cfg.password_hash) else None
+    wanted = " ".join(name.split()).casefold()
+    for u in cfg.users:
+        if u.password_hash and " ".join(u.name.split()).casefold() == wanted:
+            return User(u.name, u.role) if verify_password(password, u.password_hash) else None
+    # Unknown name: spend the same time, so timing does not tell which names exist.
+    verify_password(password, _DUMMY)
+    return None
+
+
+def header_user(cfg: DashboardConfig, headers) -> User | None:
+    """The user named by the trusted proxy header (only when that header is configured)."""
+    if not cfg.trusted_user_header:
+        return None
+    name = (headers.get(cfg.trusted_user_header) or "").strip() if headers else ""
+    if not name:
+        return None
+    for u in cfg.users:
+        if " ".join(u.name.split()).casefold() == " ".join(name.split()).casefold():
+            return User(u.name, u.role)
+    return User(name, cfg.trusted_default_role)
+
+
+def gate(cfg: DashboardConfig, path: str) -> User:
+    """The signed-in user; stops the page with a sign-in form until there is one.
+
+    No users, no shared password and no trusted header configured: an open, local
+    dashboard (admin). Wrong passwords are counted per name in the warehouse; after
+    `max_failed_logins` the name is locked for `lockout_minutes`, restarts included.
+    """
     import streamlit as st
 
-    if not stored_hash or st.session_state.get("authenticated"):
-        return
+    if not (cfg.users or cfg.password_hash or cfg.trusted_user_header):
+        return OPEN
+    if cfg.trusted_user_header:
+        user = header_user(cfg, st.context.headers)
+        if user:
+            return user
+    if "user" in st.session_state:
+        return st.session_state["user"]
     st.title("Horizon Radar")
+    shared = not cfg.users
     with st.form("login"):
+        name = SHARED_NAME if shared else st.text_input("Name")
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Sign in")
     if submitted:
-        try:
-            ok = verify_password(password, stored_hash)
-        except PasswordHashError as exc:
-            st.error(str(exc))
-            st.stop()
-        if ok:
-            st.session_state["authenticated"] = True
-            st.rerun()
-        st.error("Wrong password.")
+        _sign_in(cfg, path, name, password)
     st.stop()
+
+
+def _sign_in(cfg: DashboardConfig, path: str, name: str, password: str) -> None:
+    import streamlit as st
+
+    now = utcnow()
+    lockout = timedelta(minutes=cfg.lockout_minutes)
+    until = access.locked_until(access.failures(path, name, now - lockout), now,
+                                cfg.max_failed_logins, lockout)
+    if until:
+        minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+        st.error(f"Too many wrong passwords: try again in {minutes} minutes, or ask an admin "
+                 "to unlock the name.")
+        return
+    try:
+        user = check_password(cfg, name, password)
+    except PasswordHashError as exc:
+        st.error(str(exc))
+        return
+    if user is None:
+        access.record_failure(path, name)
+        st.error("Wrong name or password." if cfg.users else "Wrong password.")
+        return
+    access.clear_failures(path, name)
+    st.session_state["user"] = user
+    st.rerun()
+
+
+def sign_out() -> None:
+    """Forget this session's user."""
+    import streamlit as st
+
+    st.session_state.pop("user", None)
+
+
+_DUMMY = "scrypt$16384$8$1$" + "00" * 16 + "$" + "00" * 32

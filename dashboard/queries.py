@@ -398,3 +398,10 @@ def warehouse_tables(path: str) -> pd.DataFrame:
             LEFT JOIN duckdb_views() v ON v.view_name = c.table_name AND v.schema_name = 'main'
             WHERE c.schema_name = 'main' AND c.database_name = current_database()
             GROUP BY c.table_name, v.view_name ORDER BY kind, name""")
+
+
+def privacy_log(path: str, limit: int = 200) -> pd.DataFrame:
+    """The newest privacy log entries: erasures, exports, analyst copies, salt rotations."""
+    with warehouse.read(path) as con:
+        return _df(con, 'SELECT "at", action, actor, detail FROM privacy_log '
+                        "ORDER BY entry_id DESC LIMIT ?", [int(limit)])

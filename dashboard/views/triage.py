@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import session, ui
-from radar.core import triage
+from radar.core import access, triage
 
 
 def _form(current) -> None:
@@ -23,8 +23,14 @@ def _form(current) -> None:
             labels[wanted] = match["label"].iloc[0]
             status_of[wanted] = "off the radar"
     index = ids.index(wanted) if wanted in ids else None
-    who = st.text_input("Your name", key="triage_who",
-                        help="Every change is recorded with your name; the log is never edited.")
+    user = st.session_state.get("current_user")
+    if user is not None and user.name:
+        # Signed in: the decision is attributed to the signed-in user, not to a typed name.
+        who = user.name
+        st.caption(f"Changes are recorded as made by {user.name}.")
+    else:
+        who = st.text_input("Your name", key="triage_who",
+                            help="Every change is recorded with your name; the log is never edited.")
     with st.form("triage_form", clear_on_submit=True):
         topic = st.selectbox("Topic", ids, index=index, placeholder="choose a topic…",
                              format_func=lambda t: f"{labels[t]} (now: {status_of[t]})")
@@ -67,7 +73,11 @@ def render() -> None:
     if data["current"].empty:
         st.info("No topic is on the latest radar, so there is nothing to triage yet.")
     else:
-        _form(data["current"])
+        user = st.session_state.get("current_user")
+        if user is None or access.can(user.role, "triage"):
+            _form(data["current"])
+        else:
+            st.info("Viewers can read the triage log; recording decisions needs the analyst role.")
         st.subheader("Current status")
         st.dataframe(data["current"], hide_index=True, width="stretch")
     st.subheader("Triage log (newest first)")

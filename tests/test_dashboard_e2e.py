@@ -53,7 +53,13 @@ def served(project, tmp_path):
     """A running `radar dashboard` over the test warehouse; yields its base URL."""
     from radar.core.config import load_config
 
-    fx.build(load_config(project).warehouse_path)
+    from radar.core import warehouse
+
+    path = fx.build(load_config(project).warehouse_path)
+    # The planted markup post is a citizen post without a topic, which search withholds
+    # (fewer than k authors); as a news document its title must show, as text.
+    with warehouse.write(path) as con:
+        con.execute("UPDATE documents SET channel = 'news' WHERE title = ?", [fx.XSS_TITLE])
     port = _free_port()
     log = open(tmp_path / "dashboard.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(

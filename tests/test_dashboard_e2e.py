@@ -51,9 +51,8 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
 @pytest.fixture
 def served(project, tmp_path):
     """A running `radar dashboard` over the test warehouse; yields its base URL."""
-    from radar.core.config import load_config
-
     from radar.core import warehouse
+    from radar.core.config import load_config
 
     path = fx.build(load_config(project).warehouse_path)
     # The planted markup post is a citizen post without a topic, which search withholds

@@ -1,4 +1,4 @@
-"""Erasure and salt rotation: `radar forget` and `radar salt rotate`.
+"""Erasure and salt rotation: `radar forget` and `radar salt --rotate`.
 
 Erasing a person (by pseudonym) or a document (by URL) removes the documents with
 their versions, sources, fingerprints, thread rows, passages, embeddings and topic

@@ -6,7 +6,7 @@ salt comes from `RADAR_PSEUDONYM_SALT`, else from a file outside the warehouse
 folder ($RADAR_SALT_DIR, default ~/.config/horizon-radar/salts) that `radar init`
 creates readable only by its owner (0400); the radar refuses to start with one
 others can read. It is never stored in the warehouse, so a leaked warehouse (or
-folder) cannot be reversed by hashing known names. `radar salt rotate` adds a key.
+folder) cannot be reversed by hashing known names. `radar salt --rotate` adds a key.
 
 Citizen text is redacted by `redact` / `redact_many` (Presidio, radar.core.pii)
 before anything is stored: the one entry point for every importer and crawler.
@@ -117,7 +117,7 @@ def load_salt(warehouse_path: Path) -> bytes:
             raise SaltMissing(
                 f"no pseudonymisation salt: set {SALT_ENV} or run `radar init` to create {path}")
     if path.with_name(path.name + ".rotating").exists():
-        raise SaltMissing(f"{path}: a salt rotation did not finish; run `radar salt rotate` again")
+        raise SaltMissing(f"{path}: a salt rotation did not finish; run `radar salt --rotate` again")
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SaltMissing(f"{path}: the pseudonymisation salt is readable by group or others "
@@ -170,7 +170,7 @@ def rotate_salt_file(warehouse_path: Path) -> tuple[Path, bytes]:
     """
     if os.environ.get(SALT_ENV):
         raise SaltMissing(f"the salt comes from {SALT_ENV}: rotate it where it is kept "
-                          "(a salt file is needed for `radar salt rotate`)")
+                          "(a salt file is needed for `radar salt --rotate`)")
     path = salt_path(warehouse_path)
     pending = path.with_name(path.name + ".rotating")
     if pending.exists():

@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                                     "without personal data."),
     "forget": ("privacy", "forget", "Erase a person's documents (by pseudonym or URL) with their "
                                     "passages, embeddings and"),
-    "salt": ("privacy", "salt", "The pseudonymisation salt: where it is, and `rotate` to "
+    "salt": ("privacy", "salt", "The pseudonymisation salt: where it is, and `--rotate` to "
                                 "re-pseudonymise with a new key."),
     "import": ("ingest", "import_", "Load documents from JSON Lines, CSV or Parquet (url, title, text, "
                                     "published_at, source,"),

@@ -33,29 +33,19 @@ def forget(pseudonym: str | None, url: str | None, config_path: Path) -> None:
         click.echo("nothing matched: check the pseudonym or URL", err=True)
 
 
-@click.group()
-def salt() -> None:
-    """The pseudonymisation salt: where it is, and `rotate` to re-pseudonymise with a new key."""
-
-
-@salt.command("where")
+@click.command()
+@click.option("--rotate", is_flag=True,
+              help="Add a new key and re-pseudonymise every stored author, mention and quote.")
 @config_option
 @friendly_errors
-def where(config_path: Path) -> None:
-    """Print where the warehouse's salt lives (or that it comes from the environment)."""
+def salt(rotate: bool, config_path: Path) -> None:
+    """The pseudonymisation salt: where it is, and `--rotate` to re-pseudonymise with a new key."""
     cfg = load(config_path)
-    if os.environ.get(SALT_ENV):
+    if rotate:
+        n = rotate_salt(cfg)
+        click.echo(f"salt rotated: {n} author pseudonyms carried over; back up "
+                   f"{salt_path(cfg.warehouse_path)} again")
+    elif os.environ.get(SALT_ENV):
         click.echo(f"from the environment variable {SALT_ENV}")
     else:
         click.echo(str(salt_path(cfg.warehouse_path)))
-
-
-@salt.command("rotate")
-@config_option
-@friendly_errors
-def rotate(config_path: Path) -> None:
-    """Add a new key to the salt and re-pseudonymise every stored author, mention and quote."""
-    cfg = load(config_path)
-    n = rotate_salt(cfg)
-    click.echo(f"salt rotated: {n} author pseudonyms carried over; back up "
-               f"{salt_path(cfg.warehouse_path)} again")

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from radar.core import disclosure
 from radar.core.config import ScoringConfig
 
 RINGS = ("Act", "Prepare", "Watch", "Monitor")
@@ -108,8 +109,9 @@ def narrow_voice(e: Evidence, r: RingRules) -> bool:
 
 
 def show_quotes(authors: int, r: RingRules) -> bool:
-    """Citizen quotes may be shown only with at least k distinct authors (k-anonymity)."""
-    return authors >= r.min_authors
+    """Citizen quotes may be shown only with at least k distinct authors (k-anonymity):
+    the one rule of `radar.core.disclosure`, with k = min_authors."""
+    return disclosure.allow(channel="citizen", authors=authors, k=r.min_authors)
 
 
 def stage(e: Evidence, r: RingRules) -> str | None:

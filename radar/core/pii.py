@@ -194,12 +194,14 @@ drive boulevard way court""".split())
 
 
 def _plausible_person(span: str) -> bool:
-    """Drop spaCy PERSON spans that are placeholders, shouting or place names."""
+    """Drop spaCy PERSON spans that are placeholders, shouting, lower-case or place names."""
     words = span.split()
     if not any(ch.isalpha() for ch in span) or "<" in span or ">" in span:
         return False
     if sum(ch.isalpha() for ch in span) > 3 and span.upper() == span:
         return False  # an all-capitals phrase is shouting, not a name
+    if not span[0].isupper() or any(ch.isdigit() for ch in span):
+        return False  # "universal Pre-K", "k-12", "100s": spaCy's guesses, not names
     return words[-1].strip(".,").casefold() not in _PLACE_WORDS
 
 

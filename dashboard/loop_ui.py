@@ -7,12 +7,26 @@ import re
 import streamlit as st
 
 from dashboard import session
+from radar.core import access
 from radar.core import brief as brief_mod
 from radar.core.brief_render import PdfUnavailable, render_html, render_pdf
 
 
 def who(key: str = "loop_who") -> str:
-    """'Your name': every change on these pages is recorded with it."""
+    """'Your name': every change on these pages is recorded with it.
+
+    Signed in, it is the signed-in user's name (no field to type); a viewer gets no name,
+    so changes that need one are refused (recording is for analysts and admins).
+    """
+    user = st.session_state.get("current_user")
+    if user is not None and user.name:
+        if not access.can(user.role, "triage"):
+            st.session_state[key] = ""
+            st.info("Viewers can read this page; recording changes needs the analyst role.")
+            return ""
+        st.session_state[key] = user.name
+        st.caption(f"Changes are recorded as made by {user.name}.")
+        return user.name
     return st.text_input("Your name", key=key,
                          help="Every change is recorded with your name; records are never edited.")
 

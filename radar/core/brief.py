@@ -9,8 +9,7 @@ into HTML and PDF.
 
 Privacy: a citizen passage is quoted only when its topic's latest radar row has
 `show_quotes` and at least `[scoring] min_authors` (k) distinct citizen authors
-(the rule of radar/scoring/rings.py `show_quotes`; to be replaced by the base's
-k-threshold function once it lands). Otherwise the passage is left out and the
+(the one rule of `radar.core.disclosure`). Otherwise the passage is left out and the
 brief says how many were withheld and why. Authors are never named.
 """
 
@@ -22,8 +21,8 @@ from datetime import datetime
 
 import pandas as pd
 
+from radar.core import disclosure, warehouse
 from radar.core import exposure as exposure_mod
-from radar.core import warehouse
 from radar.core.config import Config
 from radar.core.documents import utcnow
 
@@ -99,9 +98,10 @@ def _na(v) -> bool:
 
 
 def quotes_allowed(signal: dict, min_authors: int) -> bool:
-    """Whether a topic's citizen passages may be quoted (the rings.show_quotes rule)."""
-    authors = signal.get("authors")
-    return bool(signal.get("show_quotes")) and (authors is None or authors >= min_authors)
+    """Whether a topic's citizen passages may be quoted: the scorer allowed quotes and the
+    one small-group rule (`radar.core.disclosure`) holds for its authors (unknown: no)."""
+    return bool(signal.get("show_quotes")) and disclosure.allow(
+        channel="citizen", authors=signal.get("authors"), k=min_authors)
 
 
 def _evidence(con, topic_ids: list[int], labels: dict[int, str], allowed: dict[int, bool],

@@ -19,6 +19,7 @@ from radar.core.privacy import author_hash, load_salt, pseudonym
 
 SUBSCRIBER = "olli.subscriber@example.org"
 STAFF = "Kaarina Strategist"
+OWNER, OWNER_EMAIL = "Veikko Librarian", "veikko.librarian@city.example"
 
 
 @pytest.fixture
@@ -34,6 +35,9 @@ def filled(project):
                     "origin) VALUES (?, [], [], [], 'Watch', 'daily', 'cli')", [SUBSCRIBER])
         con.execute("INSERT INTO triage_log (topic_id, who, to_status, owner, note) VALUES "
                     "(1, ?, 'act', ?, ?)", [STAFF, STAFF, f"Call {STAFF} on +358 40 765 4321"])
+        con.execute("INSERT INTO services (name, owner, owner_email, origin, added_by, created_at, "
+                    "updated_at) VALUES ('Libraries', ?, ?, 'cli', ?, now(), now())",
+                    [OWNER, OWNER_EMAIL, STAFF])
     return cfg
 
 
@@ -57,6 +61,7 @@ def test_default_export_has_no_addresses_staff_names_or_warehouse_pseudonyms(fil
     assert "alert_outbox" not in written and "login_failures" not in written
     text = _all_text(out)
     assert SUBSCRIBER not in text and STAFF not in text and "765 4321" not in text
+    assert OWNER not in text and OWNER_EMAIL not in text and "Libraries" in text
     assert not any(a in text for a in _authors(filled))  # re-keyed for this export only
     docs = pq.read_table(out / "documents.parquet").to_pylist()
     assert len({d["author_hash"] for d in docs if d["author_hash"]}) == len(_authors(filled))

@@ -35,13 +35,32 @@ from radar.core.privacy import redact_many
 
 #: Tables left out of the default export: they are personal data throughout.
 PERSONAL_TABLES = frozenset({"alert_outbox", "login_failures"})
-#: Columns left out of the default export (staff names, addresses).
+#: Columns left out of the default export (staff names, addresses), besides any column
+#: whose name says it holds one (`_PERSONAL_NAME`), so a new table is covered too.
 PERSONAL_COLUMNS = {
     "subscriptions": ("email",),
     "alert_log": ("email",),
     "triage_log": ("who", "owner"),
     "privacy_log": ("actor",),
+    "services": ("owner", "owner_email", "added_by"),
+    "watch_items": ("added_by",),
+    "service_match_reviews": ("who",),
+    "decisions": ("owner", "owner_email", "created_by"),
+    "decision_steps": ("who",),
+    "signposts": ("created_by",),
 }
+_PERSONAL_NAME = re.compile(r"(^|_)(email|who|owner|actor|recipient)($|_)|^[a-z]+_by$")
+#: Free text written by staff: names in it are replaced (see `_redact_notes`).
+STAFF_TEXT = {
+    "triage_log": ("note",),
+    "decision_steps": ("why", "equity", "sustainability", "satisfaction", "trust"),
+    "signposts": ("note",),
+}
+
+
+def personal_column(table: str, column: str) -> bool:
+    """Whether a column holds a staff name or an address (left out of the default export)."""
+    return column in PERSONAL_COLUMNS.get(table, ()) or bool(_PERSONAL_NAME.search(column))
 
 
 #: Views exported too: the radar an analyst cannot easily rebuild from the tables.
@@ -98,7 +117,7 @@ def _select(con, table: str, key: str) -> str | None:
     """The SELECT that exports `table` without personal data (None: leave the table out)."""
     if table in PERSONAL_TABLES:
         return None
-    cols = [c for c in _columns(con, table) if c not in PERSONAL_COLUMNS.get(table, ())]
+    cols = [c for c in _columns(con, table) if not personal_column(table, c)]
     if not cols:
         return None
     expr = {c: f'"{c}"' for c in cols}
@@ -131,25 +150,37 @@ def _copy(con, sql: str, target: Path) -> None:
 
 
 def _staff_names(con) -> list[str]:
-    """Names of staff in the triage log (who, owner) and each of their words, longest first."""
-    names = {r[0] for r in con.execute(
-        "SELECT who FROM triage_log UNION SELECT owner FROM triage_log").fetchall() if r[0]}
+    """Staff names in the warehouse (every personal column but addresses) and each of their
+    words, longest first."""
+    present = {(t, c) for t, c in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' "
+        "AND data_type = 'VARCHAR'").fetchall()}
+    names: set[str] = set()
+    for table, column in sorted(present):
+        if personal_column(table, column) and "email" not in column and "recipient" not in column:
+            names |= {r[0] for r in con.execute(f'SELECT DISTINCT "{column}" FROM "{table}"').fetchall()
+                      if r[0]}
     words = {w for n in names for w in n.split() if len(w) >= 3}
     return sorted(names | words, key=len, reverse=True)
 
 
-def _redact_notes(target: Path, staff: list[str]) -> None:
-    """Triage notes are free text by staff: staff names, other names and contacts redacted."""
+def _redact_notes(target: Path, staff: list[str], columns: tuple[str, ...]) -> None:
+    """Free text by staff: staff names, other people's names and contacts redacted."""
     import pyarrow.parquet as pq
 
     tbl = pq.read_table(target)
-    if "note" not in tbl.column_names or tbl.num_rows == 0:
+    if tbl.num_rows == 0:
         return
     pattern = re.compile("|".join(rf"\b{re.escape(n)}\b" for n in staff), re.I) if staff else None
-    notes = [pattern.sub("<STAFF>", n) if pattern and n else n for n in tbl.column("note").to_pylist()]
-    notes = redact_many(notes)
-    idx = tbl.column_names.index("note")
-    pq.write_table(tbl.set_column(idx, "note", pa.array(notes, pa.string())), target)
+    for column in columns:
+        if column not in tbl.column_names:
+            continue
+        notes = [pattern.sub("<STAFF>", n) if pattern and n else n
+                 for n in tbl.column(column).to_pylist()]
+        notes = redact_many(notes)
+        idx = tbl.column_names.index(column)
+        tbl = tbl.set_column(idx, column, pa.array(notes, pa.string()))
+    pq.write_table(tbl, target)
 
 
 def export_parquet(path: Path, out_dir: Path, *, k: int = 5, include_personal: bool = False,
@@ -201,8 +232,10 @@ def _write(path: Path, out_dir: Path, k: int, include_personal: bool) -> list[tu
             target = out_dir / f"{table}.parquet"
             _copy(con, sql, target)
             written.append((table, con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0], target))
-    if not include_personal and (out_dir / "triage_log.parquet").exists():
-        _redact_notes(out_dir / "triage_log.parquet", staff)
+    if not include_personal:
+        for table, columns in STAFF_TEXT.items():
+            if (out_dir / f"{table}.parquet").exists():
+                _redact_notes(out_dir / f"{table}.parquet", staff, columns)
     return written
 
 

@@ -4,6 +4,7 @@ actions, wrong passwords are throttled, triage is attributed to the signed-in us
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -135,12 +136,13 @@ def test_roles_throttling_and_attribution_in_chromium(served):
         _sign_in(page, url, "Anna Analyst", "analyst-pass")
         expect(page.get_by_text("Signed in as Anna Analyst (analyst)")).to_be_visible(timeout=30_000)
         page.get_by_test_id("stSidebarNav").get_by_role("link", name="Triage", exact=True).click()
-        page.get_by_test_id("stSelectbox").first.click()
-        page.get_by_role("option").first.click()
         expect(page.get_by_text("Changes are recorded as made by Anna Analyst")).to_be_visible(
             timeout=30_000)
+        page.get_by_role("combobox", name="Topic", exact=True).click()
+        page.get_by_role("option").first.click()
         page.get_by_role("button", name="Record the change").click()
-        expect(page.get_by_text("by Anna Analyst")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text(re.compile(r"^Recorded: .* by Anna Analyst\.$"))).to_be_visible(
+            timeout=30_000)
         browser.close()
     with warehouse.read(cfg.warehouse_path) as con:
         who = con.execute("SELECT who FROM triage_log ORDER BY entry_id DESC LIMIT 1").fetchone()

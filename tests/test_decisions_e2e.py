@@ -17,7 +17,7 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -169,9 +169,14 @@ def test_from_signal_to_service_and_back(project, dashboard, server, tmp_path):
             SELECT p.text FROM topics t, unnest(t.representative_passages) r(pid)
             JOIN passages p ON p.passage_id = r.pid WHERE t.topic_id = ?""", [tid])]
         later = datetime(2020, 3, 1, tzinfo=UTC)
+        # More new voices than the topic had when the decision was taken (the signpost fires
+        # on growth past its baseline), whatever the topic model made of the corpus.
+        (before,) = warehouse.query(wh, "SELECT coalesce(max(authors), 0) FROM radar_latest "
+                                        "WHERE topic_id = ?", [tid])[0]
         fresh = [{"text": f"{reps[i % len(reps)]} (said again by a neighbour, number {i})",
                   "source": "polis:follow-up", "channel": "citizen", "author": f"new-voice-{i}",
-                  "published_at": later.replace(day=1 + i).isoformat()} for i in range(12)]
+                  "published_at": (later + timedelta(hours=i)).isoformat()}
+                 for i in range(max(12, int(before) + 6))]
         radar(project, "import", str(write_csv(tmp_path / "fresh.csv", fresh)))
         out = radar(project, "analyze")
         fired = warehouse.query(wh, "SELECT decision_id, moved, message_id FROM signpost_firings")

@@ -376,9 +376,6 @@ def _flush(warehouse_path: Path, batch: list[dict], sources: dict[str, str],
     with warehouse.read(warehouse_path) as con:
         con.register("incoming", keys)
         known = {r[0] for r in con.execute(_PRESENT).fetchall()}
-        # Erased on request (`radar forget`) counts as present: an import never brings it back.
-        known |= {r[0] for r in con.execute(
-            "SELECT doc_id FROM erased_documents WHERE doc_id IN (SELECT doc_id FROM incoming)").fetchall()}
     for d in batch:
         if d["doc_id"] not in known:
             d["language"] = detect_language(d["text"])
@@ -394,13 +391,15 @@ def _flush(warehouse_path: Path, batch: list[dict], sources: dict[str, str],
         cols = ", ".join(DOCUMENT_COLUMNS)
         stored = con.execute(
             f"INSERT INTO documents ({cols}) SELECT {cols} FROM incoming "
-            "WHERE doc_id NOT IN (SELECT new_id FROM present)").fetchone()[0]
+            "WHERE doc_id NOT IN (SELECT new_id FROM present) "  # erased (radar forget): never back
+            "AND doc_id NOT IN (SELECT doc_id FROM erased_documents)").fetchone()[0]
         # Every source that carries a document: new ones, and those already stored.
         con.execute(
             "INSERT INTO document_sources (doc_id, source, url) "
             "SELECT DISTINCT ON (id, source) id, source, url FROM ("
             "SELECT coalesce(p.doc_id, i.doc_id) AS id, i.source, i.url "
-            "FROM incoming i LEFT JOIN present p ON p.new_id = i.doc_id) ON CONFLICT DO NOTHING")
+            "FROM incoming i LEFT JOIN present p ON p.new_id = i.doc_id "
+            "WHERE i.doc_id NOT IN (SELECT doc_id FROM erased_documents)) ON CONFLICT DO NOTHING")
         con.execute("DROP TABLE present")
     result.new_documents += stored
     result.skipped_existing += len(batch) - stored

@@ -187,3 +187,22 @@ def test_salt_rotation_keeps_who_is_who(project, tmp_path, monkeypatch):
         n = con.execute("SELECT count(*) FROM documents WHERE text LIKE ?",
                         [f"%{pseudonym('bob', new_salt)}%"]).fetchone()[0]
     assert n == 1
+
+
+def test_an_erased_document_is_not_imported_again(project, tmp_path):
+    import json
+
+    from crawlers.importer import import_file
+
+    cfg = load_config(project)
+    path = tmp_path / "posts.jsonl"
+    path.write_text(json.dumps({"text": "The ferry timetable should suit shift workers.",
+                                "source": "forum", "channel": "citizen", "author": "someone",
+                                "url": "https://forum.example/p/1"}) + "\n")
+    assert import_file(path, cfg.warehouse_path).new_documents == 1
+    assert erase(cfg, url="https://forum.example/p/1").documents == 1
+    again = import_file(path, cfg.warehouse_path)
+    assert again.new_documents == 0
+    with warehouse.read(cfg.warehouse_path) as con:
+        assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM document_sources").fetchone()[0] == 0

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from radar.core.areas import DEFAULT_AREAS
-from radar.core.limits import check_crawl, check_ingest
 from radar.core.config_dashboard import DashboardConfig, DashboardUser  # noqa: F401  (re-exported)
+from radar.core.limits import check_crawl, check_ingest
 
 DEFAULT_CONFIG = "radar.toml"
 CONFIG_ENV = "RADAR_CONFIG"

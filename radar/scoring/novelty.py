@@ -1,0 +1,314 @@
+"""Calibrated emergence tests: is this rise more than the corpus's own period-to-period noise?
+
+Pure functions over arrays (no database). Three questions, one test:
+
+- does a **topic** hold more of this period's passages than in its baseline?
+- does a **term** (lemma or lemma bigram) appear in more of this period's
+  passages than in its baseline? (new words: "tsunami", "darfur")
+- does a topic hold more **novel passages** (passages carrying one of this
+  period's surging terms) than it used to? This finds a new theme inside an old
+  topic (a disaster inside "disaster relief") while a topic that churns every
+  period (a new office holder's name every year) stays quiet: its own past
+  churn is its baseline.
+
+The test compares a count x in the period (of n) with a count b in the W
+periods before (of m). Conditional on x + b, under "same rate" x is
+Binomial(x + b, pi) with pi = n / (n + m) (the exact test for two Poisson
+rates; no pseudo-counts, any scale). Real counts vary more from period to
+period than Poisson: the **dispersion** phi is learned from the period itself,
+as the median squared standardised residual over every item tested (an
+empirical null, Efron 2004: most items do not change, so the median is theirs),
+divided by the median of a chi-square(1), never below 1. Counts are divided by
+phi before the binomial tail (quasi-likelihood), so an over-dispersed corpus
+needs proportionally more evidence. Across all items of a period the p-values
+are controlled for false discoveries (Benjamini-Hochberg at level q): in a
+period where nothing happens, the chance of any flag at all is at most q, and
+in a busy one at most a share q of the flags are expected to be noise.
+
+The effect size is the lower confidence bound (level q) of the rate ratio, so
+3 passages from nothing and 300 from 100 are judged on how sure we are, not on
+the point estimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from scipy.special import betaincinv, betainc
+
+CHI2_1_MEDIAN = 0.454936423119572  # median of a chi-square with one degree of freedom
+MIN_DISPERSION_ITEMS = 10           # fewer residuals than this: no estimate, phi = 1
+MIN_DISPERSION_TRIALS = 10          # residuals of items with x + b below this are too discrete
+
+
+def baseline(x: np.ndarray, window: int) -> np.ndarray:
+    """Sum over the `window` periods strictly before each period (last axis = time)."""
+    x = np.asarray(x, dtype=float)
+    csum = np.concatenate([np.zeros(x.shape[:-1] + (1,)), np.cumsum(x, axis=-1)], axis=-1)
+    idx = np.arange(x.shape[-1])
+    lo = np.maximum(idx - window, 0)
+    return csum[..., idx] - csum[..., lo]
+
+
+def residual_z(x, n, b, m) -> np.ndarray:
+    """Standardised residual of x under the conditional binomial null (0 where undefined)."""
+    x, n, b, m = (np.asarray(a, dtype=float) for a in (x, n, b, m))
+    s = x + b
+    pi = np.divide(n, n + m, out=np.zeros(np.broadcast(n, m).shape), where=(n + m) > 0)
+    var = s * pi * (1 - pi)
+    return np.divide(x - s * pi, np.sqrt(var), out=np.zeros(np.broadcast(x, var).shape),
+                     where=var > 0)
+
+
+def dispersion(z: np.ndarray, trials: np.ndarray | None = None) -> float:
+    """phi = median(z^2) / median(chi2_1), at least 1; 1 when too few residuals to tell."""
+    z = np.asarray(z, dtype=float).ravel()
+    ok = np.isfinite(z)
+    if trials is not None:
+        ok &= np.asarray(trials, dtype=float).ravel() >= MIN_DISPERSION_TRIALS
+    if ok.sum() < MIN_DISPERSION_ITEMS:
+        return 1.0
+    return float(max(1.0, np.median(z[ok] ** 2) / CHI2_1_MEDIAN))
+
+
+def rate_test(x, n, b, m, phi: float | np.ndarray = 1.0, level: float = 0.05):
+    """(one-sided p-value, rate-ratio lower bound) of x of n against b of m before.
+
+    p = P(X >= x), X ~ Binomial(x + b, pi) with counts divided by phi (a
+    continuous binomial tail through the regularised incomplete beta). The
+    lower bound is the Clopper-Pearson bound of x / (x + b) at `level` turned
+    into a ratio of rates: (pL / (1 - pL)) x (m / n); infinite when m = 0 (no
+    baseline at all), 0 when x = 0.
+    """
+    x, n, b, m = (np.asarray(a, dtype=float) for a in (x, n, b, m))
+    phi = np.maximum(np.asarray(phi, dtype=float), 1.0)
+    xs, ss = x / phi, (x + b) / phi
+    pi = np.divide(n, n + m, out=np.ones(np.broadcast(n, m).shape), where=(n + m) > 0)
+    shape = np.broadcast(xs, ss, pi).shape
+    xs, ss, pi = (np.broadcast_to(a, shape) for a in (xs, ss, pi))
+    p = np.ones(shape)
+    test = (xs > 0) & (pi < 1)
+    p[test] = betainc(xs[test], ss[test] - xs[test] + 1, pi[test])
+    lb = np.zeros(shape)
+    pos = xs > 0
+    pl = np.zeros(shape)
+    pl[pos] = betaincinv(xs[pos], ss[pos] - xs[pos] + 1, level)
+    m_b, n_b = np.broadcast_to(m, shape), np.broadcast_to(n, shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lb = np.where(pos, pl / np.maximum(1 - pl, 1e-300) * np.divide(m_b, n_b, out=np.zeros(shape),
+                                                                        where=n_b > 0), 0.0)
+    lb = np.where(pos & (m_b == 0), np.inf, lb)
+    return p, lb
+
+
+def benjamini_hochberg(p: np.ndarray, q: float) -> np.ndarray:
+    """Mask of the discoveries among p-values at false-discovery rate q."""
+    p = np.asarray(p, dtype=float)
+    out = np.zeros(p.shape, dtype=bool)
+    flat = p.ravel()
+    ok = np.flatnonzero(np.isfinite(flat))
+    if ok.size == 0:
+        return out
+    order = ok[np.argsort(flat[ok], kind="stable")]
+    ranked = flat[order]
+    below = ranked <= q * np.arange(1, ranked.size + 1) / ranked.size
+    if below.any():
+        last = np.flatnonzero(below).max()
+        out.ravel()[order[: last + 1]] = True
+    return out
+
+
+@dataclass
+class TermPassages:
+    """Which terms each passage carries (binary passages x terms), and where the passage sits."""
+
+    matrix: sparse.csr_matrix   # (passages, terms), 1 = the passage carries the term
+    vocab: list[str]
+    period: np.ndarray          # period index of each passage
+    topic: np.ndarray           # row of the passage's topic in the series (-1: outlier)
+    source: np.ndarray          # source index of each passage (for "mentioned by n sources")
+
+
+@dataclass
+class NoveltyResult:
+    """Per topic and period: novel passages, the surging terms that made them, and the tests."""
+
+    novel: np.ndarray                     # (K, T) passages carrying a surging term of the topic
+    terms: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # (k, t) -> terms
+    term_sources: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
+    # (t, term) -> (sources mentioning it in t, sources mentioning it in the baseline window)
+    sources_in_period: np.ndarray | None = None  # (T,) distinct sources per period
+
+
+def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: int,
+                  min_sources: int, min_ratio: float) -> tuple[list[np.ndarray], np.ndarray]:
+    """For each period, the term columns that surge (FDR q) and the term counts per period.
+
+    Tested: terms in at least `min_volume` passages and `min_sources` sources of
+    the period. A surge also needs its rate-ratio lower bound >= `min_ratio`.
+    Returns (surging term indices per period, (T, V) passages-per-term counts).
+    """
+    X = tp.matrix.tocsr()
+    P = sparse.csr_matrix((np.ones(len(tp.period)), (tp.period, np.arange(len(tp.period)))),
+                          shape=(T, X.shape[0]))
+    counts = np.asarray((P @ X).todense(), dtype=float)            # (T, V)
+    n = np.bincount(tp.period, minlength=T).astype(float)          # passages per period
+    srcs = _source_counts(X, tp, T)
+    b = baseline(counts.T, window).T
+    m = baseline(n, window)
+    out = []
+    for t in range(T):
+        if m[t] == 0:
+            out.append(np.zeros(0, dtype=np.int64))
+            continue
+        x = counts[t]
+        z = residual_z(x, n[t], b[t], m[t])
+        phi = dispersion(z, x + b[t])
+        cand = np.flatnonzero((x >= min_volume) & (srcs[t] >= min_sources))
+        if cand.size == 0:
+            out.append(np.zeros(0, dtype=np.int64))
+            continue
+        p, lb = rate_test(x[cand], n[t], b[t, cand], m[t], phi, q)
+        sig = benjamini_hochberg(p, q) & (lb >= min_ratio)
+        out.append(cand[sig])
+    return out, counts
+
+
+def _source_counts(X: sparse.csr_matrix, tp: TermPassages, T: int) -> np.ndarray:
+    """(T, V) distinct sources carrying each term in each period."""
+    coo = X.tocoo()
+    key = np.stack([tp.period[coo.row], coo.col, tp.source[coo.row]], axis=1)
+    if key.size == 0:
+        return np.zeros((T, X.shape[1]))
+    uniq = np.unique(key, axis=0)
+    out = np.zeros((T, X.shape[1]))
+    np.add.at(out, (uniq[:, 0], uniq[:, 1]), 1)
+    return out
+
+
+def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_volume: int,
+                  min_sources: int, min_ratio: float) -> NoveltyResult:
+    """Novel passages per topic and period, and the surging terms behind them.
+
+    Each surging term of period t belongs to the topic holding most of its
+    passages in t; a topic's novel passages are its passages in t that carry
+    one of its own surging terms.
+    """
+    surging, counts = surging_terms(tp, T, window, q, min_volume, min_sources, min_ratio)
+    X = tp.matrix.tocsc()
+    novel = np.zeros((K, T))
+    terms: dict[tuple[int, int], list[str]] = {}
+    term_sources: dict[tuple[int, str], tuple[int, int]] = {}
+    srcs = _source_counts(tp.matrix.tocsr(), tp, T)
+    src_base = baseline(srcs.T, window).T
+    topical = tp.topic >= 0
+    for t, cols in enumerate(surging):
+        if cols.size == 0:
+            continue
+        in_t = (tp.period == t) & topical
+        rows_t = np.flatnonzero(in_t)
+        sub = X[rows_t][:, cols]                                   # passages of t x surging terms
+        topics_t = tp.topic[rows_t]
+        per_topic = sparse.csr_matrix((np.ones(len(rows_t)), (topics_t, np.arange(len(rows_t)))),
+                                      shape=(K, len(rows_t))) @ sub
+        per_topic = np.asarray(per_topic.todense())                # (K, surging)
+        owner = per_topic.argmax(axis=0)
+        order = np.argsort(-counts[t, cols])                       # most used terms first
+        for j in order:
+            if per_topic[owner[j], j] <= 0:
+                continue
+            key = (int(owner[j]), t)
+            terms.setdefault(key, []).append(tp.vocab[cols[j]])
+            term_sources[(t, tp.vocab[cols[j]])] = (int(srcs[t, cols[j]]), int(src_base[t, cols[j]]))
+        for k in set(int(o) for o in owner):
+            mine = cols[owner == k]
+            carried = np.asarray(X[rows_t][:, mine].sum(axis=1)).ravel() > 0
+            novel[k, t] = float((carried & (topics_t == k)).sum())
+    return NoveltyResult(novel, terms, term_sources)
+
+
+@dataclass
+class CalibratedRise:
+    """The outcome of the calibrated tests for every topic and period."""
+
+    p_volume: np.ndarray      # (K, T)
+    p_novel: np.ndarray       # (K, T)
+    ratio_volume: np.ndarray  # (K, T) rate-ratio lower bound of the topic's volume
+    ratio_novel: np.ndarray   # (K, T) rate-ratio lower bound of its novel passages
+    significant: np.ndarray   # (K, T) bool: discovery at FDR q over the period's topics
+    reason: np.ndarray        # (K, T) "volume" | "novel terms" | ""
+    phi_volume: np.ndarray    # (T,)
+    phi_novel: np.ndarray     # (T,)
+
+
+def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, window: int,
+                    q: float, min_ratio: float) -> CalibratedRise:
+    """Test every topic in every period for a rise in volume or in novel passages.
+
+    Volume: the topic's passages against all passages, this period vs the
+    baseline window. Novel: the topic's novel passages against its own
+    passages, this period vs its baseline (its own churn). The smaller p-value
+    of the two, doubled (Bonferroni over the two questions), goes into a
+    Benjamini-Hochberg procedure over the period's topics. A discovery also
+    needs the rate-ratio lower bound of the winning question >= `min_ratio`.
+    """
+    V = np.asarray(volume, dtype=float)
+    K, T = V.shape
+    N = np.asarray(total, dtype=float)
+    bv, mv = baseline(V, window), baseline(N, window)
+    nv = np.asarray(novel, dtype=float)
+    bn = baseline(nv, window)
+    shape = (K, T)
+    out = CalibratedRise(np.ones(shape), np.ones(shape), np.zeros(shape), np.zeros(shape),
+                         np.zeros(shape, dtype=bool), np.full(shape, "", dtype=object),
+                         np.ones(T), np.ones(T))
+    for t in range(T):
+        if mv[t] == 0:
+            continue
+        zv = residual_z(V[:, t], N[t], bv[:, t], mv[t])
+        out.phi_volume[t] = dispersion(zv, V[:, t] + bv[:, t])
+        pv, lv = rate_test(V[:, t], N[t], bv[:, t], mv[t], out.phi_volume[t], q)
+        zn = residual_z(nv[:, t], V[:, t], bn[:, t], bv[:, t])
+        out.phi_novel[t] = dispersion(zn, nv[:, t] + bn[:, t])
+        pn, ln = rate_test(nv[:, t], V[:, t], bn[:, t], bv[:, t], out.phi_novel[t], q)
+        # A topic with no past passages is new: its volume test covers it.
+        pn = np.where(bv[:, t] > 0, pn, 1.0)
+        ln = np.where(bv[:, t] > 0, ln, 0.0)
+        out.p_volume[:, t], out.p_novel[:, t] = pv, pn
+        out.ratio_volume[:, t], out.ratio_novel[:, t] = lv, ln
+        present = V[:, t] > 0
+        p = np.where(present, np.minimum(1.0, 2 * np.minimum(pv, pn)), np.nan)
+        disc = benjamini_hochberg(p, q)
+        win_volume = pv <= pn
+        ratio = np.where(win_volume, lv, ln)
+        out.significant[:, t] = disc & (ratio >= min_ratio)
+        out.reason[:, t] = np.where(out.significant[:, t],
+                                    np.where(win_volume, "volume", "novel terms"), "")
+    return out
+
+
+def _count(x: float) -> str:
+    return f"{x:.0f}" if abs(x - round(x)) < 0.05 or x >= 10 else f"{x:.1f}"
+
+
+def headline(rise: str, sources: int, all_sources: int | None, base_sources: float, volume: int,
+             novel: int, terms: list[str], term_sources: dict, t: int, growth: float) -> str:
+    """The one-sentence reason a strategist reads first, e.g. "New within the topic:
+    mentioned by 23 of 180 sources, up from 4 a period; new terms: ebola (21 sources, up
+    from 0), outbreak."."""
+    lead = {"volume": "Rising: ", "novel terms": "New within the topic: "}.get(rise, "")
+    of = f" of {all_sources}" if all_sources else ""
+    text = f"{lead}mentioned by {sources}{of} sources, up from {_count(base_sources)} a period"
+    if rise == "novel terms" and volume:
+        text += f"; {novel} of its {volume} passages carry new terms"
+    elif rise == "volume" and growth > 0:
+        text += f"; {growth + 1:.1f}x its usual share of passages"
+    if terms:
+        shown = []
+        for i, term in enumerate(terms[:4]):
+            now, before = term_sources.get((t, term), (None, None))
+            shown.append(f"{term} ({now} sources, up from {before})" if i == 0 and now else term)
+        text += "; new terms: " + ", ".join(shown)
+    return text + "."

@@ -59,10 +59,16 @@ def refresh_labels(path, stop_words: list[str], period: str = "month") -> set[in
         tbl = con.execute(
             "SELECT coalesce(p.terms, '') AS terms, coalesce(pt.topic_id, -1) AS topic, "
             f"CAST({period_start_sql(period)} AS VARCHAR) AS period "
-            "FROM passages p LEFT JOIN passage_topics pt USING (passage_id) "
+            "FROM passages p JOIN passage_topics pt USING (passage_id) "
             "JOIN documents d USING (doc_id) ORDER BY p.passage_id").to_arrow_table()
+    learned: dict[str, float] = {}
     terms = topic_terms(tbl["terms"].to_pylist(), tbl["topic"].to_numpy(), stop_words=stop_words,
-                        periods=np.array(tbl["period"].to_pylist(), dtype=object))
+                        periods=np.array(tbl["period"].to_pylist(), dtype=object), learned=learned)
+    common_tbl = pa.table({"term": pa.array(list(learned), pa.string()),  # noqa: F841 (SQL)
+                           "spread": pa.array(list(learned.values()), pa.float64())})
+    with warehouse.write(path) as con:
+        con.execute("DELETE FROM common_terms")
+        con.execute("INSERT INTO common_terms (term, spread) SELECT term, spread FROM common_tbl")
     changed = {t for t, v in terms.items() if before.get(t) != v}
     if not changed:
         return changed

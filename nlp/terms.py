@@ -26,7 +26,8 @@ import numpy as np
 COMMON_SPREAD = 0.5
 
 
-def common_terms(x, vocab: Sequence[str], labels: np.ndarray, periods: np.ndarray | None) -> set[str]:
+def common_terms(x, vocab: Sequence[str], labels: np.ndarray,
+                 periods: np.ndarray | None) -> dict[str, float]:
     """Terms common across the whole corpus and all periods, learned from the corpus.
 
     `x` is the (passages x terms) count matrix, `labels` the topic of each
@@ -35,7 +36,7 @@ def common_terms(x, vocab: Sequence[str], labels: np.ndarray, periods: np.ndarra
     and its passages spread over the topics at least COMMON_SPREAD as evenly as
     all passages do (see COMMON_SPREAD): it says nothing about any one
     topic. "united nations" in a corpus of UN speeches, a title repeated on
-    every passage, "council" in a city's news.
+    every passage, "council" in a city's news. Returns term -> spread.
     """
     from scipy import sparse
 
@@ -49,7 +50,7 @@ def common_terms(x, vocab: Sequence[str], labels: np.ndarray, periods: np.ndarra
     topical = labels >= 0
     topics = np.unique(labels[topical])
     if len(topics) < 2 or not present.any():
-        return set()
+        return {}
     index = np.searchsorted(topics, labels[topical])
     member = sparse.csr_matrix((np.ones(topical.sum()), (index, np.arange(topical.sum()))),
                                shape=(len(topics), topical.sum()))
@@ -57,9 +58,9 @@ def common_terms(x, vocab: Sequence[str], labels: np.ndarray, periods: np.ndarra
     sizes = np.bincount(index, minlength=len(topics)).astype(np.float64)
     overall = _effective(sizes[:, None])[0]
     if overall <= 1:
-        return set()
+        return {}
     spread = (_effective(counts) - 1) / (overall - 1)   # 0: one topic only, 1: as even as all
-    return {str(vocab[j]) for j in np.flatnonzero(present & (spread >= COMMON_SPREAD))}
+    return {str(vocab[j]): float(spread[j]) for j in np.flatnonzero(present & (spread >= COMMON_SPREAD))}
 
 
 def _effective(counts: np.ndarray) -> np.ndarray:
@@ -80,12 +81,14 @@ def topic_terms(
     min_df: int | None = None,
     periods: np.ndarray | None = None,
     common: set[str] | None = None,
+    learned: dict[str, float] | None = None,
 ) -> dict[int, list[str]]:
     """The top `n_terms` terms of every topic label >= 0 (outliers only count towards f(t)).
 
     Corpus-wide common terms (`common_terms`, learned from `docs` with the
     passages' `periods`; or the `common` set given) are never topic terms, nor
-    is an n-gram made only of common words."""
+    is an n-gram leaning on one (`_leans_on_common`). The learned common terms
+    (term -> spread) are added to `learned` when given."""
     from scipy import sparse
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -112,7 +115,10 @@ def topic_terms(
     avg = counts.sum() / max(len(counts), 1)
     weights = np.sqrt(tf) * np.log1p(avg / np.maximum(freq, 1))
     if common is None:
-        common = common_terms(x, vocab, labels, periods)
+        found = common_terms(x, vocab, labels, periods)
+        if learned is not None:
+            learned.update(found)
+        common = set(found)
     if common:
         weights[:, np.array([_leans_on_common(str(v), common) for v in vocab])] = 0.0
     out: dict[int, list[str]] = {}

@@ -16,9 +16,12 @@ periods before (of m). Conditional on x + b, under "same rate" x is
 Binomial(x + b, pi) with pi = n / (n + m) (the exact test for two Poisson
 rates; no pseudo-counts, any scale). Real counts vary more from period to
 period than Poisson: the **dispersion** phi is learned from the period itself,
-as the median squared standardised residual over every item tested (an
-empirical null, Efron 2004: most items do not change, so the median is theirs),
-divided by the median of a chi-square(1), never below 1. Counts are divided by
+from the corpus itself: for topics, the median over topics of each topic's own
+mean squared residual over the baseline window (its period-to-period noise;
+most topics do not move, so the median is theirs); for terms, and for topics
+without enough history, the robust variance (median absolute deviation) of the
+period's residuals over every item tested (an empirical null, Efron 2004).
+Never below 1. Counts are divided by
 phi before the binomial tail (quasi-likelihood), so an over-dispersed corpus
 needs proportionally more evidence. Across all items of a period the p-values
 are controlled for false discoveries (Benjamini-Hochberg at level q): in a
@@ -38,8 +41,8 @@ import numpy as np
 from scipy import sparse
 from scipy.special import betaincinv, betainc
 
-CHI2_1_MEDIAN = 0.454936423119572  # median of a chi-square with one degree of freedom
-MIN_DISPERSION_ITEMS = 10           # fewer residuals than this: no estimate, phi = 1
+MAD_SCALE = 1.482602218505602      # 1 / Phi^-1(3/4): MAD x this = standard deviation of a normal
+MIN_DISPERSION_ITEMS = 5            # fewer residuals than this: no estimate, phi = 1
 MIN_DISPERSION_TRIALS = 10          # residuals of items with x + b below this are too discrete
 
 
@@ -63,14 +66,43 @@ def residual_z(x, n, b, m) -> np.ndarray:
 
 
 def dispersion(z: np.ndarray, trials: np.ndarray | None = None) -> float:
-    """phi = median(z^2) / median(chi2_1), at least 1; 1 when too few residuals to tell."""
+    """phi = (1.4826 x MAD(z))^2, the variance of the residuals' bulk, at least 1; 1 when too
+    few residuals to tell. The median absolute deviation around the median ignores the
+    items that do move (up to half of them) and the shift a big riser causes in everyone
+    else's share."""
     z = np.asarray(z, dtype=float).ravel()
     ok = np.isfinite(z)
     if trials is not None:
         ok &= np.asarray(trials, dtype=float).ravel() >= MIN_DISPERSION_TRIALS
     if ok.sum() < MIN_DISPERSION_ITEMS:
         return 1.0
-    return float(max(1.0, np.median(z[ok] ** 2) / CHI2_1_MEDIAN))
+    zz = z[ok]
+    mad = np.median(np.abs(zz - np.median(zz)))
+    return float(max(1.0, (MAD_SCALE * mad) ** 2))
+
+
+def past_dispersion(z: np.ndarray, ok: np.ndarray, t: int, window: int) -> float | None:
+    """phi at period t from each item's own past: the median over items of the variance of
+    its residuals over the `window` periods before t (each item's own period-to-period
+    noise around its own course, so a share pushed down by a big riser elsewhere is not
+    counted as noise; the median across items ignores the few that moved), corrected for
+    the median of a chi-square variance, at least 1. None when fewer than MIN_DISPERSION_ITEMS items have two
+    past residuals."""
+    from scipy.stats import chi2
+
+    lo = max(0, t - window)
+    if t - lo < 2:
+        return None
+    zz, oo = z[:, lo:t], ok[:, lo:t]
+    d = oo.sum(axis=1)
+    keep = d >= 2
+    if keep.sum() < MIN_DISPERSION_ITEMS:
+        return None
+    zk, ok_k, dk = zz[keep], oo[keep], d[keep]
+    centre = np.where(ok_k, zk, 0.0).sum(axis=1) / dk
+    var = (np.where(ok_k, zk - centre[:, None], 0.0) ** 2).sum(axis=1) / (dk - 1)
+    dof = int(np.median(dk)) - 1
+    return float(max(1.0, np.median(var) / (chi2.median(dof) / dof)))
 
 
 def rate_test(x, n, b, m, phi: float | np.ndarray = 1.0, level: float = 0.05):
@@ -264,14 +296,21 @@ def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, wi
     out = CalibratedRise(np.ones(shape), np.ones(shape), np.zeros(shape), np.zeros(shape),
                          np.zeros(shape, dtype=bool), np.full(shape, "", dtype=object),
                          np.ones(T), np.ones(T))
+    # Residuals of every topic in every period against its own baseline: the noise model.
+    zv_all = residual_z(V, N[None, :], bv, mv[None, :])
+    ok_v = (V + bv >= MIN_DISPERSION_TRIALS) & (mv[None, :] > 0)
+    zn_all = residual_z(nv, V, bn, bv)
+    ok_n = (nv + bn >= MIN_DISPERSION_TRIALS) & (bv > 0)
     for t in range(T):
         if mv[t] == 0:
             continue
-        zv = residual_z(V[:, t], N[t], bv[:, t], mv[t])
-        out.phi_volume[t] = dispersion(zv, V[:, t] + bv[:, t])
+        zv = zv_all[:, t]
+        phi = past_dispersion(zv_all, ok_v, t, window)
+        out.phi_volume[t] = phi if phi is not None else dispersion(zv, V[:, t] + bv[:, t])
         pv, lv = rate_test(V[:, t], N[t], bv[:, t], mv[t], out.phi_volume[t], q)
-        zn = residual_z(nv[:, t], V[:, t], bn[:, t], bv[:, t])
-        out.phi_novel[t] = dispersion(zn, nv[:, t] + bn[:, t])
+        zn = zn_all[:, t]
+        phi = past_dispersion(zn_all, ok_n, t, window)
+        out.phi_novel[t] = phi if phi is not None else dispersion(zn, nv[:, t] + bn[:, t])
         pn, ln = rate_test(nv[:, t], V[:, t], bn[:, t], bv[:, t], out.phi_novel[t], q)
         # A topic with no past passages is new: its volume test covers it.
         pn = np.where(bv[:, t] > 0, pn, 1.0)

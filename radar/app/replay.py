@@ -183,3 +183,49 @@ def replay(cfg: Config, events: list[Event], workdir: Path,
     result.seconds = time.monotonic() - started
     return result
 
+
+
+def backtest_replay(cfg: Config, events: list[Event], workdir: Path, k: int | None = None,
+                    tolerance: int = 1, max_lead: int | None = None,
+                    progress: Callable[[int, int, str], None] | None = None):
+    """`radar backtest` with topics discovered prospectively: a BacktestReport."""
+    from datetime import datetime
+
+    from radar.backtest import evaluate, readability
+    from radar.signals import check_settings
+
+    check_settings(cfg)
+    sc = cfg.scoring
+    res = replay(cfg, events, workdir, progress)
+    report = evaluate(res.rows, res.periods, events, {}, cfg.analysis.period, k or sc.top_k,
+                      tolerance, sc.warmup_periods,
+                      sc.baseline_periods if max_lead is None else max_lead,
+                      pair_matches=res.matches)
+    for e in report.events:
+        if e.first_flagged is not None:
+            e.topic_label = res.labels.get((date.fromisoformat(e.first_flagged), e.topic_id))
+    for fa in report.false_alarms:
+        fa["label"] = res.labels.get((date.fromisoformat(fa["first_flagged"]), fa["topic_id"]))
+    with warehouse.read(workdir.resolve() / cfg.warehouse_path.name) as con:
+        readability(report, con)
+    report.topics = res.topics or report.topics
+    report.topics_mode = "replay"
+    report.note = (f"prospective: topics discovered with data up to each period only (fit, assign, "
+                   f"discover, refit as a live radar), then that period scored; "
+                   f"{len(res.periods)} periods replayed in {res.seconds:.0f} s "
+                   f"(scored {datetime.now():%Y-%m-%d %H:%M})")
+    return report
+
+
+def can_replay(cfg: Config) -> bool:
+    """Whether a prospective replay is possible: the NLP stage is installed and the
+    warehouse holds embedded passages of the configured model."""
+    from radar.plant import nlp_available
+
+    if not nlp_available() or not cfg.warehouse_path.exists():
+        return False
+    with warehouse.read(cfg.warehouse_path) as con:
+        if not warehouse.table_exists(con, "passage_embeddings"):
+            return False
+        return con.execute("SELECT count(*) > 0 FROM passage_embeddings WHERE model = ?",
+                           [cfg.analysis.embedding_model]).fetchone()[0]

@@ -304,14 +304,19 @@ def render(report: BacktestReport, console=None) -> None:
 
     console = console or Console(width=140)
     table = Table(title=f"Backtest: {len(report.events)} events, {report.periods} "
-                        f"{report.period}s, {report.topics} topics", title_justify="left")
-    for h in ("event", "onset", "topics", "first flagged", "rank", "lead/lag", "detected"):
+                        f"{report.period}s, {report.topics} topics ({report.topics_mode} topics)",
+                  title_justify="left")
+    for h in ("event", "onset", "topics", "first flagged", "rank", "lead/lag", "detected",
+              "rank at onset", "label / new terms"):
         table.add_column(h)
     for e in report.events:
         lag = "" if e.lag_periods is None else f"{e.lag_periods:+d}"
-        table.add_row(e.name, e.onset_period, ",".join(map(str, e.topics)) or "none",
+        shown = ", ".join(map(str, e.topics[:6])) + (" ..." if len(e.topics) > 6 else "")
+        what = (e.topic_label or "") + (f" / {', '.join(e.new_terms[:3])}" if e.new_terms else "")
+        table.add_row(e.name, e.onset_period, shown or "none",
                       e.first_flagged or "never", "" if e.rank is None else str(e.rank), lag,
-                      "yes" if e.detected else "no")
+                      "yes" if e.detected else "no",
+                      "" if e.onset_rank is None else str(e.onset_rank), what)
     console.print(table)
     delay = "n/a" if report.mean_delay is None else f"{report.mean_delay:+.2f} periods"
     prec = "n/a" if report.precision_at_k is None else f"{report.precision_at_k:.2f}"
@@ -321,6 +326,21 @@ def render(report: BacktestReport, console=None) -> None:
         f"recall (within {report.tolerance} period of onset): {report.recall:.2f}; "
         f"mean detection delay: {delay}; precision@{report.k}: {prec}; "
         f"false alarms: {len(report.false_alarms)} of {report.stable_topics} topics matching no event")
+    console.print(
+        f"onsets flagged in their onset {report.period} within the top {report.k}: "
+        f"{report.onsets_in_top_k} of {report.onsets_countable} past the warm-up")
+    if report.mean_act_prepare is not None:
+        console.print(f"Act/Prepare topics per {report.period} after the warm-up: "
+                      f"{report.mean_act_prepare:.2f}")
+    if report.flags_by_period:
+        console.print("per period (Act/Prepare, flagged, precision@k): " + "; ".join(
+            f"{p[:10]}: {f['act_prepare']}, {f['flagged']}, "
+            + (f"{report.precision_by_period[p]:.1f}" if p in report.precision_by_period else "-")
+            for p, f in report.flags_by_period.items()))
+    if report.label_common_share is not None:
+        console.print(f"label readability: {report.label_common_share:.0%} of the label words of "
+                      f"the {len(report.largest_labels)} largest topics are corpus-wide common "
+                      f"words; {len(report.common_labels)} label(s) made only of them")
     for fa in report.false_alarms:
         console.print(f"false alarm: topic {fa['topic_id']} ({fa.get('label') or 'no label'}), "
                       f"first flagged {fa['first_flagged']}, {fa['periods_flagged']} period(s)")

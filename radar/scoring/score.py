@@ -123,6 +123,8 @@ def check_settings(cfg: Config) -> None:
     if not 0 <= sc.max_top_author_share <= 1 or not 0 <= sc.kem_time_weight < 1:
         raise ConfigError(f"{where}: scoring.max_top_author_share and kem_time_weight must be "
                           "between 0 and 1")
+    if not 0 < sc.fdr < 1:
+        raise ConfigError(f"{where}: scoring.fdr must be between 0 and 1 (exclusive), got {sc.fdr!r}")
     if sc.prepare_score > sc.act_score:
         raise ConfigError(f"{where}: scoring.prepare_score ({sc.prepare_score:g}) must not be above "
                           f"scoring.act_score ({sc.act_score:g})")

@@ -166,8 +166,8 @@ def test_corpus_wide_common_words_never_label_a_topic():
     vec = CountVectorizer(ngram_range=(1, 2))
     x = vec.fit_transform(docs)
     common = common_terms(x, vec.get_feature_names_out(), np.array(labels), np.array(periods))
-    assert {"united nations", "statement", "general debate"} <= common
-    assert not common & {"ebola", "landmine", "ozone layer"}
+    assert {"united nations", "statement", "general debate"} <= set(common)
+    assert not set(common) & {"ebola", "landmine", "ozone layer"}
     # A word in every topic but missing from one period is not corpus-wide common.
     late = [d + (" novelword" if p == 3 else "") for d, p in zip(docs, periods, strict=True)]
     vec = CountVectorizer(ngram_range=(1, 1))

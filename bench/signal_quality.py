@@ -46,7 +46,7 @@ DEMO_KEYWORDS = {
 
 def radar(*args: str, cwd: Path, timeout: float = 7200) -> subprocess.CompletedProcess:
     """Run the radar CLI as a user would (same interpreter)."""
-    cmd = [sys.executable, "-m", "radar.cli", *args]
+    cmd = [sys.executable, "-m", "radar.app.cli", *args]
     done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "RADAR_PSEUDONYM_SALT": os.environ.get(
                               "RADAR_PSEUDONYM_SALT", "bench-salt-not-secret")})
@@ -83,8 +83,7 @@ def corpus_run(corpus: Path, folder: Path, period: str, reuse: bool, topics: str
 def demo_events(folder: Path) -> Path:
     """An events CSV for the demo's planted themes (onsets from the demo's last month)."""
     import duckdb
-
-    from radar.demo.planted import PLANTED
+    from radar.app.demo.planted import PLANTED
 
     con = duckdb.connect(str(folder / "radar.duckdb"), read_only=True)
     last = con.execute("SELECT max(date_trunc('month', published_at)) FROM documents").fetchone()[0]

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-
 # A term is corpus-wide common when it occurs in every period and its passages spread over
 # the topics at least half as evenly as all passages do: (e_term - 1) / (e_all - 1) >= 0.5,
 # e = effective number of topics (exp entropy), so one topic only = 0 and as even as all = 1.

@@ -23,12 +23,18 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
-from radar import warehouse
-from radar.backtest import MATCH_SHARE, Event
-from radar.config import Config
+from nlp.refresh import refresh_labels, refresh_stats
+from nlp.topic_step import run_topic_step
+from radar.app.plant import copy_warehouse
+from radar.core import warehouse
+from radar.core.config import Config
+from radar.core.periods import period_start_sql
+from radar.scoring.backtest import MATCH_SHARE, Event, EventsFileError, evaluate, readability
+from radar.scoring.inputs import load_series
+from radar.scoring.score import check_settings, compute_signals
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +58,6 @@ class ReplayResult:
 
 def prepare_copy(cfg: Config, workdir: Path) -> Config:
     """A copy of the warehouse with every topic decision forgotten and every embedding held back."""
-    from radar.plant import copy_warehouse
-
     copy = copy_warehouse(cfg, workdir, with_models=False)
     model = cfg.analysis.embedding_model
     period = cfg.analysis.period
@@ -63,8 +67,7 @@ def prepare_copy(cfg: Config, workdir: Path) -> Config:
                 con.execute(f"DELETE FROM {table}")
         con.execute(f"""
             CREATE OR REPLACE TABLE replay_held AS
-            SELECT e.*, CAST(date_trunc('{period}', coalesce(d.published_at, d.fetched_at)) AS DATE)
-                       AS replay_period
+            SELECT e.*, {period_start_sql(period)} AS replay_period
             FROM passage_embeddings e JOIN passages p USING (passage_id) JOIN documents d USING (doc_id)
             WHERE e.model = ?""", [model])
         con.execute("DELETE FROM passage_embeddings")
@@ -127,7 +130,7 @@ def period_matches(con, events: list[Event], period: str, when: date) -> dict[st
             SELECT pt.topic_id FROM passages p JOIN passage_topics pt USING (passage_id)
             JOIN documents d USING (doc_id)
             WHERE pt.topic_id >= 0
-              AND CAST(date_trunc('{period}', coalesce(d.published_at, d.fetched_at)) AS DATE) = ?
+              AND {period_start_sql(period)} = ?
             GROUP BY pt.topic_id
             HAVING avg(CASE WHEN regexp_matches(lower(p.text), ?) THEN 1 ELSE 0 END) >= ?""",
                                                  [when, pattern, MATCH_SHARE]).fetchall())
@@ -138,17 +141,11 @@ def period_matches(con, events: list[Event], period: str, when: date) -> dict[st
 def replay(cfg: Config, events: list[Event], workdir: Path,
            progress: Callable[[int, int, str], None] | None = None) -> ReplayResult:
     """Replay every period prospectively on a copy in `workdir` (see module doc)."""
-    from nlp.refresh import refresh_labels, refresh_stats
-    from nlp.topic_step import run_topic_step
-    from radar.series import load_series
-    from radar.signals import compute_signals
 
     started = time.monotonic()
     copy = prepare_copy(cfg, workdir)
     periods = held_periods(copy)
     if not periods:
-        from radar.backtest import EventsFileError
-
         raise EventsFileError(f"{cfg.warehouse_path}: no embedded passages to replay; "
                               "run `radar analyze` first")
     a, sc = cfg.analysis, cfg.scoring
@@ -184,16 +181,10 @@ def replay(cfg: Config, events: list[Event], workdir: Path,
     return result
 
 
-
 def backtest_replay(cfg: Config, events: list[Event], workdir: Path, k: int | None = None,
                     tolerance: int = 1, max_lead: int | None = None,
                     progress: Callable[[int, int, str], None] | None = None):
     """`radar backtest` with topics discovered prospectively: a BacktestReport."""
-    from datetime import datetime
-
-    from radar.backtest import evaluate, readability
-    from radar.signals import check_settings
-
     check_settings(cfg)
     sc = cfg.scoring
     res = replay(cfg, events, workdir, progress)
@@ -218,11 +209,9 @@ def backtest_replay(cfg: Config, events: list[Event], workdir: Path, k: int | No
 
 
 def can_replay(cfg: Config) -> bool:
-    """Whether a prospective replay is possible: the NLP stage is installed and the
-    warehouse holds embedded passages of the configured model."""
-    from radar.plant import nlp_available
-
-    if not nlp_available() or not cfg.warehouse_path.exists():
+    """Whether a prospective replay is possible: the warehouse holds embedded passages of
+    the configured model."""
+    if not cfg.warehouse_path.exists():
         return False
     with warehouse.read(cfg.warehouse_path) as con:
         if not warehouse.table_exists(con, "passage_embeddings"):

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
-from scipy.special import betaincinv, betainc
+from scipy.special import betainc, betaincinv
 
 MAD_SCALE = 1.482602218505602      # 1 / Phi^-1(3/4): MAD x this = standard deviation of a normal
 MIN_DISPERSION_ITEMS = 5            # fewer residuals than this: no estimate, phi = 1

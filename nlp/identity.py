@@ -155,3 +155,53 @@ def overlap_matrix(
         if c >= 0 and o in oj:
             out[ci[c], oj[o]] += 1
     return out
+
+
+def cohesion(vectors: np.ndarray, labels: np.ndarray, keys: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """Mean cosine of each cluster's members to its own centroid (how tight it is)."""
+    v, c = normalise(vectors), normalise(means)
+    row = {int(k): i for i, k in enumerate(keys)}
+    out = np.zeros(len(keys))
+    counts = np.zeros(len(keys))
+    for i, k in enumerate(np.asarray(labels).tolist()):
+        if k >= 0 and k in row:
+            out[row[k]] += float(v[i] @ c[row[k]])
+            counts[row[k]] += 1
+    return out / np.maximum(counts, 1)
+
+
+def merge_inseparable(labels: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, dict[int, int]]:
+    """One theme, one topic: merge clusters that the embedding cannot tell apart.
+
+    Two clusters are inseparable when their centroids are at least as similar to
+    each other as the members of each are, on average, to their own centroid
+    (cos(c_i, c_j) >= max(cohesion_i, cohesion_j)): a passage of one is then as
+    close to the other's centre as to its own. HDBSCAN splits a big theme into
+    several dense pieces this way (a planted trend into 2-8 topics). Merging is
+    transitive (union-find) and the scale is the data's own, no threshold.
+    Returns (new labels, merged label -> label it joined).
+    """
+    labels = np.asarray(labels).copy()
+    keys, means, _ = cluster_means(vectors, labels)
+    if len(keys) < 2:
+        return labels, {}
+    coh = cohesion(vectors, labels, keys, means)
+    c = normalise(means)
+    sims = c @ c.T
+    parent = list(range(len(keys)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    bar = np.maximum(coh[:, None], coh[None, :])
+    for i, j in zip(*np.nonzero(np.triu(sims >= bar, k=1)), strict=True):
+        a, b = find(int(i)), find(int(j))
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    merged = {int(keys[i]): int(keys[find(i)]) for i in range(len(keys)) if find(i) != i}
+    if merged:
+        labels = np.array([merged.get(int(k), int(k)) for k in labels], dtype=labels.dtype)
+    return labels, merged

@@ -4,7 +4,8 @@ Pure functions over arrays (no database). Three questions, one test:
 
 - does a **topic** hold more of this period's passages than in its baseline?
 - does a **term** (lemma or lemma bigram) appear in more of this period's
-  passages than in its baseline? (new words: "tsunami", "darfur")
+  passages than in its baseline? (new words: "tsunami", "darfur"; a feature of
+  passages, not a flag)
 - does a topic hold more **novel passages** (passages carrying one of this
   period's surging terms) than it used to? This finds a new theme inside an old
   topic (a disaster inside "disaster relief") while a topic that churns every
@@ -176,10 +177,17 @@ class NoveltyResult:
 
 def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: int,
                   min_sources: int, min_ratio: float) -> tuple[list[np.ndarray], np.ndarray]:
-    """For each period, the term columns that surge (FDR q) and the term counts per period.
+    """For each period, the term columns that surge, most surprising first, and the term
+    counts per period.
 
     Tested: terms in at least `min_volume` passages and `min_sources` sources of
-    the period. A surge also needs its rate-ratio lower bound >= `min_ratio`.
+    the period. A term surges when its own test gives p <= q and the lower
+    confidence bound of its rate ratio is at least `min_ratio` (surely
+    doubled, by default). No multiplicity correction here on purpose: a
+    surging term is a feature of a passage, not a flag; the flag is decided per
+    topic (`calibrated_rise`), where a topic's novel passages are tested against
+    its own past novel passages, so terms that surge by chance every period are
+    part of every topic's baseline and cancel out.
     Returns (surging term indices per period, (T, V) passages-per-term counts).
     """
     X = tp.matrix.tocsr()
@@ -203,8 +211,8 @@ def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: i
             out.append(np.zeros(0, dtype=np.int64))
             continue
         p, lb = rate_test(x[cand], n[t], b[t, cand], m[t], phi, q)
-        sig = benjamini_hochberg(p, q) & (lb >= min_ratio)
-        out.append(cand[sig])
+        sig = (p <= q) & (lb >= min_ratio)
+        out.append(cand[sig][np.argsort(p[sig], kind="stable")])
     return out, counts
 
 
@@ -247,8 +255,7 @@ def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_v
                                       shape=(K, len(rows_t))) @ sub
         per_topic = np.asarray(per_topic.todense())                # (K, surging)
         owner = per_topic.argmax(axis=0)
-        order = np.argsort(-counts[t, cols])                       # most used terms first
-        for j in order:
+        for j in range(len(cols)):                                 # most surprising first
             if per_topic[owner[j], j] <= 0:
                 continue
             key = (int(owner[j]), t)

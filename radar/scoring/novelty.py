@@ -136,6 +136,14 @@ def rate_test(x, n, b, m, phi: float | np.ndarray = 1.0, level: float = 0.05):
     return p, lb
 
 
+def point_ratio(x, n, b, m) -> np.ndarray:
+    """(x / n) / (b / m), the rate ratio's point estimate; b is at least half a passage."""
+    x, n, b, m = (np.asarray(a, dtype=float) for a in (x, n, b, m))
+    now = np.divide(x, n, out=np.zeros(np.broadcast(x, n).shape), where=n > 0)
+    before = np.divide(np.maximum(b, 0.5), m, out=np.zeros(np.broadcast(b, m).shape), where=m > 0)
+    return np.divide(now, before, out=np.full(now.shape, np.inf), where=before > 0)
+
+
 def benjamini_hochberg(p: np.ndarray, q: float) -> np.ndarray:
     """Mask of the discoveries among p-values at false-discovery rate q."""
     p = np.asarray(p, dtype=float)
@@ -274,7 +282,7 @@ class CalibratedRise:
 
     p_volume: np.ndarray      # (K, T)
     p_novel: np.ndarray       # (K, T)
-    ratio_volume: np.ndarray  # (K, T) rate-ratio lower bound of the topic's volume
+    ratio_volume: np.ndarray  # (K, T) rate-ratio lower bound of the topic's volume (the score's)
     ratio_novel: np.ndarray   # (K, T) rate-ratio lower bound of its novel passages
     significant: np.ndarray   # (K, T) bool: discovery at FDR q over the period's topics
     reason: np.ndarray        # (K, T) "volume" | "novel terms" | ""
@@ -291,7 +299,7 @@ def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, wi
     passages, this period vs its baseline (its own churn). The smaller p-value
     of the two, doubled (Bonferroni over the two questions), goes into a
     Benjamini-Hochberg procedure over the period's topics. A discovery also
-    needs the rate-ratio lower bound of the winning question >= `min_ratio`.
+    needs the rate ratio of the winning question (point estimate) >= `min_ratio`.
     """
     V = np.asarray(volume, dtype=float)
     K, T = V.shape
@@ -328,7 +336,11 @@ def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, wi
         p = np.where(present, np.minimum(1.0, 2 * np.minimum(pv, pn)), np.nan)
         disc = benjamini_hochberg(p, q)
         win_volume = pv <= pn
-        ratio = np.where(win_volume, lv, ln)
+        # Effect size of the winning question: the rate ratio's point estimate (half a
+        # passage in an empty baseline); the test above already says how sure it is.
+        point_v = point_ratio(V[:, t], N[t], bv[:, t], mv[t])
+        point_n = point_ratio(nv[:, t], V[:, t], bn[:, t], bv[:, t])
+        ratio = np.where(win_volume, point_v, point_n)
         out.significant[:, t] = disc & (ratio >= min_ratio)
         out.reason[:, t] = np.where(out.significant[:, t],
                                     np.where(win_volume, "volume", "novel terms"), "")

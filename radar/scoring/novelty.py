@@ -7,10 +7,10 @@ Pure functions over arrays (no database). Three questions, one test:
   passages than in its baseline? (new words: "tsunami", "darfur"; a feature of
   passages, not a flag)
 - does a topic hold more **novel passages** (passages carrying one of this
-  period's surging terms) than it used to? This finds a new theme inside an old
-  topic (a disaster inside "disaster relief") while a topic that churns every
-  period (a new office holder's name every year) stays quiet: its own past
-  churn is its baseline.
+  period's surging terms: a sub-cluster) as a share of all passages than it
+  used to? This finds a new theme inside an old topic (a disaster inside
+  "disaster relief") while a topic that churns every period (a new office
+  holder's name every year) stays quiet: its own past churn is its baseline.
 
 The test compares a count x in the period (of n) with a count b in the W
 periods before (of m). Conditional on x + b, under "same rate" x is
@@ -181,10 +181,11 @@ class NoveltyResult:
     term_sources: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
     # (t, term) -> (sources mentioning it in t, sources mentioning it in the baseline window)
     sources_in_period: np.ndarray | None = None  # (T,) distinct sources per period
+    phi: np.ndarray | None = None  # (T,) dispersion of the period's term counts
 
 
 def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: int,
-                  min_sources: int, min_ratio: float) -> tuple[list[np.ndarray], np.ndarray]:
+                  min_sources: int, min_ratio: float) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """For each period, the term columns that surge, most surprising first, and the term
     counts per period.
 
@@ -196,7 +197,8 @@ def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: i
     topic (`calibrated_rise`), where a topic's novel passages are tested against
     its own past novel passages, so terms that surge by chance every period are
     part of every topic's baseline and cancel out.
-    Returns (surging term indices per period, (T, V) passages-per-term counts).
+    Returns (surging term indices per period, (T, V) passages-per-term counts,
+    (T,) the terms' dispersion per period).
     """
     X = tp.matrix.tocsr()
     P = sparse.csr_matrix((np.ones(len(tp.period)), (tp.period, np.arange(len(tp.period)))),
@@ -207,13 +209,14 @@ def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: i
     b = baseline(counts.T, window).T
     m = baseline(n, window)
     out = []
+    phis = np.ones(T)
     for t in range(T):
         if m[t] == 0:
             out.append(np.zeros(0, dtype=np.int64))
             continue
         x = counts[t]
         z = residual_z(x, n[t], b[t], m[t])
-        phi = dispersion(z, x + b[t])
+        phi = phis[t] = dispersion(z, x + b[t])
         cand = np.flatnonzero((x >= min_volume) & (srcs[t] >= min_sources))
         if cand.size == 0:
             out.append(np.zeros(0, dtype=np.int64))
@@ -221,7 +224,7 @@ def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: i
         p, lb = rate_test(x[cand], n[t], b[t, cand], m[t], phi, q)
         sig = (p <= q) & (lb >= min_ratio)
         out.append(cand[sig][np.argsort(p[sig], kind="stable")])
-    return out, counts
+    return out, counts, phis
 
 
 def _source_counts(X: sparse.csr_matrix, tp: TermPassages, T: int) -> np.ndarray:
@@ -244,7 +247,7 @@ def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_v
     passages in t; a topic's novel passages are its passages in t that carry
     one of its own surging terms.
     """
-    surging, counts = surging_terms(tp, T, window, q, min_volume, min_sources, min_ratio)
+    surging, counts, phis = surging_terms(tp, T, window, q, min_volume, min_sources, min_ratio)
     X = tp.matrix.tocsc()
     novel = np.zeros((K, T))
     terms: dict[tuple[int, int], list[str]] = {}
@@ -273,7 +276,7 @@ def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_v
             mine = cols[owner == k]
             carried = np.asarray(X[rows_t][:, mine].sum(axis=1)).ravel() > 0
             novel[k, t] = float((carried & (topics_t == k)).sum())
-    return NoveltyResult(novel, terms, term_sources)
+    return NoveltyResult(novel, terms, term_sources, phi=phis)
 
 
 @dataclass
@@ -291,12 +294,16 @@ class CalibratedRise:
 
 
 def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, window: int,
-                    q: float, min_ratio: float) -> CalibratedRise:
+                    q: float, min_ratio: float, novel_phi: np.ndarray | None = None) -> CalibratedRise:
     """Test every topic in every period for a rise in volume or in novel passages.
 
     Volume: the topic's passages against all passages, this period vs the
-    baseline window. Novel: the topic's novel passages against its own
-    passages, this period vs its baseline (its own churn). The smaller p-value
+    baseline window. Novel: the topic's novel passages (a sub-cluster: its
+    passages carrying its surging terms) against all passages, this period vs
+    the topic's own novel passages in the baseline window (its own churn).
+    Novel passages are made of term occurrences, so their dispersion is the
+    terms' (`novel_phi`, from `topic_novelty`); without it, it is learned from
+    the topics' novel counts like the volume's. The smaller p-value
     of the two, doubled (Bonferroni over the two questions), goes into a
     Benjamini-Hochberg procedure over the period's topics. A discovery also
     needs the rate ratio of the winning question (point estimate) >= `min_ratio`.
@@ -314,8 +321,8 @@ def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, wi
     # Residuals of every topic in every period against its own baseline: the noise model.
     zv_all = residual_z(V, N[None, :], bv, mv[None, :])
     ok_v = (V + bv >= MIN_DISPERSION_TRIALS) & (mv[None, :] > 0)
-    zn_all = residual_z(nv, V, bn, bv)
-    ok_n = (nv + bn >= MIN_DISPERSION_TRIALS) & (bv > 0)
+    zn_all = residual_z(nv, N[None, :], bn, mv[None, :])
+    ok_n = (nv + bn > 0) & (bv > 0)
     for t in range(T):
         if mv[t] == 0:
             continue
@@ -324,9 +331,12 @@ def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, wi
         out.phi_volume[t] = phi if phi is not None else dispersion(zv, V[:, t] + bv[:, t])
         pv, lv = rate_test(V[:, t], N[t], bv[:, t], mv[t], out.phi_volume[t], q)
         zn = zn_all[:, t]
-        phi = past_dispersion(zn_all, ok_n, t, window)
-        out.phi_novel[t] = phi if phi is not None else dispersion(zn, nv[:, t] + bn[:, t])
-        pn, ln = rate_test(nv[:, t], V[:, t], bn[:, t], bv[:, t], out.phi_novel[t], q)
+        if novel_phi is not None:
+            out.phi_novel[t] = max(1.0, float(novel_phi[t]))
+        else:
+            phi = past_dispersion(zn_all, ok_n, t, window)
+            out.phi_novel[t] = phi if phi is not None else dispersion(zn, nv[:, t] + bn[:, t])
+        pn, ln = rate_test(nv[:, t], N[t], bn[:, t], mv[t], out.phi_novel[t], q)
         # A topic with no past passages is new: its volume test covers it.
         pn = np.where(bv[:, t] > 0, pn, 1.0)
         ln = np.where(bv[:, t] > 0, ln, 0.0)
@@ -339,7 +349,7 @@ def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, wi
         # Effect size of the winning question: the rate ratio's point estimate (half a
         # passage in an empty baseline); the test above already says how sure it is.
         point_v = point_ratio(V[:, t], N[t], bv[:, t], mv[t])
-        point_n = point_ratio(nv[:, t], V[:, t], bn[:, t], bv[:, t])
+        point_n = point_ratio(nv[:, t], N[t], bn[:, t], mv[t])
         ratio = np.where(win_volume, point_v, point_n)
         out.significant[:, t] = disc & (ratio >= min_ratio)
         out.reason[:, t] = np.where(out.significant[:, t],

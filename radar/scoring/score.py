@@ -173,10 +173,10 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
     if series.terms is not None:
         nov = topic_novelty(series.terms, K, T, W, sc.fdr, sc.min_volume, sc.min_sources,
                             1.0 + sc.min_growth)
-        novel, new_terms, term_sources = nov.novel, nov.terms, nov.term_sources
+        novel, new_terms, term_sources, novel_phi = nov.novel, nov.terms, nov.term_sources, nov.phi
     else:
-        novel, new_terms, term_sources = np.zeros((K, T)), {}, {}
-    rise = calibrated_rise(P, N, novel, W, sc.fdr, 1.0 + sc.min_growth)
+        novel, new_terms, term_sources, novel_phi = np.zeros((K, T)), {}, {}, None
+    rise = calibrated_rise(P, N, novel, W, sc.fdr, 1.0 + sc.min_growth, novel_phi)
     # The score's growth part is the growth we are sure of: the lower confidence bound of
     # the rate ratio (volume or novel passages, whichever is higher); a topic with no
     # baseline at all keeps its point growth.

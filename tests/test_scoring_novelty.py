@@ -78,7 +78,8 @@ def test_a_jump_and_a_new_topic_are_flagged_in_their_period():
     rise = calibrated_rise(V, V.sum(axis=0), np.zeros_like(V), 6, 0.05, 2.0)
     assert rise.significant[5, 8] and rise.reason[5, 8] == "volume"
     assert rise.significant[-1, 9]       # no later period needed to confirm it
-    assert rise.significant.sum() <= 5
+    others = np.delete(rise.significant, [5, len(V) - 1], axis=0)
+    assert others.sum() <= 1  # the stationary topics stay quiet
 
 
 def _term_passages(specs):

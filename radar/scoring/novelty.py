@@ -44,6 +44,7 @@ from scipy.special import betainc, betaincinv
 
 MAD_SCALE = 1.482602218505602      # 1 / Phi^-1(3/4): MAD x this = standard deviation of a normal
 MIN_DISPERSION_ITEMS = 5            # fewer residuals than this: no estimate, phi = 1
+SCALES = (1, 2, 3)                  # periods a rise is summed over (a jump, a steady climb)
 MIN_DISPERSION_TRIALS = 10          # residuals of items with x + b below this are too discrete
 
 
@@ -329,7 +330,7 @@ def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, wi
         zv = zv_all[:, t]
         phi = past_dispersion(zv_all, ok_v, t, window)
         out.phi_volume[t] = phi if phi is not None else dispersion(zv, V[:, t] + bv[:, t])
-        pv, lv = rate_test(V[:, t], N[t], bv[:, t], mv[t], out.phi_volume[t], q)
+        pv, lv, point_v = _sustained_volume(V, N, t, window, out.phi_volume[t], q)
         zn = zn_all[:, t]
         if novel_phi is not None:
             out.phi_novel[t] = max(1.0, float(novel_phi[t]))
@@ -348,13 +349,40 @@ def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, wi
         win_volume = pv <= pn
         # Effect size of the winning question: the rate ratio's point estimate (half a
         # passage in an empty baseline); the test above already says how sure it is.
-        point_v = point_ratio(V[:, t], N[t], bv[:, t], mv[t])
         point_n = point_ratio(nv[:, t], N[t], bn[:, t], mv[t])
         ratio = np.where(win_volume, point_v, point_n)
         out.significant[:, t] = disc & (ratio >= min_ratio)
         out.reason[:, t] = np.where(out.significant[:, t],
                                     np.where(win_volume, "volume", "novel terms"), "")
     return out
+
+
+def _sustained_volume(V: np.ndarray, N: np.ndarray, t: int, window: int, phi: float, q: float):
+    """The volume test at the scales of SCALES periods: the last h periods ending at t
+    against the `window` periods before them; the smallest p-value times the number of
+    scales tested (Bonferroni). A jump shows at h = 1, a steady climb of a few passages
+    a period at h = 2 or 3, where its evidence adds up. Returns (p, lower bound of the
+    rate ratio at h = 1, point rate ratio of the winning scale)."""
+    best_p = np.ones(V.shape[0])
+    best_ratio = np.zeros(V.shape[0])
+    lb1 = np.zeros(V.shape[0])
+    tested = 0
+    for h in SCALES:
+        lo = t - h + 1
+        if lo - 1 < 0 or lo - window < 0 and h > 1:
+            continue
+        x, n = V[:, lo:t + 1].sum(axis=1), N[lo:t + 1].sum()
+        b, m = V[:, max(0, lo - window):lo].sum(axis=1), N[max(0, lo - window):lo].sum()
+        if m == 0:
+            continue
+        p, lb = rate_test(x, n, b, m, phi, q)
+        ratio = point_ratio(x, n, b, m)
+        if h == 1:
+            lb1 = lb
+        tested += 1
+        better = p < best_p
+        best_p, best_ratio = np.where(better, p, best_p), np.where(better, ratio, best_ratio)
+    return np.minimum(1.0, best_p * max(tested, 1)), lb1, best_ratio
 
 
 def _count(x: float) -> str:

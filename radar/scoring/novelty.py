@@ -276,7 +276,7 @@ def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_v
         for k in set(int(o) for o in owner):
             mine = cols[owner == k]
             carried = np.asarray(X[rows_t][:, mine].sum(axis=1)).ravel() > 0
-            novel[k, t] = float(carried.sum())  # the theme's passages, whichever piece holds them
+            novel[k, t] = float((carried & (topics_t == k)).sum())
     return NoveltyResult(novel, terms, term_sources, phi=phis)
 
 

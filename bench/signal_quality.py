@@ -83,6 +83,7 @@ def corpus_run(corpus: Path, folder: Path, period: str, reuse: bool, topics: str
 def demo_events(folder: Path) -> Path:
     """An events CSV for the demo's planted themes (onsets from the demo's last month)."""
     import duckdb
+
     from radar.app.demo.planted import PLANTED
 
     con = duckdb.connect(str(folder / "radar.duckdb"), read_only=True)

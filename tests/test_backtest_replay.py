@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import date
 
 import pytest
+from test_backtest import FIXTURES, _background, templates  # noqa: F401 (fixture)
 
 from radar.app.plant import generate, inject, read_plants
 from radar.app.replay import backtest_replay, can_replay, replay, terms_match
 from radar.core import warehouse
+from radar.core.config import WarehouseConfig
 from radar.scoring.backtest import Event, label_words_common
-from tests.test_backtest import FIXTURES, _background, templates  # noqa: F401 (fixture)
 
 
 def test_terms_match_folds_plurals_and_phrases():
@@ -57,10 +59,6 @@ def test_replay_knows_nothing_of_the_future_and_finds_planted_trends(analysed, t
         late = "SELECT doc_id FROM documents WHERE published_at >= DATE '2024-08-01'"
         con.execute(f"DELETE FROM passage_embeddings WHERE passage_id IN "
                     f"(SELECT passage_id FROM passages WHERE doc_id IN ({late}))")
-    import dataclasses
-
-    from radar.core.config import WarehouseConfig
-
     cut_cfg = dataclasses.replace(cfg, warehouse=WarehouseConfig(path=str(cut / "radar.duckdb")))
     full = replay(cfg, events, tmp_path / "full2")
     part = replay(cut_cfg, events, tmp_path / "part")

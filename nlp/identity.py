@@ -155,3 +155,4 @@ def overlap_matrix(
         if c >= 0 and o in oj:
             out[ci[c], oj[o]] += 1
     return out
+

@@ -212,7 +212,7 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
         refresh_stats(path, a.period, a.representative_passages,
                       reset_first_seen=outcome.last_period not in (None, a.period))
     with costs.step("labels"):
-        relabelled = refresh_labels(path, a.stop_words)
+        relabelled = refresh_labels(path, a.stop_words, a.period)
     with costs.step("areas"):
         taxonomy_changed = sync_taxonomy(path, cfg, lazy)
         everything = (taxonomy_changed or outcome.last_settings != settings

@@ -50,15 +50,25 @@ def refresh_stats(path, period: str, representatives: int, reset_first_seen: boo
         timeseries.rebuild(con, period)
 
 
-def refresh_labels(path, stop_words: list[str]) -> set[int]:
+def refresh_labels(path, stop_words: list[str], period: str = "month") -> set[int]:
     """Recompute every topic's top terms and label from all passages' terms; returns the
-    ids whose top terms changed (their service area may change too)."""
+    ids whose top terms changed (their service area may change too). Terms common to the
+    whole corpus in every `period` are learned here and kept out of terms and labels."""
     with warehouse.read(path) as con:
         before = dict(con.execute("SELECT topic_id, top_terms FROM topics").fetchall())
         tbl = con.execute(
-            "SELECT coalesce(p.terms, '') AS terms, coalesce(pt.topic_id, -1) AS topic "
-            "FROM passages p LEFT JOIN passage_topics pt USING (passage_id)").to_arrow_table()
-    terms = topic_terms(tbl["terms"].to_pylist(), tbl["topic"].to_numpy(), stop_words=stop_words)
+            "SELECT coalesce(p.terms, '') AS terms, coalesce(pt.topic_id, -1) AS topic, "
+            f"CAST({period_start_sql(period)} AS VARCHAR) AS period "
+            "FROM passages p JOIN passage_topics pt USING (passage_id) "
+            "JOIN documents d USING (doc_id) ORDER BY p.passage_id").to_arrow_table()
+    learned: dict[str, float] = {}
+    terms = topic_terms(tbl["terms"].to_pylist(), tbl["topic"].to_numpy(), stop_words=stop_words,
+                        periods=np.array(tbl["period"].to_pylist(), dtype=object), learned=learned)
+    common_tbl = pa.table({"term": pa.array(list(learned), pa.string()),  # noqa: F841 (SQL)
+                           "spread": pa.array(list(learned.values()), pa.float64())})
+    with warehouse.write(path) as con:
+        con.execute("DELETE FROM common_terms")
+        con.execute("INSERT INTO common_terms (term, spread) SELECT term, spread FROM common_tbl")
     changed = {t for t, v in terms.items() if before.get(t) != v}
     if not changed:
         return changed

@@ -1,5 +1,10 @@
 """Topic terms by class-based TF-IDF (BERTopic's formula) and short labels made from them.
 
+Terms are lemma unigrams and bigrams (content words only, so a bigram is a phrase). Words that fill the whole
+corpus in every period ("united nations", a repeated document title, "say")
+name no topic: they are learned per corpus (`common_terms`) and never become
+topic terms or label words.
+
 Computed here rather than read from BERTopic so that labels can be refreshed
 after every incremental assignment without importing BERTopic. Per topic c and
 term t: w(t, c) = sqrt(tf(t, c)) * log(1 + A / f(t)), where tf is the term's
@@ -14,6 +19,57 @@ from collections.abc import Sequence
 
 import numpy as np
 
+# A term is corpus-wide common when it occurs in every period and its passages spread over
+# the topics at least half as evenly as all passages do: (e_term - 1) / (e_all - 1) >= 0.5,
+# e = effective number of topics (exp entropy), so one topic only = 0 and as even as all = 1.
+COMMON_SPREAD = 0.5
+
+
+def common_terms(x, vocab: Sequence[str], labels: np.ndarray,
+                 periods: np.ndarray | None) -> dict[str, float]:
+    """Terms common across the whole corpus and all periods, learned from the corpus.
+
+    `x` is the (passages x terms) count matrix, `labels` the topic of each
+    passage (-1 outliers are left out of the spread), `periods` a period key per
+    passage (None: one period). A term is common when it occurs in every period
+    and its passages spread over the topics at least COMMON_SPREAD as evenly as
+    all passages do (see COMMON_SPREAD): it says nothing about any one
+    topic. "united nations" in a corpus of UN speeches, a title repeated on
+    every passage, "council" in a city's news. Returns term -> spread.
+    """
+    from scipy import sparse
+
+    labels = np.asarray(labels)
+    x = sparse.csr_matrix(x)
+    present = np.ones(x.shape[1], dtype=bool)
+    if periods is not None:
+        periods = np.asarray(periods)
+        for p in np.unique(periods):
+            present &= np.asarray((x[periods == p] > 0).sum(axis=0)).ravel() > 0
+    topical = labels >= 0
+    topics = np.unique(labels[topical])
+    if len(topics) < 2 or not present.any():
+        return {}
+    index = np.searchsorted(topics, labels[topical])
+    member = sparse.csr_matrix((np.ones(topical.sum()), (index, np.arange(topical.sum()))),
+                               shape=(len(topics), topical.sum()))
+    counts = np.asarray((member @ (x[topical] > 0).astype(np.float64)).todense())  # topics x terms
+    sizes = np.bincount(index, minlength=len(topics)).astype(np.float64)
+    overall = _effective(sizes[:, None])[0]
+    if overall <= 1:
+        return {}
+    spread = (_effective(counts) - 1) / (overall - 1)   # 0: one topic only, 1: as even as all
+    return {str(vocab[j]): float(spread[j]) for j in np.flatnonzero(present & (spread >= COMMON_SPREAD))}
+
+
+def _effective(counts: np.ndarray) -> np.ndarray:
+    """exp(Shannon entropy) of each column's distribution over rows (0 for empty columns)."""
+    total = counts.sum(axis=0)
+    p = counts / np.maximum(total, 1e-12)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=0)
+    return np.where(total > 0, np.exp(h), 0.0)
+
 
 def topic_terms(
     docs: Sequence[str],
@@ -22,8 +78,16 @@ def topic_terms(
     n_terms: int = 10,
     stop_words: Sequence[str] = (),
     min_df: int | None = None,
+    periods: np.ndarray | None = None,
+    common: set[str] | None = None,
+    learned: dict[str, float] | None = None,
 ) -> dict[int, list[str]]:
-    """The top `n_terms` terms of every topic label >= 0 (outliers only count towards f(t))."""
+    """The top `n_terms` terms of every topic label >= 0 (outliers only count towards f(t)).
+
+    Corpus-wide common terms (`common_terms`, learned from `docs` with the
+    passages' `periods`; or the `common` set given) are never topic terms, nor
+    is an n-gram leaning on one (`_leans_on_common`). The learned common terms
+    (term -> spread) are added to `learned` when given."""
     from scipy import sparse
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -49,6 +113,13 @@ def topic_terms(
     freq = counts.sum(axis=0)
     avg = counts.sum() / max(len(counts), 1)
     weights = np.sqrt(tf) * np.log1p(avg / np.maximum(freq, 1))
+    if common is None:
+        found = common_terms(x, vocab, labels, periods)
+        if learned is not None:
+            learned.update(found)
+        common = set(found)
+    if common:
+        weights[:, np.array([_leans_on_common(str(v), common) for v in vocab])] = 0.0
     out: dict[int, list[str]] = {}
     for t, i in index.items():
         order = np.argsort(-weights[i])
@@ -57,24 +128,58 @@ def topic_terms(
     return out
 
 
+def _leans_on_common(term: str, common: set[str]) -> bool:
+    """A term that is common, begins or ends with a common word, or contains a common
+    phrase ("nations landmine", "general debate statement") cannot name a topic."""
+    words = term.split()
+    if term in common or words[0] in common or words[-1] in common:
+        return True
+    return any(" ".join(words[i:j]) in common
+               for i in range(len(words)) for j in range(i + 2, len(words) + 1))
+
+
+def _inside(short: list[str], long: list[str]) -> bool:
+    """True when the words `short` appear contiguously in `long`."""
+    n = len(short)
+    return n < len(long) and any(long[i:i + n] == short for i in range(len(long) - n + 1))
+
+
 def dedupe_terms(terms: list[str]) -> list[str]:
-    """Drop a unigram already inside a higher-ranked bigram, and bigrams repeating one word."""
-    kept: list[str] = []
-    seen_words: set[str] = set()
+    """Keep the longest phrase of a family: drop a term inside a higher-ranked phrase, let a
+    phrase replace a higher-ranked term it contains ("bike" then "bike lane" -> "bike
+    lane"), and drop n-grams repeating one word."""
+    kept: list[list[str]] = []
     for term in terms:
         words = term.split()
         if len(words) > 1 and len(set(words)) == 1:
             continue
-        if len(words) == 1 and term in seen_words:
+        if any(k == words or _inside(words, k) for k in kept):
             continue
-        if len(words) > 1 and any(k == w for k in kept for w in words):
-            # "bike lane" after "bike": replace the unigram with the phrase
-            kept = [k for k in kept if k not in words]
-        kept.append(term)
-        seen_words.update(words)
-    return kept
+        inner = [i for i, k in enumerate(kept) if _inside(k, words)]
+        if inner:
+            kept[inner[0]] = words
+            kept = [k for i, k in enumerate(kept) if i not in inner[1:]]
+        else:
+            kept.append(words)
+    return [" ".join(k) for k in kept]
 
 
-def short_label(terms: list[str], n: int = 3) -> str:
-    """A short readable label from the top terms, e.g. "bike lane, cycling, road"."""
-    return ", ".join(terms[:n]) if terms else "(no terms)"
+def short_label(terms: list[str], max_words: int = 4) -> str:
+    """A short readable label of 2-4 words from the top terms: the best phrase, then the
+    next ones that add a new word while the label stays within `max_words`, e.g.
+    "landmine ban, mine clearance" or "bike lane, cycling"."""
+    if not terms:
+        return "(no terms)"
+    chosen: list[str] = []
+    used: set[str] = set()
+    n_words = 0
+    for term in terms:
+        words = term.split()
+        if used & set(words) or n_words + len(words) > max_words:
+            continue
+        chosen.append(term)
+        used.update(words)
+        n_words += len(words)
+        if n_words >= 2 and len(chosen) >= 2:
+            break
+    return ", ".join(chosen or terms[:1])

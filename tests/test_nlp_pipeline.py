@@ -159,7 +159,10 @@ def test_topics_have_readable_terms_labels_and_areas(scenario):
                     "first_seen FROM topics WHERE active ORDER BY size DESC")
     assert len(topics) >= 5
     for _, label, terms, area, size, reps, first_seen in topics:
-        assert len(terms) >= 3 and label == ", ".join(terms[:3])
+        # Labels are short phrases from the top terms (issue 15): the best term first, 2-4 words.
+        parts = label.split(", ")
+        assert len(terms) >= 3 and parts[0] == terms[0] and set(parts) <= set(terms)
+        assert len(label.replace(",", " ").split()) <= 4
         assert all(t.replace(" ", "").isalpha() for t in terms)
         assert size >= 5 and 1 <= len(reps) <= 5 and first_seen is not None
         assert area in {a.name for a in cfg.areas} | {"other"}

@@ -136,11 +136,50 @@ def test_ctfidf_terms_are_distinctive_per_topic():
     assert set(terms) == {0, 1}
     assert "bike lane" in terms[0] and "library" not in " ".join(terms[0])
     assert "library" in " ".join(terms[1][:3]) and "bike" not in " ".join(terms[1])
-    assert short_label(terms[0]).count(",") == 2
+    # Labels are 2-4 word phrases (issue 15), no longer three terms whatever their length.
+    label = short_label(terms[0])
+    assert 2 <= len(label.replace(",", " ").split()) <= 4 and "bike" in label
+
+
+def test_corpus_wide_common_words_never_label_a_topic():
+    """A title on every passage and a word in every topic and period are learned as common."""
+    import numpy as np
+
+    from nlp.terms import common_terms
+
+    docs, labels, periods = [], [], []
+    for year in (1, 2, 3):
+        for topic, words in enumerate(["landmine ban clearance", "ebola outbreak response",
+                                       "debt relief poor", "ozone layer treaty"]):
+            for i in range(4):
+                docs.append(f"general debate statement united nations {words} extra{i % 2}")
+                labels.append(topic)
+                periods.append(year)
+    terms = topic_terms(docs, np.array(labels), n_terms=6, periods=np.array(periods))
+    for topic_terms_ in terms.values():
+        joined = " ".join(topic_terms_)
+        assert "general debate" not in joined and "united nations" not in joined
+        assert "statement" not in joined.split()
+    assert short_label(terms[1]).startswith("ebola")
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    vec = CountVectorizer(ngram_range=(1, 2))
+    x = vec.fit_transform(docs)
+    common = common_terms(x, vec.get_feature_names_out(), np.array(labels), np.array(periods))
+    assert {"united nations", "statement", "general debate"} <= set(common)
+    assert not set(common) & {"ebola", "landmine", "ozone layer"}
+    # A word in every topic but missing from one period is not corpus-wide common.
+    late = [d + (" novelword" if p == 3 else "") for d, p in zip(docs, periods, strict=True)]
+    vec = CountVectorizer(ngram_range=(1, 1))
+    x = vec.fit_transform(late)
+    common = common_terms(x, vec.get_feature_names_out(), np.array(labels), np.array(periods))
+    assert "statement" in common and "novelword" not in common
 
 
 def test_dedupe_prefers_phrases_over_their_words():
     assert dedupe_terms(["bike", "bike lane", "lane", "road", "road road"]) == ["bike lane", "road"]
+    assert dedupe_terms(["landmine ban", "ban", "landmine ban treaty", "mine clearance"]) == [
+        "landmine ban treaty", "mine clearance"]
 
 
 def test_best_area_or_other_under_threshold():

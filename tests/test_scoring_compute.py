@@ -121,7 +121,9 @@ def test_the_scorer_is_pluggable():
     rows = by_key(compute_signals(s, ScoringConfig(), scorer=GrowthOnly()))
     default = by_key(compute_signals(s, ScoringConfig()))
     assert rows[(0, 6)]["score"] == 0.0 and default[(0, 6)]["score"] > 0
-    g = rows[(1, 6)]["growth"]
+    # The growth part scores the growth the data are sure of (issue 15), not the point estimate.
+    g = rows[(1, 6)]["credible_growth"]
+    assert 0 < g <= rows[(1, 6)]["growth"]
     assert rows[(1, 6)]["score"] == pytest.approx(100 * min(1.0, math.log2(1 + g) / 3))
     with pytest.raises(ValueError, match="unknown score components"):
         WeightedScorer({"hype": 1.0})

@@ -145,8 +145,9 @@ def generate(plants: list[Plant], period: str, seed: int = 0) -> list[dict]:
     return rows
 
 
-def copy_warehouse(cfg: Config, workdir: Path) -> Config:
-    """Copy the warehouse (and its salt file) into `workdir`; a Config pointing at the copy."""
+def copy_warehouse(cfg: Config, workdir: Path, with_models: bool = True) -> Config:
+    """Copy the warehouse (and its salt file) into `workdir`; a Config pointing at the copy.
+    `with_models` also copies the fitted topic models (a replay starts without them)."""
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     src = cfg.warehouse_path
@@ -161,7 +162,7 @@ def copy_warehouse(cfg: Config, workdir: Path) -> Config:
     copy = dataclasses.replace(cfg, warehouse=WarehouseConfig(path=str(dst)))
     copy.path = workdir / "radar.toml"
     # Fitted topic models live beside the warehouse; the copy needs its own.
-    if models_dir(cfg).exists():
+    if with_models and models_dir(cfg).exists():
         shutil.copytree(models_dir(cfg), models_dir(copy), dirs_exist_ok=True)
     return copy
 

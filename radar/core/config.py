@@ -162,6 +162,7 @@ class ScoringConfig:
     gap_periods: int = 3
     gap_min: float = 0.02
     top_k: int = 10
+    fdr: float = 0.05   # false-discovery rate of the calibrated rise test over a period's topics
 
 
 @dataclass

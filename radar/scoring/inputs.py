@@ -22,6 +22,7 @@ import numpy as np
 from radar.core.config import CHANNELS
 from radar.core.periods import period_start_sql
 from radar.scoring.metrics import breadth, voice
+from radar.scoring.novelty import TermPassages
 
 
 @dataclass
@@ -42,6 +43,7 @@ class TopicSeries:
     total_documents: np.ndarray              # (T,)
     channel_totals: dict[str, np.ndarray]    # channel -> (T,)
     first_seen: dict[int, date] = field(default_factory=dict)
+    terms: TermPassages | None = None        # which terms each passage carries (novelty tests)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -68,8 +70,9 @@ def _base_sql(period: str) -> str:
     """
 
 
-def load_series(con, period: str) -> TopicSeries:
-    """Read the topic time series from an open warehouse connection (read-only is enough)."""
+def load_series(con, period: str, with_terms: bool = True) -> TopicSeries:
+    """Read the topic time series from an open warehouse connection (read-only is enough);
+    `with_terms` also reads which terms each passage carries (for the novelty tests)."""
     con.execute(_base_sql(period))
     # Every period from the first to the last, so a silent month counts as zero.
     periods = [r[0] for r in con.execute(f"""
@@ -139,4 +142,32 @@ def load_series(con, period: str) -> TopicSeries:
     return TopicSeries(
         topic_ids, periods, passages, documents, expectation, channel_passages,
         sources, effective, authors, top_author, total_passages, total_documents, channel_totals,
+        terms=load_term_passages(con, t_index, k_index) if with_terms else None,
     )
+
+
+def load_term_passages(con, t_index: dict, k_index: dict) -> TermPassages | None:
+    """Lemma unigrams and bigrams of every scored passage (binary), with its period, topic
+    row and source; None when no passage has terms (a deterministic topic stage)."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    tbl = con.execute("""
+        SELECT sp.period_start, sp.topic_id, d.source, coalesce(ps.terms, '') AS terms
+        FROM scoring_passages sp JOIN passages ps ON ps.passage_id = sp.passage_id
+        JOIN documents d ON d.doc_id = sp.doc_id
+        ORDER BY sp.passage_id""").fetchall()
+    if not any(r[3] for r in tbl):
+        return None
+    vec = CountVectorizer(ngram_range=(1, 2), binary=True, token_pattern=r"\S+", lowercase=False,
+                          min_df=2 if len(tbl) >= 200 else 1, dtype=np.float32)
+    try:
+        matrix = vec.fit_transform([r[3] for r in tbl])
+    except ValueError:  # no term at all
+        return None
+    sources = {s: i for i, s in enumerate(sorted({r[2] or "" for r in tbl}))}
+    return TermPassages(
+        sparse.csr_matrix(matrix), [str(v) for v in vec.get_feature_names_out()],
+        np.array([t_index[r[0]] for r in tbl], dtype=np.int64),
+        np.array([k_index.get(r[1], -1) if r[1] >= 0 else -1 for r in tbl], dtype=np.int64),
+        np.array([sources[r[2] or ""] for r in tbl], dtype=np.int64))

@@ -7,9 +7,14 @@ Stage (where the topic is in its life):
   fading       share fallen to half its baseline or less
   (none)       too little evidence to call (fewer than min_volume passages)
 
-Rising = at least `min_volume` passages, not in the warm-up periods, and either
-a Kleinberg burst with a Poisson z >= min_burst_z, or growth >= min_growth with
-a z >= min_z.
+Rising = at least `min_volume` passages, not in the warm-up periods, and a
+discovery of the calibrated test (radar/novelty.py): the topic's volume or its
+novel passages (passages with this period's surging terms) rose beyond the
+corpus's own period-to-period noise, at false-discovery rate `fdr` over all
+topics of the period, by a rate ratio whose lower confidence bound is at least
+1 + min_growth. (Evidence built without the test, `significant` None, falls
+back to the earlier heuristic: a Kleinberg burst with a Poisson z >=
+min_burst_z, or growth >= min_growth with a z >= min_z.)
 
 Ring (how close to acting):
   Act      emerging, score >= act_score, broad voice
@@ -86,12 +91,16 @@ class Evidence:
     expectation_share: float = 0.0
     expectation_growth: float = 0.0
     gap_risk: bool = False
+    significant: bool | None = None   # calibrated test (radar.novelty); None = not run
+    headline: str = ""                # the one-sentence reason (radar.novelty / signals)
 
 
 def is_rising(e: Evidence, r: RingRules) -> bool:
     """Enough passages, past the warm-up, and a burst or significant growth."""
     if e.volume < r.min_volume or e.period_index < r.warmup_periods:
         return False
+    if e.significant is not None:
+        return e.significant
     if e.burst > 0 and e.z >= r.min_burst_z:
         return True
     return e.growth >= r.min_growth and e.z >= r.min_z
@@ -168,6 +177,8 @@ def reasons(e: Evidence, stage_: str | None, ring_: str | None, narrow: bool, r:
     parts = []
     if ring_ is None:
         return "off the radar: no passages in this period or its baseline"
+    if e.headline:
+        parts.append(e.headline)
     parts.append(f"{stage_ or 'no stage'} -> {ring_} (score {e.score:.0f})")
     if e.expected > 0:
         parts.append(f"{e.volume} passages vs {e.expected:.1f} expected "

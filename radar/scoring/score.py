@@ -53,6 +53,7 @@ from radar.scoring.metrics import (
     share,
     surprise,
 )
+from radar.scoring.novelty import calibrated_rise, headline, topic_novelty
 from radar.scoring.rings import (
     Evidence,
     RingRules,
@@ -122,6 +123,8 @@ def check_settings(cfg: Config) -> None:
     if not 0 <= sc.max_top_author_share <= 1 or not 0 <= sc.kem_time_weight < 1:
         raise ConfigError(f"{where}: scoring.max_top_author_share and kem_time_weight must be "
                           "between 0 and 1")
+    if not 0 < sc.fdr < 1:
+        raise ConfigError(f"{where}: scoring.fdr must be between 0 and 1 (exclusive), got {sc.fdr!r}")
     if sc.prepare_score > sc.act_score:
         raise ConfigError(f"{where}: scoring.prepare_score ({sc.prepare_score:g}) must not be above "
                           f"scoring.act_score ({sc.act_score:g})")
@@ -167,7 +170,21 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
         series.channel_totals["citizen"], series.channel_totals["policy"],
         sc.gap_periods, sc.gap_min, sc.min_volume,
     )
-    comps = score_components(m["growth"], m["burst"], m["novelty"], series.effective_sources, P,
+    if series.terms is not None:
+        nov = topic_novelty(series.terms, K, T, W, sc.fdr, sc.min_volume, sc.min_sources,
+                            1.0 + sc.min_growth)
+        novel, new_terms, term_sources, novel_phi = nov.novel, nov.terms, nov.term_sources, nov.phi
+    else:
+        novel, new_terms, term_sources, novel_phi = np.zeros((K, T)), {}, {}, None
+    rise = calibrated_rise(P, N, novel, W, sc.fdr, 1.0 + sc.min_growth, novel_phi)
+    # The score's growth part is the growth we are sure of: the lower confidence bound of
+    # the rate ratio (volume or novel passages, whichever is higher); a topic with no
+    # baseline at all keeps its point growth.
+    sure = np.maximum(rise.ratio_volume, rise.ratio_novel) - 1.0
+    credible = np.where(np.isfinite(sure), np.minimum(sure, np.maximum(m["growth"], sure)),
+                        m["growth"])
+    all_sources = _sources_per_period(series, T)
+    comps = score_components(credible, m["burst"], m["novelty"], series.effective_sources, P,
                              m["expectation_growth"])
     score = (scorer or WeightedScorer()).score(comps)
     first = first_seen_index(P)
@@ -189,7 +206,14 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
                 expectation_share=float(m["expectation_share"][k, t]),
                 expectation_growth=float(m["expectation_growth"][k, t]),
                 gap_risk=bool(gap.risk[k, t]),
+                significant=bool(rise.significant[k, t]),
             )
+            terms_kt = new_terms.get((k, t), [])
+            if rise.significant[k, t] or terms_kt:
+                e.headline = headline(
+                    rise.reason[k, t], int(series.sources[k, t]), all_sources[t],
+                    _baseline_mean(series.sources[k], t, W), e.volume, int(novel[k, t]),
+                    terms_kt, term_sources, t, float(m["growth"][k, t]))
             st = stage(e, rules)
             narrow = narrow_voice(e, rules)
             rg = ring(e, st, narrow, rules)
@@ -210,6 +234,8 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
                     "policy_attention": _f(gap.policy_attention[k, t]),
                     "previous_ring": prev_ring, "movement": mv,
                     "reasons": reasons(e, st, rg, narrow, rules),
+                    "new_terms": terms_kt, "novel_passages": int(novel[k, t]),
+                    "rise": rise.reason[k, t] or None, "credible_growth": _f(credible[k, t]),
                 })
             prev_ring, seen = rg, seen or rg is not None
     return rows
@@ -218,6 +244,23 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
 def _previous_run(con) -> int | None:
     row = con.execute("SELECT max(run_id) FROM radar_runs").fetchone()
     return row[0] if row else None
+
+
+def _baseline_mean(x: np.ndarray, t: int, window: int) -> float:
+    """Mean of x over the `window` periods before t (0 with no history)."""
+    lo = max(0, t - window)
+    return float(np.mean(x[lo:t])) if t > lo else 0.0
+
+
+def _sources_per_period(series: TopicSeries, T: int) -> list[int | None]:
+    """Distinct sources with any passage in each period (None when unknown)."""
+    tp = series.terms
+    if tp is None:
+        return [None] * T
+    out: list[int | None] = []
+    for t in range(T):
+        out.append(int(np.unique(tp.source[tp.period == t]).size))
+    return out
 
 
 def period_digests(table: pa.Table) -> dict[date, str]:

@@ -13,6 +13,7 @@ from nlp.preprocess import SpacyModelMissing
 from radar.app.cli.common import config_option, fail, friendly_errors, load, writing
 from radar.app.pipeline import decision_loop
 from radar.app.plant import read_plants, run_plant
+from radar.app.replay import backtest_replay, can_replay
 from radar.core.progress import Progress
 from radar.scoring.backtest import EventsFileError, read_events, render
 from radar.scoring.backtest import backtest as run_backtest
@@ -57,7 +58,13 @@ def analyze(refit: bool, no_score: bool, config_path: Path) -> None:
               show_default=True, help="How planted documents get topics (auto: the NLP stage "
                                       "when installed).")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where the --plant copy goes (default: a temporary folder, removed after).")
+              help="Where the --plant or replay copy goes (default: a temporary folder, removed "
+                   "after).")
+@click.option("--topics", "topics_mode", type=click.Choice(["auto", "replay", "stored"]),
+              default="auto", show_default=True,
+              help="replay: discover topics period by period with data up to each period only "
+                   "(no look-ahead; needs embedded passages); stored: the warehouse's topics "
+                   "(fitted on the whole corpus); auto: replay when possible.")
 @click.option("-k", "k", type=int, default=None, help="k for precision@k (default: [scoring] top_k).")
 @click.option("--tolerance", type=int, default=1, show_default=True,
               help="Periods after the onset a detection may come and still count.")
@@ -66,7 +73,8 @@ def analyze(refit: bool, no_score: bool, config_path: Path) -> None:
 @config_option
 @friendly_errors
 def backtest(events: Path | None, plants: Path | None, assign: str, workdir: Path | None,
-             k: int | None, tolerance: int, json_path: Path, config_path: Path) -> None:
+             topics_mode: str, k: int | None, tolerance: int, json_path: Path,
+             config_path: Path) -> None:
     """Replay the periods with causal scoring: when would the radar have flagged each event in
     EVENTS.csv (keywords separated by |, onset)? Or, with --plant, how many planted trends?"""
     if (events is None) == (plants is None):
@@ -84,7 +92,13 @@ def backtest(events: Path | None, plants: Path | None, assign: str, workdir: Pat
                     report.note += " (a temporary copy, now removed; keep one with --workdir)"
         else:
             evs, bad = read_events(events)
-            report = run_backtest(cfg, evs, k=k, tolerance=tolerance)
+            if topics_mode == "auto":
+                topics_mode = "replay" if can_replay(cfg) else "stored"
+            if topics_mode == "replay":
+                with tempfile.TemporaryDirectory(prefix="radar-replay-") as tmp:
+                    report = backtest_replay(cfg, evs, workdir or Path(tmp), k=k, tolerance=tolerance)
+            else:
+                report = run_backtest(cfg, evs, k=k, tolerance=tolerance)
     except EventsFileError as exc:
         fail(str(exc))
     report.bad_rows = bad

@@ -1,0 +1,128 @@
+"""The calibrated rise test: quiet when nothing happens, new themes found inside old topics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from radar.scoring.novelty import (
+    TermPassages,
+    benjamini_hochberg,
+    calibrated_rise,
+    dispersion,
+    headline,
+    rate_test,
+    topic_novelty,
+)
+
+
+def test_rate_test_is_the_exact_conditional_binomial():
+    # 3 passages from nothing, this period 100 of 700 passages in all: p = (1/7)^3.
+    p, lb = rate_test(np.array([3.0]), 100.0, np.array([0.0]), 600.0)
+    assert p[0] == pytest.approx((1 / 7) ** 3)
+    assert lb[0] > 1  # surely more than before
+    # On baseline: 10 of 100 now, 60 of 600 before.
+    p, lb = rate_test(np.array([10.0]), 100.0, np.array([60.0]), 600.0)
+    assert 0.3 < p[0] < 0.7 and lb[0] < 1
+    # Dispersion: the same counts are less sure in a noisier corpus.
+    p_noisy, _ = rate_test(np.array([30.0]), 100.0, np.array([60.0]), 600.0, phi=4.0)
+    p_plain, _ = rate_test(np.array([30.0]), 100.0, np.array([60.0]), 600.0)
+    assert p_noisy[0] > p_plain[0]
+
+
+def test_benjamini_hochberg():
+    p = np.array([0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212, 0.216])
+    assert benjamini_hochberg(p, 0.05).tolist() == [True, True] + [False] * 8
+    assert not benjamini_hochberg(np.full(5, 0.5), 0.05).any()
+
+
+def test_dispersion_is_robust_and_at_least_one():
+    rng = np.random.default_rng(0)
+    assert dispersion(rng.standard_normal(2000)) == pytest.approx(1.0, abs=0.15)
+    z = rng.standard_normal(2000) * 3
+    z[:100] = 50  # a few items that really moved do not count as noise
+    assert dispersion(z) == pytest.approx(9.0, rel=0.2)
+    assert dispersion(np.zeros(3)) == 1.0
+
+
+def _poisson_topics(rng, K, T, rate, overdispersion=0.0):
+    """K stationary topics; with overdispersion, each period's rate wobbles (gamma noise)."""
+    lam = np.full((K, T), rate, dtype=float)
+    if overdispersion:
+        lam = lam * rng.gamma(1 / overdispersion, overdispersion, size=(K, T))
+    return rng.poisson(lam).astype(float)
+
+
+@pytest.mark.parametrize("overdispersion", [0.0, 0.3])
+def test_quiet_corpus_gives_few_flags_even_when_noisy(overdispersion):
+    """Stationary topics, Poisson or far noisier (a period's rate wobbles by +-55%): a handful
+    of flags at most in 5 corpora x 50 topics x 21 periods."""
+    flags = 0
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        V = _poisson_topics(rng, 50, 24, 20.0, overdispersion)
+        rise = calibrated_rise(V, V.sum(axis=0), np.zeros_like(V), 6, 0.05, 2.0)
+        flags += rise.significant[:, 3:].sum()
+        if overdispersion:
+            assert np.median(rise.phi_volume[8:]) > 2  # the noise was learned, not assumed
+    assert flags <= (0 if not overdispersion else 8)
+
+
+def test_a_jump_and_a_new_topic_are_flagged_in_their_period():
+    rng = np.random.default_rng(3)
+    V = _poisson_topics(rng, 40, 12, 20.0, 0.05)  # noisier than Poisson (phi about 2)
+    V[5, 8:] = [80, 90, 85, 90]          # an old topic quadruples
+    V = np.vstack([V, np.zeros(12)])
+    V[-1, 9:] = [12, 20, 30]             # a new topic appears
+    rise = calibrated_rise(V, V.sum(axis=0), np.zeros_like(V), 6, 0.05, 2.0)
+    assert rise.significant[5, 8] and rise.reason[5, 8] == "volume"
+    assert rise.significant[-1, 9]       # no later period needed to confirm it
+    others = np.delete(rise.significant, [5, len(V) - 1], axis=0)
+    assert others.sum() <= 1  # the stationary topics stay quiet
+
+
+def _term_passages(specs):
+    """specs: list of (period, topic, source, terms) per passage."""
+    vocab = sorted({t for *_, terms in specs for t in terms})
+    col = {t: i for i, t in enumerate(vocab)}
+    rows, cols = [], []
+    for r, (*_, terms) in enumerate(specs):
+        for t in terms:
+            rows.append(r)
+            cols.append(col[t])
+    m = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(specs), len(vocab)))
+    return TermPassages(m, vocab, np.array([s[0] for s in specs]), np.array([s[1] for s in specs]),
+                        np.array([s[2] for s in specs]))
+
+
+def test_a_new_theme_inside_an_old_topic_is_found_and_a_churning_topic_is_not():
+    """Topic 0 (disaster relief) gets "tsunami" in period 5; topic 1 (congratulations) names a
+    new office holder every period. Only topic 0's novelty is a rise."""
+    rng = np.random.default_rng(1)
+    specs = []
+
+    def words():  # the steady vocabulary every passage draws on
+        return [f"w{j}" for j in rng.choice(40, 4, replace=False)]
+
+    for t in range(7):
+        for i in range(40):   # disaster relief, steady
+            extra = ["tsunami", "wave"] if t == 5 and i < 25 else []
+            specs.append((t, 0, i % 30, ["disaster", "relief", *words(), *extra]))
+        for i in range(40):   # congratulations to this period's president
+            specs.append((t, 1, i % 30, ["congratulate", "election", f"president{t}", *words()]))
+        for i in range(60):   # other business
+            specs.append((t, 2 + i % 3, i % 30, ["trade", *words()]))
+    tp = _term_passages(specs)
+    nov = topic_novelty(tp, 5, 7, 3, 0.05, 3, 2, 2.0)
+    assert "tsunami" in nov.terms[(0, 5)] and nov.novel[0, 5] == 25
+    assert nov.novel[1, 1:].min() == 40  # every period's new name is a surge in its own topic
+    V = np.zeros((5, 7))
+    for t, k, *_ in specs:
+        V[k, t] += 1
+    rise = calibrated_rise(V, V.sum(axis=0), nov.novel, 3, 0.05, 2.0)
+    assert rise.significant[0, 5] and rise.reason[0, 5] == "novel terms"
+    assert not rise.significant[1, 3:].any()  # its churn is its own baseline
+    text = headline("novel terms", 25, 30, 30.0, 65, 25, nov.terms[(0, 5)], nov.term_sources, 5, 0.6)
+    assert text.startswith("New within the topic: mentioned by 25 of 30 sources")
+    assert "new terms: " in text and "tsunami (" in text and text.endswith(".")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import sys
 from pathlib import Path
 
@@ -12,8 +11,7 @@ import click
 from radar.alerts import outbox, send_alerts
 from radar.alerts.report import outbox_lines, subscription_lines, summary_lines
 from radar.alerts.subscriptions import Subscription, SubscriptionError, add, change, list_subscriptions
-from radar.app.cli.common import config_option, fail, friendly_errors, load, writing
-from radar.core.config import resolve_config_path
+from radar.app.cli.common import config_option, fail, friendly_errors, load, subcommand_config, writing
 from radar.core.documents import utcnow
 
 
@@ -75,19 +73,6 @@ def _subscription_options(func):
     return func
 
 
-def _group_config(func):
-    """Pass the config path: `--config` after the subcommand, else the group's."""
-
-    @click.option("--config", "sub_config", type=click.Path(dir_okay=False, path_type=Path),
-                  default=None, help="Config file (also accepted before the subcommand).")
-    @click.pass_obj
-    @functools.wraps(func)
-    def wrapper(group_config, *args, sub_config=None, **kwargs):
-        return func(resolve_config_path(sub_config) if sub_config else group_config, *args, **kwargs)
-
-    return wrapper
-
-
 def _subscription_call(action, config_path: Path | None = None):
     try:
         if config_path is None:
@@ -103,7 +88,7 @@ def _subscription_call(action, config_path: Path | None = None):
 @_subscription_options
 @click.option("--frequency", type=click.Choice(["immediate", "daily", "weekly"]), default="immediate",
               show_default=True)
-@_group_config
+@subcommand_config
 @friendly_errors
 def subscriptions_add(config_path: Path, email: str, areas, keywords, channels, min_ring,
                       score_threshold, frequency) -> None:
@@ -121,7 +106,7 @@ def subscriptions_add(config_path: Path, email: str, areas, keywords, channels, 
 @click.option("--all-areas", is_flag=True, help="Clear the area filter.")
 @click.option("--any-keyword", is_flag=True, help="Clear the keyword filter.")
 @click.option("--all-channels", is_flag=True, help="Clear the channel filter.")
-@_group_config
+@subcommand_config
 @friendly_errors
 def subscriptions_set(config_path: Path, subscription_id: int, areas, keywords, channels, min_ring,
                       score_threshold, all_areas, any_keyword, all_channels) -> None:
@@ -142,7 +127,7 @@ def subscriptions_set(config_path: Path, subscription_id: int, areas, keywords, 
 
 @subscriptions.command("pause")
 @click.argument("subscription_id", type=int)
-@_group_config
+@subcommand_config
 @friendly_errors
 def subscriptions_pause(config_path: Path, subscription_id: int) -> None:
     """Stop sending to a subscription until it is resumed."""
@@ -153,7 +138,7 @@ def subscriptions_pause(config_path: Path, subscription_id: int) -> None:
 
 @subscriptions.command("resume")
 @click.argument("subscription_id", type=int)
-@_group_config
+@subcommand_config
 @friendly_errors
 def subscriptions_resume(config_path: Path, subscription_id: int) -> None:
     """Resume a paused subscription."""

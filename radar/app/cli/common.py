@@ -85,3 +85,16 @@ def load(config_path: Path, required: bool = True) -> Config:
     cfg = load_config(config_path, required=required)
     check_salt(cfg.warehouse_path)
     return cfg
+
+
+def subcommand_config(func):
+    """For a group's subcommands: `--config` after the subcommand, else the group's (ctx.obj)."""
+
+    @click.option("--config", "sub_config", type=click.Path(dir_okay=False, path_type=Path),
+                  default=None, help="Config file (also accepted before the subcommand).")
+    @click.pass_obj
+    @functools.wraps(func)
+    def wrapper(group_config, *args, sub_config=None, **kwargs):
+        return func(resolve_config_path(sub_config) if sub_config else group_config, *args, **kwargs)
+
+    return wrapper

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import click
 
-from radar.app.cli.common import config_option, fail, friendly_errors, load
+from radar.app.cli.common import config_option, fail, friendly_errors, load, subcommand_config
 from radar.core import brief as brief_mod
 from radar.core import catalogue, decisions, exposure, loop, warehouse
 from radar.core.brief_render import PdfUnavailable, render_html, render_pdf
-from radar.core.config import Config, resolve_config_path
-
-
-def _sub_config(func):
-    """Pass the config path: `--config` after the subcommand, else the group's."""
-
-    @click.option("--config", "sub_config", type=click.Path(dir_okay=False, path_type=Path),
-                  default=None, help="Config file (also accepted before the subcommand).")
-    @click.pass_obj
-    @functools.wraps(func)
-    def wrapper(group_config, *args, sub_config=None, **kwargs):
-        return func(resolve_config_path(sub_config) if sub_config else group_config, *args, **kwargs)
-
-    return wrapper
+from radar.core.config import Config
 
 
 def _call(action):
@@ -110,7 +96,7 @@ def services(ctx: click.Context, config_path: Path) -> None:
 @click.option("--description", default="", help="What the service is, in a sentence.")
 @click.option("--keyword", "keywords", multiple=True, help="A keyword to match topics on (repeatable).")
 @click.option("--by", "who", required=True, help="Your name (recorded).")
-@_sub_config
+@subcommand_config
 @friendly_errors
 def services_add(config_path: Path, name: str, owner: str, owner_email: str, area: str,
                  description: str, keywords, who: str) -> None:
@@ -124,7 +110,7 @@ def services_add(config_path: Path, name: str, owner: str, owner_email: str, are
 
 @services.command("matches")
 @click.argument("service_ref")
-@_sub_config
+@subcommand_config
 @friendly_errors
 def services_matches(config_path: Path, service_ref: str) -> None:
     """The topics matched to a service, with score, evidence and review status."""
@@ -147,7 +133,7 @@ def _review(verdict: str):
     @click.argument("topic_id", type=int)
     @click.option("--by", "who", required=True, help="Your name (recorded).")
     @click.option("--note", default="", help="Why.")
-    @_sub_config
+    @subcommand_config
     @friendly_errors
     def command(config_path: Path, service_ref: str, topic_id: int, who: str, note: str) -> None:
         cfg = load(config_path)
@@ -200,7 +186,7 @@ def watch(ctx: click.Context, config_path: Path) -> None:
 @click.option("--keyword", "keywords", multiple=True, help="A keyword (repeatable; whole words).")
 @click.option("--area", default="", help="Only subscribers of this service area are told.")
 @click.option("--by", "who", required=True, help="Your name (recorded).")
-@_sub_config
+@subcommand_config
 @friendly_errors
 def watch_add(config_path: Path, name: str, description: str, keywords, area: str, who: str) -> None:
     """Add a theme to the watch list (kept in the warehouse)."""
@@ -245,7 +231,7 @@ decisions_.name = "decisions"
 @click.option("--service", "service_refs", multiple=True, help="A service (name or id) it is about.")
 @click.option("--why", required=True, help="The need: why this is on the table.")
 @click.option("--by", "who", required=True, help="Your name (recorded).")
-@_sub_config
+@subcommand_config
 @friendly_errors
 def decisions_new(config_path: Path, title: str, owner: str, owner_email: str, topics, service_refs,
                   why: str, who: str) -> None:
@@ -266,7 +252,7 @@ def decisions_new(config_path: Path, title: str, owner: str, owner_email: str, t
 @click.option("--sustainability", default="", help="Sustainability considerations weighed.")
 @click.option("--satisfaction", default="", help="Citizen-satisfaction considerations weighed.")
 @click.option("--trust", default="", help="Trust considerations weighed.")
-@_sub_config
+@subcommand_config
 @friendly_errors
 def decisions_step(config_path: Path, decision_id: int, step: str, why: str, who: str, equity: str,
                    sustainability: str, satisfaction: str, trust: str) -> None:
@@ -285,7 +271,7 @@ def decisions_step(config_path: Path, decision_id: int, step: str, why: str, who
 @click.option("--topic", "topic_id", type=int, help="The topic the indicator is about.")
 @click.option("--watch", "watch_id", type=int, help="The watch-list item (for watch_term).")
 @click.option("--by", "who", required=True, help="Your name (recorded).")
-@_sub_config
+@subcommand_config
 @friendly_errors
 def decisions_signpost(config_path: Path, decision_id: int, kind: str, threshold: float,
                        topic_id: int | None, watch_id: int | None, who: str) -> None:
@@ -297,7 +283,7 @@ def decisions_signpost(config_path: Path, decision_id: int, kind: str, threshold
 
 
 @decisions_.command("queue")
-@_sub_config
+@subcommand_config
 @friendly_errors
 def decisions_queue(config_path: Path) -> None:
     """Decisions whose signposts fired since their last reassessment."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import dashboard_fixtures as fx
@@ -48,19 +50,11 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
     raise AssertionError("the dashboard did not come up within a minute")
 
 
-@pytest.fixture
-def served(project, tmp_path):
-    """A running `radar dashboard` over the test warehouse; yields its base URL."""
-    from radar.core import warehouse
-    from radar.core.config import load_config
-
-    path = fx.build(load_config(project).warehouse_path)
-    # The planted markup post is a citizen post without a topic, which search withholds
-    # (fewer than k authors); as a news document its title must show, as text.
-    with warehouse.write(path) as con:
-        con.execute("UPDATE documents SET channel = 'news' WHERE title = ?", [fx.XSS_TITLE])
-    port = _free_port()
-    log = open(tmp_path / "dashboard.log", "w")  # noqa: SIM115
+@contextlib.contextmanager
+def running_dashboard(project: Path, log_path: Path, port: int | None = None) -> Iterator[str]:
+    """`radar dashboard` in its own process group on 127.0.0.1; yields its URL, stops it after."""
+    port = port or _free_port()
+    log = open(log_path, "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "radar.app.cli", "dashboard", "--port", str(port), "--config",
          str(project)],
@@ -77,6 +71,21 @@ def served(project, tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+
+
+@pytest.fixture
+def served(project, tmp_path):
+    """A running `radar dashboard` over the test warehouse; yields its base URL."""
+    from radar.core import warehouse
+    from radar.core.config import load_config
+
+    path = fx.build(load_config(project).warehouse_path)
+    # The planted markup post is a citizen post without a topic, which search withholds
+    # (fewer than k authors); as a news document its title must show, as text.
+    with warehouse.write(path) as con:
+        con.execute("UPDATE documents SET channel = 'news' WHERE title = ?", [fx.XSS_TITLE])
+    with running_dashboard(project, tmp_path / "dashboard.log") as url:
+        yield url
 
 
 def test_radar_and_topic_pages_in_chromium(served, tmp_path):

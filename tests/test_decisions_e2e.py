@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import os
-import signal
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,7 @@ import pytest
 
 from radar.core import warehouse
 from tests.conftest import FIXTURES
-from tests.test_dashboard_e2e import ARGS, CHROMIUM, _free_port, _wait_healthy
+from tests.test_dashboard_e2e import ARGS, CHROMIUM, _free_port, running_dashboard
 
 pytestmark = [
     pytest.mark.slow,
@@ -84,22 +83,8 @@ def dashboard(project, tmp_path, server):
     rows = [r for name in CONVERSATIONS for r in polis_rows(name)]
     radar(project, "import", str(write_csv(tmp_path / "polis.csv", rows)))
     radar(project, "analyze")
-    log = open(tmp_path / "dashboard.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "radar.app.cli", "dashboard", "--port", str(dash), "--config",
-         str(project)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{dash}"
-    try:
-        _wait_healthy(url, proc)
+    with running_dashboard(project, tmp_path / "dashboard.log", port=dash) as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
 
 
 def _name(page, who: str) -> None:

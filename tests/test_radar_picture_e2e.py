@@ -10,15 +10,11 @@ its list, the downloads are real files, and two periods can be compared.
 from __future__ import annotations
 
 import math
-import os
 import re
-import signal
-import subprocess
-import sys
 
 import pytest
 import radar_archive
-from test_dashboard_e2e import ARGS, CHROMIUM, STREAMLIT_PROBE, _free_port, _wait_healthy
+from test_dashboard_e2e import ARGS, CHROMIUM, STREAMLIT_PROBE, running_dashboard
 
 from radar.core import warehouse
 
@@ -66,24 +62,8 @@ def archive(project):
 @pytest.fixture
 def served(archive, tmp_path):
     project, cfg, spec = archive
-    port = _free_port()
-    log = open(tmp_path / "dashboard.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "radar.app.cli", "dashboard", "--port", str(port), "--config",
-         str(project)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
+    with running_dashboard(project, tmp_path / "dashboard.log") as url:
         yield url, cfg, spec
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
 
 
 def _expected(cfg) -> dict[int, str]:

@@ -59,6 +59,19 @@ class ErrorItem:
 
 
 @dataclass
+class CarriedItem:
+    """An index (feed, sitemap, listing) lists a document already stored and unchanged.
+
+    Nothing is fetched; the source is recorded as one more carrier of the document, so
+    a story in two feeds has both as sources whichever feed the crawl reads first.
+    """
+
+    source: str
+    doc_id: str
+    url: str
+
+
+@dataclass
 class PageStateItem:
     """HTTP state of an index page (feed, sitemap, listing, forum page) for the next run."""
 

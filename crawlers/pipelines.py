@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from crawlers import batches
 from crawlers.dedup import MIN_WORDS_NEAR, content_key, simhash, story_words, to_signed, words
-from crawlers.items import DocumentItem, ErrorItem, PageStateItem
+from crawlers.items import CarriedItem, DocumentItem, ErrorItem, PageStateItem
 from crawlers.known import Broken, UrlState, state_key
 from crawlers.writer import SharedWriter
 from radar.core.documents import canonical_url, content_hash, detect_language, doc_id, utcnow
@@ -166,6 +166,8 @@ class StorePipeline(_Pipeline):
             batch.state[item.url] = _index_row(item, utcnow())
         elif isinstance(item, PageStateItem):
             run.index_pages.append(item)
+        elif isinstance(item, CarriedItem):  # stored and unchanged: only its carrier is new
+            batch.carriers.append({"doc_id": item.doc_id, "source": item.source, "url": item.url})
         elif isinstance(item, DocumentItem):
             run.documents_seen += 1
             self._add_document(item, batch)

@@ -365,3 +365,40 @@ def test_every_illformed_feed_has_a_recorded_outcome(illformed):
         assert status in ("ok", "partial", "failed"), name
         assert (status == "ok") == (not reasons), (name, status, reasons)
         assert all(r.strip() for r in reasons)
+
+
+# -- a second feed listing stories another feed already brought -------------------------------
+
+def test_a_feed_listing_stored_articles_becomes_their_carrier_whenever_it_is_read(
+        tmp_path, monkeypatch):
+    """Whichever feed is read first, a story listed by two feeds ends with both as sources.
+
+    The second feed here is added after the first was crawled (the same thing happens within
+    one crawl when one feed's articles are stored before the other feed is parsed): one entry
+    has the same date (no fetch at all), the other a newer date (fetched conditionally: 304).
+    """
+    offline_env(monkeypatch)
+    with LocalWeb() as web:
+        for name in ("one", "two", "three"):
+            web.add(f"/a/{name}.html", article_html(name.title(), paragraphs(name, n=4)))
+        first = [("One", "/a/one.html", "one"), ("Two", "/a/two.html", "two")]
+        web.add("/first.rss", _rss(web, first), "application/rss+xml")
+        later = _rss(web, first + [("Three", "/a/three.html", "three")]).replace(
+            b"two</description><pubDate>Mon, 03 Mar", b"two</description><pubDate>Tue, 04 Mar")
+        web.add("/later.rss", later, "application/rss+xml")
+        feeds = [source("first", "feed", web.url("/first.rss"), "news")]
+        cfg = make_project(tmp_path / "p", feeds)
+        crawl_sources(cfg)
+        web.clear_log()
+        cfg = make_project(tmp_path / "p", feeds + [
+            source("later", "feed", web.url("/later.rss"), "news")])
+        (summary,) = [s for s in crawl_sources(cfg) if s.source == "later"]
+        assert summary.new_documents == 1  # "three"; "one" and "two" were stored already
+        fetched = {h.path: h.status for h in web.hits if h.path.startswith("/a/")}
+        assert fetched == {"/a/three.html": 200, "/a/two.html": 304}  # "one": no request
+        carriers = rows(cfg, "SELECT d.title, list(s.source ORDER BY s.source) FROM documents d "
+                             "JOIN document_sources s USING (doc_id) GROUP BY d.title ORDER BY 1")
+        assert carriers == [("One", ["first", "later"]), ("Three", ["later"]),
+                            ("Two", ["first", "later"])]
+        (n,) = rows(cfg, "SELECT count(*) FROM documents")[0]
+        assert n == 3

@@ -19,7 +19,7 @@ from crawlers.extract import (
     is_pdf,
     redecode,
 )
-from crawlers.items import DocumentItem, ErrorItem, PageStateItem
+from crawlers.items import CarriedItem, DocumentItem, ErrorItem, PageStateItem
 from crawlers.known import known_for, state_key
 from crawlers.middlewares import NetworkRefused
 from radar.core.config import ConfigError, load_config
@@ -108,6 +108,19 @@ class SourceSpider(scrapy.Spider):
             log.debug("%s: %s not fetched: %s", self.source_cfg.name, key, why)
         return bool(why)
 
+    def carried(self, key: str | None, url: str, marker: str | None = None) -> CarriedItem | None:
+        """This source as a carrier of a stored, unchanged document (None: fetch it, or skip)."""
+        known = self.run.known
+        if not key or not known.is_done(key, marker):
+            return None
+        return CarriedItem(self.source_cfg.name, known.urls[key].doc_id, url)
+
+    def not_modified(self, key: str | None, url: str):
+        """A 304 for a document page: this source carries the stored document (if any)."""
+        state = self.run.known.urls.get(key or "")
+        if state is not None and state.doc_id:
+            yield CarriedItem(self.source_cfg.name, state.doc_id, url)
+
     def index_state(self, response) -> PageStateItem:
         """The HTTP validators of an index page, stored after a clean run."""
         return PageStateItem(
@@ -144,10 +157,13 @@ class DocumentPagesMixin:
     """Following links to documents (HTML or PDF papers) and reading them."""
 
     def document_request(self, url: str, marker: str | None = None):
-        """A request for a document page, or None when known-unchanged or over budget."""
+        """A request for a document page; a CarriedItem when it is stored and unchanged; None
+        when it waits out a backoff or the page budget is spent."""
         key = state_key(url)
-        if (self.run.known.is_done(key, marker) or self.held_back(key, marker)
-                or not self.take_page()):
+        carried = self.carried(key, url, marker)
+        if carried is not None:
+            return carried
+        if self.held_back(key, marker) or not self.take_page():
             return None
         return scrapy.Request(url, callback=self.parse_document, errback=self.failed,
                               cb_kwargs={"marker": marker},
@@ -157,6 +173,8 @@ class DocumentPagesMixin:
     async def parse_document(self, response, marker: str | None = None):
         self.fetched(response)
         if response.status == 304:
+            for item in self.not_modified(response.meta.get("doc_key"), response.url):
+                yield item
             return
         try:
             doc = await self.read_document(response)

@@ -67,8 +67,11 @@ class FeedSpider(SourceSpider):
                 yield self.error(response.url, f"feed entry {name!r} has no link and no text")
             return
         key = state_key(link)
-        if (self.run.known.is_done(key, data["marker"]) or self.held_back(key, data["marker"])
-                or not self.take_page()):
+        carried = self.carried(key, link, data["marker"])
+        if carried is not None:
+            yield carried
+            return
+        if self.held_back(key, data["marker"]) or not self.take_page():
             return
         yield Request(link, callback=self.parse_article, errback=self.article_failed,
                       cb_kwargs={"entry": data}, meta={"conditional": key in self.run.known.urls})
@@ -76,6 +79,8 @@ class FeedSpider(SourceSpider):
     async def parse_article(self, response, entry):
         self.fetched(response)
         if response.status == 304:
+            for item in self.not_modified(state_key(entry["link"]), response.url):
+                yield item
             return
         try:
             page = await self.read_document(response)

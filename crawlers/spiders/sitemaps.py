@@ -71,9 +71,9 @@ class SitemapSpider(DocumentPagesMixin, SourceSpider):
                 yield Request(url, callback=self.parse_sitemap, errback=self.failed,
                               meta={"conditional": True})
             else:
-                request = self.document_request(url, marker=(entry.get("lastmod") or None))
-                if request is not None:
-                    yield request
+                found = self.document_request(url, marker=(entry.get("lastmod") or None))
+                if found is not None:
+                    yield found
 
     def _bad(self, url: str, reason: str, root: bool):
         if root:
@@ -116,9 +116,9 @@ class ListingSpider(DocumentPagesMixin, SourceSpider):
             return
         yield self.index_state(response)
         for url in self.document_links(response):
-            request = self.document_request(url)
-            if request is not None:
-                yield request
+            found = self.document_request(url)
+            if found is not None:
+                yield found
         hops = response.meta.get("hops", 0)
         if hops < self.max_depth:
             next_css = self.source_cfg.selectors.get("next") or "a[rel~=next], link[rel~=next]"

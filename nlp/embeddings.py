@@ -76,14 +76,24 @@ class SentenceTransformerEmbedder:
         self.dimension = int(self.model.get_embedding_dimension())
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Normalised vectors; sentence-transformers sorts by length inside the call."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
-        )
-        return vectors.astype(np.float32, copy=False)
+        """Normalised vectors, in batches of similar length (longest first).
+
+        The batches are fixed by `batch_order` (a stable sort by character length, the
+        key sentence-transformers sorts by), so cluster workers given whole batches of
+        that order (nlp/cluster.py) compute exactly the vectors this call would."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = batch_order(texts)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            out[rows] = self.model.encode(
+                [texts[i] for i in rows], batch_size=self.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False)
+        return out
+
+
+def batch_order(texts: Sequence[str]) -> np.ndarray:
+    """Indexes of `texts`, longest first, ties in their given order (a stable sort)."""
+    return np.argsort([-len(t) for t in texts], kind="stable")
 
 
 def vectors_from_arrow(column) -> np.ndarray:

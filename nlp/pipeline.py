@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 
 from nlp import tables
 from nlp.catalogue import embed_catalogue
+from nlp.cluster import make_analysis_embedder
 from nlp.costs import StepCosts, cpu_seconds, thread_cpu_seconds
-from nlp.embedders import make_embedder
 from nlp.passages import split_document
 from nlp.preprocess import Preprocessor, embedding_text
 from nlp.refresh import refresh_areas, refresh_labels, refresh_stats, sync_taxonomy
@@ -71,7 +71,8 @@ class LazyEmbedder:
     def __call__(self):
         if self._embedder is None:
             a = self.cfg.analysis
-            self._embedder = make_embedder(a.embedder, a.embedding_model, a.embedding_batch_size)
+            self._embedder = make_analysis_embedder(a.embedder, a.embedding_model,
+                                                    a.embedding_batch_size, a.cluster)
         return self._embedder
 
 

@@ -125,6 +125,7 @@ class AnalysisConfig:
     # How the model runs: nlp/embedders.py (auto = the measured default, docs/performance.md)
     embedder: Literal["auto", "onnx", "onnx-int8", "torch"] = "auto"
     embedding_batch_size: int = 64
+    cluster: str = ""   # a Dask scheduler ("tcp://host:8786"): embed on its workers (nlp/cluster.py)
     stop_words: list[str] = field(default_factory=list)
     min_topic_size: int = 10
     assign_threshold: float = 0.5
@@ -324,10 +325,14 @@ def parse_config(data: dict[str, Any], source: str = DEFAULT_CONFIG) -> Config:
     _check_unique(cfg.services, "name", source, "services")
     _check_unique(cfg.watch, "name", source, "watch")
     _check_catalogue(cfg, source)
+    if cfg.analysis.cluster and not DASK_ADDRESS.match(cfg.analysis.cluster):
+        raise ConfigError(f"{source}: analysis.cluster: expected a Dask scheduler address like "
+                          f"tcp://host:8786, got {cfg.analysis.cluster!r}")
     _check_unique(cfg.dashboard.users, "name", source, "dashboard.users")
     return cfg
 
 
+DASK_ADDRESS = re.compile(r"^(tcp|tls)://\[?[A-Za-z0-9.:-]+\]?:\d{1,5}$")
 PLAIN_EMAIL = re.compile(r"^[^@\s<>,;:\"\\]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
 

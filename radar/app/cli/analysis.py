@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from nlp.cluster import ClusterUnavailable
 from nlp.embeddings import EmbeddingModelMissing
 from nlp.pipeline import analyze as analyze_nlp
 from nlp.preprocess import SpacyModelMissing
@@ -33,7 +34,7 @@ def analyze(refit: bool, no_score: bool, config_path: Path) -> None:
         try:
             with Progress("analyzing") as bar:
                 s = analyze_nlp(cfg, progress=bar.update, refit=refit)
-        except (EmbeddingModelMissing, SpacyModelMissing) as exc:
+        except (EmbeddingModelMissing, SpacyModelMissing, ClusterUnavailable) as exc:
             fail(str(exc))
         click.echo(
             f"{s.new_documents} new documents -> {s.new_passages} passages "

@@ -22,42 +22,29 @@ nothing (every row is already present).
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from dateutil import parser as dateparser
 
+from crawlers.import_files import BadRow, parse_date, read_rows
 from radar.core import warehouse
 from radar.core.config import CHANNELS
-from radar.core.documents import canonical_url, content_hash, detect_language, doc_id, to_utc_naive, utcnow
+from radar.core.documents import canonical_url, content_hash, detect_language, doc_id, utcnow
 from radar.core.privacy import author_hash, load_salt, redact_many
 
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 50_000
+REDACT_ROWS = 256     # rows built (citizen texts redacted) together
 DOCUMENT_COLUMNS = (
     "doc_id", "url", "canonical_url", "title", "text", "published_at", "fetched_at",
     "source", "channel", "language", "author_hash", "content_hash",
 )
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (unknown format, missing, not a table)."""
-
-
-@dataclass
-class BadRow:
-    """A row that was not imported, and why."""
-
-    line: int
-    reason: str
 
 
 @dataclass
@@ -99,88 +86,6 @@ class DateWindow:
                    (now or utcnow()) + timedelta(days=ahead))
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
-    """Yield (line number, row) from a JSONL, CSV or Parquet file; unreadable rows as BadRow."""
-    suffix = path.suffix.lower()
-    if not path.exists():
-        raise ImportFileError(f"{path}: file not found")
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        yield from _read_jsonl(path)
-    elif suffix in (".csv", ".tsv"):
-        yield from _read_csv(path, "\t" if suffix == ".tsv" else ",")
-    elif suffix == ".parquet":
-        yield from _read_parquet(path)
-    else:
-        raise ImportFileError(f"{path}: unknown format {suffix!r} (use .jsonl, .csv or .parquet)")
-
-
-def _read_jsonl(path: Path) -> Iterator[tuple[int, dict | BadRow]]:
-    with path.open("r", encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield lineno, BadRow(lineno, f"not valid JSON: {exc.msg}")
-                continue
-            if not isinstance(row, dict):
-                yield lineno, BadRow(lineno, "not a JSON object")
-                continue
-            yield lineno, row
-
-
-def _read_csv(path: Path, delimiter: str) -> Iterator[tuple[int, dict | BadRow]]:
-    csv.field_size_limit(50_000_000)
-    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter=delimiter)
-        if not reader.fieldnames or "text" not in reader.fieldnames:
-            raise ImportFileError(f"{path}: no header with a 'text' column")
-        start = reader.line_num + 1
-        for row in reader:
-            if None in row:
-                yield start, BadRow(start, f"{len(row[None])} more fields than the header has")
-            else:
-                yield start, row
-            start = reader.line_num + 1
-
-
-def _read_parquet(path: Path) -> Iterator[tuple[int, dict | BadRow]]:
-    import pyarrow.parquet as pq
-
-    pf = pq.ParquetFile(path)
-    n = 0
-    for batch in pf.iter_batches(batch_size=10_000):
-        for row in batch.to_pylist():
-            n += 1
-            yield n, row
-
-
-def _parse_date(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return to_utc_naive(value)
-    if isinstance(value, bool):
-        raise ValueError(f"published_at is true/false, not a date: {value!r}")
-    if isinstance(value, (int, float)):
-        # Epoch seconds, or milliseconds when implausibly large.
-        seconds = value / 1000 if abs(value) > 1e11 else value
-        try:
-            return datetime(1970, 1, 1) + timedelta(seconds=seconds)
-        except (OverflowError, ValueError) as exc:
-            raise ValueError(f"published_at {value!r} is not a plausible epoch time") from exc
-    text = str(value).strip()
-    try:
-        return to_utc_naive(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        pass
-    try:
-        return to_utc_naive(dateparser.parse(text))
-    except (ValueError, OverflowError) as exc:
-        raise ValueError(f"unparseable published_at {text[:40]!r}") from exc
-
-
 def build_document(
     row: dict[str, Any],
     *,
@@ -191,6 +96,55 @@ def build_document(
     window: DateWindow | None = None,
 ) -> dict[str, Any]:
     """Turn one input row into a `documents` row; raises ValueError with the reason."""
+    (doc,) = build_documents([row], salt=salt, fetched_at=fetched_at, source=source,
+                             channel=channel, window=window)
+    if isinstance(doc, Exception):
+        raise doc
+    return doc
+
+
+def build_documents(
+    rows: list[dict[str, Any]],
+    *,
+    salt: bytes,
+    fetched_at: datetime,
+    source: str | None = None,
+    channel: str | None = None,
+    window: DateWindow | None = None,
+) -> list[dict[str, Any] | Exception]:
+    """`build_document` for several rows: a documents row, or the exception rejecting it.
+
+    Citizen texts and titles are redacted together, in one spaCy pass (several times
+    faster than one row at a time); if that pass fails, each row is redacted alone so a
+    bad value rejects only its own row.
+    """
+    window = window or DateWindow.from_config()
+    prepared: list[dict[str, Any] | Exception] = []
+    for row in rows:
+        try:
+            prepared.append(_prepare(row, source, channel, window))
+        except Exception as exc:  # any bad value rejects its row only
+            prepared.append(exc)
+    citizen = [i for i, p in enumerate(prepared) if isinstance(p, dict) and p["channel"] == "citizen"]
+    try:
+        flat = redact_many([x for i in citizen for x in (prepared[i]["text"], prepared[i]["title"])],
+                           salt=salt)
+        for k, i in enumerate(citizen):
+            prepared[i]["text"], prepared[i]["title"] = flat[2 * k], flat[2 * k + 1]
+    except Exception:
+        log.warning("redacting %d citizen rows together failed; one at a time", len(citizen))
+        for i in citizen:
+            try:
+                prepared[i]["text"], prepared[i]["title"] = redact_many(
+                    [prepared[i]["text"], prepared[i]["title"]], salt=salt)
+            except Exception as exc:
+                prepared[i] = exc
+    return [p if isinstance(p, Exception) else _finish(p, salt, fetched_at) for p in prepared]
+
+
+def _prepare(row: dict[str, Any], source: str | None, channel: str | None,
+             window: DateWindow) -> dict[str, Any]:
+    """A row's values, checked (ValueError with the reason), before redaction."""
     text = _string(row, "text")
     if text is None or not text.strip():
         raise ValueError("no text")
@@ -200,32 +154,36 @@ def build_document(
     chan = (channel or _string(row, "channel") or "").strip().lower()
     if chan not in CHANNELS:
         raise ValueError(f"unknown channel {chan!r} (expected one of {', '.join(CHANNELS)})")
-    published = _parse_date(row.get("published_at"))
-    window = window or DateWindow.from_config()
+    published = parse_date(row.get("published_at"))
     if published is not None and not window.earliest <= published <= window.latest:
         raise ValueError(
             f"published_at {published:%Y-%m-%d %H:%M} is outside {window.earliest:%Y-%m-%d} .. "
             f"{window.latest:%Y-%m-%d %H:%M} (the [ingest] window)")
-    title = _string(row, "title") or None
-    if chan == "citizen":
-        text, title = redact_many([text, title], salt=salt)
-    url = (_string(row, "url") or "").strip() or None
-    ident = (_string(row, "id") or "").strip() or None
-    author = _string(row, "author")
+    return {"text": text, "title": _string(row, "title") or None, "source": src,
+            "channel": chan, "published_at": published,
+            "url": (_string(row, "url") or "").strip() or None,
+            "ident": (_string(row, "id") or "").strip() or None,
+            "author": _string(row, "author")}
+
+
+def _finish(p: dict[str, Any], salt: bytes, fetched_at: datetime) -> dict[str, Any]:
+    """The documents row of a prepared (and, for citizens, redacted) row."""
+    url, text = p["url"], p["text"]
     canon = canonical_url(url)
     fragment = _fragment(url)
     chash = content_hash(text)
-    ahash = author_hash(author, salt)
+    ahash = author_hash(p["author"], salt)
     return {
-        "doc_id": import_doc_id(src, chan, canon and canon + fragment, chash, ahash, ident),
+        "doc_id": import_doc_id(p["source"], p["channel"], canon and canon + fragment, chash,
+                                ahash, p["ident"]),
         "url": url,
         "canonical_url": canon,
-        "title": title,
+        "title": p["title"],
         "text": text,
-        "published_at": published,
+        "published_at": p["published_at"],
         "fetched_at": fetched_at,
-        "source": src,
-        "channel": chan,
+        "source": p["source"],
+        "channel": p["channel"],
         "language": None,  # detected in _flush, only for documents not yet stored
         "author_hash": ahash,
         "content_hash": chash,
@@ -299,33 +257,43 @@ def import_file(
     result.run_id = _start_run(warehouse_path, run_source, path.name, now)
     sources: dict[str, str] = {}
     try:
+        chunk: list[tuple[int, dict[str, Any]]] = []
+
+        def take(chunk: list[tuple[int, dict[str, Any]]]) -> None:
+            nonlocal batch
+            docs = build_documents([r for _, r in chunk], salt=salt, fetched_at=now,
+                                   source=source, channel=channel, window=window)
+            for (lineno, _), doc in zip(chunk, docs, strict=True):
+                if isinstance(doc, Exception):
+                    reason = str(doc) if isinstance(doc, ValueError) else f"{type(doc).__name__}: {doc}"
+                    result.bad_rows.append(BadRow(lineno, reason[:500]))
+                    continue
+                pair = ((doc["canonical_url"] + doc["fragment"], doc["content_hash"])
+                        if doc["canonical_url"] else None)
+                if doc["doc_id"] in seen_ids or (pair and pair in seen_pairs):
+                    result.duplicates += 1
+                    continue
+                seen_ids.add(doc["doc_id"])
+                if pair:
+                    seen_pairs.add(pair)
+                sources.setdefault(doc["source"], doc["channel"])
+                batch.append(doc)
+            if len(batch) >= BATCH_ROWS:
+                _flush(warehouse_path, batch, sources, result)
+                batch = []
+
         for lineno, row in read_rows(path):
             result.rows += 1
             if isinstance(row, BadRow):
                 result.bad_rows.append(row)
                 continue
-            try:
-                doc = build_document(row, salt=salt, fetched_at=now, source=source,
-                                     channel=channel, window=window)
-            except Exception as exc:  # any bad value rejects its row only
-                reason = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-                result.bad_rows.append(BadRow(lineno, reason[:500]))
-                continue
-            pair = ((doc["canonical_url"] + doc["fragment"], doc["content_hash"])
-                    if doc["canonical_url"] else None)
-            if doc["doc_id"] in seen_ids or (pair and pair in seen_pairs):
-                result.duplicates += 1
-                continue
-            seen_ids.add(doc["doc_id"])
-            if pair:
-                seen_pairs.add(pair)
-            sources.setdefault(doc["source"], doc["channel"])
-            batch.append(doc)
-            if len(batch) >= BATCH_ROWS:
-                _flush(warehouse_path, batch, sources, result)
-                batch = []
+            chunk.append((lineno, row))
+            if len(chunk) >= REDACT_ROWS:
+                take(chunk)
+                chunk = []
             if progress and result.rows % 1000 == 0:
                 progress(result.rows)
+        take(chunk)
         _flush(warehouse_path, batch, sources, result)
     except BaseException as exc:
         _finish_run(warehouse_path, result, run_source, path.name, "failed",

@@ -9,7 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from crawlers.importer import ImportFileError, import_file
+from crawlers.import_files import ImportFileError
+from crawlers.importer import import_file
 from radar.app.cli import cli
 from radar.core import warehouse
 

@@ -9,7 +9,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from crawlers.importer import DateWindow, ImportFileError, import_file
+from crawlers.import_files import ImportFileError
+from crawlers.importer import DateWindow, import_file
 from crawlers.run import crawl_sources
 from radar.app.cli.common import config_option, fail, friendly_errors, load, writing
 from radar.core.progress import Progress

@@ -53,16 +53,17 @@ def main() -> None:
         src = Path(tmp) / "rows.jsonl"
         make_file(src, args.rows)
         wh = Path(tmp) / "bench.duckdb"
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         first = import_file(src, wh)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         again = import_file(src, wh)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"rows                 {args.rows}")
     print(f"first import         {t1 - t0:.1f} s  ({args.rows / (t1 - t0):,.0f} rows/s), "
-          f"{first.new_documents} new")
-    print(f"re-import            {t2 - t1:.1f} s, {again.new_documents} new")
+          f"{first.new_documents} new; {c1 - c0:.1f} CPU s")
+    print(f"re-import            {t2 - t1:.1f} s, {again.new_documents} new; {c2 - c1:.1f} CPU s")
+    print(f"load average         {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"peak RSS             {peak_mb:,.0f} MB")
 
 

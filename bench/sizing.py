@@ -7,7 +7,8 @@ Measures, on this machine, per document:
 2. analyze: `radar analyze`'s NLP stage on the crawled warehouse, step by step
    (nlp/costs.py): CPU seconds per passage for the per-document steps (splitting,
    spaCy, embedding, writing) and the per-run steps (topics, series, labels);
-3. storage: warehouse bytes per document and per passage after analysis.
+3. storage: warehouse bytes per document and per passage after analysis (less the
+   size of an empty warehouse: its schema's blocks are a fixed cost).
 
 Then prints what they imply: documents per day per worker core (crawl, analyze),
 storage per million documents, and what watching S sources and D documents a day
@@ -56,6 +57,20 @@ def measure_crawl(pages: int, folder: Path) -> dict:
     return res
 
 
+def empty_warehouse_bytes(folder: Path) -> int:
+    """A fresh warehouse's size: its schema's blocks, a fixed cost not counted per document."""
+    from radar.app.init_project import init_project
+    from radar.core import warehouse
+    from radar.core.config import load_config
+
+    folder.mkdir(parents=True, exist_ok=True)
+    init_project(folder / "radar.toml")
+    cfg = load_config(folder / "radar.toml")
+    with warehouse.write(cfg.warehouse_path) as con:
+        con.execute("CHECKPOINT")
+    return os.path.getsize(cfg.warehouse_path)
+
+
 def measure_analyze(folder: Path, embedder: str) -> dict:
     from nlp.pipeline import analyze
     from radar.core import warehouse
@@ -75,7 +90,7 @@ def measure_analyze(folder: Path, embedder: str) -> dict:
         cfg.warehouse_path, "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM passages)")
     with warehouse.write(cfg.warehouse_path) as con:
         con.execute("CHECKPOINT")
-    size = os.path.getsize(cfg.warehouse_path)
+    size = os.path.getsize(cfg.warehouse_path) - empty_warehouse_bytes(folder / "empty")
     return {"documents": docs, "passages": passages, "wall": wall, "steps": steps,
             "cpu_per_passage": per_doc_cpu / max(1, passages),
             "cpu_per_run": per_run_cpu, "bytes": size,

@@ -90,12 +90,19 @@ def _register(con, source: SourceConfig) -> None:
     )
 
 
-def flush(path: Path, batch: Batch, finished: list[dict] | None = None) -> None:
-    """Write one batch (and close the runs in `finished`) in one transaction."""
+def flush(path: Path, batch: Batch, finished: list[dict] | None = None,
+          reconcile=None) -> None:
+    """Write one batch (and close the runs in `finished`) in one transaction.
+
+    `reconcile` (a `crawlers.reconcile.Reconciler`, distributed crawls) first turns the
+    batch's "new" documents that another process stored meanwhile into carriers."""
     if not len(batch) and not finished:
         return
     now = utcnow()
     with warehouse.write(path) as con:
+        if reconcile is not None:
+            pending = reconcile.apply(con, batch)
+            reconcile.adjust(finished or [], pending)
         for run in finished or []:
             con.execute(
                 "UPDATE crawl_runs SET finished_at = ?, pages = ?, new_documents = ?, "
@@ -143,6 +150,8 @@ def flush(path: Path, batch: Batch, finished: list[dict] | None = None) -> None:
             errs = _table(batch.errors, ("run_id", "source", "url", "reason"))  # noqa: F841
             con.execute("INSERT INTO fetch_errors (run_id, source, url, reason) "
                         "SELECT run_id, source, url, reason FROM errs")
+    if reconcile is not None:
+        reconcile.committed(pending)
 
 
 def _apply_updates(con, updates: list[dict], now: datetime) -> None:

@@ -255,12 +255,16 @@ class StorePipeline(_Pipeline):
         # complete run: a 304 next time must not hide entries whose pages failed this
         # time or were left for later by max_pages.
         # (The writer also drops them if an earlier batch of this source failed to commit.)
-        clean = not run.errors and not run.truncated
+        # In a distributed crawl the entries are fetched by other processes too, and one that
+        # dies loses its requests: only the next round can fetch them, so nothing may say
+        # "unchanged since" (crawlers/distributed.py).
+        clean = (not run.errors and not run.truncated
+                 and not getattr(self.crawler.spider, "queue_mode", None))
         if clean and run.source.name not in self.writer.failed_sources:
             for page in run.index_pages:
                 self.writer.batch.state[page.url] = _index_row(page, now)
         self.writer.finished.append({
-            "run_id": run.run_id, "finished_at": now, "pages": run.pages,
+            "run_id": run.run_id, "source": run.source.name, "finished_at": now, "pages": run.pages,
             "new_documents": run.new_documents, "errors": run.errors, "status": run.status,
         })
         if self.owned:

@@ -15,17 +15,20 @@ import logging
 import pickle
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
+from crawlers import distributed
 from crawlers.batches import Batch, flush, start_runs
 from crawlers.context import SourceSummary
 from crawlers.extract import ExtractorPool
 from crawlers.known import known_for
+from crawlers.reconcile import Reconciler
 from crawlers.settings import project_settings, source_settings
 from crawlers.writer import SharedWriter
 from radar.core import readcopy
-from radar.core.config import Config, SourceConfig
+from radar.core.config import Config, ConfigError, SourceConfig
 from radar.core.documents import detect_language, utcnow
 from radar.core.privacy import load_salt
 
@@ -61,12 +64,15 @@ def crawl_sources(
     *,
     log_level: str | None = None,
     in_process: bool = False,
+    queue_mode: str | None = None,
 ) -> list[SourceSummary]:
     """Crawl the sources (all, or `names`) and return one summary per source.
 
     `progress`, when given, is called as `progress(pages, description=...)` while
     the crawl runs (a `radar.core.progress.Progress.update` fits). `in_process=True`
     runs Scrapy in this process (once per process only: benchmarks, `scrapy`).
+    `queue_mode` ("seed" or "worker", with `[crawl] queue` set) shares the request
+    queue with other crawl processes (`crawlers.distributed`).
     """
     sources = select_sources(cfg, names)
     if not sources:
@@ -74,9 +80,13 @@ def crawl_sources(
     load_salt(cfg.warehouse_path)  # no salt: stop before crawling anything
     level = log_level or logging.getLevelName(logging.getLogger().getEffectiveLevel())
     report = _Reporter(progress, [s.name for s in sources])
+    if queue_mode and not cfg.crawl.queue:
+        raise ConfigError(f"{cfg.path}: a distributed crawl needs [crawl] queue = "
+                          '"redis://host:port/db"')
     if in_process:
-        return run_crawl(cfg, [s.name for s in sources], report.update, level)
-    result, failure = _crawl_in_child(cfg, [s.name for s in sources], level, report.update)
+        return run_crawl(cfg, [s.name for s in sources], report.update, level, queue_mode)
+    result, failure = _crawl_in_child(cfg, [s.name for s in sources], level, report.update,
+                                      queue_mode)
     if result is None:
         log.error("crawl failed: %s", failure)
         result = [SourceSummary(s.name, status="failed", message=failure) for s in sources]
@@ -88,12 +98,12 @@ _MARK = "\x1eradar-crawl "
 
 
 def _crawl_in_child(cfg: Config, names: list[str], level: str,
-                    update: Callable[[SourceSummary], None]):
+                    update: Callable[[SourceSummary], None], queue_mode: str | None = None):
     """Run the crawl in `python -m crawlers.run`; relay its progress; return its summaries."""
     child = subprocess.Popen(
         [sys.executable, "-m", "crawlers.run"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
     )
-    child.stdin.write(pickle.dumps((cfg, names, level)))
+    child.stdin.write(pickle.dumps((cfg, names, level, queue_mode)))
     child.stdin.close()
     result, failure = None, ""
     try:
@@ -138,7 +148,7 @@ def _die_with_parent() -> None:
 
 def _child_main() -> int:
     """Entry point of the crawl child process (`python -m crawlers.run`)."""
-    cfg, names, level = pickle.loads(sys.stdin.buffer.read())
+    cfg, names, level, queue_mode = pickle.loads(sys.stdin.buffer.read())
     out = sys.stdout
     _die_with_parent()
 
@@ -148,7 +158,8 @@ def _child_main() -> int:
 
     sys.stdout = sys.stderr  # stray prints must not corrupt the message stream
     try:
-        summaries = run_crawl(cfg, names, lambda s: send("progress", asdict(s)), level)
+        summaries = run_crawl(cfg, names, lambda s: send("progress", asdict(s)), level,
+                              queue_mode)
     except Exception as exc:
         send("error", f"{type(exc).__name__}: {exc}")
         raise
@@ -157,12 +168,16 @@ def _child_main() -> int:
 
 
 def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary], None] | None,
-              log_level: str = "WARNING") -> list[SourceSummary]:
-    """Run the named sources in one CrawlerProcess in this process (once per process)."""
+              log_level: str = "WARNING", queue_mode: str | None = None) -> list[SourceSummary]:
+    """Run the named sources in one CrawlerProcess in this process (once per process);
+    with `queue_mode`, their requests go through the shared Redis queue."""
     from scrapy.crawler import Crawler, CrawlerProcess
 
 
     readcopy.configure(cfg.warehouse_path, cfg.warehouse.reader_copy_every)
+    if queue_mode:
+        # scrapy-redis 0.9.1 still passes `spider` to the stats collector (harmless).
+        warnings.filterwarnings("ignore", message="Passing a 'spider' argument to StatsCollector")
     spiders = spider_classes()
     _warm_up()
     # A failed robots.txt fetch is logged by Scrapy with a full traceback; the
@@ -177,18 +192,21 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
     known = known_for(cfg.warehouse_path, cfg.crawl.near_duplicate_bits)
     sources = [cfg.source(n) for n in names]
     run_ids = start_runs(cfg.warehouse_path, sources, utcnow())
-    writer = SharedWriter(cfg.warehouse_path, cfg.crawl.batch_size)
+    reconcile = Reconciler(utcnow(), cfg.crawl.near_duplicate_bits) if queue_mode else None
+    writer = SharedWriter(cfg.warehouse_path, cfg.crawl.batch_size, reconcile=reconcile)
     extractors = (ExtractorPool(cfg.crawl.extract_processes, cfg.crawl.extract_timeout)
                   if cfg.crawl.extract_processes else None)
     crawlers: list[tuple[str, Crawler]] = []
     failures: dict[str, str] = {}
     for i, src in enumerate(sources):
         # The first crawler installs the reactor (asyncio); the others share it.
-        crawler = Crawler(spiders[src.type], source_settings(cfg, src, log_level),
-                          init_reactor=i == 0)
+        settings = source_settings(cfg, src, log_level)
+        if queue_mode:
+            settings.update(distributed.scrapy_settings(cfg, src, queue_mode))
+        crawler = Crawler(spiders[src.type], settings, init_reactor=i == 0)
         deferred = process.crawl(crawler, source=src.name, radar_config=cfg, known=known,
                                  reporter=reporter, writer=writer, run_id=run_ids[src.name],
-                                 extractors=extractors)
+                                 extractors=extractors, queue_mode=queue_mode)
         deferred.addErrback(_record_failure, failures, src.name)
         crawlers.append((src.name, crawler))
     try:
@@ -210,6 +228,10 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
                            "new_documents": 0, "errors": 1, "status": "failed"})
             continue
         summary = run.summary()
+        if reconcile is not None and reconcile.demoted.get(name):  # stored by another process
+            gone = reconcile.demoted[name]
+            summary.new_documents, summary.carried = (max(0, summary.new_documents - gone),
+                                                      summary.carried + gone)
         if name in failures:
             summary.status, summary.message = "failed", failures[name]
         elif name in writer.failed_sources:  # known only once the writer has finished

@@ -32,8 +32,10 @@ log = logging.getLogger(__name__)
 class SharedWriter:
     """Collects rows in `batch` (reactor thread) and commits them in a writer thread."""
 
-    def __init__(self, path: Path, batch_size: int = 200, interval: float = 5.0) -> None:
+    def __init__(self, path: Path, batch_size: int = 200, interval: float = 5.0,
+                 reconcile=None) -> None:
         self.path = path
+        self.reconcile = reconcile  # a crawlers.reconcile.Reconciler in distributed crawls
         self.batch_size = max(1, batch_size)
         self.interval = interval
         self.batch = batches.Batch()
@@ -76,7 +78,7 @@ class SharedWriter:
             self._drop_index_state(batch)
             finished = self._mark_partial(finished)
             try:
-                batches.flush(self.path, batch, finished)
+                batches.flush(self.path, batch, finished, self.reconcile)
             except Exception as exc:  # keep crawling; the summary says the write failed
                 self.failure = f"{type(exc).__name__}: {exc}"
                 log.error("could not write a batch to %s: %s", self.path, self.failure)

@@ -38,7 +38,8 @@ class SourceSpider(scrapy.Spider):
 
     def __init__(self, source: str | None = None, config: str | None = None, *,
                  radar_config=None, known=None, reporter=None, writer=None,
-                 run_id: int | None = None, extractors=None, **kwargs):
+                 run_id: int | None = None, extractors=None, queue_mode: str | None = None,
+                 **kwargs):
         if not source:
             raise ConfigError(f"give the source: scrapy crawl {self.name} -a source=NAME")
         cfg = radar_config or load_config(config)
@@ -51,6 +52,7 @@ class SourceSpider(scrapy.Spider):
                              run_id=run_id)
         self.writer = writer  # the crawl process's shared writer (None: the pipeline makes one)
         self.extractors = extractors  # the crawl process's extractor pool (None: extract inline)
+        self.queue_mode = queue_mode  # "seed" / "worker": requests go through the shared queue
         self.source_cfg = src
         self.max_pages = src.max_pages if src.max_pages is not None else cfg.crawl.max_pages
         self.max_depth = src.max_depth if src.max_depth is not None else cfg.crawl.max_depth

@@ -76,6 +76,11 @@ class CrawlConfig:
     # crawler gives up on it.
     broken_retry_hours: float = 24.0
     give_up_after: int = 5
+    # Distributed crawling (docs/crawling.md): crawler processes share the request queue
+    # and duplicate filter in Redis; the password comes from the variable named here.
+    queue: str = ""                     # e.g. "redis://10.0.0.5:6379/0" ("" = one process)
+    queue_password_env: str = "RADAR_QUEUE_PASSWORD"
+    queue_idle: float = 10.0            # seconds of an idle shared queue before a process stops
 
 
 @dataclass

@@ -8,6 +8,7 @@ problem in words (the loader adds the file name), or None.
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlsplit
 
 from radar.core.netpolicy import NetworkPolicyError, parse_networks
 
@@ -30,6 +31,7 @@ CRAWL_RANGES: dict[str, tuple[float, float | None]] = {
     "extract_timeout": (0.1, None),
     "give_up_after": (1, None),
     "broken_retry_hours": (0, None),
+    "queue_idle": (0.5, 86400),
 }
 
 
@@ -46,6 +48,38 @@ def check_crawl(crawl) -> str | None:
         parse_networks(crawl.allow_networks)
     except NetworkPolicyError as exc:
         return f"crawl.allow_networks: {exc}"
+    return check_queue_url(getattr(crawl, "queue", ""))
+
+
+QUEUE_SCHEMES = ("redis", "rediss", "unix")
+
+
+def check_queue_url(url: str) -> str | None:
+    """`[crawl] queue`: empty, or redis://host[:port][/db], rediss://... or unix:///path,
+    without a password (that comes from the environment variable queue_password_env)."""
+    if not url:
+        return None
+    example = 'e.g. "redis://10.0.0.5:6379/0"'
+    parts = urlsplit(url)
+    if "@" in parts.netloc and parts.password is not None:  # never echo it back
+        return ("crawl.queue: do not put the password in radar.toml; set the environment "
+                "variable named by crawl.queue_password_env (default RADAR_QUEUE_PASSWORD)")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        return f"crawl.queue: not a valid URL ({exc}): {url!r}, {example}"
+    if parts.scheme not in QUEUE_SCHEMES:
+        return (f"crawl.queue: expected a redis://, rediss:// or unix:// URL, {example}; "
+                f"got {url!r}")
+    if parts.scheme == "unix":
+        return None if parts.path else f"crawl.queue: a unix:// URL needs a socket path: {url!r}"
+    if not parts.hostname:
+        return f"crawl.queue: no host in {url!r}, {example}"
+    db = parts.path.strip("/")
+    if db and not db.isdigit():
+        return f"crawl.queue: the database after the host must be a number, got {db!r} in {url!r}"
+    if port == 0:
+        return f"crawl.queue: port 0 in {url!r}"
     return None
 
 

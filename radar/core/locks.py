@@ -11,10 +11,13 @@ import contextlib
 import fcntl
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from radar.core.errors import WarehouseError
+
+T = TypeVar("T")
 
 
 def lock_path(path: Path) -> Path:
@@ -69,6 +72,7 @@ class WriterLocked(RuntimeError):
 
 
 LOCKED_EXIT = 3
+SHARED_MARK = "shared by the crawl processes"
 
 
 def writer_lock_path(path: Path) -> Path:
@@ -103,3 +107,51 @@ def writer_lock(path: Path, command: str = "radar") -> Iterator[Path]:
         yield lock
     finally:
         os.close(fd)  # releases the flock
+
+
+@contextlib.contextmanager
+def shared_writer_lock(path: Path, command: str, settle: Callable[[], T],
+                       wait: float = 60.0) -> Iterator[T | None]:
+    """Hold the writer lock shared, with the other processes of a distributed crawl.
+
+    Crawl processes on one machine write to the warehouse together (each batch under
+    the short per-transaction lock); a command that needs the warehouse to itself
+    (analyze, import, a single-process crawl) still meets WriterLocked, and so does a
+    crawl process while such a command runs. The first crawl process (the lock was
+    free) calls `settle` while it holds the lock alone, then shares it (the others
+    wait up to `wait` seconds for that); yields what `settle` returned, or None when
+    others already shared the lock.
+    """
+    lock = writer_lock_path(path)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    note = f"{command} ({SHARED_MARK}), pid {os.getpid()}, started {started} UTC".encode()
+    try:
+        settled = None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            alone = True
+        except BlockingIOError:
+            alone = False
+        if alone:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, note, 0)
+            settled = settle()
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = os.pread(fd, 300, 0).decode("utf-8", "replace").strip()
+                if SHARED_MARK in holder and time.monotonic() < deadline:
+                    time.sleep(0.1)  # another crawl process settles, then shares
+                    continue
+                raise WriterLocked(
+                    f"another radar run is in progress ({holder or 'unknown process'}); it "
+                    f"holds the warehouse's writer lock, try again when it has finished "
+                    f"(lock file {lock})") from None
+        yield settled
+    finally:
+        os.close(fd)

@@ -14,7 +14,7 @@ import click
 
 from radar.core import readcopy, warehouse
 from radar.core.config import Config, ConfigError, load_config, resolve_config_path
-from radar.core.locks import LOCKED_EXIT, WriterLocked
+from radar.core.locks import LOCKED_EXIT, WriterLocked, shared_writer_lock
 from radar.core.privacy import SaltMissing, check_salt
 from radar.core.warehouse import WarehouseError
 
@@ -77,6 +77,26 @@ def writing(cfg: Config, command: str) -> Iterator[None]:
         if settled:
             click.echo(f"note: marked interrupted (left running by a process that ended): "
                        f"{', '.join(settled)}; their work resumes now", err=True)
+        yield
+
+
+@contextlib.contextmanager
+def writing_shared(cfg: Config, command: str) -> Iterator[None]:
+    """`writing` for the processes of a distributed crawl on one machine: they hold the
+    writer lock together (each batch is one short transaction); any other writing command
+    still waits its turn (exit 3). The first of them settles runs left by dead ones."""
+    readcopy.configure(cfg.warehouse_path, cfg.warehouse.reader_copy_every)
+    path = cfg.warehouse_path
+    with contextlib.ExitStack() as stack:
+        try:
+            settled = stack.enter_context(shared_writer_lock(
+                path, command, lambda: warehouse.settle_interrupted(path) if path.exists() else []))
+        except WriterLocked as exc:
+            fail(str(exc), LOCKED_EXIT)
+        if settled:
+            click.echo(f"note: marked interrupted (left running by a process that ended): "
+                       f"{', '.join(settled)}; their work resumes now", err=True)
+        stack.callback(readcopy.publish, path)
         yield
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -9,11 +10,21 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from crawlers import distributed
 from crawlers.import_files import ImportFileError
 from crawlers.importer import DateWindow, import_file
 from crawlers.run import crawl_sources
-from radar.app.cli.common import config_option, fail, friendly_errors, load, writing
+from radar.app.cli.common import (
+    config_option,
+    fail,
+    friendly_errors,
+    load,
+    writing,
+    writing_shared,
+)
 from radar.core.progress import Progress
+
+QUEUE_EXIT = 4  # the shared crawl queue ([crawl] queue) cannot be reached
 
 
 @click.command("import")
@@ -54,16 +65,37 @@ def _note(s) -> str:
 @click.command()
 @click.option("--source", "sources", multiple=True, metavar="NAME",
               help="Crawl only this source (repeatable; default: every [[sources]] entry).")
+@click.option("--worker", is_flag=True,
+              help="Distributed crawl ([crawl] queue): seed nothing, take requests from the "
+                   "shared queue until it has been idle for --idle seconds.")
+@click.option("--idle", type=click.FloatRange(min=0.5), metavar="SECONDS",
+              help="With [crawl] queue: stop after the shared queue has been idle this long "
+                   "(default [crawl] queue_idle).")
 @config_option
 @friendly_errors
-def crawl(sources: tuple[str, ...], config_path: Path) -> None:
+def crawl(sources: tuple[str, ...], worker: bool, idle: float | None, config_path: Path) -> None:
     """Fetch new and changed documents from the configured sources into the warehouse.
+    With [crawl] queue, crawl processes share one request queue (docs/crawling.md).
     Exit 0 unless every source failed (then 1); failures are in `radar status`."""
     cfg = load(config_path)
     if not cfg.sources:
         fail(f"no [[sources]] in {config_path}; add some (see the examples in it)")
-    with writing(cfg, "radar crawl"), Progress("crawling") as bar:
-        summaries = crawl_sources(cfg, list(sources) or None, progress=bar.update)
+    mode = None
+    if cfg.crawl.queue:
+        mode = distributed.WORKER if worker else distributed.SEED
+        try:
+            distributed.connect(cfg.crawl)
+        except distributed.QueueUnavailable as exc:
+            fail(str(exc), QUEUE_EXIT)
+        if idle is not None:
+            cfg.crawl = dataclasses.replace(cfg.crawl, queue_idle=idle)
+    elif worker or idle is not None:
+        fail(f"--worker and --idle need a shared queue: set [crawl] queue = "
+             f'"redis://host:port/db" in {config_path} (docs/crawling.md)')
+    lock = writing_shared if mode else writing
+    with lock(cfg, f"radar crawl{' --worker' if worker else ''}"), Progress("crawling") as bar:
+        summaries = crawl_sources(cfg, list(sources) or None, progress=bar.update,
+                                  queue_mode=mode)
     table = Table(title="crawl summary")
     table.add_column("source", no_wrap=True)
     for name in ("status", "pages", "new", "updated", "copies", "errors"):
@@ -74,6 +106,9 @@ def crawl(sources: tuple[str, ...], config_path: Path) -> None:
                       str(s.carried), str(s.errors), _note(s)[:120])
     # Piped output (logs, cron mail) gets full lines rather than an 80-column wrap.
     Console(width=None if sys.stdout.isatty() else 200).print(table)
+    if mode:
+        click.echo(f"{'worker' if worker else 'seeding crawl'}: pages fetched: "
+                   f"{sum(s.pages for s in summaries)} (shared queue {cfg.crawl.queue})")
     click.echo(f"{sum(s.new_documents for s in summaries)} new documents, "
                f"{sum(s.errors for s in summaries)} errors (details: radar status)")
     if summaries and all(s.status == "failed" for s in summaries):

@@ -1,0 +1,223 @@
+"""Distributed crawling: real `radar crawl` and `radar crawl --worker` processes share one
+request queue in a real Redis (pytest-redis starts /usr/bin/redis-server) and crawl
+loopback web servers into one warehouse.
+
+Every article lands exactly once and both workers do work; the network policy still
+refuses 127.0.0.2 and records it; a worker killed with SIGKILL mid-crawl loses nothing
+(the next round fetches what it had popped); a bad queue URL or a Redis that is down is
+one clear line and an exit code, not a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from crawl_web import LocalWeb, article_html, make_project, offline_env, paragraphs, rows, source
+
+from radar.app.cli import cli
+
+def _radar(args: list[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", "from radar.app.cli import main; main()", *args],
+                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=os.environ.copy())
+
+
+def _feed(web: LocalWeb, path: str, links: list[str]) -> str:
+    items = "".join(f"<item><title>Story {link.rsplit('/', 1)[-1]}</title><link>{link}</link>"
+                    "</item>" for link in links)
+    return web.add(path, f'<rss version="2.0"><channel><title>F</title>{items}</channel></rss>',
+                   "application/rss+xml")
+
+
+def _articles(web: LocalWeb, n: int, delay: float, tag: str) -> list[str]:
+    return [web.add(f"/a/{i}.html", article_html(f"Story {i}.html", paragraphs(f"{tag}-{i}", 3)),
+                    delay=delay) for i in range(n)]
+
+
+@pytest.fixture
+def queue(redis_proc, redisdb) -> str:
+    """The URL of a fresh Redis database (pytest-redis empties it after each test)."""
+    return f"redis://{redis_proc.host}:{redis_proc.port}/0"
+
+
+def _finish(procs: list[subprocess.Popen], timeout: float = 120) -> list[tuple[int, str, str]]:
+    out = []
+    for p in procs:
+        stdout, stderr = p.communicate(timeout=timeout)
+        out.append((p.returncode, stdout, stderr))
+    return out
+
+
+@pytest.mark.slow
+def test_two_workers_share_the_queue_every_article_once_refusal_recorded(
+        tmp_path, monkeypatch, queue):
+    n = 24
+    with LocalWeb() as web, LocalWeb("127.0.0.2") as private:
+        offline_env(monkeypatch)
+        links = _articles(web, n, delay=0.6, tag="two")
+        secret = private.add("/internal.html", article_html("Internal", paragraphs("in", 3)))
+        _feed(web, "/feed.rss", [*links, secret])
+        # A second feed carries five of the same articles: the race for one story.
+        _feed(web, "/wire.rss", links[:5])
+        cfg = make_project(tmp_path, [source("news", "feed", web.url("/feed.rss"), "news"),
+                                      source("wire", "feed", web.url("/wire.rss"), "news")],
+                           queue=queue, concurrency_per_domain=2, batch_size=2)
+        # The workers wait long enough for the seeding crawl to start (seconds on a busy
+        # machine); it stops soon after the queue drains.
+        args = ["crawl", "--config", str(cfg.path)]
+        worker = [*args, "--worker", "--idle", "12"]
+        procs = [_radar(worker, tmp_path), _radar(worker, tmp_path),
+                 _radar([*args, "--idle", "3"], tmp_path)]
+        results = _finish(procs)
+        assert not private.hits, "127.0.0.2 must never be fetched"
+    for code, out, err in results:
+        assert code == 0, err
+        assert "Traceback" not in err
+    assert rows(cfg, "SELECT count(*), count(DISTINCT canonical_url) FROM documents") == [(n, n)]
+    carriers = dict(rows(cfg, "SELECT source, count(*) FROM document_sources GROUP BY source"))
+    assert carriers == {"news": n, "wire": 5}
+    refused = rows(cfg, "SELECT reason FROM fetch_errors WHERE url = ?", [secret])
+    assert len(refused) == 1 and "network policy" in refused[0][0]
+    runs = rows(cfg, "SELECT source, status, pages, new_documents FROM crawl_runs "
+                     "ORDER BY run_id")
+    assert len(runs) == 6 and {s for _, s, _, _ in runs} <= {"ok", "partial"}
+    # Each process opened one run per source.
+    pages = {}
+    for src, _, n_pages, _ in runs:
+        pages[src] = pages.get(src, 0) + n_pages
+    # The feed and each article once (the refused link is no page); the wire feed, and the
+    # articles its process had not stored itself.
+    assert pages["news"] == n + 1 and 1 <= pages["wire"] <= 6
+    news_new = sum(new for src, _, _, new in runs if src == "news")
+    wire_new = sum(new for src, _, _, new in runs if src == "wire")
+    assert news_new + wire_new == n  # counted once, by whichever process stored it
+    worker_pages = _worker_pages(results)
+    assert all(p > 0 for p in worker_pages), (worker_pages, results)
+
+
+def _worker_pages(results) -> list[int]:
+    """Pages each `--worker` process fetched, from its summary line on stdout."""
+    return [int(out.split("pages fetched: ")[1].split()[0]) for _, out, _ in results[:2]]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_crawl_loses_nothing_after_the_next_round(
+        tmp_path, monkeypatch, queue):
+    import redis
+
+    n = 24
+    with LocalWeb() as web:
+        offline_env(monkeypatch)
+        links = _articles(web, n, delay=1.0, tag="kill")
+        _feed(web, "/feed.rss", links)
+        cfg = make_project(tmp_path, [source("news", "feed", web.url("/feed.rss"), "news")],
+                           queue=queue, concurrency_per_domain=4, batch_size=1)
+        args = ["crawl", "--config", str(cfg.path)]
+        victim_log = tmp_path / "victim.err"
+        with victim_log.open("w") as err:
+            victim = subprocess.Popen(
+                [sys.executable, "-c", "from radar.app.cli import main; main()",
+                 "--log-level", "info", *args, "--worker", "--idle", "12"],
+                cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=err, env=os.environ.copy())
+        others = [_radar([*args, "--worker", "--idle", "12"], tmp_path),
+                  _radar([*args, "--idle", "3"], tmp_path)]
+        client = redis.Redis.from_url(queue)
+        deadline = time.monotonic() + 120
+        opened = None
+        while time.monotonic() < deadline:
+            if opened is None and "Spider opened" in victim_log.read_text():
+                opened = time.monotonic()
+            stored = rows(cfg, "SELECT count(*) FROM documents")[0][0]
+            # The victim has taken requests (4 at a time, each a second long) from the queue.
+            if opened and time.monotonic() - opened > 2.5 and stored >= 3:
+                break
+            time.sleep(0.2)
+        assert client.zcard("radar:news:requests") > 0, "kill it while work is left"
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        results = _finish(others)
+        assert all(code == 0 for code, _, _ in results), results
+        before = rows(cfg, "SELECT count(*) FROM documents")[0][0]
+        assert before < n, "the killed worker's requests are lost for this round"
+        assert ("running",) in rows(cfg, "SELECT status FROM crawl_runs")
+
+        rerun = _radar([*args, "--idle", "2"], tmp_path)
+        out, err = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, err
+    assert "marked interrupted" in err
+    assert rows(cfg, "SELECT count(*), count(DISTINCT canonical_url) FROM documents") == [(n, n)]
+    assert rows(cfg, "SELECT count(*) FROM document_sources") == [(n,)]
+    statuses = sorted(s for (s,) in rows(cfg, "SELECT status FROM crawl_runs"))
+    assert statuses == ["interrupted", "ok", "ok", "ok"]
+    assert int(out.split("pages fetched: ")[1].split()[0]) == 1 + n - before
+
+
+def _project_with_queue(tmp_path, url: str):
+    cfg = make_project(tmp_path, [source("news", "feed", "http://127.0.0.1:9/feed.rss", "news")],
+                       queue="redis://127.0.0.1:9/0")
+    text = cfg.path.read_text().replace('"redis://127.0.0.1:9/0"', f'"{url}"')
+    cfg.path.write_text(text)
+    return cfg.path
+
+
+def test_redis_down_is_one_clear_line_and_exit_4(tmp_path, monkeypatch):
+    offline_env(monkeypatch)
+    path = _project_with_queue(tmp_path, "redis://127.0.0.1:9/0")  # nothing listens on 9
+    for extra in ([], ["--worker"]):
+        result = CliRunner().invoke(cli, ["crawl", "--config", str(path), *extra])
+        assert result.exit_code == 4, result.output
+        assert "cannot reach the crawl queue redis://127.0.0.1:9/0" in result.output
+        assert "Traceback" not in result.output
+    assert rows_of(path, "SELECT count(*) FROM crawl_runs") == [(0,)]
+
+
+@pytest.mark.parametrize("url, says", [
+    ("http://127.0.0.1:6379/0", "expected a redis://, rediss:// or unix:// URL"),
+    ("redis://:s3cret@127.0.0.1:6379/0", "do not put the password in radar.toml"),
+    ("redis://127.0.0.1:6379/zero", "the database after the host must be a number"),
+    ("redis://127.0.0.1:99999/0", "not a valid URL"),
+])
+def test_a_bad_queue_url_is_a_config_error_naming_the_key(tmp_path, monkeypatch, url, says):
+    offline_env(monkeypatch)
+    path = _project_with_queue(tmp_path, url)
+    result = CliRunner().invoke(cli, ["crawl", "--config", str(path), "--worker"])
+    assert result.exit_code == 2, result.output
+    assert "crawl.queue" in result.output and says in result.output
+    assert "s3cret" not in result.output and "Traceback" not in result.output
+
+
+def test_worker_without_a_queue_says_what_to_configure(tmp_path, monkeypatch):
+    offline_env(monkeypatch)
+    cfg = make_project(tmp_path, [source("news", "feed", "http://127.0.0.1:9/f.rss", "news")])
+    for extra in (["--worker"], ["--idle", "5"]):
+        result = CliRunner().invoke(cli, ["crawl", "--config", str(cfg.path), *extra])
+        assert result.exit_code == 2, result.output
+        assert "[crawl] queue" in result.output
+
+
+def test_the_queue_password_comes_from_the_environment(monkeypatch):
+    from crawlers.distributed import queue_url
+    from radar.core.config import CrawlConfig
+
+    crawl = CrawlConfig(queue="redis://radar@10.0.0.5:6379/2")
+    monkeypatch.delenv("RADAR_QUEUE_PASSWORD", raising=False)
+    assert queue_url(crawl) == "redis://radar@10.0.0.5:6379/2"
+    monkeypatch.setenv("RADAR_QUEUE_PASSWORD", "p@ss/word")
+    assert queue_url(crawl) == "redis://radar:p%40ss%2Fword@10.0.0.5:6379/2"
+    monkeypatch.setenv("OTHER", "x")
+    assert queue_url(CrawlConfig(queue="redis://h/0", queue_password_env="OTHER")) == \
+        "redis://:x@h/0"
+
+
+def rows_of(config_path: Path, sql: str):
+    from radar.core import warehouse
+    from radar.core.config import load_config
+
+    return warehouse.query(load_config(config_path).warehouse_path, sql)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -105,11 +106,20 @@ def scrapy_settings(cfg, source, mode: str) -> dict[str, Any]:
         "REDIS_URL": queue_url(cfg.crawl),
         "REDIS_PARAMS": {"socket_timeout": 30, "socket_connect_timeout": 10,
                          "retry_on_timeout": True},
+        # Scrapy pulls up to CONCURRENT_REQUESTS from the scheduler and parks the ones over the
+        # per-domain limit in its own downloader slot: in a shared queue that would hoard
+        # work the other processes could do now (and lose more of it with the process).
+        "CONCURRENT_REQUESTS": hoard_limit(cfg.crawl),
         "RADAR_QUEUE_MODE": mode,
         "RADAR_QUEUE_IDLE": cfg.crawl.queue_idle,
         "EXTENSIONS": {"crawlers.distributed.IdleClose": 500},
         "SPIDER_MIDDLEWARES": {"crawlers.distributed.WorkerStart": 10} if mode == WORKER else {},
     }
+
+
+def hoard_limit(crawl: CrawlConfig) -> int:
+    """Requests of one source a process holds at a time in a distributed crawl."""
+    return max(crawl.concurrency_per_domain, crawl.concurrency // 4, 1)
 
 
 class WorkerStart:
@@ -126,11 +136,14 @@ class WorkerStart:
 
 
 class IdleClose:
-    """Keep a spider open while its shared queue may still get work; close it once the
-    queue has been empty and nothing was in flight here for `queue_idle` seconds.
+    """Keep a spider open while its source's round may still get work; close it once its
+    shared queue has been empty, nothing was in flight here, and no other process was
+    busy on the source, for `queue_idle` seconds.
 
-    Other processes add requests while they parse pages, so an empty queue is not
-    the end of the crawl; an idle spider polls the queue every second.
+    Other processes add requests while they parse pages, so an empty queue is not the
+    end of the round: every process working on a source says so in Redis
+    (`radar:SOURCE:busy:HOST:PID`, expiring 3 s after its last sign of life; a seeding
+    crawl's parent says so while its crawler starts). An idle spider polls every second.
     """
 
     def __init__(self, crawler):
@@ -138,8 +151,13 @@ class IdleClose:
 
         self.crawler = crawler
         self.idle = crawler.settings.getfloat("RADAR_QUEUE_IDLE", 10.0)
+        self.mode = crawler.settings.get("RADAR_QUEUE_MODE")
         self.since: float | None = None
+        self.client = None
+        self.source = ""
+        self.loop = None
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
         crawler.signals.connect(self.busy, signal=signals.response_received)
         crawler.signals.connect(self.busy, signal=signals.request_scheduled)
         crawler.signals.connect(self.idling, signal=signals.spider_idle)
@@ -149,11 +167,34 @@ class IdleClose:
         return cls(crawler)
 
     def opened(self, spider) -> None:
+        from twisted.internet.task import LoopingCall
+
         # The engine checks an idle spider's scheduler every 5 s by default; poll faster.
         engine = self.crawler.engine
         if hasattr(engine, "_SLOT_HEARTBEAT_INTERVAL"):
             engine._SLOT_HEARTBEAT_INTERVAL = 1.0
+        self.source = spider.source_cfg.name
+        self.client = _client(self.crawler.settings)
         self.since = time.monotonic()
+        if self.mode == SEED:  # this crawler now speaks for itself (parent, or in-process)
+            self.client.delete(busy_key(self.source, seeding_token(os.getppid())),
+                               busy_key(self.source, seeding_token(os.getpid())))
+        self.loop = LoopingCall(self.beat)
+        self.loop.start(1.0)
+
+    def closed(self, spider) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        if self.client is not None:
+            self.client.delete(busy_key(self.source, own_token()))
+
+    def beat(self) -> None:
+        """Tell the other processes this one is working on the source (every second)."""
+        if self.since is None:
+            try:
+                self.client.set(busy_key(self.source, own_token()), "1", px=3000)
+            except Exception as exc:  # the queue itself reports a lost Redis
+                log.warning("could not reach the crawl queue: %s", exc)
 
     def busy(self, *args, **kwargs) -> None:
         self.since = None
@@ -164,7 +205,42 @@ class IdleClose:
         now = time.monotonic()
         if self.since is None:
             self.since = now
+            self.client.delete(busy_key(self.source, own_token()))
+        if others_busy(self.client, self.source):
+            self.since = now  # another process may still add requests
         if now - self.since < self.idle:
             raise DontCloseSpider
         log.info("%s: the shared queue was idle for %.0f s; this process stops",
-                 getattr(spider, "source_cfg", spider).name, self.idle)
+                 self.source, self.idle)
+
+
+def _client(settings):
+    from scrapy_redis.connection import get_redis_from_settings
+
+    return get_redis_from_settings(settings)
+
+
+def busy_key(source: str, token: str) -> str:
+    return f"{KEY_PREFIX}:{source}:busy:{token}"
+
+
+def own_token() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def seeding_token(pid: int) -> str:
+    """The mark a seeding `radar crawl` (process `pid`) sets while its crawler starts."""
+    return f"{socket.gethostname()}:{pid}:seeding"
+
+
+def others_busy(client, source: str) -> bool:
+    """Whether any other process works on the source (or a seeding crawl is starting)."""
+    mine = busy_key(source, own_token()).encode()
+    return any(key != mine for key in client.scan_iter(match=busy_key(source, "*"), count=100))
+
+
+def announce_seeding(client, sources, seconds: float = 120.0) -> None:
+    """A seeding crawl is starting: workers wait for it (until its crawler takes over, or
+    `seconds` pass, if it dies before)."""
+    for src in sources:
+        client.set(busy_key(src.name, seeding_token(os.getpid())), "1", px=int(seconds * 1000))

@@ -83,6 +83,8 @@ def crawl_sources(
     if queue_mode and not cfg.crawl.queue:
         raise ConfigError(f"{cfg.path}: a distributed crawl needs [crawl] queue = "
                           '"redis://host:port/db"')
+    if queue_mode == distributed.SEED:
+        distributed.announce_seeding(distributed.connect(cfg.crawl), sources)
     if in_process:
         return run_crawl(cfg, [s.name for s in sources], report.update, level, queue_mode)
     result, failure = _crawl_in_child(cfg, [s.name for s in sources], level, report.update,
@@ -176,8 +178,8 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
 
     readcopy.configure(cfg.warehouse_path, cfg.warehouse.reader_copy_every)
     if queue_mode:
-        # scrapy-redis 0.9.1 still passes `spider` to the stats collector (harmless).
-        warnings.filterwarnings("ignore", message="Passing a 'spider' argument to StatsCollector")
+        # scrapy-redis 0.9.1 still uses APIs Scrapy 2.19 deprecates (harmless, not ours).
+        warnings.filterwarnings("ignore", module=r"scrapy_redis\.")
     spiders = spider_classes()
     _warm_up()
     # A failed robots.txt fetch is logged by Scrapy with a full traceback; the

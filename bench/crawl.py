@@ -11,6 +11,14 @@ both and the ratio. Goal: the crawler reaches at least 80% of bare extraction.
 The crawl rate is taken over the crawl itself (crawl_runs.started_at ->
 finished_at: fetching, extracting, storing); the end-to-end rate also counts
 starting the crawler process (imports, language model), a fixed cost.
+
+`--workers N` crawls the same pages as a distributed crawl instead: a redis-server
+(/usr/bin/redis-server) on a free loopback port, one seeding `radar crawl` and N-1
+`radar crawl --worker` processes sharing its queue (docs/crawling.md). The rate is
+taken from the first crawl_runs.started_at to the last document's fetched_at (the
+processes then wait `queue_idle` seconds before they stop). `--latency S` makes the
+server answer each article S seconds late, like a remote site, so the politeness
+limits rather than the CPU bound one process.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ import random
 import re
 import resource
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -74,7 +84,8 @@ def page(i: int) -> bytes:
     ).encode()
 
 
-def serve(pages: dict[str, bytes], n: int) -> tuple[ThreadingHTTPServer, str]:
+def serve(pages: dict[str, bytes], n: int,
+          latency: float = 0.0) -> tuple[ThreadingHTTPServer, str]:
     """Serve the fixed pages, and article i (< n) at /news/story-{i}.html built per request.
 
     Articles are generated on request rather than held in memory, so 100k pages
@@ -91,6 +102,8 @@ def serve(pages: dict[str, bytes], n: int) -> tuple[ThreadingHTTPServer, str]:
             m = re.fullmatch(r"/news/story-(\d+)\.html", self.path)
             if body is None and m and int(m.group(1)) < n:
                 body = page(int(m.group(1)))
+                if latency:
+                    time.sleep(latency)
             status = 200 if body is not None else 404
             body = body if body is not None else b"not found"
             ctype = "application/xml" if self.path.endswith(".xml") else "text/html; charset=utf-8"
@@ -156,6 +169,49 @@ def crawl(base: str, n: int, folder: Path, processes: int) -> dict:
             "crawl": (finished - started).total_seconds()}
 
 
+def distributed(base: str, n: int, folder: Path, processes: int, workers: int) -> dict:
+    """Crawl the sitemap with one seeding crawl and workers - 1 workers on a real Redis."""
+    from radar.app.init_project import init_project
+    from radar.core import warehouse
+    from radar.core.config import load_config
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    redis = subprocess.Popen(["/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                              "--save", "", "--appendonly", "no"], cwd=folder,
+                             stdout=subprocess.DEVNULL)
+    config = folder / "radar.toml"
+    config.write_text(
+        "[crawl]\ndownload_delay = 0\nautothrottle = false\nconcurrency = 16\n"
+        f"concurrency_per_domain = 8\nbatch_size = 200\nextract_processes = {processes}\n"
+        f"max_pages = {n + 10}\nqueue = \"redis://127.0.0.1:{port}/0\"\nqueue_idle = 2.0\n"
+        'allow_networks = ["127.0.0.1/32"]\n'
+        "\n[[sources]]\nname = \"bench\"\ntype = \"sitemap\"\n"
+        f"url = \"{base}/sitemap.xml\"\nchannel = \"news\"\n", encoding="utf-8")
+    init_project(config)
+    cfg = load_config(config)
+    cmd = [sys.executable, "-m", "radar.app.cli", "--log-level", "error", "crawl",
+           "--config", str(config)]
+    t0 = time.perf_counter()
+    try:
+        procs = [subprocess.Popen(cmd + (["--worker"] if i else []), stdout=subprocess.DEVNULL)
+                 for i in range(workers)]
+        codes = [p.wait() for p in procs]
+    finally:
+        redis.terminate()
+        redis.wait()
+    wall = time.perf_counter() - t0
+    ((started, last, docs, pages),) = warehouse.query(
+        cfg.warehouse_path, "SELECT (SELECT min(started_at) FROM crawl_runs), "
+        "(SELECT max(fetched_at) FROM documents), (SELECT count(*) FROM documents), "
+        "(SELECT sum(pages) FROM crawl_runs)")
+    per_process = [p for (p,) in warehouse.query(
+        cfg.warehouse_path, "SELECT pages FROM crawl_runs ORDER BY run_id")]
+    return {"pages": int(pages), "documents": docs, "codes": codes, "wall": wall,
+            "crawl": (last - started).total_seconds(), "per_process": per_process}
+
+
 def machine() -> str:
     cpu = platform.processor() or ""
     try:
@@ -175,17 +231,37 @@ def main(argv: list[str] | None = None) -> int:
                         help="the crawler's [crawl] extract_processes (default 1)")
     parser.add_argument("--bare-sample", type=int, default=2000,
                         help="pages extracted by bare trafilatura for its rate (default 2000)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="crawl processes sharing a Redis queue (default 0: one plain crawl)")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds the server waits before each article (default 0)")
     args = parser.parse_args(argv)
     os.environ.setdefault("RADAR_PSEUDONYM_SALT", "bench-salt")
     n = args.pages
     pages: dict[str, bytes] = {"/robots.txt": b"User-agent: *\nAllow: /\n"}
-    server, base = serve(pages, n)
+    server, base = serve(pages, n, args.latency)
     paths = [f"/news/story-{i}.html" for i in range(n)]
     urls = "".join(f"<url><loc>{base}{p}</loc></url>" for p in paths)
     pages["/sitemap.xml"] = (
         '<?xml version="1.0" encoding="UTF-8"?><urlset '
         f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>').encode()
     folder = Path(tempfile.mkdtemp(prefix="radar-bench-crawl-"))
+    if args.workers:
+        try:
+            result = distributed(base, n, folder, args.extract_processes, args.workers)
+        finally:
+            server.shutdown()
+            shutil.rmtree(folder, ignore_errors=True)
+        print(f"distributed crawl benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
+        print(f"pages served:            {n} (~{len(page(0)) // 1024} KB each, latency "
+              f"{args.latency:g} s), extract_processes = {args.extract_processes}")
+        print(f"crawl processes:         {args.workers} (1 seeding + {args.workers - 1} workers), "
+              f"pages per process {result['per_process']}, exit codes {result['codes']}")
+        print(f"crawl phase:             {result['crawl']:7.2f} s  "
+              f"{result['pages'] / result['crawl']:7.1f} pages/s  ({result['documents']} documents)")
+        print(f"end to end:              {result['wall']:7.2f} s  (start-up and 2 s idle included)")
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        return 0 if result["documents"] == n else 1
     # Bare extraction's rate is per page: a sample measures it without holding
     # (or extracting) every page of a 100k run.
     sample = min(n, args.bare_sample)

@@ -23,6 +23,7 @@ from crawl_web import LocalWeb, article_html, make_project, offline_env, paragra
 
 from radar.app.cli import cli
 
+
 def _radar(args: list[str], cwd: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "from radar.app.cli import main; main()", *args],
                             cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -77,7 +78,7 @@ def test_two_workers_share_the_queue_every_article_once_refusal_recorded(
                  _radar([*args, "--idle", "3"], tmp_path)]
         results = _finish(procs)
         assert not private.hits, "127.0.0.2 must never be fetched"
-    for code, out, err in results:
+    for code, _out, err in results:
         assert code == 0, err
         assert "Traceback" not in err
     assert rows(cfg, "SELECT count(*), count(DISTINCT canonical_url) FROM documents") == [(n, n)]
@@ -217,3 +218,71 @@ def rows_of(config_path: Path, sql: str):
     from radar.core.config import load_config
 
     return warehouse.query(load_config(config_path).warehouse_path, sql)
+
+
+def _doc(doc_id: str, url: str, chash: str, source: str = "news", channel: str = "news",
+         author: str | None = None) -> dict:
+    from radar.core.documents import utcnow
+
+    return {"doc_id": doc_id, "url": url, "canonical_url": url, "title": "t", "text": "x",
+            "published_at": None, "fetched_at": utcnow(), "source": source, "channel": channel,
+            "language": "en", "author_hash": author, "content_hash": chash}
+
+
+def _state(url: str, doc_id: str, source: str) -> dict:
+    from radar.core.documents import utcnow
+
+    now = utcnow()
+    return {"url": url, "source": source, "kind": "document", "etag": None,
+            "last_modified": None, "marker": None, "content_hash": "h", "doc_id": doc_id,
+            "complete": True, "first_seen": now, "last_fetched": now, "last_changed": None}
+
+
+def test_a_story_another_process_stored_meanwhile_becomes_a_carrier(warehouse_path):
+    """The write-time reconciliation: same id, same content, near-duplicate fingerprint,
+    and a citizen post with the same words by another author (a different voice: kept)."""
+    from crawlers.batches import Batch, flush
+    from crawlers.dedup import to_signed
+    from crawlers.reconcile import Reconciler
+    from radar.core import warehouse
+    from radar.core.documents import utcnow
+
+    fp = (1 << 63) | 0b1011  # a fingerprint with the top bit set (negative as BIGINT)
+    since = utcnow()
+    # Process A stores three stories.
+    flush(warehouse_path, Batch(
+        new=[_doc("a1", "http://x/1", "h1"), _doc("a2", "http://x/2", "h2"),
+             _doc("c1", "http://f/t/1", "hc", "forum", "citizen", "alice")],
+        fingerprints=[{"doc_id": "a2", "simhash": to_signed(fp), "n_words": 300}]))
+    # Process B met the same stories under its own decisions, without knowing A's rows.
+    b = Reconciler(since, near_bits=3)
+    batch = Batch(
+        new=[_doc("a1", "http://x/1", "h1", "wire"),              # same URL: same id
+             _doc("b2", "http://y/copy", "h1", "wire"),           # same text, other URL
+             _doc("b3", "http://y/near", "h3", "wire"),           # 2 bits from a2's fingerprint
+             _doc("b4", "http://y/own", "h4", "wire"),            # a story of its own
+             _doc("c2", "http://f/t/2", "hc", "forum", "citizen", "bob")],
+        fingerprints=[{"doc_id": "b3", "simhash": to_signed(fp ^ 0b11), "n_words": 300},
+                      {"doc_id": "b4", "simhash": to_signed(fp ^ 0xFFFF0000), "n_words": 300}],
+        state={"http://y/copy": _state("http://y/copy", "b2", "wire")})
+    with warehouse.write(warehouse_path) as con:
+        run = con.execute("INSERT INTO crawl_runs (source, started_at, status) "
+                          "VALUES ('wire', now(), 'running') RETURNING run_id").fetchone()[0]
+    finished = [{"run_id": run, "source": "wire", "finished_at": utcnow(), "pages": 5,
+                 "new_documents": 4, "errors": 0, "status": "ok"}]
+    flush(warehouse_path, batch, finished, reconcile=b)
+    docs = {d for (d,) in warehouse.query(warehouse_path, "SELECT doc_id FROM documents")}
+    assert docs == {"a1", "a2", "c1", "b4", "c2"}
+    carried = set(warehouse.query(warehouse_path, "SELECT doc_id FROM document_sources "
+                                                  "WHERE source = 'wire'"))
+    assert carried == {("a1",), ("a2",), ("b4",)}  # one row per story and source
+    assert warehouse.query(warehouse_path, "SELECT doc_id FROM crawl_state "
+                                           "WHERE url = 'http://y/copy'") == [("a1",)]
+    assert b.demoted == {"wire": 3}
+    assert warehouse.query(warehouse_path, "SELECT new_documents FROM crawl_runs "
+                                           "WHERE source = 'wire'") == [(1,)]
+    # B's later rows about its own id for the copy point at the stored story.
+    flush(warehouse_path, Batch(carriers=[{"doc_id": "b2", "source": "mirror",
+                                           "url": "http://z/copy"}]), reconcile=b)
+    assert warehouse.query(warehouse_path, "SELECT doc_id FROM document_sources "
+                                           "WHERE source = 'mirror'") == [("a1",)]

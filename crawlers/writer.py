@@ -78,7 +78,10 @@ class SharedWriter:
             self._drop_index_state(batch)
             finished = self._mark_partial(finished)
             try:
-                batches.flush(self.path, batch, finished, self.reconcile)
+                if self.reconcile is None:
+                    batches.flush(self.path, batch, finished)
+                else:
+                    batches.flush(self.path, batch, finished, reconcile=self.reconcile)
             except Exception as exc:  # keep crawling; the summary says the write failed
                 self.failure = f"{type(exc).__name__}: {exc}"
                 log.error("could not write a batch to %s: %s", self.path, self.failure)

@@ -20,6 +20,9 @@ are not saved by distributed rounds (see `pipelines.StorePipeline.close_spider`)
 Two processes can still meet the same story from different sources or URLs at
 once: the writer reconciles every batch with the warehouse inside its write
 transaction (`crawlers.reconcile`), so a story is stored once.
+
+This module is what the parent `radar crawl` needs (settings, the queue check, the
+keys) and imports no Scrapy; the Scrapy components are in `crawlers.shared_queue`.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -54,11 +56,6 @@ def queue_url(crawl: CrawlConfig) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
 
 
-def shown(crawl: CrawlConfig) -> str:
-    """The queue URL as printed in messages (it never holds the password)."""
-    return crawl.queue
-
-
 def connect(crawl: CrawlConfig, timeout: float = 5.0):
     """A Redis client for the queue, checked with a PING; raises QueueUnavailable."""
     import redis
@@ -69,7 +66,7 @@ def connect(crawl: CrawlConfig, timeout: float = 5.0):
         client.ping()
     except (redis.RedisError, OSError, ValueError) as exc:
         raise QueueUnavailable(
-            f"cannot reach the crawl queue {shown(crawl)} ([crawl] queue): "
+            f"cannot reach the crawl queue {crawl.queue} ([crawl] queue): "
             f"{type(exc).__name__}: {exc}") from None
     return client
 
@@ -82,18 +79,13 @@ def dupefilter_key(source: str) -> str:
     return f"{KEY_PREFIX}:{source}:dupefilter"
 
 
-def pending(client, source: str) -> int:
-    """Requests of a source waiting in the shared queue."""
-    return int(client.zcard(queue_key(source)))
-
-
 def scrapy_settings(cfg, source, mode: str) -> dict[str, Any]:
     """The scrapy-redis settings for one source's crawler in `mode` (seed or worker)."""
     if mode not in (SEED, WORKER):
         raise ConfigError(f"unknown crawl mode {mode!r}")
     escaped = source.name.replace("%", "%%")  # the keys are %-formatted by scrapy-redis
     return {
-        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER": "crawlers.shared_queue.Scheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
         "SCHEDULER_QUEUE_KEY": queue_key(escaped),
@@ -112,112 +104,14 @@ def scrapy_settings(cfg, source, mode: str) -> dict[str, Any]:
         "CONCURRENT_REQUESTS": hoard_limit(cfg.crawl),
         "RADAR_QUEUE_MODE": mode,
         "RADAR_QUEUE_IDLE": cfg.crawl.queue_idle,
-        "EXTENSIONS": {"crawlers.distributed.IdleClose": 500},
-        "SPIDER_MIDDLEWARES": {"crawlers.distributed.WorkerStart": 10} if mode == WORKER else {},
+        "EXTENSIONS": {"crawlers.shared_queue.IdleClose": 500},
+        "SPIDER_MIDDLEWARES": {"crawlers.shared_queue.WorkerStart": 10} if mode == WORKER else {},
     }
 
 
 def hoard_limit(crawl: CrawlConfig) -> int:
     """Requests of one source a process holds at a time in a distributed crawl."""
     return max(crawl.concurrency_per_domain, crawl.concurrency // 4, 1)
-
-
-class WorkerStart:
-    """A worker seeds nothing: its spiders' start requests are dropped (the seeding
-    crawl enqueued them), and everything it fetches comes from the shared queue."""
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls()
-
-    async def process_start(self, start):
-        return
-        yield  # an async generator that yields nothing
-
-
-class IdleClose:
-    """Keep a spider open while its source's round may still get work; close it once its
-    shared queue has been empty, nothing was in flight here, and no other process was
-    busy on the source, for `queue_idle` seconds.
-
-    Other processes add requests while they parse pages, so an empty queue is not the
-    end of the round: every process working on a source says so in Redis
-    (`radar:SOURCE:busy:HOST:PID`, expiring 3 s after its last sign of life; a seeding
-    crawl's parent says so while its crawler starts). An idle spider polls every second.
-    """
-
-    def __init__(self, crawler):
-        from scrapy import signals
-
-        self.crawler = crawler
-        self.idle = crawler.settings.getfloat("RADAR_QUEUE_IDLE", 10.0)
-        self.mode = crawler.settings.get("RADAR_QUEUE_MODE")
-        self.since: float | None = None
-        self.client = None
-        self.source = ""
-        self.loop = None
-        crawler.signals.connect(self.opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.closed, signal=signals.spider_closed)
-        crawler.signals.connect(self.busy, signal=signals.response_received)
-        crawler.signals.connect(self.busy, signal=signals.request_scheduled)
-        crawler.signals.connect(self.idling, signal=signals.spider_idle)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def opened(self, spider) -> None:
-        from twisted.internet.task import LoopingCall
-
-        # The engine checks an idle spider's scheduler every 5 s by default; poll faster.
-        engine = self.crawler.engine
-        if hasattr(engine, "_SLOT_HEARTBEAT_INTERVAL"):
-            engine._SLOT_HEARTBEAT_INTERVAL = 1.0
-        self.source = spider.source_cfg.name
-        self.client = _client(self.crawler.settings)
-        self.since = time.monotonic()
-        if self.mode == SEED:  # this crawler now speaks for itself (parent, or in-process)
-            self.client.delete(busy_key(self.source, seeding_token(os.getppid())),
-                               busy_key(self.source, seeding_token(os.getpid())))
-        self.loop = LoopingCall(self.beat)
-        self.loop.start(1.0)
-
-    def closed(self, spider) -> None:
-        if self.loop is not None and self.loop.running:
-            self.loop.stop()
-        if self.client is not None:
-            self.client.delete(busy_key(self.source, own_token()))
-
-    def beat(self) -> None:
-        """Tell the other processes this one is working on the source (every second)."""
-        if self.since is None:
-            try:
-                self.client.set(busy_key(self.source, own_token()), "1", px=3000)
-            except Exception as exc:  # the queue itself reports a lost Redis
-                log.warning("could not reach the crawl queue: %s", exc)
-
-    def busy(self, *args, **kwargs) -> None:
-        self.since = None
-
-    def idling(self, spider) -> None:
-        from scrapy.exceptions import DontCloseSpider
-
-        now = time.monotonic()
-        if self.since is None:
-            self.since = now
-            self.client.delete(busy_key(self.source, own_token()))
-        if others_busy(self.client, self.source):
-            self.since = now  # another process may still add requests
-        if now - self.since < self.idle:
-            raise DontCloseSpider
-        log.info("%s: the shared queue was idle for %.0f s; this process stops",
-                 self.source, self.idle)
-
-
-def _client(settings):
-    from scrapy_redis.connection import get_redis_from_settings
-
-    return get_redis_from_settings(settings)
 
 
 def busy_key(source: str, token: str) -> str:

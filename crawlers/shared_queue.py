@@ -1,0 +1,172 @@
+"""Scrapy components of a distributed crawl: guarded scheduler, worker start, idle stop.
+
+The scrapy-redis scheduler as the crawl processes use it (a lost Redis ends the
+source's crawl with its reason), the worker's empty start, and stopping when a
+round is done.
+
+Loaded by Scrapy in the crawl process only (settings name these classes, see
+`crawlers.distributed.scrapy_settings`); what the parent `radar crawl` needs (the
+queue URL, its check, the keys) is in `crawlers.distributed`, free of Scrapy.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import redis
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.defer import deferred_from_coro
+from scrapy_redis.connection import get_redis_from_settings
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
+from twisted.internet.task import LoopingCall
+
+from crawlers.distributed import SEED, busy_key, others_busy, own_token, seeding_token
+
+log = logging.getLogger(__name__)
+
+
+def lose_queue(crawler, exc: Exception) -> None:
+    """Redis went away mid-round: end this source's crawl with the reason, once (what was
+    committed stays; the next round fetches the rest)."""
+    spider = crawler.spider
+    run = getattr(spider, "run", None)
+    if run is None or getattr(spider, "queue_lost", False):
+        return
+    spider.queue_lost = True
+    reason = f"lost the crawl queue ({type(exc).__name__}: {exc}); the next round goes on"
+    log.error("%s: %s", run.source.name, reason)
+    run.fatal, run.errors = reason, run.errors + 1
+    writer = getattr(spider, "writer", None)
+    if writer is not None:  # recorded in fetch_errors like any other failure
+        writer.batch.errors.append({"run_id": run.run_id, "source": run.source.name,
+                                    "url": None, "reason": reason})
+    deferred_from_coro(crawler.engine.close_spider_async(reason="queue_lost"))
+
+
+class Scheduler(RedisScheduler):
+    """scrapy-redis's scheduler, ending the source's crawl with a reason (instead of
+    retrying forever) when Redis cannot be reached."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        instance = super().from_crawler(crawler)
+        instance.crawler = crawler
+        return instance
+
+    def enqueue_request(self, request):
+        try:
+            return super().enqueue_request(request)
+        except (redis.RedisError, OSError) as exc:
+            lose_queue(self.crawler, exc)
+            return False
+
+    def next_request(self):
+        try:
+            return super().next_request()
+        except (redis.RedisError, OSError) as exc:
+            lose_queue(self.crawler, exc)
+            return None
+
+    def has_pending_requests(self):
+        try:
+            return super().has_pending_requests()
+        except (redis.RedisError, OSError) as exc:
+            lose_queue(self.crawler, exc)
+            return False
+
+
+class WorkerStart:
+    """A worker seeds nothing: its spiders' start requests are dropped (the seeding
+    crawl enqueued them), and everything it fetches comes from the shared queue."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls()
+
+    async def process_start(self, start):
+        return
+        yield  # an async generator that yields nothing
+
+
+class IdleClose:
+    """Keep a spider open while its source's round may still get work; close it once its
+    shared queue has been empty, nothing was in flight here, and no other process was
+    busy on the source, for `queue_idle` seconds.
+
+    Other processes add requests while they parse pages, so an empty queue is not the
+    end of the round: every process working on a source says so in Redis
+    (`radar:SOURCE:busy:HOST:PID`, expiring 3 s after its last sign of life; a seeding
+    crawl's parent says so while its crawler starts). An idle spider polls every second.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.idle = crawler.settings.getfloat("RADAR_QUEUE_IDLE", 10.0)
+        self.mode = crawler.settings.get("RADAR_QUEUE_MODE")
+        self.since: float | None = None
+        self.client = None
+        self.source = ""
+        self.loop = None
+        crawler.signals.connect(self.opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.busy, signal=signals.response_received)
+        crawler.signals.connect(self.busy, signal=signals.request_scheduled)
+        crawler.signals.connect(self.idling, signal=signals.spider_idle)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def opened(self, spider) -> None:
+        # The engine checks an idle spider's scheduler every 5 s by default; poll faster.
+        engine = self.crawler.engine
+        if hasattr(engine, "_SLOT_HEARTBEAT_INTERVAL"):
+            engine._SLOT_HEARTBEAT_INTERVAL = 1.0
+        self.source = spider.source_cfg.name
+        self.client = _client(self.crawler.settings)
+        self.since = time.monotonic()
+        if self.mode == SEED:  # this crawler now speaks for itself (parent, or in-process)
+            self.client.delete(busy_key(self.source, seeding_token(os.getppid())),
+                               busy_key(self.source, seeding_token(os.getpid())))
+        self.loop = LoopingCall(self.beat)
+        self.loop.start(1.0)
+
+    def closed(self, spider) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        if self.client is not None and not getattr(spider, "queue_lost", False):
+            self.client.delete(busy_key(self.source, own_token()))
+
+    def beat(self) -> None:
+        """Tell the other processes this one is working on the source (every second)."""
+        if self.since is None:
+            try:
+                self.client.set(busy_key(self.source, own_token()), "1", px=3000)
+            except Exception as exc:
+                lose_queue(self.crawler, exc)
+
+    def busy(self, *args, **kwargs) -> None:
+        self.since = None
+
+    def idling(self, spider) -> None:
+        now = time.monotonic()
+        try:
+            if self.since is None:
+                self.since = now
+                self.client.delete(busy_key(self.source, own_token()))
+            if others_busy(self.client, self.source):
+                self.since = now  # another process may still add requests
+        except Exception as exc:
+            lose_queue(self.crawler, exc)
+            return
+        if now - self.since < self.idle:
+            raise DontCloseSpider
+        log.info("%s: the shared queue was idle for %.0f s; this process stops",
+                 self.source, self.idle)
+
+
+def _client(settings):
+    return get_redis_from_settings(settings)

@@ -156,6 +156,41 @@ def test_a_worker_killed_mid_crawl_loses_nothing_after_the_next_round(
     assert int(out.split("pages fetched: ")[1].split()[0]) == 1 + n - before
 
 
+@pytest.mark.slow
+def test_redis_lost_mid_round_ends_the_crawl_with_its_reason(tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(["/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                               "--save", "", "--appendonly", "no"], cwd=tmp_path,
+                              stdout=subprocess.DEVNULL)
+    try:
+        with LocalWeb() as web:
+            offline_env(monkeypatch)
+            _feed(web, "/feed.rss", _articles(web, 12, delay=1.0, tag="lost"))
+            cfg = make_project(tmp_path, [source("news", "feed", web.url("/feed.rss"), "news")],
+                               queue=f"redis://127.0.0.1:{port}/0", concurrency_per_domain=2,
+                               concurrency=8, batch_size=1)
+            crawl = _radar(["crawl", "--config", str(cfg.path), "--idle", "3"], tmp_path)
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not rows(cfg, "SELECT count(*) FROM documents"
+                                                             )[0][0]:
+                time.sleep(0.1)
+            server.kill()
+            out, err = crawl.communicate(timeout=60)  # it does not wait for Redis forever
+    finally:
+        server.kill()
+        server.wait()
+    assert crawl.returncode == 0, err  # what it stored is stored: a partial run
+    assert "lost the crawl queue" in out and "Traceback" not in err
+    [(status, done)] = rows(cfg, "SELECT status, finished_at IS NOT NULL FROM crawl_runs")
+    assert (status, done) == ("partial", True)
+    reasons = [r for (r,) in rows(cfg, "SELECT reason FROM fetch_errors")]
+    assert any(r.startswith("lost the crawl queue (ConnectionError") for r in reasons), reasons
+
+
 def _project_with_queue(tmp_path, url: str):
     cfg = make_project(tmp_path, [source("news", "feed", "http://127.0.0.1:9/feed.rss", "news")],
                        queue="redis://127.0.0.1:9/0")

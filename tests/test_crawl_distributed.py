@@ -69,14 +69,17 @@ def test_two_workers_share_the_queue_every_article_once_refusal_recorded(
         _feed(web, "/wire.rss", links[:5])
         cfg = make_project(tmp_path, [source("news", "feed", web.url("/feed.rss"), "news"),
                                       source("wire", "feed", web.url("/wire.rss"), "news")],
-                           queue=queue, concurrency_per_domain=2, batch_size=2)
-        # Started together: the workers wait for the seeding crawl (it says it is starting);
-        # all stop once the queue is drained and nobody has been busy for 3 s.
+                           queue=queue, concurrency_per_domain=2, concurrency=8, batch_size=2)
+        # The workers wait for the seeding crawl (it says so in Redis while it starts); all
+        # stop once the queue is drained and nobody has been busy for a few seconds. The
+        # seeding crawl starts once both workers poll the queue, so both can take work.
         args = ["crawl", "--config", str(cfg.path)]
-        worker = [*args, "--worker", "--idle", "3"]
-        procs = [_radar(worker, tmp_path), _radar(worker, tmp_path),
-                 _radar([*args, "--idle", "3"], tmp_path)]
-        results = _finish(procs)
+        workers = [_logged_worker([*args, "--worker", "--idle", "8"], tmp_path / f"w{i}.err")
+                   for i in range(2)]
+        _wait_until_polling(workers)
+        results = _finish([w for w, _ in workers] + [_radar([*args, "--idle", "3"], tmp_path)])
+        results[:2] = [(code, out, log.read_text())
+                       for (code, out, _), (_, log) in zip(results, workers, strict=False)]
         assert not private.hits, "127.0.0.2 must never be fetched"
     for code, _out, err in results:
         assert code == 0, err
@@ -106,6 +109,24 @@ def test_two_workers_share_the_queue_every_article_once_refusal_recorded(
 def _worker_pages(results) -> list[int]:
     """Pages each `--worker` process fetched, from its summary line on stdout."""
     return [int(out.split("pages fetched: ")[1].split()[0]) for _, out, _ in results[:2]]
+
+
+def _logged_worker(args: list[str], log: Path) -> tuple[subprocess.Popen, Path]:
+    """A `radar crawl --worker` whose log (info level) goes to `log`; stdout is piped."""
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from radar.app.cli import main; main()", "--log-level",
+             "info", *args], cwd=log.parent, stdout=subprocess.PIPE, stderr=err, text=True,
+            env=os.environ.copy())
+    return proc, log
+
+
+def _wait_until_polling(workers, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not all("Spider opened" in log.read_text() for _, log in workers):
+        assert time.monotonic() < deadline, "the workers did not start"
+        assert all(p.poll() is None for p, _ in workers), "a worker ended early"
+        time.sleep(0.1)
 
 
 @pytest.mark.slow

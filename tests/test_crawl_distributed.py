@@ -342,3 +342,25 @@ def test_a_story_another_process_stored_meanwhile_becomes_a_carrier(warehouse_pa
                                            "url": "http://z/copy"}]), reconcile=b)
     assert warehouse.query(warehouse_path, "SELECT doc_id FROM document_sources "
                                            "WHERE source = 'mirror'") == [("a1",)]
+
+
+def test_crawl_processes_share_the_writer_lock_other_writers_wait(tmp_path):
+    """Crawl processes of one round hold the writer lock together; the first one settles
+    what dead ones left; a command that needs the warehouse alone is refused meanwhile, and
+    a crawl process is refused while such a command runs."""
+    from radar.core.locks import WriterLocked, shared_writer_lock, writer_lock
+
+    path = tmp_path / "radar.duckdb"
+    settled = []
+    with shared_writer_lock(path, "radar crawl", lambda: settled.append(1) or ["1 row"]) as a:
+        with shared_writer_lock(path, "radar crawl --worker", lambda: settled.append(2)) as b:
+            assert (a, b, settled) == (["1 row"], None, [1])
+            with pytest.raises(WriterLocked, match="shared by the crawl processes"):
+                with writer_lock(path, "radar analyze"):
+                    pass
+    with writer_lock(path, "radar analyze"):
+        with pytest.raises(WriterLocked, match="radar analyze"):
+            with shared_writer_lock(path, "radar crawl --worker", lambda: None, wait=0.5):
+                pass
+    with shared_writer_lock(path, "radar crawl", lambda: "settled again") as c:
+        assert c == "settled again"

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 KEY_PREFIX = "radar"
 SEED, WORKER = "seed", "worker"
+BUSY_FOR = 3.0  # seconds a process's "busy" mark lasts without a new sign of life
 
 
 class QueueUnavailable(RuntimeError):
@@ -114,8 +115,10 @@ def hoard_limit(crawl: CrawlConfig) -> int:
     return max(crawl.concurrency_per_domain, crawl.concurrency // 4, 1)
 
 
-def busy_key(source: str, token: str) -> str:
-    return f"{KEY_PREFIX}:{source}:busy:{token}"
+def busy_key(source: str) -> str:
+    """The sorted set of the processes busy on a source (member: token, score: until when,
+    in Redis's own clock, ms)."""
+    return f"{KEY_PREFIX}:{source}:busy"
 
 
 def own_token() -> str:
@@ -127,14 +130,30 @@ def seeding_token(pid: int) -> str:
     return f"{socket.gethostname()}:{pid}:seeding"
 
 
+def _now_ms(client) -> int:
+    seconds, micros = client.time()  # the server's clock: machines' clocks may differ
+    return seconds * 1000 + micros // 1000
+
+
+def mark_busy(client, source: str, token: str, seconds: float = BUSY_FOR) -> None:
+    """Say that `token` works on the source for the next `seconds`."""
+    client.zadd(busy_key(source), {token: _now_ms(client) + int(seconds * 1000)})
+
+
+def mark_idle(client, source: str, *tokens: str) -> None:
+    client.zrem(busy_key(source), *tokens)
+
+
 def others_busy(client, source: str) -> bool:
     """Whether any other process works on the source (or a seeding crawl is starting)."""
-    mine = busy_key(source, own_token()).encode()
-    return any(key != mine for key in client.scan_iter(match=busy_key(source, "*"), count=100))
+    key, now = busy_key(source), _now_ms(client)
+    client.zremrangebyscore(key, "-inf", now)  # marks of processes that are gone
+    mine = own_token().encode()
+    return any(token != mine for token in client.zrangebyscore(key, now, "+inf"))
 
 
 def announce_seeding(client, sources, seconds: float = 120.0) -> None:
     """A seeding crawl is starting: workers wait for it (until its crawler takes over, or
     `seconds` pass, if it dies before)."""
     for src in sources:
-        client.set(busy_key(src.name, seeding_token(os.getpid())), "1", px=int(seconds * 1000))
+        mark_busy(client, src.name, seeding_token(os.getpid()), seconds)

@@ -23,7 +23,7 @@ from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet.task import LoopingCall
 
-from crawlers.distributed import SEED, busy_key, others_busy, own_token, seeding_token
+from crawlers.distributed import SEED, mark_busy, mark_idle, others_busy, own_token, seeding_token
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class IdleClose:
 
     Other processes add requests while they parse pages, so an empty queue is not the
     end of the round: every process working on a source says so in Redis
-    (`radar:SOURCE:busy:HOST:PID`, expiring 3 s after its last sign of life; a seeding
+    (`radar:SOURCE:busy`, a mark expiring 3 s after its last sign of life; a seeding
     crawl's parent says so while its crawler starts). An idle spider polls every second.
     """
 
@@ -129,8 +129,8 @@ class IdleClose:
         self.client = _client(self.crawler.settings)
         self.since = time.monotonic()
         if self.mode == SEED:  # this crawler now speaks for itself (parent, or in-process)
-            self.client.delete(busy_key(self.source, seeding_token(os.getppid())),
-                               busy_key(self.source, seeding_token(os.getpid())))
+            mark_idle(self.client, self.source, seeding_token(os.getppid()),
+                      seeding_token(os.getpid()))
         self.loop = LoopingCall(self.beat)
         self.loop.start(1.0)
 
@@ -138,13 +138,13 @@ class IdleClose:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         if self.client is not None and not getattr(spider, "queue_lost", False):
-            self.client.delete(busy_key(self.source, own_token()))
+            mark_idle(self.client, self.source, own_token())
 
     def beat(self) -> None:
         """Tell the other processes this one is working on the source (every second)."""
         if self.since is None:
             try:
-                self.client.set(busy_key(self.source, own_token()), "1", px=3000)
+                mark_busy(self.client, self.source, own_token())
             except Exception as exc:
                 lose_queue(self.crawler, exc)
 
@@ -156,7 +156,7 @@ class IdleClose:
         try:
             if self.since is None:
                 self.since = now
-                self.client.delete(busy_key(self.source, own_token()))
+                mark_idle(self.client, self.source, own_token())
             if others_busy(self.client, self.source):
                 self.since = now  # another process may still add requests
         except Exception as exc:

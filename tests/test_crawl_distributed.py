@@ -364,3 +364,16 @@ def test_crawl_processes_share_the_writer_lock_other_writers_wait(tmp_path):
                 pass
     with shared_writer_lock(path, "radar crawl", lambda: "settled again") as c:
         assert c == "settled again"
+
+
+def test_the_scheduled_crawl_starts_a_round_in_the_shared_queue(tmp_path, monkeypatch):
+    """`radar run` / `radar serve` crawl through the queue when one is configured (here
+    one that is down: the crawl stage says so, the other stages go on)."""
+    from crawlers.distributed import QueueUnavailable
+    from radar.app.pipeline import crawl_stage
+    from radar.core.config import load_config
+
+    offline_env(monkeypatch)
+    path = _project_with_queue(tmp_path, "redis://127.0.0.1:9/0")
+    with pytest.raises(QueueUnavailable, match="cannot reach the crawl queue"):
+        crawl_stage(load_config(path))

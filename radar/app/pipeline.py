@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from crawlers import distributed
 from crawlers.run import crawl_sources
 from nlp.pipeline import analyze
 from radar.alerts import send_alerts
@@ -149,7 +150,9 @@ def crawl_stage(cfg: Config, progress: Progress = None) -> StageResult:
     """Crawl every source; the status says how many sources failed."""
     if not cfg.sources:
         return StageResult("crawl", "ok", "no sources configured", result=[])
-    rows = crawl_sources(cfg, progress=progress)
+    # With a shared queue the scheduled crawl starts a round that workers help with.
+    mode = distributed.SEED if cfg.crawl.queue else None
+    rows = crawl_sources(cfg, progress=progress, queue_mode=mode)
     failed = [r.source for r in rows if r.status == "failed"]
     partial = [r.source for r in rows if r.status == "partial"]
     new = sum(r.new_documents for r in rows)

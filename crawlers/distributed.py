@@ -89,6 +89,7 @@ def scrapy_settings(cfg, source, mode: str) -> dict[str, Any]:
         "SCHEDULER": "crawlers.shared_queue.Scheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        "SCHEDULER_SERIALIZER": "crawlers.shared_queue",  # JSON, not pickle
         "SCHEDULER_QUEUE_KEY": queue_key(escaped),
         "SCHEDULER_DUPEFILTER_KEY": dupefilter_key(escaped),
         # Never flush on close: other processes still work on the queue.

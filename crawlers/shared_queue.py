@@ -1,8 +1,10 @@
 """Scrapy components of a distributed crawl: guarded scheduler, worker start, idle stop.
 
 The scrapy-redis scheduler as the crawl processes use it (a lost Redis ends the
-source's crawl with its reason), the worker's empty start, and stopping when a
-round is done.
+source's crawl with its reason), the worker's empty start, stopping when a round
+is done, and the requests' format in Redis: JSON (this module's `dumps`/`loads`,
+SCHEDULER_SERIALIZER), not scrapy-redis's default pickle, so whoever can write to
+the Redis cannot make the crawl processes run code.
 
 Loaded by Scrapy in the crawl process only (settings name these classes, see
 `crawlers.distributed.scrapy_settings`); what the parent `radar crawl` needs (the
@@ -11,9 +13,12 @@ queue URL, its check, the keys) is in `crawlers.distributed`, free of Scrapy.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
 import time
+from datetime import datetime
 
 import redis
 from scrapy import signals
@@ -62,12 +67,18 @@ class Scheduler(RedisScheduler):
         except (redis.RedisError, OSError) as exc:
             lose_queue(self.crawler, exc)
             return False
+        except (TypeError, ValueError) as exc:  # not expressible in the queue's JSON
+            log.error("%s: not queued: %s", request.url, exc)
+            return False
 
     def next_request(self):
         try:
             return super().next_request()
         except (redis.RedisError, OSError) as exc:
             lose_queue(self.crawler, exc)
+            return None
+        except (TypeError, ValueError) as exc:  # an entry this radar did not write: dropped
+            log.error("dropped an unreadable entry of the shared queue: %s", exc)
             return None
 
     def has_pending_requests(self):
@@ -170,3 +181,64 @@ class IdleClose:
 
 def _client(settings):
     return get_redis_from_settings(settings)
+
+
+# -- the requests' format in Redis -------------------------------------------------------
+
+_REQUEST_CLASSES = ("scrapy.http.", "scrapy.Request", "scrapy.FormRequest")
+
+
+def dumps(obj) -> bytes:
+    """A request dict (Request.to_dict) as JSON; bytes, tuples, struct_time, datetimes and
+    dicts with non-string keys (headers) are tagged so `loads` gives them back."""
+    return json.dumps(_encode(obj), separators=(",", ":")).encode("utf-8")
+
+
+def loads(data: bytes):
+    """The request dict `dumps` wrote; refuses a request class that is not Scrapy's."""
+    obj = json.loads(data, object_hook=_decode)
+    cls = obj.get("_class") if isinstance(obj, dict) else None
+    if cls is not None and not str(cls).startswith(_REQUEST_CLASSES):
+        raise ValueError(f"refused a queued request of class {cls!r}")
+    return obj
+
+
+def _encode(o):
+    if o is None or isinstance(o, (bool, int, float, str)):
+        return o
+    if isinstance(o, time.struct_time):
+        return {"__st": list(o)}
+    if isinstance(o, (bytes, bytearray)):
+        return {"__b": base64.b64encode(bytes(o)).decode("ascii")}
+    if isinstance(o, datetime):
+        return {"__dt": o.isoformat()}
+    if isinstance(o, tuple):
+        return {"__tu": [_encode(v) for v in o]}
+    if isinstance(o, list):
+        return [_encode(v) for v in o]
+    if isinstance(o, dict):
+        if all(isinstance(k, str) and not k.startswith("__") for k in o):
+            return {k: _encode(v) for k, v in o.items()}
+        return {"__d": [[_encode(k), _encode(v)] for k, v in o.items()]}
+    raise TypeError(f"a {type(o).__name__} cannot go into the shared crawl queue")
+
+
+def _decode(d: dict):
+    if len(d) == 1:
+        (key, value), = d.items()
+        if key == "__st":
+            return time.struct_time(value)
+        if key == "__b":
+            return base64.b64decode(value)
+        if key == "__dt":
+            return datetime.fromisoformat(value)
+        if key == "__tu":
+            return tuple(value)
+        if key == "__d":
+            return {_hashable(k): v for k, v in value}
+    return d
+
+
+def _hashable(key):
+    return tuple(key) if isinstance(key, list) else key
+

@@ -377,3 +377,28 @@ def test_the_scheduled_crawl_starts_a_round_in_the_shared_queue(tmp_path, monkey
     path = _project_with_queue(tmp_path, "redis://127.0.0.1:9/0")
     with pytest.raises(QueueUnavailable, match="cannot reach the crawl queue"):
         crawl_stage(load_config(path))
+
+
+def test_requests_travel_through_redis_as_json_not_pickle():
+    """What the feed spider queues (a feed entry with its struct_time date, headers, a
+    body) comes back equal; a request naming a class that is not Scrapy's is refused."""
+    import pickle
+
+    import scrapy
+
+    from crawlers.shared_queue import dumps, loads
+
+    request = scrapy.Request(
+        "http://127.0.0.1/a", meta={"conditional": True, "redirect_urls": ["http://127.0.0.1/b"]},
+        cb_kwargs={"entry": {"published": time.gmtime(1_700_000_000), "title": "T"},
+                   "pair": ("a", 1)},
+        headers={"If-None-Match": '"x"'}, body=b"\x00\xff")
+    data = request.to_dict()
+    encoded = dumps(data)
+    assert encoded.startswith(b"{") and b"pickle" not in encoded
+    assert loads(encoded) == data
+    assert loads(encoded)["cb_kwargs"]["entry"]["published"].tm_year == 2023
+    with pytest.raises(ValueError, match="refused a queued request of class"):
+        loads(dumps({**data, "_class": "subprocess.Popen"}))
+    with pytest.raises(ValueError):
+        loads(pickle.dumps(data))

@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from radar.core import backends
 from radar.core.areas import DEFAULT_AREAS
+from radar.core.backends import DEFAULT_PASSWORD_ENV, LakeSpec
+from radar.core.errors import WarehouseError
 from radar.core.config_dashboard import DashboardConfig, DashboardUser  # noqa: F401  (re-exported)
 from radar.core.limits import check_crawl, check_ingest
 
@@ -37,12 +40,22 @@ class ConfigError(ValueError):
 
 @dataclass
 class WarehouseConfig:
-    """Where the DuckDB warehouse lives (relative paths are relative to the config file)."""
+    """Where the warehouse lives (relative paths are relative to the config file).
+
+    backend "duckdb": one DuckDB file at `path`. backend "ducklake": DuckLake with its
+    catalog in PostgreSQL (`catalog = "postgres:dbname=... host=... port=... user=..."`,
+    the password from the environment variable named by `password_env`) and its data
+    files in the folder `data_path`; `path` then only names the lock and salt files.
+    """
 
     path: str = "radar.duckdb"
     # The analysts' reader copy (<name>.read.duckdb) is published after commits at most this
     # often (seconds), and whenever a writing command ends; a negative value turns it off.
     reader_copy_every: float = 30.0
+    backend: Literal["duckdb", "ducklake"] = "duckdb"
+    catalog: str = ""
+    data_path: str = "lake"
+    password_env: str = DEFAULT_PASSWORD_ENV
 
 
 @dataclass
@@ -282,6 +295,20 @@ class Config:
         p = Path(self.warehouse.path).expanduser()
         return p if p.is_absolute() else self.base_dir / p
 
+    @property
+    def lake(self) -> LakeSpec | None:
+        """The DuckLake catalog and data folder, or None for the embedded DuckDB file."""
+        w = self.warehouse
+        if w.backend != "ducklake":
+            return None
+        data = Path(w.data_path).expanduser()
+        data = data if data.is_absolute() else self.base_dir / data
+        return LakeSpec(backends.parse_catalog(w.catalog), str(data), w.password_env)
+
+    def use_backend(self) -> None:
+        """Make every warehouse call for `warehouse_path` in this process use this backend."""
+        backends.configure(self.warehouse_path, self.lake)
+
     def source(self, name: str) -> SourceConfig:
         """The source called `name`, or a ConfigError listing the known ones."""
         for s in self.sources:
@@ -302,7 +329,9 @@ def load_config(path: str | os.PathLike | None = None, *, required: bool = True)
     if not p.exists():
         if required:
             raise ConfigError(f"{p}: config file not found (create one with `radar init`)")
-        return Config(path=p.resolve())
+        cfg = Config(path=p.resolve())
+        cfg.use_backend()
+        return cfg
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -311,6 +340,7 @@ def load_config(path: str | os.PathLike | None = None, *, required: bool = True)
         raise ConfigError(f"{p}: not UTF-8 text: {exc}") from exc
     cfg = parse_config(data, source=str(p))
     cfg.path = p.resolve()
+    cfg.use_backend()
     return cfg
 
 
@@ -329,6 +359,11 @@ def parse_config(data: dict[str, Any], source: str = DEFAULT_CONFIG) -> Config:
         raise ConfigError(f"{source}: analysis.cluster: expected a Dask scheduler address like "
                           f"tcp://host:8786, got {cfg.analysis.cluster!r}")
     _check_unique(cfg.dashboard.users, "name", source, "dashboard.users")
+    if cfg.warehouse.backend == "ducklake":
+        try:
+            backends.parse_catalog(cfg.warehouse.catalog)
+        except WarehouseError as exc:
+            raise ConfigError(f"{source}: warehouse.catalog: {exc}") from exc
     return cfg
 
 

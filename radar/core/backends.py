@@ -485,3 +485,38 @@ def _holder(session: psycopg.Connection, key: int) -> str:
         "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s "
         "AND l.objsubid = 1 LIMIT 1", [unsigned >> 32, unsigned & 0xFFFFFFFF]).fetchone()
     return row[0] if row else ""
+
+
+def update_returning(con: duckdb.DuckDBPyConnection, table: str, key: str, set_sql: str,
+                     where_sql: str, returning: str, params: dict | None = None) -> list[tuple]:
+    """`UPDATE table SET set_sql WHERE where_sql RETURNING returning` (named $parameters).
+
+    DuckLake has no RETURNING: there the matching keys are selected first, then those rows
+    updated and read back, in the caller's transaction (writes are serialised by the batch
+    lock, so nothing changes in between)."""
+    params = params or {}
+    if not is_lake(con):
+        return con.execute(f"UPDATE {table} SET {set_sql} WHERE {where_sql} RETURNING {returning}",
+                           params).fetchall()
+    keys = [r[0] for r in con.execute(f"SELECT {key} FROM {table} WHERE {where_sql}",
+                                      _used(where_sql, params)).fetchall()]
+    if not keys:
+        return []
+    hit = f"{key} IN (SELECT unnest($_keys))"
+    con.execute(f"UPDATE {table} SET {set_sql} WHERE {hit}", {**_used(set_sql, params), "_keys": keys})
+    return con.execute(f"SELECT {returning} FROM {table} WHERE {hit}", {"_keys": keys}).fetchall()
+
+
+def _used(sql: str, params: dict) -> dict:
+    """The named parameters a statement uses (DuckDB refuses unused ones)."""
+    return {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", sql)}
+
+
+def insert_with_id(con: duckdb.DuckDBPyConnection, table: str, id_column: str, sequence: str,
+                   columns: Sequence[str], values: Sequence) -> int:
+    """Insert one row with a new id from `sequence` (instead of `INSERT ... RETURNING id`)."""
+    new = next_id(con, sequence)
+    marks = ", ".join("?" * (len(columns) + 1))
+    con.execute(f"INSERT INTO {table} ({id_column}, {', '.join(columns)}) VALUES ({marks})",
+                [new, *values])
+    return new

@@ -21,8 +21,8 @@ from typing import Any, Literal
 from radar.core import backends
 from radar.core.areas import DEFAULT_AREAS
 from radar.core.backends import DEFAULT_PASSWORD_ENV, LakeSpec
-from radar.core.errors import WarehouseError
 from radar.core.config_dashboard import DashboardConfig, DashboardUser  # noqa: F401  (re-exported)
+from radar.core.errors import WarehouseError
 from radar.core.limits import check_crawl, check_ingest
 
 DEFAULT_CONFIG = "radar.toml"

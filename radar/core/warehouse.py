@@ -263,3 +263,5 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 # Portable writes (the same call on the DuckDB file and on DuckLake): radar/core/backends.py.
 upsert = backends.upsert
 next_id = backends.next_id
+insert_with_id = backends.insert_with_id
+update_returning = backends.update_returning

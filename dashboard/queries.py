@@ -306,7 +306,8 @@ def search(path: str, text: str, kind: str, channels: list[str], sources: list[s
         else:
             sql = (f"SELECT {cols}, 0.0 AS score FROM {source} WHERE {filters} AND {like} "
                    "ORDER BY published DESC NULLS LAST LIMIT $n")
-            method = "text scan (no full-text index built yet)"
+            method = ("text scan (DuckLake keeps no full-text index)" if warehouse.is_lake(con)
+                      else "text scan (no full-text index built yet)")
         rows = _df(con, sql, params)
         rows["group_authors"] = _group_authors(con, rows, table)
         return rows, method

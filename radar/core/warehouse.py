@@ -265,3 +265,4 @@ upsert = backends.upsert
 next_id = backends.next_id
 insert_with_id = backends.insert_with_id
 update_returning = backends.update_returning
+is_lake = backends.is_lake

@@ -83,10 +83,15 @@ def read(path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT,
             con.close()
 
 
+# Lakes this process has seen at the newest schema: a schema never goes back, so neither
+# readers nor writers need to look again (on DuckLake that look costs a catalog query).
+_current_lakes: set[LakeSpec] = set()
+
+
 @contextlib.contextmanager
 def _read_lake(spec: LakeSpec, as_of: str | None) -> Iterator[duckdb.DuckDBPyConnection]:
     with backends.lake_cursor(spec, as_of) as con:
-        if not current_version(con):
+        if (as_of or spec not in _current_lakes) and not current_version(con):
             raise WarehouseMissing(f"the DuckLake warehouse {spec.catalog!r} has no tables"
                                    + (f" at {as_of}" if as_of else "; run `radar init` first"))
         con.begin()  # one snapshot for every query of this read
@@ -99,8 +104,10 @@ def _read_lake(spec: LakeSpec, as_of: str | None) -> Iterator[duckdb.DuckDBPyCon
 @contextlib.contextmanager
 def _write_lake(spec: LakeSpec, timeout: float) -> Iterator[duckdb.DuckDBPyConnection]:
     with backends.batch_lock(spec, timeout), backends.lake_cursor(spec) as con:
-        if current_version(con) != latest_version():
-            migrate(con)  # under the batch lock: one process, one machine migrates
+        if spec not in _current_lakes:
+            if current_version(con) != latest_version():
+                migrate(con)  # under the batch lock: one process, one machine migrates
+            _current_lakes.add(spec)
         con.begin()
         try:
             yield con
@@ -245,6 +252,10 @@ def query_df(path: str | os.PathLike, sql: str, params: Sequence[Any] | dict | N
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether a table or view called `name` exists in the main schema."""
+    if backends.is_lake(con):
+        return backends.lake_has_table(con, name) or bool(con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal "
+            "AND database_name = current_database()", [name]).fetchone()[0])
     row = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main' "
         "AND database_name = current_database() UNION ALL SELECT count(*) FROM duckdb_views() "

@@ -54,10 +54,13 @@ def latest_version() -> int:
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     """The schema version of an open warehouse (0 for an empty file)."""
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version' "
-        "AND schema_name = 'main' AND database_name = current_database()"
-    ).fetchone()[0]
+    if backends.is_lake(con):
+        exists = backends.lake_has_table(con, "schema_version")
+    else:
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version' "
+            "AND schema_name = 'main' AND database_name = current_database()"
+        ).fetchone()[0]
     if not exists:
         return 0
     return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]

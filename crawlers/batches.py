@@ -95,7 +95,9 @@ def flush(path: Path, batch: Batch, finished: list[dict] | None = None) -> None:
     if not len(batch) and not finished:
         return
     now = utcnow()
-    with warehouse.write(path) as con:
+
+    # A DuckLake commit that loses to another writer is run again in a new transaction.
+    def work(con) -> None:
         for run in finished or []:
             con.execute(
                 "UPDATE crawl_runs SET finished_at = ?, pages = ?, new_documents = ?, "
@@ -140,6 +142,8 @@ def flush(path: Path, batch: Batch, finished: list[dict] | None = None) -> None:
             con.execute("INSERT INTO fetch_errors (run_id, source, url, reason) "
                         "SELECT run_id, source, url, reason FROM errs")
             con.unregister("errs")
+
+    warehouse.write_retrying(path, work)
 
 
 def _apply_updates(con, updates: list[dict], now: datetime) -> None:

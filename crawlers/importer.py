@@ -349,7 +349,8 @@ def _flush(warehouse_path: Path, batch: list[dict], sources: dict[str, str],
             d["language"] = detect_language(d["text"])
     incoming = pa.Table.from_pylist(
         batch, schema=_arrow_schema().append(pa.field("fragment", pa.string())))
-    with warehouse.write(warehouse_path) as con:
+
+    def work(con) -> int:  # run again in a new transaction if a DuckLake commit loses
         con.register("incoming", incoming)
         for name, chan in sources.items():
             warehouse.upsert(con, "sources", ("name", "type", "url", "channel"), ("name",),
@@ -369,6 +370,9 @@ def _flush(warehouse_path: Path, batch: list[dict], sources: dict[str, str],
             "FROM incoming i LEFT JOIN present p ON p.new_id = i.doc_id "
             "WHERE i.doc_id NOT IN (SELECT doc_id FROM erased_documents))")
         con.execute("DROP TABLE present")
+        return stored
+
+    stored = warehouse.write_retrying(warehouse_path, work)
     result.new_documents += stored
     result.skipped_existing += len(batch) - stored
 

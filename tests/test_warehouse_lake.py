@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from radar.app.cli import cli
-from radar.core import backends, warehouse
+from radar.core import backends, portable, warehouse
 from radar.core.config import ConfigError, load_config, parse_config
 from radar.core.locks import WriterLocked
 from radar.core.migrations import available, current_version, latest_version
@@ -50,7 +50,7 @@ CREATE TABLE thing (
 CREATE TABLE pair (a INTEGER, b INTEGER, PRIMARY KEY (a, b));
 CREATE VIEW v AS SELECT * FROM thing WHERE name = 'PRIMARY KEY';
 """
-    out, sequences = backends.ddl_for_lake(sql)
+    out, sequences = portable.ddl_for_lake(sql)
     assert sequences == ["thing_seq"]
     for gone in ("SEQUENCE", "nextval", "UNIQUE", "CHECK", "DEFAULT []", "(a, b)"):
         assert gone not in out, gone
@@ -61,7 +61,7 @@ CREATE VIEW v AS SELECT * FROM thing WHERE name = 'PRIMARY KEY';
 
 def test_every_migration_translates_for_ducklake():
     for m in available():
-        out, _ = backends.ddl_for_lake(m.sql)
+        out, _ = portable.ddl_for_lake(m.sql)
         assert "PRIMARY KEY" not in out and "nextval" not in out, m.name
 
 

@@ -19,7 +19,8 @@ What DuckLake lacks, and what this module does instead (so stages stay the same)
 - no fts indexes: search falls back to a scan (radar/core/search_index.py).
 
 The run-wide writer lock and the migrations lock become PostgreSQL advisory locks
-(`pg_lock`), so two machines cannot migrate at once or run the same stage twice.
+(radar/core/lake_locks.py), so two machines cannot migrate at once or run the same stage
+twice; the portable SQL is in radar/core/portable.py.
 """
 
 from __future__ import annotations
@@ -32,16 +33,13 @@ import os
 import re
 import tempfile
 import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import psycopg
 
 from radar.core.errors import WarehouseError
-from radar.core.locks import WriterLocked
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +169,7 @@ def _instance(spec: LakeSpec) -> duckdb.DuckDBPyConnection:
         except duckdb.Error as exc:
             con.close()
             raise WarehouseError(f"cannot open the DuckLake catalog {spec.catalog!r}: "
-                                 f"{_redact(str(exc))}") from exc
+                                 f"{redact(str(exc))}") from exc
         _instances[key] = con
         return con
 
@@ -185,7 +183,7 @@ def _attach_args(spec: LakeSpec) -> str:
     return _lit(f"ducklake:{PG_PREFIX}{spec.dsn()}")
 
 
-def _redact(text: str) -> str:
+def redact(text: str) -> str:
     return re.sub(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", "password=***", text)
 
 
@@ -207,7 +205,7 @@ def lake_cursor(spec: LakeSpec, as_of: str | None = None) -> Iterator[duckdb.Duc
             cur.execute(f"ATTACH {_attach_args(spec)} AS {alias} (DATA_PATH "
                         f"{_lit(spec.data_path)}, SNAPSHOT_TIME {_lit(as_of)}, READ_ONLY)")
         except duckdb.Error as exc:
-            raise WarehouseError(f"no snapshot of the warehouse at {as_of}: {_redact(str(exc))}") from exc
+            raise WarehouseError(f"no snapshot of the warehouse at {as_of}: {redact(str(exc))}") from exc
         try:
             cur.execute(f"USE {alias}")
             yield cur
@@ -230,305 +228,13 @@ def is_conflict(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
 
 
-# -- PostgreSQL: advisory locks and sequences ----------------------------------------------
-
-_pg_local = threading.local()
-
-
-def _connect(spec: LakeSpec, **kwargs) -> psycopg.Connection:
-    """A PostgreSQL session to the catalog database; a failure is one clear WarehouseError."""
-    try:
-        return psycopg.connect(spec.dsn(), autocommit=True, **kwargs)
-    except psycopg.Error as exc:
-        raise WarehouseError(f"cannot open the DuckLake catalog {spec.catalog!r}: "
-                             f"{_redact(str(exc)).strip()}") from exc
-
-
-def _pg(spec: LakeSpec) -> psycopg.Connection:
-    """A per-thread autocommit PostgreSQL session for sequences."""
-    cons = getattr(_pg_local, "cons", None)
-    if cons is None:
-        cons = _pg_local.cons = {}
-    con = cons.get((os.getpid(), spec))
-    if con is None or con.closed:
-        con = cons[(os.getpid(), spec)] = _connect(spec)
-    return con
-
-
-@contextlib.contextmanager
-def pg_lock(spec: LakeSpec, purpose: str, timeout: float | None, what: str) -> Iterator[None]:
-    """Hold a PostgreSQL advisory lock on its own session (released when the session ends,
-    however the process ends). timeout None: fail at once (WarehouseError with `what`)."""
-    key = spec.lock_key(purpose)
-    session = _connect(spec)
-    try:
-        deadline = time.monotonic() + (timeout or 0)
-        delay = 0.005
-        while not session.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]:
-            if timeout is None or time.monotonic() > deadline:
-                raise LockBusy(what)
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)
-        yield
-    finally:
-        session.close()  # ends the session: PostgreSQL releases its advisory locks
-
-
-class LockBusy(WarehouseError):
-    """An advisory lock is held by another session."""
-
-
-_batch_locks: dict[LakeSpec, threading.Lock] = {}
-
-
-@contextlib.contextmanager
-def batch_lock(spec: LakeSpec, timeout: float) -> Iterator[None]:
-    """Serialise write batches on this lake across processes and machines (and threads here)."""
-    local = _batch_locks.setdefault(spec, threading.Lock())
-    if not local.acquire(timeout=timeout):
-        raise WarehouseError("timed out waiting for another write batch of this process")
-    try:
-        with pg_lock(spec, "batch", timeout, "a write batch of another radar process"):
-            yield
-    finally:
-        local.release()
-
-
-def create_sequences(spec: LakeSpec, names: Sequence[str]) -> None:
-    """The PostgreSQL sequences behind `next_id` (idempotent)."""
-    pg = _pg(spec)
-    for name in names:
-        pg.execute(f'CREATE SEQUENCE IF NOT EXISTS "radar_{_ident(name)}" START 1')
-
-
-def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:
-    """The next id from `sequence`: DuckDB's own sequence, or PostgreSQL's on DuckLake."""
-    if not is_lake(con):
-        return con.execute(f"SELECT nextval('{_ident(sequence)}')").fetchone()[0]
-    spec = spec_of(con)
-    return _pg(spec).execute(f"SELECT nextval('\"radar_{_ident(sequence)}\"')").fetchone()[0]
-
-
 def spec_of(con: duckdb.DuckDBPyConnection) -> LakeSpec:
     path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
                        ).fetchone()[0]
     for spec in set(_specs.values()):
         if path.endswith(spec.catalog) or spec.catalog in path:
             return spec
-    raise WarehouseError(f"no configured DuckLake warehouse for catalog {_redact(path)}")
-
-
-def _ident(name: str) -> str:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise ValueError(f"not an identifier: {name!r}")
-    return name
-
-
-# -- portable SQL ---------------------------------------------------------------------------
-
-
-def upsert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], keys: Sequence[str],
-           source: str, params: Sequence | None = None, update: str | None = None,
-           data: dict | None = None) -> int:
-    """Insert the rows of `source` (a SELECT giving `columns`) whose key is new; with `update`
-    (an ON CONFLICT DO UPDATE SET list: `col = excluded.col, ...`) update the others.
-    `data`: Arrow tables or DataFrames the SELECT reads, by name. Returns rows written.
-
-    DuckDB: `INSERT ... ON CONFLICT`, as the primary key allows. DuckLake: MERGE INTO,
-    the source first reduced to one row per key (the primary key's guarantee).
-    """
-    for name, rel in (data or {}).items():
-        con.register(name, rel)
-    try:
-        return _upsert(con, table, columns, keys, source, params, update)
-    finally:
-        for name in data or {}:
-            con.unregister(name)
-
-
-def _upsert(con, table, columns, keys, source, params, update) -> int:
-    cols = ", ".join(columns)
-    if not is_lake(con):
-        action = f"DO UPDATE SET {update}" if update else "DO NOTHING"
-        return con.execute(f"INSERT INTO {table} ({cols}) {source} ON CONFLICT ({', '.join(keys)}) "
-                           f"{action}", params or []).fetchone()[0]
-    key_list = ", ".join(keys)
-    on = " AND ".join(f"{table}.{k} = excluded.{k}" for k in keys)
-    values = ", ".join(f"excluded.{c}" for c in columns)
-    matched = f"WHEN MATCHED THEN UPDATE SET {update} " if update else ""
-    return con.execute(
-        f"MERGE INTO {table} USING (SELECT DISTINCT ON ({key_list}) * FROM ({source}) AS src) "
-        f"AS excluded ON ({on}) {matched}WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({values})",
-        params or []).fetchone()[0]
-
-
-_SEQUENCE = re.compile(r"^\s*CREATE\s+SEQUENCE\s+(\w+)[^;]*;", re.I | re.M)
-_TABLE_CONSTRAINT = re.compile(r",\s*(PRIMARY\s+KEY|UNIQUE)\s*\([^)]*\)", re.I)
-_COLUMN_CONSTRAINT = re.compile(r"\s+(PRIMARY\s+KEY|UNIQUE)\b(?!\s*\()", re.I)
-_NEXTVAL_DEFAULT = re.compile(r"\s+DEFAULT\s+nextval\('\w+'\)", re.I)
-_LIST_DEFAULT = re.compile(r"\s+DEFAULT\s+\[\s*\]", re.I)
-
-
-def ddl_for_lake(sql: str) -> tuple[str, list[str]]:
-    """A migration's SQL as DuckLake accepts it, and the sequences it created.
-
-    Constraints (key, unique, check) and indexes go (uniqueness is kept by `upsert` and the batch lock),
-    sequences move to PostgreSQL (`next_id`), list defaults go (writers name them).
-    """
-    sequences = _SEQUENCE.findall(sql)
-    sql = _SEQUENCE.sub("", sql)
-    sql = _strip_comments(sql)
-    sql = _TABLE_CONSTRAINT.sub("", sql)
-    sql = _COLUMN_CONSTRAINT.sub("", sql)
-    sql = _NEXTVAL_DEFAULT.sub("", sql)
-    sql = _LIST_DEFAULT.sub("", sql)
-    sql = _strip_checks(sql)
-    sql = re.sub(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX[^;]*;", "", sql, flags=re.I | re.M)
-    return sql, sequences
-
-
-def _strip_checks(sql: str) -> str:
-    """Without `CHECK (...)` column constraints (balanced parentheses; DuckLake has none:
-    the values are checked by the code that writes them)."""
-    while (m := re.search(r"\s+CHECK\s*\(", sql, re.I)):
-        depth, i = 0, m.end() - 1
-        while i < len(sql):
-            depth += {"(": 1, ")": -1}.get(sql[i], 0)
-            i += 1
-            if depth == 0:
-                break
-        sql = sql[:m.start()] + sql[i:]
-    return sql
-
-
-def _strip_comments(sql: str) -> str:
-    """SQL without `--` comments (outside string literals), so constraints in comments stay put."""
-    out = []
-    for line in sql.splitlines():
-        in_str = False
-        for i, ch in enumerate(line):
-            if ch == "'":
-                in_str = not in_str
-            elif ch == "-" and not in_str and line[i:i + 2] == "--":
-                line = line[:i]
-                break
-        out.append(line.rstrip())
-    return "\n".join(out)
-
-
-# -- the run-wide writer lock on DuckLake ---------------------------------------------------
-
-# Which stages a writing command holds (default: the word after "radar").
-STAGE_LOCKS: dict[str, tuple[str, ...]] = {
-    "radar run": ("crawl", "analyze", "alert"),
-    "radar serve": ("crawl", "analyze", "alert"),
-    "radar backtest --plant": ("analyze",),
-    "radar demo": ("crawl", "import", "analyze", "alert"),
-}
-
-
-def stages_of(command: str) -> tuple[str, ...]:
-    """The stage locks a command takes on DuckLake."""
-    if command in STAGE_LOCKS:
-        return STAGE_LOCKS[command]
-    words = command.split()
-    return (words[1] if len(words) > 1 and words[0] == "radar" else command,)
-
-
-@dataclass
-class StageSession:
-    """What `stage_locks` yields: whether no other radar writer is alive on the lake."""
-
-    alone: bool
-    _downgrade: object = None
-
-    def share(self) -> None:
-        """From now on let other writers start (after settling what dead ones left)."""
-        if self._downgrade:
-            self._downgrade()
-            self._downgrade = None
-
-
-@contextlib.contextmanager
-def stage_locks(spec: LakeSpec, command: str, timeout: float = 60.0) -> Iterator[StageSession]:
-    """Hold the advisory locks of `command`'s stages on one PostgreSQL session, or raise
-    locks.WriterLocked at once naming the holder. Also hold the lake's "writers" lock shared
-    while the command runs; `alone` says whether it could first be taken exclusively (no
-    other radar writer alive anywhere: runs left "running" are then a dead process's)."""
-    started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
-    label = f"{command}, pid {os.getpid()} on {os.uname().nodename}, started {started} UTC"
-    session = _connect(spec, application_name=label[:63])
-    try:
-        for stage in stages_of(command):
-            key = spec.lock_key(f"stage:{stage}")
-            if not session.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]:
-                holder = _holder(session, key) or "unknown process"
-                raise WriterLocked(
-                    f"another radar run is in progress ({holder}); it holds the DuckLake "
-                    f"warehouse's {stage} lock, try again when it has finished")
-        writers = spec.lock_key("writers")
-        alone = session.execute("SELECT pg_try_advisory_lock(%s)", [writers]).fetchone()[0]
-
-        def downgrade() -> None:
-            session.execute("SELECT pg_advisory_lock_shared(%s)", [writers])
-            session.execute("SELECT pg_advisory_unlock(%s)", [writers])
-
-        if not alone:
-            deadline = time.monotonic() + timeout
-            while not session.execute("SELECT pg_try_advisory_lock_shared(%s)", [writers]).fetchone()[0]:
-                if time.monotonic() > deadline:
-                    raise WarehouseError("timed out waiting for another radar writer to settle "
-                                         "interrupted runs")
-                time.sleep(0.05)
-        state = StageSession(alone, downgrade if alone else None)
-        yield state
-    finally:
-        session.close()  # PostgreSQL releases every advisory lock of the session
-
-
-def _holder(session: psycopg.Connection, key: int) -> str:
-    """The application name (command, pid, host, start) of the session holding `key`."""
-    unsigned = key & 0xFFFFFFFFFFFFFFFF
-    row = session.execute(
-        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s "
-        "AND l.objsubid = 1 LIMIT 1", [unsigned >> 32, unsigned & 0xFFFFFFFF]).fetchone()
-    return row[0] if row else ""
-
-
-def update_returning(con: duckdb.DuckDBPyConnection, table: str, key: str, set_sql: str,
-                     where_sql: str, returning: str, params: dict | None = None) -> list[tuple]:
-    """`UPDATE table SET set_sql WHERE where_sql RETURNING returning` (named $parameters).
-
-    DuckLake has no RETURNING: there the matching keys are selected first, then those rows
-    updated and read back, in the caller's transaction (writes are serialised by the batch
-    lock, so nothing changes in between)."""
-    params = params or {}
-    if not is_lake(con):
-        return con.execute(f"UPDATE {table} SET {set_sql} WHERE {where_sql} RETURNING {returning}",
-                           params).fetchall()
-    keys = [r[0] for r in con.execute(f"SELECT {key} FROM {table} WHERE {where_sql}",
-                                      _used(where_sql, params)).fetchall()]
-    if not keys:
-        return []
-    hit = f"{key} IN (SELECT unnest($_keys))"
-    con.execute(f"UPDATE {table} SET {set_sql} WHERE {hit}", {**_used(set_sql, params), "_keys": keys})
-    return con.execute(f"SELECT {returning} FROM {table} WHERE {hit}", {"_keys": keys}).fetchall()
-
-
-def _used(sql: str, params: dict) -> dict:
-    """The named parameters a statement uses (DuckDB refuses unused ones)."""
-    return {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", sql)}
-
-
-def insert_with_id(con: duckdb.DuckDBPyConnection, table: str, id_column: str, sequence: str,
-                   columns: Sequence[str], values: Sequence) -> int:
-    """Insert one row with a new id from `sequence` (instead of `INSERT ... RETURNING id`)."""
-    new = next_id(con, sequence)
-    marks = ", ".join("?" * (len(columns) + 1))
-    con.execute(f"INSERT INTO {table} ({id_column}, {', '.join(columns)}) VALUES ({marks})",
-                [new, *values])
-    return new
+    raise WarehouseError(f"no configured DuckLake warehouse for catalog {redact(path)}")
 
 
 def lake_has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -537,3 +243,10 @@ def lake_has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     db = con.execute("SELECT current_database()").fetchone()[0]
     return bool(con.execute(f"SELECT count(*) FROM ducklake_table_info({_lit(db)}) "
                             "WHERE table_name = ?", [name]).fetchone()[0])
+
+
+def ident(name: str) -> str:
+    """`name` when it is a plain SQL identifier (it is put into SQL text), else ValueError."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"not an identifier: {name!r}")
+    return name

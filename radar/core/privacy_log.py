@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import os
 
-from radar.core import backends
+from radar.core import portable
 
 ACTIONS = ("erase", "export", "export_personal", "analyst_copy", "salt_rotation")
 
@@ -26,7 +26,7 @@ def record(con, action: str, detail: str, actor: str | None = None) -> None:
     """Append one entry inside the caller's open write transaction."""
     if action not in ACTIONS:
         raise ValueError(f"unknown privacy action {action!r}")
-    backends.insert_with_id(con, "privacy_log", "entry_id", "privacy_log_seq",
+    portable.insert_with_id(con, "privacy_log", "entry_id", "privacy_log_seq",
                              ("action", "actor", "detail"), [action, actor or current_actor(), detail])
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from radar.core import backends, readcopy
+from radar.core import backends, lake_locks, portable, readcopy
 from radar.core.backends import LakeSpec
 from radar.core.errors import WarehouseError, WarehouseMissing
 from radar.core.locks import file_lock, writer_lock
@@ -103,7 +103,7 @@ def _read_lake(spec: LakeSpec, as_of: str | None) -> Iterator[duckdb.DuckDBPyCon
 
 @contextlib.contextmanager
 def _write_lake(spec: LakeSpec, timeout: float) -> Iterator[duckdb.DuckDBPyConnection]:
-    with backends.batch_lock(spec, timeout), backends.lake_cursor(spec) as con:
+    with lake_locks.batch_lock(spec, timeout), backends.lake_cursor(spec) as con:
         if spec not in _current_lakes:
             if current_version(con) != latest_version():
                 migrate(con)  # under the batch lock: one process, one machine migrates
@@ -185,13 +185,13 @@ def exclusive(path: str | os.PathLike, command: str = "radar") -> Iterator[list[
     command ends, however it ends.
 
     On DuckLake the lock is a PostgreSQL advisory lock per stage the command writes
-    (`backends.STAGE_LOCKS`): the same stage never runs twice at once on any machine,
+    (`lake_locks.STAGE_LOCKS`): the same stage never runs twice at once on any machine,
     different stages (crawl workers and an analysis) may. Runs left running are settled
-    only when no other radar writer holds the lake (`backends.alone`)."""
+    only when no other radar writer holds the lake (`lake_locks.stage_locks`)."""
     p = Path(path)
     spec = backends.lake_for(p)
     if spec is not None:
-        with backends.stage_locks(spec, command) as session:
+        with lake_locks.stage_locks(spec, command) as session:
             notes = settle_interrupted(p) if session.alone else []
             session.share()
             yield notes
@@ -272,8 +272,8 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 # Portable writes (the same call on the DuckDB file and on DuckLake): radar/core/backends.py.
-upsert = backends.upsert
-next_id = backends.next_id
-insert_with_id = backends.insert_with_id
-update_returning = backends.update_returning
+upsert = portable.upsert
+next_id = portable.next_id
+insert_with_id = portable.insert_with_id
+update_returning = portable.update_returning
 is_lake = backends.is_lake

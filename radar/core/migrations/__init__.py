@@ -4,7 +4,7 @@ Each file `NNNN_name.sql` in this package is applied once, in order, inside a
 transaction, and recorded in `schema_version`. Never edit a migration that has
 shipped: add a new one. Every table and column is documented in docs/warehouse.md.
 
-On a DuckLake warehouse each file is translated first (`backends.ddl_for_lake`: no
+On a DuckLake warehouse each file is translated first (`portable.ddl_for_lake`: no
 constraints, sequences in PostgreSQL); the files stay written for DuckDB.
 """
 
@@ -17,7 +17,7 @@ from importlib import resources
 
 import duckdb
 
-from radar.core import backends
+from radar.core import backends, lake_locks, portable
 from radar.core.errors import WarehouseError
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -94,8 +94,8 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[i
                     "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
                 )
             if lake:
-                sql, sequences = backends.ddl_for_lake(m.sql)
-                backends.create_sequences(backends.spec_of(con), sequences)
+                sql, sequences = portable.ddl_for_lake(m.sql)
+                lake_locks.create_sequences(backends.spec_of(con), sequences)
                 con.execute(sql)
             else:
                 con.execute(m.sql)

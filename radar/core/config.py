@@ -20,9 +20,9 @@ from typing import Any, Literal
 
 from radar.core import backends
 from radar.core.areas import DEFAULT_AREAS
-from radar.core.backends import DEFAULT_PASSWORD_ENV, LakeSpec
+from radar.core.backends import LakeSpec
 from radar.core.config_dashboard import DashboardConfig, DashboardUser  # noqa: F401  (re-exported)
-from radar.core.errors import WarehouseError
+from radar.core.config_warehouse import WarehouseConfig, check_warehouse, lake_spec
 from radar.core.limits import check_crawl, check_ingest
 
 DEFAULT_CONFIG = "radar.toml"
@@ -36,26 +36,6 @@ SOURCE_TYPES: tuple[str, ...] = typing.get_args(SourceType)
 
 class ConfigError(ValueError):
     """A configuration file that cannot be used, with the file and key named."""
-
-
-@dataclass
-class WarehouseConfig:
-    """Where the warehouse lives (relative paths are relative to the config file).
-
-    backend "duckdb": one DuckDB file at `path`. backend "ducklake": DuckLake with its
-    catalog in PostgreSQL (`catalog = "postgres:dbname=... host=... port=... user=..."`,
-    the password from the environment variable named by `password_env`) and its data
-    files in the folder `data_path`; `path` then only names the lock and salt files.
-    """
-
-    path: str = "radar.duckdb"
-    # The analysts' reader copy (<name>.read.duckdb) is published after commits at most this
-    # often (seconds), and whenever a writing command ends; a negative value turns it off.
-    reader_copy_every: float = 30.0
-    backend: Literal["duckdb", "ducklake"] = "duckdb"
-    catalog: str = ""
-    data_path: str = "lake"
-    password_env: str = DEFAULT_PASSWORD_ENV
 
 
 @dataclass
@@ -298,12 +278,7 @@ class Config:
     @property
     def lake(self) -> LakeSpec | None:
         """The DuckLake catalog and data folder, or None for the embedded DuckDB file."""
-        w = self.warehouse
-        if w.backend != "ducklake":
-            return None
-        data = Path(w.data_path).expanduser()
-        data = data if data.is_absolute() else self.base_dir / data
-        return LakeSpec(backends.parse_catalog(w.catalog), str(data), w.password_env)
+        return lake_spec(self.warehouse, self.base_dir)
 
     def use_backend(self) -> None:
         """Make every warehouse call for `warehouse_path` in this process use this backend."""
@@ -359,11 +334,8 @@ def parse_config(data: dict[str, Any], source: str = DEFAULT_CONFIG) -> Config:
         raise ConfigError(f"{source}: analysis.cluster: expected a Dask scheduler address like "
                           f"tcp://host:8786, got {cfg.analysis.cluster!r}")
     _check_unique(cfg.dashboard.users, "name", source, "dashboard.users")
-    if cfg.warehouse.backend == "ducklake":
-        try:
-            backends.parse_catalog(cfg.warehouse.catalog)
-        except WarehouseError as exc:
-            raise ConfigError(f"{source}: warehouse.catalog: {exc}") from exc
+    if problem := check_warehouse(cfg.warehouse):
+        raise ConfigError(f"{source}: {problem}")
     return cfg
 
 

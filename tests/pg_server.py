@@ -44,7 +44,7 @@ def server_user() -> str | None:
 def ctl_wrapper(pg_ctl: str, user: str, folder: Path) -> str:
     """A pg_ctl that runs as `user` (runuser keeps the environment pytest-postgresql sets)."""
     script = folder / "pg_ctl"
-    script.write_text(f'#!/bin/sh\nexec runuser -u {user} -- "{pg_ctl}" "$@"\n', encoding="utf-8")
+    script.write_text(f'#!/bin/sh\ncd /\nexec runuser -u {user} -- "{pg_ctl}" "$@"\n', encoding="utf-8")
     script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return str(script)
 

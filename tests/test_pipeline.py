@@ -182,7 +182,7 @@ def test_radar_run_cli_runs_every_stage_and_reports_partial_success(backend_proj
     assert lines["analyze"].split()[1] == "ok", result.output
     assert lines["alert"].split()[1] == "ok", result.output
     cfg = load_config(project)
-    assert warehouse.query(cfg.warehouse_path, "SELECT count(*) FROM passages")[0][0] > 0
+    assert warehouse.query(cfg.warehouse_path, "SELECT count(*) FROM passages")[0][0] > 0, result.output
     blips = warehouse.query(cfg.warehouse_path, "SELECT label FROM radar_latest WHERE ring IS NOT NULL")
     assert blips, "nothing on the radar to alert about"
     sent = warehouse.query(cfg.warehouse_path, "SELECT recipient, state FROM alert_outbox")

@@ -302,3 +302,21 @@ def test_a_wrong_catalog_is_one_clear_line(tmp_path, salt, monkeypatch, pg_serve
     result = radar(config, "init")
     assert result.exit_code == 2
     assert "cannot open the DuckLake catalog" in result.output and "no_such_database" in result.output
+
+
+PICKLED = """
+import pickle, sys
+from radar.core import warehouse
+cfg = pickle.loads(sys.stdin.buffer.read())   # as the crawl process gets its config
+with warehouse.write(cfg.warehouse_path) as con:
+    con.execute("INSERT INTO fetch_errors (run_id, source, url, reason) VALUES (0, 'child', 'u', 'r')")
+"""
+
+
+def test_a_process_handed_a_pickled_config_writes_to_the_lake(lake_project):
+    import pickle
+
+    cfg = load_config(lake_project)
+    subprocess.run([sys.executable, "-c", PICKLED], input=pickle.dumps(cfg), check=True, timeout=120)
+    assert warehouse.query(cfg.warehouse_path, "SELECT source FROM fetch_errors") == [("child",)]
+    assert not cfg.warehouse_path.exists()  # not a DuckDB file beside the config

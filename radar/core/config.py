@@ -271,9 +271,13 @@ class Config:
 
     @property
     def warehouse_path(self) -> Path:
-        """Absolute path of the DuckDB warehouse file."""
+        """Absolute path of the DuckDB warehouse file (on DuckLake: of its lock and salt
+        files). Every process that reaches the warehouse through a Config, also one handed
+        over pickled (the crawl process), thereby uses the configured backend for it."""
         p = Path(self.warehouse.path).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
+        p = p if p.is_absolute() else self.base_dir / p
+        backends.configure(p, self.lake)
+        return p
 
     @property
     def lake(self) -> LakeSpec | None:
@@ -282,7 +286,7 @@ class Config:
 
     def use_backend(self) -> None:
         """Make every warehouse call for `warehouse_path` in this process use this backend."""
-        backends.configure(self.warehouse_path, self.lake)
+        self.warehouse_path  # noqa: B018 (resolving it registers the backend)
 
     def source(self, name: str) -> SourceConfig:
         """The source called `name`, or a ConfigError listing the known ones."""

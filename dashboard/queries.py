@@ -396,7 +396,9 @@ def warehouse_tables(path: str) -> pd.DataFrame:
                        AS columns
             FROM duckdb_columns() c
             LEFT JOIN duckdb_tables() t ON t.table_name = c.table_name AND t.schema_name = 'main'
+                AND t.database_name = c.database_name
             LEFT JOIN duckdb_views() v ON v.view_name = c.table_name AND v.schema_name = 'main'
+                AND v.database_name = c.database_name
             WHERE c.schema_name = 'main' AND c.database_name = current_database()
             GROUP BY c.table_name, v.view_name ORDER BY kind, name""")
 

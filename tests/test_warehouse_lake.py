@@ -320,3 +320,14 @@ def test_a_process_handed_a_pickled_config_writes_to_the_lake(lake_project):
     subprocess.run([sys.executable, "-c", PICKLED], input=pickle.dumps(cfg), check=True, timeout=120)
     assert warehouse.query(cfg.warehouse_path, "SELECT source FROM fetch_errors") == [("child",)]
     assert not cfg.warehouse_path.exists()  # not a DuckDB file beside the config
+
+
+def test_export_reads_the_lakes_tables(lake_project, tmp_path):
+    import pyarrow.parquet as pq
+
+    assert radar(lake_project, "import", str(jsonl(tmp_path / "a.jsonl", rows(4)))).exit_code == 0
+    result = radar(lake_project, "export", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert pq.read_table(tmp_path / "out" / "documents.parquet").num_rows == 4
+    assert (tmp_path / "out" / "radar_latest.parquet").exists()
+    assert not (tmp_path / "out" / "ducklake_snapshot.parquet").exists()  # the catalog's own tables

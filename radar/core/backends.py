@@ -194,7 +194,8 @@ def lake_cursor(spec: LakeSpec, as_of: str | None = None) -> Iterator[duckdb.Duc
     With `as_of` (a timestamp) the lake is the snapshot current at that time, read-only.
     """
     base = _instance(spec)
-    cur = base.cursor()
+    with _instances_lock:  # one shared connection: threads (the dashboard's) take turns here
+        cur = base.cursor()
     try:
         if as_of is None:
             cur.execute(f"USE {LAKE}")

@@ -6,6 +6,7 @@ with rows handed to DuckDB as Arrow tables (never row-by-row inserts).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -62,11 +63,7 @@ def start_run(path: Path, source: SourceConfig, started: datetime) -> int:
     """Register the source and open its crawl_runs row; returns the run id."""
     with warehouse.write(path) as con:
         _register(con, source)
-        return con.execute(
-            "INSERT INTO crawl_runs (source, started_at, status) VALUES (?, ?, 'running') "
-            "RETURNING run_id",
-            [source.name, started],
-        ).fetchone()[0]
+        return _open_run(con, source.name, started)
 
 
 def start_runs(path: Path, sources: list[SourceConfig], started: datetime) -> dict[str, int]:
@@ -75,19 +72,23 @@ def start_runs(path: Path, sources: list[SourceConfig], started: datetime) -> di
     with warehouse.write(path) as con:
         for source in sources:
             _register(con, source)
-            ids[source.name] = con.execute(
-                "INSERT INTO crawl_runs (source, started_at, status) VALUES (?, ?, 'running') "
-                "RETURNING run_id", [source.name, started]).fetchone()[0]
+            ids[source.name] = _open_run(con, source.name, started)
     return ids
 
 
+def _open_run(con, source: str, started: datetime) -> int:
+    run_id = warehouse.next_id(con, "crawl_run_seq")
+    con.execute("INSERT INTO crawl_runs (run_id, source, started_at, status) "
+                "VALUES (?, ?, ?, 'running')", [run_id, source, started])
+    return run_id
+
+
 def _register(con, source: SourceConfig) -> None:
-    con.execute(
-        "INSERT INTO sources (name, type, url, channel) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (name) DO UPDATE SET type = excluded.type, url = excluded.url, "
-        "channel = excluded.channel",
+    warehouse.upsert(
+        con, "sources", ("name", "type", "url", "channel"), ("name",),
+        "SELECT ? AS name, ? AS type, ? AS url, ? AS channel",
         [source.name, source.type, source.url, source.channel],
-    )
+        update="type = excluded.type, url = excluded.url, channel = excluded.channel")
 
 
 def flush(path: Path, batch: Batch, finished: list[dict] | None = None,
@@ -99,46 +100,50 @@ def flush(path: Path, batch: Batch, finished: list[dict] | None = None,
     if not len(batch) and not finished:
         return
     now = utcnow()
-    with warehouse.write(path) as con:
+    pending: Counter = Counter()   # demoted "new" rows by source, over every attempt
+    runs: list[dict] = []
+
+    # A DuckLake commit that loses to another writer is run again in a new transaction.
+    # Rows demoted in an earlier attempt stay carriers (the other process's document is
+    # committed), so the counts add up over the attempts.
+    def work(con) -> None:
+        nonlocal runs
+        runs = [dict(r) for r in finished or []]
         if reconcile is not None:
-            pending = reconcile.apply(con, batch)
-            reconcile.adjust(finished or [], pending)
-        for run in finished or []:
+            pending.update(reconcile.apply(con, batch))
+            reconcile.adjust(runs, pending)
+        for run in runs:
             con.execute(
                 "UPDATE crawl_runs SET finished_at = ?, pages = ?, new_documents = ?, "
                 "errors = ?, status = ? WHERE run_id = ?",
                 [run["finished_at"], run["pages"], run["new_documents"], run["errors"],
                  run["status"], run["run_id"]])
         if batch.new:
-            new_docs = _table(batch.new, DOC_COLUMNS)  # noqa: F841 (read by SQL)
             cols = ", ".join(DOC_COLUMNS)
-            con.execute(
-                f"INSERT INTO documents ({cols}) SELECT {cols} FROM new_docs ON CONFLICT DO NOTHING"
-            )
+            warehouse.upsert(con, "documents", DOC_COLUMNS, ("doc_id",),
+                             f"SELECT {cols} FROM new_docs",
+                             data={"new_docs": _table(batch.new, DOC_COLUMNS)})
         if batch.updates:
             _apply_updates(con, batch.updates, now)
         sources = [
             {"doc_id": d["doc_id"], "source": d["source"], "url": d["url"]} for d in batch.new
         ] + batch.carriers
         if sources:
-            carried = _table(sources, ("doc_id", "source", "url"))  # noqa: F841
-            con.execute(
-                "INSERT INTO document_sources (doc_id, source, url) "
-                "SELECT DISTINCT ON (doc_id, source) doc_id, source, url FROM carried "
-                "ON CONFLICT DO NOTHING"
-            )
+            warehouse.upsert(
+                con, "document_sources", ("doc_id", "source", "url"), ("doc_id", "source"),
+                "SELECT DISTINCT ON (doc_id, source) doc_id, source, url FROM carried",
+                data={"carried": _table(sources, ("doc_id", "source", "url"))})
         if batch.fingerprints:
-            fps = _table(batch.fingerprints, ("doc_id", "simhash", "n_words"))  # noqa: F841
-            con.execute(
-                "INSERT INTO document_fingerprints SELECT doc_id, simhash, n_words FROM fps "
-                "ON CONFLICT (doc_id) DO UPDATE SET simhash = excluded.simhash, "
-                "n_words = excluded.n_words"
-            )
+            warehouse.upsert(
+                con, "document_fingerprints", ("doc_id", "simhash", "n_words"), ("doc_id",),
+                "SELECT doc_id, simhash, n_words FROM fps",
+                update="simhash = excluded.simhash, n_words = excluded.n_words",
+                data={"fps": _table(batch.fingerprints, ("doc_id", "simhash", "n_words"))})
         if batch.posts:
             cols = ("doc_id", "source", "thread_url", "thread_title", "post_number", "reply_to")
-            posts = _table(batch.posts, cols)  # noqa: F841
-            con.execute(f"INSERT INTO forum_posts SELECT {', '.join(cols)} FROM posts "
-                        "ON CONFLICT DO NOTHING")
+            warehouse.upsert(con, "forum_posts", cols, ("doc_id",),
+                             f"SELECT {', '.join(cols)} FROM posts",
+                             data={"posts": _table(batch.posts, cols)})
         if batch.state:
             _upsert_state(con, list(batch.state.values()))
         if batch.broken:
@@ -147,9 +152,14 @@ def flush(path: Path, batch: Batch, finished: list[dict] | None = None,
             con.execute("DELETE FROM broken_urls WHERE url IN (SELECT unnest(?))",
                         [batch.fixed])
         if batch.errors:
-            errs = _table(batch.errors, ("run_id", "source", "url", "reason"))  # noqa: F841
+            con.register("errs", _table(batch.errors, ("run_id", "source", "url", "reason")))
             con.execute("INSERT INTO fetch_errors (run_id, source, url, reason) "
                         "SELECT run_id, source, url, reason FROM errs")
+            con.unregister("errs")
+
+    warehouse.write_retrying(path, work)
+    for original, written in zip(finished or [], runs, strict=False):
+        original.update(written)
     if reconcile is not None:
         reconcile.committed(pending)
 
@@ -183,21 +193,21 @@ BROKEN_COLUMNS = ("url", "source", "failures", "reason", "marker", "first_failed
 
 
 def _upsert_broken(con, rows: list[dict]) -> None:
-    broken = _table(rows, BROKEN_COLUMNS)  # noqa: F841 (read by SQL)
     cols = ", ".join(BROKEN_COLUMNS)
-    con.execute(
-        f"INSERT INTO broken_urls ({cols}) SELECT {cols} FROM broken "
-        "ON CONFLICT (url) DO UPDATE SET source = excluded.source, failures = excluded.failures, "
+    warehouse.upsert(
+        con, "broken_urls", BROKEN_COLUMNS, ("url",), f"SELECT {cols} FROM broken",
+        update="source = excluded.source, failures = excluded.failures, "
         "reason = excluded.reason, marker = excluded.marker, last_failed = excluded.last_failed, "
-        "retry_after = excluded.retry_after, gave_up = excluded.gave_up")
+        "retry_after = excluded.retry_after, gave_up = excluded.gave_up",
+        data={"broken": _table(rows, BROKEN_COLUMNS)})
 
 
 def _upsert_state(con, rows: list[dict]) -> None:
-    state = _table(rows, STATE_COLUMNS)  # noqa: F841 (read by SQL)
     cols = ", ".join(STATE_COLUMNS)
-    con.execute(
-        f"INSERT INTO crawl_state ({cols}) SELECT {cols} FROM state "
-        "ON CONFLICT (url) DO UPDATE SET source = excluded.source, kind = excluded.kind, "
+    warehouse.upsert(
+        con, "crawl_state", STATE_COLUMNS, ("url",), f"SELECT {cols} FROM state",
+        data={"state": _table(rows, STATE_COLUMNS)},
+        update="source = excluded.source, kind = excluded.kind, "
         "etag = coalesce(excluded.etag, crawl_state.etag), "
         "last_modified = coalesce(excluded.last_modified, crawl_state.last_modified), "
         "marker = coalesce(excluded.marker, crawl_state.marker), "
@@ -207,5 +217,4 @@ def _upsert_state(con, rows: list[dict]) -> None:
         "last_changed = CASE WHEN excluded.content_hash IS NOT NULL "
         "AND crawl_state.content_hash IS NOT NULL "
         "AND excluded.content_hash <> crawl_state.content_hash "
-        "THEN excluded.last_fetched ELSE crawl_state.last_changed END"
-    )
+        "THEN excluded.last_fetched ELSE crawl_state.last_changed END")

@@ -45,6 +45,7 @@ DOCUMENT_COLUMNS = (
     "doc_id", "url", "canonical_url", "title", "text", "published_at", "fetched_at",
     "source", "channel", "language", "author_hash", "content_hash",
 )
+_COLS = ", ".join(DOCUMENT_COLUMNS)
 
 
 @dataclass
@@ -308,9 +309,8 @@ def import_file(
 
 def _start_run(warehouse_path: Path, source: str, filename: str, started: datetime) -> int:
     with warehouse.write(warehouse_path) as con:
-        run_id = con.execute(
-            "INSERT INTO crawl_runs (source, started_at, status) VALUES (?, ?, 'running') "
-            "RETURNING run_id", [source, started]).fetchone()[0]
+        run_id = warehouse.insert_with_id(con, "crawl_runs", "run_id", "crawl_run_seq",
+                                          ("source", "started_at", "status"), [source, started, "running"])
         con.execute("INSERT INTO import_runs (run_id, file, source, started_at, status) "
                     "VALUES (?, ?, ?, ?, 'running')", [run_id, filename, source, started])
         return run_id
@@ -349,27 +349,27 @@ def _flush(warehouse_path: Path, batch: list[dict], sources: dict[str, str],
             d["language"] = detect_language(d["text"])
     incoming = pa.Table.from_pylist(
         batch, schema=_arrow_schema().append(pa.field("fragment", pa.string())))
-    with warehouse.write(warehouse_path) as con:
+    def work(con) -> int:  # run again in a new transaction if a DuckLake commit loses
         con.register("incoming", incoming)
         for name, chan in sources.items():
-            con.execute(
-                "INSERT INTO sources (name, type, url, channel) VALUES (?, 'import', NULL, ?) "
-                "ON CONFLICT DO NOTHING", [name, chan])
+            warehouse.upsert(con, "sources", ("name", "type", "url", "channel"), ("name",), "SELECT "
+                             "? AS name, 'import' AS type, NULL AS url, ? AS channel", [name, chan])
         con.execute(f"CREATE TEMP TABLE present AS {_PRESENT}")
-        cols = ", ".join(DOCUMENT_COLUMNS)
         stored = con.execute(
-            f"INSERT INTO documents ({cols}) SELECT {cols} FROM incoming "
+            f"INSERT INTO documents ({_COLS}) SELECT {_COLS} FROM incoming "
             "WHERE doc_id NOT IN (SELECT new_id FROM present) "  # erased (radar forget): never back
             "AND doc_id NOT IN (SELECT doc_id FROM erased_documents)").fetchone()[0]
         # Every source that carries a document: new ones, and those already stored.
-        con.execute(
-            "INSERT INTO document_sources (doc_id, source, url) "
-            "SELECT DISTINCT ON (id, source) id, source, url FROM ("
-            "SELECT coalesce(p.doc_id, i.doc_id) AS id, i.source, i.url "
+        warehouse.upsert(
+            con, "document_sources", ("doc_id", "source", "url"), ("doc_id", "source"),
+            "SELECT DISTINCT ON (doc_id, source) doc_id, source, url FROM ("
+            "SELECT coalesce(p.doc_id, i.doc_id) AS doc_id, i.source, i.url "
             "FROM incoming i LEFT JOIN present p ON p.new_id = i.doc_id "
-            "WHERE i.doc_id NOT IN (SELECT doc_id FROM erased_documents)) ON CONFLICT DO NOTHING")
+            "WHERE i.doc_id NOT IN (SELECT doc_id FROM erased_documents))")
         con.execute("DROP TABLE present")
-    result.new_documents += stored
+        return stored
+
+    result.new_documents += (stored := warehouse.write_retrying(warehouse_path, work))
     result.skipped_existing += len(batch) - stored
 
 

@@ -306,7 +306,8 @@ def search(path: str, text: str, kind: str, channels: list[str], sources: list[s
         else:
             sql = (f"SELECT {cols}, 0.0 AS score FROM {source} WHERE {filters} AND {like} "
                    "ORDER BY published DESC NULLS LAST LIMIT $n")
-            method = "text scan (no full-text index built yet)"
+            method = ("text scan (DuckLake keeps no full-text index)" if warehouse.is_lake(con)
+                      else "text scan (no full-text index built yet)")
         rows = _df(con, sql, params)
         rows["group_authors"] = _group_authors(con, rows, table)
         return rows, method
@@ -395,7 +396,9 @@ def warehouse_tables(path: str) -> pd.DataFrame:
                        AS columns
             FROM duckdb_columns() c
             LEFT JOIN duckdb_tables() t ON t.table_name = c.table_name AND t.schema_name = 'main'
+                AND t.database_name = c.database_name
             LEFT JOIN duckdb_views() v ON v.view_name = c.table_name AND v.schema_name = 'main'
+                AND v.database_name = c.database_name
             WHERE c.schema_name = 'main' AND c.database_name = current_database()
             GROUP BY c.table_name, v.view_name ORDER BY kind, name""")
 

@@ -174,7 +174,7 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
     `summary.costs` holds each step's wall time, CPU time and peak memory.
     """
     path = cfg.warehouse_path
-    if not path.exists():
+    if not warehouse.exists(path):
         raise warehouse.WarehouseMissing(f"{path}: no warehouse here yet; run `radar init` first")
     summary = NlpSummary()
     costs = summary.costs
@@ -230,7 +230,9 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
 def _record_run(path, started: datetime, s: NlpSummary, period: str, settings: str) -> None:
     with warehouse.write(path) as con:
         con.execute(
-            "INSERT INTO nlp_runs (started_at, finished_at, action, new_passages, embedded, assigned, "
-            "new_topics, model_version, period, settings_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [started, datetime.now(UTC).replace(tzinfo=None), s.action, s.new_passages, s.embedded,
+            "INSERT INTO nlp_runs (run_id, started_at, finished_at, action, new_passages, embedded, "
+            "assigned, new_topics, model_version, period, settings_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [warehouse.next_id(con, "nlp_run_seq"), started, datetime.now(UTC).replace(tzinfo=None),
+             s.action, s.new_passages, s.embedded,
              s.assigned, s.new_topics, s.model_version, period, settings])

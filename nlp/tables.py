@@ -65,7 +65,7 @@ def write_passages(path, rows: list[dict], doc_ids: list[str] | None = None,
         ("text", pa.string()), ("n_words", pa.int32()), ("is_expectation", pa.bool_()),
         ("expectation_phrase", pa.string()), ("language", pa.string()), ("terms", pa.string()),
         ("doc_content_hash", pa.string())])
-    arrow_tbl = pa.Table.from_pylist(rows, schema=schema)  # noqa: F841 (used by SQL)
+    arrow_tbl = pa.Table.from_pylist(rows, schema=schema)
     docs = pa.table({"doc_id": pa.array(sorted(set(doc_ids or [])), pa.string())})  # noqa: F841
     cols = ", ".join(PASSAGE_COLUMNS)
     with warehouse.write(path) as con:
@@ -75,8 +75,8 @@ def write_passages(path, rows: list[dict], doc_ids: list[str] | None = None,
             con.execute(f"DELETE FROM passage_embeddings WHERE passage_id IN ({old})")
             con.execute("DELETE FROM passages WHERE doc_id IN (SELECT doc_id FROM docs)")
         if rows:
-            con.execute(f"INSERT INTO passages ({cols}) SELECT {cols} FROM arrow_tbl "
-                        "ON CONFLICT DO NOTHING")
+            warehouse.upsert(con, "passages", PASSAGE_COLUMNS, ("passage_id",),
+                             f"SELECT {cols} FROM arrow_tbl", data={"arrow_tbl": arrow_tbl})
         if rows and vectors is not None:
             _insert_embeddings(con, [r["passage_id"] for r in rows], vectors, model)
 
@@ -110,11 +110,13 @@ def write_embeddings(path, ids: list[str], vectors: np.ndarray, model: str) -> N
 
 
 def _insert_embeddings(con, ids: list[str], vectors: np.ndarray, model: str) -> None:
-    arrow_tbl = pa.table({"passage_id": pa.array(ids, pa.string()),  # noqa: F841 (used by SQL)
+    arrow_tbl = pa.table({"passage_id": pa.array(ids, pa.string()),
                           "model": pa.array([model] * len(ids), pa.string()),
                           "vector": vectors_to_arrow(vectors)})
-    con.execute("INSERT OR REPLACE INTO passage_embeddings "
-                "SELECT passage_id, model, vector FROM arrow_tbl")
+    warehouse.upsert(con, "passage_embeddings", ("passage_id", "model", "vector"), ("passage_id",),
+                     "SELECT passage_id, model, vector FROM arrow_tbl",
+                     update="model = excluded.model, vector = excluded.vector",
+                     data={"arrow_tbl": arrow_tbl})
 
 
 @dataclass
@@ -200,7 +202,7 @@ def write_assignments(path, ids, topics, probs, version: str, replace_all: bool 
     if replace_all:
         chunk = max(len(ids), 1)
     for start in range(0, max(len(ids), 1), chunk):
-        arrow_tbl = pa.table({  # noqa: F841 (used by SQL)
+        arrow_tbl = pa.table({
             "passage_id": pa.array(list(ids[start:start + chunk]), pa.string()),
             "topic_id": pa.array(np.asarray(topics[start:start + chunk], dtype=np.int32)),
             "probability": pa.array(np.asarray(probs[start:start + chunk], dtype=np.float64)),
@@ -208,16 +210,19 @@ def write_assignments(path, ids, topics, probs, version: str, replace_all: bool 
         with warehouse.write(path) as con:
             if replace_all and start == 0:
                 con.execute("DELETE FROM passage_topics")
-            con.execute("INSERT OR REPLACE INTO passage_topics (passage_id, topic_id, probability, "
-                        "model_version) SELECT passage_id, topic_id, probability, ? FROM arrow_tbl",
-                        [version])
+            warehouse.upsert(
+                con, "passage_topics", ("passage_id", "topic_id", "probability", "model_version"),
+                ("passage_id",), "SELECT passage_id, topic_id, probability, ? AS model_version "
+                "FROM arrow_tbl", [version], data={"arrow_tbl": arrow_tbl},
+                update="topic_id = excluded.topic_id, probability = excluded.probability, "
+                "model_version = excluded.model_version")
 
 
 def write_topics(path, rows: list[dict], version: str) -> None:
     """Upsert topics' identity columns (centroid, size, active, merged_into); labels come later."""
     if not rows:
         return
-    arrow_tbl = pa.table({  # noqa: F841 (used by SQL)
+    arrow_tbl = pa.table({
         "topic_id": pa.array([r["topic_id"] for r in rows], pa.int32()),
         "size": pa.array([int(r["size"]) for r in rows], pa.int32()),
         "active": pa.array([bool(r["active"]) for r in rows], pa.bool_()),
@@ -227,13 +232,15 @@ def write_topics(path, rows: list[dict], version: str) -> None:
                              pa.list_(pa.float32())),
     })
     with warehouse.write(path) as con:
-        con.execute(
-            "INSERT INTO topics (topic_id, label, top_terms, service_area, size, model_version, active, "
-            "merged_into, centroid) SELECT topic_id, '', [], 'other', size, ?, active, merged_into, "
-            "centroid FROM arrow_tbl ON CONFLICT (topic_id) DO UPDATE SET size = excluded.size, "
-            "active = excluded.active, merged_into = excluded.merged_into, "
+        warehouse.upsert(
+            con, "topics", ("topic_id", "label", "top_terms", "service_area", "size", "model_version",
+                            "active", "merged_into", "centroid"), ("topic_id",),
+            "SELECT topic_id, '' AS label, []::VARCHAR[] AS top_terms, 'other' AS service_area, size, "
+            "? AS model_version, active, merged_into, centroid FROM arrow_tbl", [version],
+            data={"arrow_tbl": arrow_tbl},
+            update="size = excluded.size, active = excluded.active, merged_into = excluded.merged_into, "
             "centroid = coalesce(excluded.centroid, topics.centroid), "
-            "model_version = excluded.model_version, updated_at = CAST(now() AS TIMESTAMP)", [version])
+            "model_version = excluded.model_version, updated_at = CAST(now() AS TIMESTAMP)")
 
 
 def record_model(path, version: str, kind: str, n_passages: int, n_topics: int, folder, params) -> None:

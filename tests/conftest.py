@@ -93,3 +93,49 @@ def server():
     srv = SmtpServer().start()
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL server on 127.0.0.1 for this test session (tests/pg_server.py)."""
+    import port_for
+    from pg_server import PgServer
+
+    srv = PgServer(port_for.select_random()).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def lake_catalog(pg_server, request) -> str:
+    """A fresh PostgreSQL database for one DuckLake catalog; returns the `catalog` setting."""
+    import re
+    import uuid
+
+    name = "lake_" + re.sub(r"\W", "_", request.node.name.lower())[:30] + "_" + uuid.uuid4().hex[:8]
+    pg_server.create_database(name)
+    return "postgres:" + pg_server.dsn(name)
+
+
+def use_lake(config: Path, catalog: str) -> None:
+    """Turn a project's radar.toml to the DuckLake backend (data files beside it)."""
+    text = config.read_text(encoding="utf-8")
+    text = text.replace("[warehouse]\n", f'[warehouse]\nbackend = "ducklake"\ncatalog = "{catalog}"\n'
+                        'data_path = "lake"\n', 1)
+    assert 'backend = "ducklake"' in text, "radar.toml has no [warehouse] section"
+    config.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(params=["duckdb", "ducklake"])
+def backend_project(request, tmp_path, salt, monkeypatch) -> Path:
+    """An initialised project on each warehouse backend: the embedded DuckDB file, and
+    DuckLake with its catalog in a real PostgreSQL; returns the config path."""
+    from radar.app.init_project import config_template, init_project
+
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "radar.toml"
+    config.write_text(config_template(), encoding="utf-8")
+    if request.param == "ducklake":
+        use_lake(config, request.getfixturevalue("lake_catalog"))
+    init_project(config)
+    return config

@@ -41,7 +41,7 @@ channel = "news"
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("[warehouse]\npth = 'x'\n", "warehouse.pth: unknown key (expected one of: path, reader_copy_every)"),
+        ("[warehouse]\npth = 'x'\n", "warehouse.pth: unknown key (expected one of: path, reader_copy_every, backend, catalog, data_path, password_env)"),  # noqa: E501
         ("[crawl]\nmax_pages = 'many'\n", "crawl.max_pages: expected an integer, got a string"),
         ("[crawl]\nobey_robots = 1\n", "crawl.obey_robots: expected true or false"),
         ("[crawl]\nmax_pages = true\n", "crawl.max_pages: expected an integer, got a boolean"),

@@ -1,19 +1,24 @@
-"""`radar run`: one pipeline, never two at once; a failing source does not stop the others."""
+"""`radar run`: one pipeline, never two at once; a failing source does not stop the others;
+the whole flow (crawl, analyze, alert, dashboard) on both warehouse backends."""
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
 import pytest
+import streamlit as st
 from click.testing import CliRunner
 from demo_helpers import fast_crawl
+from streamlit.testing.v1 import AppTest
 
 from radar.app.cli import cli
-from radar.app.demo.corpus import generate
+from radar.app.demo.corpus import NEWS_OUTLETS, generate
 from radar.app.demo.site import DemoWeb
 from radar.app.pipeline import (
     STAGES,
@@ -26,6 +31,8 @@ from radar.app.pipeline import (
 )
 from radar.core import warehouse
 from radar.core.config import load_config
+
+DASHBOARD = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 
 
 @pytest.fixture(scope="module")
@@ -134,9 +141,35 @@ def test_failing_source_does_not_stop_the_others(project, web):
     assert time.monotonic() - t0 < 120
 
 
+def _other_news_feeds(project, web) -> None:
+    """Also crawl the demo web's other news feeds: enough sources for topics on the radar."""
+    lines = []
+    for name in NEWS_OUTLETS:
+        if name != "riverton-gazette":
+            lines += ["[[sources]]", f'name = "{name}"', 'type = "feed"',
+                      f'url = "{web.urls[name]}/feed.xml"', 'channel = "news"', ""]
+    project.write_text(project.read_text(encoding="utf-8") + "\n" + "\n".join(lines), encoding="utf-8")
+
+
+def _mail_to(project, port: int) -> None:
+    """Alerts go to the test SMTP server; one subscriber hears about every topic on the radar."""
+    text = project.read_text(encoding="utf-8")
+    text, n = re.subn(r'(?m)^\[smtp\]\nhost = "127.0.0.1"\nport = 25$',
+                      f'[smtp]\nhost = "127.0.0.1"\nport = {port}', text)
+    assert n == 1, "the radar.toml template's [smtp] section changed"
+    text += '\n[[subscriptions]]\nemail = "strategy@city.example"\nmin_ring = "Monitor"\n'
+    project.write_text(text, encoding="utf-8")
+
+
 @pytest.mark.slow
-def test_radar_run_cli_runs_every_stage_and_reports_partial_success(project, web):
+def test_radar_run_cli_runs_every_stage_and_reports_partial_success(backend_project, web, server,
+                                                                   monkeypatch):
+    """The end-to-end flow on the embedded DuckDB file and on DuckLake + PostgreSQL: crawl a
+    loopback web, analyze, score, alert through a real SMTP server, read the dashboard."""
+    project = backend_project
     _configure(project, web)
+    _other_news_feeds(project, web)
+    _mail_to(project, server.port)
     result = CliRunner().invoke(cli, ["run", "--config", str(project)])
     lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
     assert result.exit_code == 1, result.output
@@ -144,4 +177,18 @@ def test_radar_run_cli_runs_every_stage_and_reports_partial_success(project, web
     assert lines["analyze"].split()[1] == "ok", result.output
     assert lines["alert"].split()[1] == "ok", result.output
     cfg = load_config(project)
-    assert warehouse.query(cfg.warehouse_path, "SELECT count(*) FROM passages")[0][0] > 0
+    assert warehouse.query(cfg.warehouse_path, "SELECT count(*) FROM passages")[0][0] > 0, result.output
+    blips = warehouse.query(cfg.warehouse_path, "SELECT label FROM radar_latest WHERE ring IS NOT NULL")
+    assert blips, "nothing on the radar to alert about"
+    sent = warehouse.query(cfg.warehouse_path, "SELECT recipient, state FROM alert_outbox")
+    assert sent == [("strategy@city.example", "sent")]
+    (mail,) = server.handler.received
+    assert any(label in mail.part("plain") for (label,) in blips)
+    # The dashboard reads the same warehouse (Streamlit's AppTest runs the real app).
+    monkeypatch.setenv("RADAR_CONFIG", str(project))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(DASHBOARD, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    on_radar = next(m.value for m in at.metric if m.label == "Topics on the radar")
+    assert int(on_radar) == len(blips)

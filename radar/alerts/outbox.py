@@ -216,12 +216,13 @@ def claim(path: Path, message_ids: list[str], token: str, now: datetime) -> list
     if not message_ids:
         return []
     with warehouse.write(path) as con:
-        rows = con.execute(
-            "UPDATE alert_outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, "
-            "data_started_at = NULL, attempts = attempts + 1 "
-            "WHERE message_id IN (SELECT unnest(?::VARCHAR[])) AND state = 'queued' "
-            "RETURNING message_id, recipient, message, attempts",
-            [token, now, message_ids]).fetchall()
+        rows = warehouse.update_returning(
+            con, "alert_outbox", "message_id",
+            "state = 'sending', claimed_by = $token, claimed_at = $now, "
+            "data_started_at = NULL, attempts = attempts + 1",
+            "message_id IN (SELECT unnest($ids::VARCHAR[])) AND state = 'queued'",
+            "message_id, recipient, message, attempts",
+            {"token": token, "now": now, "ids": message_ids})
     got = {r[0]: Pending(*r) for r in rows}
     return [got[m] for m in message_ids if m in got]
 
@@ -236,10 +237,11 @@ def mark_data_started(path: Path, message_id: str, token: str, now: datetime,
     with warehouse.write(path) as con:
         if sent is not None:
             _set_sent(con, sent[0], sent[1], now)
-        row = con.execute(
-            "UPDATE alert_outbox SET data_started_at = ? WHERE message_id = ? AND state = 'sending' "
-            "AND claimed_by = ? RETURNING message_id", [now, message_id, token]).fetchone()
-    if row is None:
+        row = warehouse.update_returning(
+            con, "alert_outbox", "message_id", "data_started_at = $now",
+            "message_id = $id AND state = 'sending' AND claimed_by = $token", "message_id",
+            {"now": now, "id": message_id, "token": token})
+    if not row:
         raise LostClaim(f"{message_id} is no longer claimed by this run")
 
 
@@ -277,24 +279,22 @@ def mark_retry(path: Path, message_ids: list[str], error: str, now: datetime, sm
     give_up = "($permanent OR attempts + $inc >= $max_attempts)"
     rows = []
     with warehouse.write(path) as con:
-        rows = con.execute(
-            f"UPDATE alert_outbox SET "
+        params = ({"token": token, "permanent": permanent, "inc": 0 if token else 1,
+                   "max_attempts": smtp.max_attempts, "base": float(smtp.retry_backoff),
+                   "cap": MAX_BACKOFF, "now": now, "error": error, "ids": message_ids}
+                  if token else
+                  {"permanent": permanent, "inc": 1, "max_attempts": smtp.max_attempts,
+                   "base": float(smtp.retry_backoff), "cap": MAX_BACKOFF, "now": now, "error": error,
+                   "ids": message_ids})
+        rows = warehouse.update_returning(
+            con, "alert_outbox", "message_id",
             f"state = CASE WHEN {give_up} THEN 'failed' ELSE 'queued' END, "
             f"next_attempt_at = CASE WHEN {give_up} OR $base <= 0 THEN $now ELSE $now + "
             f"to_microseconds(CAST(least($base * pow(2, attempts + $inc - 1), $cap) * 1e6 "
             f"AS BIGINT)) END, "
             f"attempts = attempts + $inc, last_error = $error, claimed_by = NULL, "
-            f"claimed_at = NULL, data_started_at = NULL "
-            f"WHERE message_id IN (SELECT unnest($ids::VARCHAR[])) AND {mine} "
-            f"RETURNING message_id, state",
-            {"token": token, "permanent": permanent, "inc": 0 if token else 1,
-             "max_attempts": smtp.max_attempts, "base": float(smtp.retry_backoff),
-             "cap": MAX_BACKOFF, "now": now, "error": error, "ids": message_ids}
-            if token else
-            {"permanent": permanent, "inc": 1, "max_attempts": smtp.max_attempts,
-             "base": float(smtp.retry_backoff), "cap": MAX_BACKOFF, "now": now, "error": error,
-             "ids": message_ids},
-        ).fetchall()
+            f"claimed_at = NULL, data_started_at = NULL",
+            f"message_id IN (SELECT unnest($ids::VARCHAR[])) AND {mine}", "message_id, state", params)
     state = dict(rows)
     return ([m for m in message_ids if state.get(m) == "queued"],
             [m for m in message_ids if state.get(m) == "failed"])

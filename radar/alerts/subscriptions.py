@@ -214,20 +214,21 @@ def apply_sync(con, plan: SyncPlan) -> None:
 
 
 def _insert(con, s: Subscription) -> int:
-    return con.execute(
-        "INSERT INTO subscriptions (email, areas, keywords, channels, min_ring, frequency, "
-        "score_threshold, active, origin, config_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "RETURNING subscription_id",
-        [s.email, s.areas, s.keywords, s.channels, s.min_ring, s.frequency, s.score_threshold,
-         s.active, s.origin, s.config_hash],
-    ).fetchone()[0]
+    sid = warehouse.next_id(con, "subscription_seq")
+    con.execute(
+        "INSERT INTO subscriptions (subscription_id, email, areas, keywords, channels, min_ring, "
+        "frequency, score_threshold, active, origin, config_hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [sid, s.email, s.areas, s.keywords, s.channels, s.min_ring, s.frequency, s.score_threshold,
+         s.active, s.origin, s.config_hash])
+    return sid
 
 
 def sync(cfg: Config) -> SyncPlan:
     """Bring the `subscriptions` table in line with radar.toml (one short transaction)."""
     wanted = configured(cfg)
     path = Path(cfg.warehouse_path)
-    if path.exists():  # the usual case, nothing changed, needs no write lock
+    if warehouse.exists(path):  # the usual case, nothing changed, needs no write lock
         with warehouse.read(path) as con:
             if warehouse.table_exists(con, "subscriptions") and not plan_sync(wanted, load(con)).changed:
                 return SyncPlan()
@@ -242,7 +243,7 @@ def effective(cfg: Config) -> list[Subscription]:
     wanted = configured(cfg)
     path = Path(cfg.warehouse_path)
     table = []
-    if path.exists():
+    if warehouse.exists(path):
         with warehouse.read(path) as con:
             table = load(con) if warehouse.table_exists(con, "subscriptions") else []
     plan = plan_sync(wanted, table)

@@ -75,7 +75,7 @@ def _delete(con, doc_ids: list[str]) -> int:
                   "forum_posts", "documents"):
         con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT doc_id FROM erase_ids)")
     con.execute("UPDATE crawl_state SET content_hash = NULL WHERE doc_id IN (SELECT doc_id FROM erase_ids)")
-    con.execute("INSERT OR IGNORE INTO erased_documents (doc_id) SELECT doc_id FROM erase_ids")
+    warehouse.upsert(con, "erased_documents", ("doc_id",), ("doc_id",), "SELECT doc_id FROM erase_ids")
     con.unregister("erase_ids")
     return n_pass
 

@@ -71,15 +71,16 @@ def _tables(con) -> list[str]:
     """Every table, then the radar views (`radar_latest`, `radar_history`)."""
     tables = [r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
-        "AND NOT internal ORDER BY table_name").fetchall()]
+        "AND NOT internal AND database_name = current_database() ORDER BY table_name").fetchall()]
     return tables + [r[0] for r in con.execute(
-        "SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' "
-        "AND list_contains(?, view_name) ORDER BY view_name", [list(VIEWS)]).fetchall()]
+        "SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND database_name = "
+        "current_database() AND list_contains(?, view_name) ORDER BY view_name", [list(VIEWS)]).fetchall()]
 
 
 def _columns(con, table: str) -> list[str]:
     return [r[0] for r in con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ? "
+        "AND database_name = current_database() "
         "ORDER BY column_index", [table]).fetchall()]
 
 
@@ -154,7 +155,7 @@ def _staff_names(con) -> list[str]:
     words, longest first."""
     present = {(t, c) for t, c in con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' "
-        "AND data_type = 'VARCHAR'").fetchall()}
+        "AND data_type = 'VARCHAR' AND database_name = current_database()").fetchall()}
     names: set[str] = set()
     for table, column in sorted(present):
         if personal_column(table, column) and "email" not in column and "recipient" not in column:

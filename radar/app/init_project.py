@@ -47,9 +47,7 @@ def init_project(config_path: Path) -> InitResult:
 def register_sources(con, cfg: Config) -> None:
     """Record the configured sources in the `sources` table (new ones added, changed ones updated)."""
     for s in cfg.sources:
-        con.execute(
-            "INSERT INTO sources (name, type, url, channel) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET type = excluded.type, url = excluded.url, "
-            "channel = excluded.channel",
-            [s.name, s.type, s.url, s.channel],
-        )
+        warehouse.upsert(
+            con, "sources", ("name", "type", "url", "channel"), ("name",),
+            "SELECT ? AS name, ? AS type, ? AS url, ? AS channel", [s.name, s.type, s.url, s.channel],
+            update="type = excluded.type, url = excluded.url, channel = excluded.channel")

@@ -179,9 +179,9 @@ def analyze_stage(cfg: Config, progress: Progress = None) -> StageResult:
     # The decision loop after every scoring: matches, watch list, signposts (docs/decisions.md).
     loop = decision_loop(cfg)
     detail += f"; {loop.line()}"
-    indexed = build_index(cfg)
-    if not indexed:
-        detail += "; search index unavailable"
+    indexed = build_search_index(cfg.warehouse_path)
+    if not indexed.available:
+        detail += f"; {indexed.reason or 'search index unavailable'}"
     return StageResult("analyze", "ok", detail, result=(nlp, scored, loop))
 
 
@@ -190,11 +190,6 @@ def decision_loop(cfg: Config) -> LoopSummary:
     watch-list item that moves is told to every current subscriber."""
     sync_subscriptions(cfg)
     return update_loop(cfg)
-
-
-def build_index(cfg: Config) -> bool:
-    """Rebuild the dashboard's search index; False when DuckDB's fts extension is missing."""
-    return build_search_index(cfg.warehouse_path).available
 
 
 def alert_stage(cfg: Config, progress: Progress = None) -> StageResult:

@@ -195,14 +195,17 @@ def assign_deterministic(cfg: Config, plants: list[Plant], docs: dict[str, list[
                 "INSERT INTO topics (topic_id, label, top_terms, service_area, first_seen, size, "
                 "model_version) VALUES (?, ?, ?, 'other', ?, ?, 'planted')",
                 [topic_id, plant.name, plant.phrases[0].lower().split(), plant.onset, len(ids)])
-            con.execute(
-                "INSERT OR IGNORE INTO passages (passage_id, doc_id, seq, text, n_words) "
-                "SELECT doc_id || ':0', doc_id, 0, text, len(string_split(text, ' ')) "
-                "FROM documents WHERE list_contains(?, doc_id)", [ids])
-            con.execute(
-                "INSERT OR REPLACE INTO passage_topics (passage_id, topic_id, probability, "
-                "model_version) SELECT doc_id || ':0', ?, 1.0, 'planted' FROM documents "
-                "WHERE list_contains(?, doc_id)", [topic_id, ids])
+            warehouse.upsert(
+                con, "passages", ("passage_id", "doc_id", "seq", "text", "n_words"), ("passage_id",),
+                "SELECT doc_id || ':0' AS passage_id, doc_id, 0 AS seq, text, "
+                "len(string_split(text, ' ')) AS n_words FROM documents WHERE list_contains(?, doc_id)",
+                [ids])
+            warehouse.upsert(
+                con, "passage_topics", ("passage_id", "topic_id", "probability", "model_version"),
+                ("passage_id",), "SELECT doc_id || ':0' AS passage_id, ? AS topic_id, 1.0 AS probability, "
+                "'planted' AS model_version FROM documents WHERE list_contains(?, doc_id)",
+                [topic_id, ids], update="topic_id = excluded.topic_id, "
+                "probability = excluded.probability, model_version = excluded.model_version")
 
 
 def run_plant(cfg: Config, plants: list[Plant], workdir: Path, assign: str = "auto",

@@ -211,7 +211,7 @@ def backtest_replay(cfg: Config, events: list[Event], workdir: Path, k: int | No
 def can_replay(cfg: Config) -> bool:
     """Whether a prospective replay is possible: the warehouse holds embedded passages of
     the configured model."""
-    if not cfg.warehouse_path.exists():
+    if not warehouse.exists(cfg.warehouse_path):
         return False
     with warehouse.read(cfg.warehouse_path) as con:
         if not warehouse.table_exists(con, "passage_embeddings"):

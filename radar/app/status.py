@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from radar.core import warehouse
+from radar.core.errors import WarehouseError
 from radar.core.migrations import current_version
 
 
@@ -22,11 +24,33 @@ class Status:
     by_source: list[tuple]       # (source, channel, documents, last published)
     last_crawls: list[tuple]     # (source, started_at, finished_at, status, pages, new, errors)
     recent_errors: list[tuple]   # (at, source, url, reason)
+    as_of: str | None = None     # the DuckLake snapshot time read (None: now)
+    radar: list[tuple] = field(default_factory=list)  # (ring, label, score, movement) then
 
 
-def warehouse_status(path: Path, errors: int = 10) -> Status:
-    """Counts per channel and source, the last crawl per source and the newest errors."""
-    with warehouse.read(path) as con:
+RING_ORDER = "array_position(['Act', 'Prepare', 'Watch', 'Monitor'], ring)"
+
+
+def parse_as_of(text: str) -> str:
+    """`--as-of` as a UTC timestamp string: a date means the end of that day."""
+    try:
+        if len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            return f"{day.isoformat()} 23:59:59.999999"
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise WarehouseError(f"--as-of {text!r}: expected a date (2026-11-01) or a UTC time "
+                             "(2026-11-01 14:30)") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(sep=" ")
+
+
+def warehouse_status(path: Path, errors: int = 10, as_of: str | None = None) -> Status:
+    """Counts per channel and source, the last crawl per source and the newest errors;
+    with `as_of` (DuckLake only) as they were then, with that time's radar."""
+    when = parse_as_of(as_of) if as_of else None
+    with warehouse.read(path, as_of=when) as con:
         version = current_version(con)
         total = con.execute("SELECT count(*) FROM documents").fetchone()[0]
         by_channel = con.execute(
@@ -44,7 +68,10 @@ def warehouse_status(path: Path, errors: int = 10) -> Status:
         recent = con.execute(
             "SELECT \"at\", source, url, reason FROM fetch_errors ORDER BY \"at\" DESC LIMIT ?", [errors]
         ).fetchall()
-    return Status(version, total, by_channel, by_source, last, recent)
+        radar = con.execute(
+            f"SELECT ring, label, round(score), movement FROM radar_latest WHERE ring IS NOT NULL "
+            f"ORDER BY {RING_ORDER}, score DESC LIMIT 20").fetchall() if when else []
+    return Status(version, total, by_channel, by_source, last, recent, when, radar)
 
 def _table(title: str, headers: list[str], rows: list[tuple]) -> Table:
     table = Table(title=title, title_justify="left")
@@ -58,8 +85,9 @@ def _table(title: str, headers: list[str], rows: list[tuple]) -> Table:
 def render_status(status: Status, path: Path, console: Console | None = None) -> None:
     """Print `radar status` as tables."""
     console = console or Console(width=140)
+    then = f" as of {status.as_of} UTC" if status.as_of else ""
     console.print(
-        f"warehouse [bold]{path}[/bold], schema version {status.schema_version}, "
+        f"warehouse [bold]{path}[/bold]{then}, schema version {status.schema_version}, "
         f"{status.documents} documents"
     )
     if not status.documents and not status.last_crawls:
@@ -72,3 +100,6 @@ def render_status(status: Status, path: Path, console: Console | None = None) ->
                          ["source", "started", "finished", "status", "pages", "new", "errors"],
                          status.last_crawls))
     console.print(_table("Recent errors", ["at", "source", "url", "reason"], status.recent_errors))
+    if status.as_of:
+        console.print(_table(f"The radar as of {status.as_of} UTC", ["ring", "topic", "score", "movement"],
+                             status.radar))

@@ -65,9 +65,11 @@ def record_failure(path, name: str, at: datetime | None = None) -> None:
 def clear_failures(path, name: str | None = None, *, key: str | None = None) -> int:
     """Forget the failures of one name (after a good sign-in, or an admin's unlock)."""
     with warehouse.write(path) as con:
-        gone = con.execute("DELETE FROM login_failures WHERE username = ? RETURNING 1",
-                           [key or name_key(name or "")]).fetchall()
-    return len(gone)
+        username = key or name_key(name or "")
+        gone = con.execute("SELECT count(*) FROM login_failures WHERE username = ?",
+                           [username]).fetchone()[0]
+        con.execute("DELETE FROM login_failures WHERE username = ?", [username])
+    return gone
 
 
 def locked_names(path, now: datetime, max_failures: int,

@@ -95,12 +95,12 @@ def add_service(path: str | os.PathLike, name: str, *, owner: str = "", owner_em
     with warehouse.write(path) as con:
         if con.execute("SELECT 1 FROM services WHERE lower(name) = lower(?)", [name]).fetchone():
             raise CatalogueError(f"there is already a service called {name!r}")
-        sid = con.execute(
-            "INSERT INTO services (name, owner, owner_email, area, description, keywords, origin, "
-            "added_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "RETURNING service_id",
+        sid = warehouse.insert_with_id(
+            con, "services", "service_id", "service_seq",
+            ("name", "owner", "owner_email", "area", "description", "keywords", "origin", "added_by",
+             "created_at", "updated_at"),
             [name, owner or None, email or None, area or None, description, kws, origin,
-             who or None, now, now]).fetchone()[0]
+             who or None, now, now])
     return Service(sid, name, owner or None, email or None, area or None, description, kws, origin,
                    True)
 
@@ -120,11 +120,11 @@ def add_watch(path: str | os.PathLike, name: str, *, description: str = "", keyw
     with warehouse.write(path) as con:
         if con.execute("SELECT 1 FROM watch_items WHERE lower(name) = lower(?)", [name]).fetchone():
             raise CatalogueError(f"the watch list already has {name!r}")
-        wid = con.execute(
-            "INSERT INTO watch_items (name, description, keywords, area, similarity, origin, added_by, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING watch_id",
-            [name, description, kws, area or None, similarity, origin, who or None, now, now]
-        ).fetchone()[0]
+        wid = warehouse.insert_with_id(
+            con, "watch_items", "watch_id", "watch_seq",
+            ("name", "description", "keywords", "area", "similarity", "origin", "added_by",
+             "created_at", "updated_at"),
+            [name, description, kws, area or None, similarity, origin, who or None, now, now])
     return WatchItem(wid, name, description, kws, area or None, similarity, origin, True)
 
 
@@ -142,18 +142,20 @@ def sync_config(path: str | os.PathLike, cfg: Config) -> dict[str, int]:
     watch = [(_clean(w.name, MAX_NAME), _clean(w.description, MAX_TEXT), _keywords(w.keywords),
               _clean(w.area, MAX_NAME) or None, w.similarity) for w in cfg.watch]
     with warehouse.write(path) as con:
-        for table, rows, cols in (
-            ("services", services, ("name", "owner", "owner_email", "area", "description", "keywords")),
-            ("watch_items", watch, ("name", "description", "keywords", "area", "similarity")),
+        for table, rows, cols, (key, seq) in (
+            ("services", services, ("name", "owner", "owner_email", "area", "description", "keywords"),
+             ("service_id", "service_seq")),
+            ("watch_items", watch, ("name", "description", "keywords", "area", "similarity"),
+             ("watch_id", "watch_seq")),
         ):
             existing = {r[0].lower(): r for r in con.execute(
                 f"SELECT name, {', '.join(cols[1:])}, origin, active FROM {table}").fetchall()}
             for row in rows:
                 old = existing.get(row[0].lower())
                 if old is None:
-                    con.execute(
-                        f"INSERT INTO {table} ({', '.join(cols)}, origin, created_at, updated_at) "
-                        f"VALUES ({', '.join('?' * len(cols))}, 'config', ?, ?)", [*row, now, now])
+                    warehouse.insert_with_id(con, table, key, seq,
+                                             (*cols, "origin", "created_at", "updated_at"),
+                                             [*row, "config", now, now])
                     counts["added"] += 1
                 elif tuple(old[1:len(cols)]) != tuple(row[1:]) or old[-2] != "config" or not old[-1]:
                     sets = ", ".join(f"{c} = ?" for c in cols[1:])
@@ -161,10 +163,10 @@ def sync_config(path: str | os.PathLike, cfg: Config) -> dict[str, int]:
                                 f"updated_at = ? WHERE lower(name) = lower(?)", [*row[1:], now, row[0]])
                     counts["updated"] += 1
             wanted = [r[0].lower() for r in rows]
-            gone = con.execute(
-                f"UPDATE {table} SET active = false, updated_at = ? WHERE origin = 'config' AND active "
-                f"AND NOT list_contains(?::VARCHAR[], lower(name)) RETURNING name", [now, wanted]
-            ).fetchall()
+            gone = warehouse.update_returning(
+                con, table, key, "active = false, updated_at = $now",
+                "origin = 'config' AND active AND NOT list_contains($wanted::VARCHAR[], lower(name))",
+                "name", {"now": now, "wanted": wanted})
             counts["deactivated"] += len(gone)
     return counts
 
@@ -175,9 +177,10 @@ def set_active(path: str | os.PathLike, table: str, item_id: int, active: bool) 
         raise CatalogueError(f"unknown catalogue table {table!r}")
     key = "service_id" if table == "services" else "watch_id"
     with warehouse.write(path) as con:
-        row = con.execute(f"UPDATE {table} SET active = ?, updated_at = ? WHERE {key} = ? "
-                          f"RETURNING {key}", [active, utcnow(), int(item_id)]).fetchone()
-    if row is None:
+        row = warehouse.update_returning(con, table, key, "active = $active, updated_at = $now",
+                                         f"{key} = $id", key,
+                                         {"active": active, "now": utcnow(), "id": int(item_id)})
+    if not row:
         raise CatalogueError(f"no {table[:-1].replace('_', ' ')} {item_id}")
 
 
@@ -210,11 +213,10 @@ def review_match(path: str | os.PathLike, service_id: int, topic_id: int, verdic
             raise CatalogueError(f"no service {service_id}")
         if not con.execute("SELECT 1 FROM topics WHERE topic_id = ?", [int(topic_id)]).fetchone():
             raise CatalogueError(f"no topic {topic_id}")
-        return con.execute(
-            "INSERT INTO service_match_reviews (service_id, topic_id, verdict, who, \"at\", note) "
-            "VALUES (?, ?, ?, ?, ?, ?) RETURNING review_id",
-            [int(service_id), int(topic_id), verdict, who, utcnow(), _clean(note, MAX_TEXT) or None]
-        ).fetchone()[0]
+        return warehouse.insert_with_id(
+            con, "service_match_reviews", "review_id", "match_review_seq",
+            ("service_id", "topic_id", "verdict", "who", '"at"', "note"),
+            [int(service_id), int(topic_id), verdict, who, utcnow(), _clean(note, MAX_TEXT) or None])
 
 
 def embedding_text(name: str, description: str, keywords: list[str]) -> str:

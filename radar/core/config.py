@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from radar.core import backends
 from radar.core.areas import DEFAULT_AREAS
+from radar.core.backends import LakeSpec
 from radar.core.config_dashboard import DashboardConfig, DashboardUser  # noqa: F401  (re-exported)
-from radar.core.limits import check_crawl, check_ingest
+from radar.core.config_warehouse import WarehouseConfig, check_warehouse, lake_spec
+from radar.core.limits import check_cluster, check_crawl, check_ingest
 
 DEFAULT_CONFIG = "radar.toml"
 CONFIG_ENV = "RADAR_CONFIG"
@@ -33,16 +36,6 @@ SOURCE_TYPES: tuple[str, ...] = typing.get_args(SourceType)
 
 class ConfigError(ValueError):
     """A configuration file that cannot be used, with the file and key named."""
-
-
-@dataclass
-class WarehouseConfig:
-    """Where the DuckDB warehouse lives (relative paths are relative to the config file)."""
-
-    path: str = "radar.duckdb"
-    # The analysts' reader copy (<name>.read.duckdb) is published after commits at most this
-    # often (seconds), and whenever a writing command ends; a negative value turns it off.
-    reader_copy_every: float = 30.0
 
 
 @dataclass
@@ -283,9 +276,22 @@ class Config:
 
     @property
     def warehouse_path(self) -> Path:
-        """Absolute path of the DuckDB warehouse file."""
+        """Absolute path of the DuckDB warehouse file (on DuckLake: of its lock and salt
+        files). Every process that reaches the warehouse through a Config, also one handed
+        over pickled (the crawl process), thereby uses the configured backend for it."""
         p = Path(self.warehouse.path).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
+        p = p if p.is_absolute() else self.base_dir / p
+        backends.configure(p, self.lake)
+        return p
+
+    @property
+    def lake(self) -> LakeSpec | None:
+        """The DuckLake catalog and data folder, or None for the embedded DuckDB file."""
+        return lake_spec(self.warehouse, self.base_dir)
+
+    def use_backend(self) -> None:
+        """Make every warehouse call for `warehouse_path` in this process use this backend."""
+        self.warehouse_path  # noqa: B018 (resolving it registers the backend)
 
     def source(self, name: str) -> SourceConfig:
         """The source called `name`, or a ConfigError listing the known ones."""
@@ -307,7 +313,9 @@ def load_config(path: str | os.PathLike | None = None, *, required: bool = True)
     if not p.exists():
         if required:
             raise ConfigError(f"{p}: config file not found (create one with `radar init`)")
-        return Config(path=p.resolve())
+        cfg = Config(path=p.resolve())
+        cfg.use_backend()
+        return cfg
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -316,13 +324,14 @@ def load_config(path: str | os.PathLike | None = None, *, required: bool = True)
         raise ConfigError(f"{p}: not UTF-8 text: {exc}") from exc
     cfg = parse_config(data, source=str(p))
     cfg.path = p.resolve()
+    cfg.use_backend()
     return cfg
 
 
 def parse_config(data: dict[str, Any], source: str = DEFAULT_CONFIG) -> Config:
     """Validate a parsed TOML mapping into a Config."""
     cfg = _build(Config, data, source, "")
-    problem = check_crawl(cfg.crawl) or check_ingest(cfg.ingest)
+    problem = check_crawl(cfg.crawl) or check_ingest(cfg.ingest) or check_cluster(cfg.analysis.cluster)
     if problem:
         raise ConfigError(f"{source}: {problem}")
     _check_unique(cfg.sources, "name", source, "sources")
@@ -330,14 +339,12 @@ def parse_config(data: dict[str, Any], source: str = DEFAULT_CONFIG) -> Config:
     _check_unique(cfg.services, "name", source, "services")
     _check_unique(cfg.watch, "name", source, "watch")
     _check_catalogue(cfg, source)
-    if cfg.analysis.cluster and not DASK_ADDRESS.match(cfg.analysis.cluster):
-        raise ConfigError(f"{source}: analysis.cluster: expected a Dask scheduler address like "
-                          f"tcp://host:8786, got {cfg.analysis.cluster!r}")
     _check_unique(cfg.dashboard.users, "name", source, "dashboard.users")
+    if problem := check_warehouse(cfg.warehouse):
+        raise ConfigError(f"{source}: {problem}")
     return cfg
 
 
-DASK_ADDRESS = re.compile(r"^(tcp|tls)://\[?[A-Za-z0-9.:-]+\]?:\d{1,5}$")
 PLAIN_EMAIL = re.compile(r"^[^@\s<>,;:\"\\]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
 

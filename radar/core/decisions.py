@@ -129,9 +129,9 @@ def create(path: str | os.PathLike, title: str, owner: str, who: str, why: str, 
             if row is None:
                 raise DecisionError(f"no service {sid} in the catalogue")
             links.append(("service", sid, row[0]))
-        did = con.execute("INSERT INTO decisions (title, owner, owner_email, created_by, created_at) "
-                          "VALUES (?, ?, ?, ?, ?) RETURNING decision_id",
-                          [title, owner, email or None, who, now]).fetchone()[0]
+        did = warehouse.insert_with_id(con, "decisions", "decision_id", "decision_seq",
+                                       ("title", "owner", "owner_email", "created_by", "created_at"),
+                                       [title, owner, email or None, who, now])
         con.executemany("INSERT INTO decision_links VALUES (?, ?, ?, ?)",
                         [[did, k, ref, label] for k, ref, label in links])
         _insert_step(con, did, "need", None, who, now, why, vals)
@@ -140,12 +140,12 @@ def create(path: str | os.PathLike, title: str, owner: str, who: str, why: str, 
 
 def _insert_step(con, did: int, step: str, from_step: str | None, who: str, at: datetime, why: str,
                  vals: dict[str, str | None]) -> int:
-    return con.execute(
-        "INSERT INTO decision_steps (decision_id, step, from_step, who, \"at\", why, equity, "
-        "sustainability, satisfaction, trust) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "RETURNING entry_id",
+    return warehouse.insert_with_id(
+        con, "decision_steps", "entry_id", "decision_step_seq",
+        ("decision_id", "step", "from_step", "who", '"at"', "why", "equity", "sustainability",
+         "satisfaction", "trust"),
         [did, step, from_step, _clean(who, MAX_NAME), at, _clean(why, MAX_TEXT),
-         *(vals.get(v) for v in loop.VALUES)]).fetchone()[0]
+         *(vals.get(v) for v in loop.VALUES)])
 
 
 def record_step(path: str | os.PathLike, decision_id: int, step: str, who: str, why: str,
@@ -215,12 +215,13 @@ def add_signpost(path: str | os.PathLike, decision_id: int, kind: str, threshold
             base = loop.Indicators(now.run_id, now.period_start, now.share, now.growth, now.authors,
                                    now.sources, now.ring,
                                    topic_channels_so_far(con, int(topic_id), now.period_start))
-        return con.execute(
-            "INSERT INTO signposts (decision_id, kind, topic_id, watch_id, threshold, baseline, "
-            "created_by, created_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING signpost_id",
+        return warehouse.insert_with_id(
+            con, "signposts", "signpost_id", "signpost_seq",
+            ("decision_id", "kind", "topic_id", "watch_id", "threshold", "baseline", "created_by",
+             "created_at", "note"),
             [int(decision_id), kind, None if topic_id is None else int(topic_id),
              None if watch_id is None else int(watch_id), threshold, json.dumps(base.as_baseline()),
-             who, utcnow(), _clean(note, MAX_TEXT) or None]).fetchone()[0]
+             who, utcnow(), _clean(note, MAX_TEXT) or None])
 
 
 def steps(path: str | os.PathLike, decision_id: int) -> list[Step]:

@@ -7,6 +7,7 @@ problem in words (the loader adds the file name), or None.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -80,6 +81,16 @@ def check_queue_url(url: str) -> str | None:
         return f"crawl.queue: the database after the host must be a number, got {db!r} in {url!r}"
     if port == 0:
         return f"crawl.queue: port 0 in {url!r}"
+    return None
+
+
+DASK_ADDRESS = re.compile(r"^(tcp|tls)://\[?[A-Za-z0-9.:-]+\]?:\d{1,5}$")
+
+
+def check_cluster(address: str) -> str | None:
+    """[analysis] cluster: empty, or a Dask scheduler address."""
+    if address and not DASK_ADDRESS.match(address):
+        return f"analysis.cluster: expected a Dask scheduler address like tcp://host:8786, got {address!r}"
     return None
 
 

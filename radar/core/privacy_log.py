@@ -9,6 +9,8 @@ from __future__ import annotations
 import getpass
 import os
 
+from radar.core import portable
+
 ACTIONS = ("erase", "export", "export_personal", "analyst_copy", "salt_rotation")
 
 
@@ -24,8 +26,8 @@ def record(con, action: str, detail: str, actor: str | None = None) -> None:
     """Append one entry inside the caller's open write transaction."""
     if action not in ACTIONS:
         raise ValueError(f"unknown privacy action {action!r}")
-    con.execute("INSERT INTO privacy_log (action, actor, detail) VALUES (?, ?, ?)",
-                [action, actor or current_actor(), detail])
+    portable.insert_with_id(con, "privacy_log", "entry_id", "privacy_log_seq",
+                             ("action", "actor", "detail"), [action, actor or current_actor(), detail])
 
 
 def entries(con, limit: int = 100) -> list[tuple]:

@@ -4,6 +4,10 @@ An FTS index is a snapshot: rows added later are not in it until it is rebuilt.
 The pipeline rebuilds it after analysis (`build_search_index`); readers (the
 dashboard) use it for what it covers and a parameterised ILIKE scan for rows
 added since, so search never misses a fresh document.
+
+DuckLake stores no fts index (its tables have no indexes, and the extension's index
+tables cannot be written there): on that backend nothing is built and search scans
+the text (ILIKE), which the dashboard says next to the results.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ class IndexSummary:
     documents: int = 0
     passages: int = 0
     seconds: float = 0.0
+    reason: str = ""         # why nothing was built, in words
+
+
+NO_INDEX_ON_LAKE = "no search index on DuckLake: search scans the text"
 
 
 def index_schema(table: str) -> str:
@@ -41,7 +49,8 @@ def index_schema(table: str) -> str:
 def has_index(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Whether an FTS index over `table` exists in this warehouse."""
     return bool(con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = 'docs'",
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = 'docs' "
+        "AND database_name = current_database()",
         [index_schema(table)],
     ).fetchone()[0])
 
@@ -51,8 +60,10 @@ def build_search_index(path: str | os.PathLike) -> IndexSummary:
     start = time.monotonic()
     counts: dict[str, int] = {}
     with warehouse.write(path) as con:
+        if warehouse.is_lake(con):
+            return IndexSummary(available=False, reason=NO_INDEX_ON_LAKE)
         if not warehouse.load_extension(con, "fts"):
-            return IndexSummary(available=False)
+            return IndexSummary(available=False, reason="search index unavailable")
         for table, key, columns in INDEXES:
             cols = ", ".join(f"'{c}'" for c in columns)
             # Names are constants above, not user input; PRAGMA takes no parameters.

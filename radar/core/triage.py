@@ -64,13 +64,12 @@ def record(path: str | os.PathLike, topic_id: int, status: str, who: str,
             [topic_id],
         ).fetchone()
         at = utcnow()
-        row = con.execute(
-            "INSERT INTO triage_log (topic_id, topic_label, \"at\", who, from_status, to_status, "
-            "owner, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING entry_id",
+        entry_id = warehouse.insert_with_id(
+            con, "triage_log", "entry_id", "triage_seq",
+            ("topic_id", "topic_label", '"at"', "who", "from_status", "to_status", "owner", "note"),
             [topic_id, label[0], at, who_clean, prev[0] if prev else None, status,
-             owner_clean, note_clean],
-        ).fetchone()
-    return TriageEntry(row[0], topic_id, at, who_clean, prev[0] if prev else None, status,
+             owner_clean, note_clean])
+    return TriageEntry(entry_id, topic_id, at, who_clean, prev[0] if prev else None, status,
                        owner_clean, note_clean)
 
 

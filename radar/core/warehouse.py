@@ -13,12 +13,16 @@ So readers never see half a batch (they cannot open the file while a writer
 has it) and never crash on DuckDB's own file lock (they wait on ours instead).
 A process that ignores our lock (an analyst's `duckdb` shell) can still hold the
 file; both sides then retry DuckDB's lock error with backoff until a timeout.
+
+With `[warehouse] backend = "ducklake"` (radar/core/backends.py) the same functions
+open the lake instead: readers never wait (each reads the snapshot committed when it
+started), write batches are serialised by a PostgreSQL advisory lock instead of the
+lock file, and there is no reader copy (analysts attach the lake itself).
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import os
 import time
@@ -28,10 +32,11 @@ from typing import Any
 
 import duckdb
 
-from radar.core import readcopy
+from radar.core import backends, lake_locks, portable, readcopy
+from radar.core.backends import LakeSpec
 from radar.core.errors import WarehouseError, WarehouseMissing
 from radar.core.locks import file_lock, writer_lock
-from radar.core.migrations import migrate
+from radar.core.migrations import current_version, latest_version, migrate
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +57,21 @@ def _open(path: Path, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnec
 
 
 @contextlib.contextmanager
-def read(path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to a consistent warehouse; closed on exit. Keep it short."""
+def read(path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT,
+         as_of: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to a consistent warehouse; closed on exit. Keep it short.
+
+    `as_of` (a date or timestamp, UTC): the warehouse as it was then; DuckLake only
+    (its snapshots), the embedded file keeps no history and refuses it."""
     p = Path(path)
+    spec = backends.lake_for(p)
+    if spec is not None:
+        with _read_lake(spec, as_of) as con:
+            yield con
+        return
+    if as_of is not None:
+        raise WarehouseError("--as-of needs the DuckLake backend ([warehouse] backend = "
+                             "\"ducklake\"): the embedded DuckDB file keeps only its current state")
     if not p.exists():
         raise WarehouseMissing(f"{p}: no warehouse here yet; run `radar init` first")
     deadline = time.monotonic() + timeout
@@ -66,14 +83,76 @@ def read(path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT) -> Iterator[
             con.close()
 
 
+# Lakes this process has seen at the newest schema: a schema never goes back, so neither
+# readers nor writers need to look again (on DuckLake that look costs a catalog query).
+_current_lakes: set[LakeSpec] = set()
+
+
+@contextlib.contextmanager
+def _read_lake(spec: LakeSpec, as_of: str | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    with backends.lake_cursor(spec, as_of) as con:
+        if (as_of or spec not in _current_lakes) and not current_version(con):
+            raise WarehouseMissing(f"the DuckLake warehouse {spec.catalog!r} has no tables"
+                                   + (f" at {as_of}" if as_of else "; run `radar init` first"))
+        con.begin()  # one snapshot for every query of this read
+        try:
+            yield con
+        finally:
+            con.rollback()
+
+
+@contextlib.contextmanager
+def _write_lake(spec: LakeSpec, timeout: float) -> Iterator[duckdb.DuckDBPyConnection]:
+    with lake_locks.batch_lock(spec, timeout), backends.lake_cursor(spec) as con:
+        if spec not in _current_lakes:
+            if current_version(con) != latest_version():
+                migrate(con)  # under the batch lock: one process, one machine migrates
+            _current_lakes.add(spec)
+        con.begin()
+        try:
+            yield con
+        except BaseException:
+            con.rollback()
+            raise
+        try:
+            con.commit()
+        except duckdb.Error as exc:
+            if backends.is_conflict(exc):
+                raise WriteConflict(f"another DuckLake writer changed the same rows first: {exc}") from exc
+            raise
+
+
+class WriteConflict(WarehouseError):
+    """A DuckLake commit lost to a concurrent writer (one outside the radar's batch lock)."""
+
+
+def write_retrying(path: str | os.PathLike, work, attempts: int = 5, timeout: float = DEFAULT_TIMEOUT):
+    """Run `work(con)` in one write batch; on a DuckLake commit conflict run it again in a
+    new transaction (up to `attempts` times). Returns what `work` returned."""
+    for attempt in range(attempts):
+        try:
+            with write(path, timeout) as con:
+                return work(con)
+        except WriteConflict:
+            if attempt == attempts - 1:
+                raise
+            log.info("write conflict on the DuckLake warehouse; retrying the batch")
+            time.sleep(0.05 * 2 ** attempt)
+
+
 @contextlib.contextmanager
 def write(path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection inside one transaction, committed on success, rolled back on error.
 
     The schema is brought up to date first. Write one batch per call and return:
-    readers wait while this is open.
+    readers wait while this is open (on DuckLake they read the previous snapshot).
     """
     p = Path(path)
+    spec = backends.lake_for(p)
+    if spec is not None:
+        with _write_lake(spec, timeout) as con:
+            yield con
+        return
     p.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + timeout
     with file_lock(p, exclusive=True, timeout=timeout):
@@ -103,8 +182,20 @@ def exclusive(path: str | os.PathLike, command: str = "radar") -> Iterator[list[
     """Hold the writer lock for a whole command (raises locks.WriterLocked when another
     command holds it) and settle the runs a dead process left running; yields what was
     settled, as "N table rows" notes. The analysts' reader copy is published when the
-    command ends, however it ends."""
+    command ends, however it ends.
+
+    On DuckLake the lock is a PostgreSQL advisory lock per stage the command writes
+    (`lake_locks.STAGE_LOCKS`): the same stage never runs twice at once on any machine,
+    different stages (crawl workers and an analysis) may. Runs left running are settled
+    only when no other radar writer holds the lake (`lake_locks.stage_locks`)."""
     p = Path(path)
+    spec = backends.lake_for(p)
+    if spec is not None:
+        with lake_locks.stage_locks(spec, command) as session:
+            notes = settle_interrupted(p) if session.alone else []
+            session.share()
+            yield notes
+        return
     with writer_lock(p, command):
         try:
             yield settle_interrupted(p) if p.exists() else []
@@ -144,6 +235,15 @@ def query(path: str | os.PathLike, sql: str, params: Sequence[Any] | dict | None
         return con.execute(sql, params or []).fetchall()
 
 
+def exists(path: str | os.PathLike) -> bool:
+    """Whether the warehouse has been created (`radar init`)."""
+    spec = backends.lake_for(path)
+    if spec is None:
+        return Path(path).exists()
+    with backends.lake_cursor(spec) as con:
+        return bool(current_version(con))
+
+
 def query_df(path: str | os.PathLike, sql: str, params: Sequence[Any] | dict | None = None):
     """Run one parameterised read query and return a pandas DataFrame."""
     with read(path) as con:
@@ -152,33 +252,28 @@ def query_df(path: str | os.PathLike, sql: str, params: Sequence[Any] | dict | N
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether a table or view called `name` exists in the main schema."""
+    if backends.is_lake(con):
+        return backends.lake_has_table(con, name) or bool(con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal "
+            "AND database_name = current_database()", [name]).fetchone()[0])
     row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
-        "UNION ALL SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal",
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main' "
+        "AND database_name = current_database() UNION ALL SELECT count(*) FROM duckdb_views() "
+        "WHERE view_name = ? AND NOT internal AND database_name = current_database()",
         [name, name],
     ).fetchall()
     return any(r[0] for r in row)
 
 
 def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Load a DuckDB extension shipped as a PyPI package (`duckdb-extension-NAME`).
+    """Load a DuckDB extension shipped as a PyPI package (`duckdb-extension-NAME`); False
+    when it is not available, so callers can fall back (radar/core/backends.py)."""
+    return backends.load_extension(con, name)
 
-    Extensions cannot be INSTALLed from the internet here; the package carries
-    the binary. Returns False when it is not available, so callers can fall back.
-    """
-    try:
-        module = importlib.import_module(f"duckdb_extension_{name}")
-    except ImportError:
-        return False
-    version = duckdb.__version__
-    base = Path(module.__file__).parent / "extensions"
-    candidates = sorted(base.glob(f"v{version}/{name}.duckdb_extension")) or sorted(
-        base.glob(f"*/{name}.duckdb_extension")
-    )
-    for candidate in candidates:
-        try:
-            con.execute(f"LOAD '{candidate}'")
-            return True
-        except duckdb.Error as exc:
-            log.debug("could not load %s: %s", candidate, exc)
-    return False
+
+# Portable writes (the same call on the DuckDB file and on DuckLake): radar/core/backends.py.
+upsert = portable.upsert
+next_id = portable.next_id
+insert_with_id = portable.insert_with_id
+update_returning = portable.update_returning
+is_lake = backends.is_lake

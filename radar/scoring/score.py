@@ -316,7 +316,7 @@ def _write_run(path, rows: list[dict], run_values: list, progress: Callable | No
     with warehouse.write(path) as con:
         # Leftovers of an interrupted run (signals without a run row) are dropped.
         con.execute("DELETE FROM signals WHERE run_id NOT IN (SELECT run_id FROM radar_runs)")
-        run_id = con.execute("SELECT nextval('radar_run_seq')").fetchone()[0]
+        run_id = warehouse.next_id(con, "radar_run_seq")
         if len(rows) <= BATCH_ROWS:
             _insert_signals(con, rows, run_id)
             con.execute(_RUN_SQL, [run_id, *run_values])

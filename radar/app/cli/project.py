@@ -31,12 +31,15 @@ def init(config_path: Path) -> None:
 
 @click.command()
 @click.option("--errors", default=10, show_default=True, help="How many recent errors to show.")
+@click.option("--as-of", "as_of", default=None, metavar="WHEN",
+              help="DuckLake backend: the warehouse and its radar as they were then (a date, "
+                   "meaning the end of that day, or a UTC time such as '2026-11-01 14:30').")
 @config_option
 @friendly_errors
-def status(errors: int, config_path: Path) -> None:
+def status(errors: int, as_of: str | None, config_path: Path) -> None:
     """Documents per channel and source, the last crawl per source, recent errors."""
     cfg = load(config_path)
-    render_status(warehouse_status(cfg.warehouse_path, errors=errors), cfg.warehouse_path)
+    render_status(warehouse_status(cfg.warehouse_path, errors=errors, as_of=as_of), cfg.warehouse_path)
 
 
 @click.command()

@@ -3,6 +3,9 @@
 Each file `NNNN_name.sql` in this package is applied once, in order, inside a
 transaction, and recorded in `schema_version`. Never edit a migration that has
 shipped: add a new one. Every table and column is documented in docs/warehouse.md.
+
+On a DuckLake warehouse each file is translated first (`portable.ddl_for_lake`: no
+constraints, sequences in PostgreSQL); the files stay written for DuckDB.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from importlib import resources
 
 import duckdb
 
+from radar.core import backends, lake_locks, portable
 from radar.core.errors import WarehouseError
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -50,9 +54,13 @@ def latest_version() -> int:
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     """The schema version of an open warehouse (0 for an empty file)."""
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version'"
-    ).fetchone()[0]
+    if backends.is_lake(con):
+        exists = backends.lake_has_table(con, "schema_version")
+    else:
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version' "
+            "AND schema_name = 'main' AND database_name = current_database()"
+        ).fetchone()[0]
     if not exists:
         return 0
     return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
@@ -71,6 +79,7 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[i
     if current:
         done = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
     applied = []
+    lake = backends.is_lake(con)
     for m in available():
         # Apply every missing step, not only those above the newest applied one, so a
         # warehouse made by a development build with a gap in its history still completes.
@@ -81,10 +90,15 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[i
             if m.version == 1:
                 con.execute(
                     "CREATE TABLE IF NOT EXISTS schema_version ("
-                    "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+                    f"version INTEGER{'' if lake else ' PRIMARY KEY'}, name VARCHAR NOT NULL, "
                     "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
                 )
-            con.execute(m.sql)
+            if lake:
+                sql, sequences = portable.ddl_for_lake(m.sql)
+                lake_locks.create_sequences(backends.spec_of(con), sequences)
+                con.execute(sql)
+            else:
+                con.execute(m.sql)
             con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [m.version, m.name])
             con.commit()
         except Exception:

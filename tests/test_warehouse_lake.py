@@ -1,0 +1,333 @@
+"""The DuckLake backend with a real PostgreSQL catalog: schema, portable writes, several
+writers at once, readers during writes, the advisory locks and time travel."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from radar.app.cli import cli
+from radar.core import backends, portable, warehouse
+from radar.core.config import ConfigError, load_config, parse_config
+from radar.core.locks import WriterLocked
+from radar.core.migrations import available, current_version, latest_version
+
+
+def rows(n: int, start: int = 0, source: str = "city-news") -> list[dict]:
+    return [{"url": f"https://city.example/{source}/{i}", "title": f"Story {i}",
+             "text": f"The library opened makerspace number {i} for the district.",
+             "published_at": "2026-03-01T10:00:00Z", "source": source, "channel": "news"}
+            for i in range(start, start + n)]
+
+
+def jsonl(path, items):
+    path.write_text("".join(json.dumps(r) + "\n" for r in items), encoding="utf-8")
+    return path
+
+
+def radar(config, *args):
+    return CliRunner().invoke(cli, [*args, "--config", str(config)])
+
+
+# -- pure: the DDL translation ---------------------------------------------------------------
+
+def test_ddl_for_lake_drops_what_ducklake_lacks_and_keeps_the_rest():
+    sql = """CREATE SEQUENCE thing_seq START 1;
+CREATE TABLE thing (
+    thing_id  BIGINT PRIMARY KEY DEFAULT nextval('thing_seq'),
+    name      VARCHAR NOT NULL UNIQUE,   -- a comment saying PRIMARY KEY (x)
+    kind      VARCHAR NOT NULL CHECK (kind IN ('a', 'b')),
+    tags      VARCHAR[] NOT NULL DEFAULT [],
+    at        TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    UNIQUE (name, kind)
+);
+CREATE TABLE pair (a INTEGER, b INTEGER, PRIMARY KEY (a, b));
+CREATE VIEW v AS SELECT * FROM thing WHERE name = 'PRIMARY KEY';
+"""
+    out, sequences = portable.ddl_for_lake(sql)
+    assert sequences == ["thing_seq"]
+    for gone in ("SEQUENCE", "nextval", "UNIQUE", "CHECK", "DEFAULT []", "(a, b)"):
+        assert gone not in out, gone
+    assert "PRIMARY KEY" not in out.replace("'PRIMARY KEY'", "")
+    assert "thing_id  BIGINT," in out and "name      VARCHAR NOT NULL," in out
+    assert "DEFAULT current_timestamp" in out and "name = 'PRIMARY KEY'" in out
+
+
+def test_every_migration_translates_for_ducklake():
+    for m in available():
+        out, _ = portable.ddl_for_lake(m.sql)
+        assert "PRIMARY KEY" not in out and "nextval" not in out, m.name
+
+
+def test_a_catalog_must_be_postgres_and_carry_no_password():
+    base = {"warehouse": {"backend": "ducklake"}}
+    with pytest.raises(ConfigError, match="postgres:dbname="):
+        parse_config({"warehouse": {**base["warehouse"], "catalog": "sqlite:x.db"}})
+    with pytest.raises(ConfigError, match="password_env"):
+        parse_config({"warehouse": {**base["warehouse"],
+                                    "catalog": "postgres:dbname=x password=secret"}})
+    cfg = parse_config({"warehouse": {**base["warehouse"], "catalog": "postgres:dbname=x host=h"}})
+    assert cfg.lake.catalog == "dbname=x host=h"
+
+
+def test_the_password_comes_from_the_environment(monkeypatch):
+    spec = backends.LakeSpec("dbname=x host=h", "/tmp/d", "MY_PW")
+    monkeypatch.delenv("MY_PW", raising=False)
+    assert spec.dsn() == "dbname=x host=h"
+    monkeypatch.setenv("MY_PW", "s3'cret")
+    assert spec.dsn() == "dbname=x host=h password='s3\\'cret'"
+
+
+# -- against PostgreSQL ------------------------------------------------------------------------
+
+@pytest.fixture
+def lake_project(tmp_path, salt, monkeypatch, lake_catalog):
+    from conftest import use_lake
+
+    from radar.app.init_project import config_template, init_project
+
+    folder = tmp_path / "lake-project"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    config = folder / "radar.toml"
+    config.write_text(config_template(), encoding="utf-8")
+    use_lake(config, lake_catalog)
+    init_project(config)
+    return config
+
+
+def test_the_lake_has_the_same_tables_and_views_as_the_file(lake_project, project):
+    def names(path):
+        with warehouse.read(path) as con:
+            assert current_version(con) == latest_version()
+            return set(con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                "AND schema_name = 'main' UNION SELECT view_name FROM duckdb_views() "
+                "WHERE database_name = current_database() AND NOT internal").fetchall())
+
+    lake = load_config(lake_project)
+    assert not lake.warehouse_path.exists()  # nothing of the lake lives in the DuckDB file
+    assert names(lake.warehouse_path) == names(load_config(project).warehouse_path)
+
+
+def test_upsert_keeps_one_row_per_key_on_both_backends(backend_project):
+    path = load_config(backend_project).warehouse_path
+    src = "SELECT * FROM (VALUES ('a', 'feed', 'u1', 'news'), ('a', 'feed', 'u1', 'news'), " \
+          "('b', 'feed', 'u2', 'policy')) t(name, type, url, channel)"
+    cols = ("name", "type", "url", "channel")
+    with warehouse.write(path) as con:
+        warehouse.upsert(con, "sources", cols, ("name",), src)
+    with warehouse.write(path) as con:
+        warehouse.upsert(con, "sources", cols, ("name",),
+                         "SELECT 'b' AS name, 'sitemap' AS type, 'u3' AS url, 'news' AS channel",
+                         update="type = excluded.type, url = excluded.url")
+        warehouse.upsert(con, "sources", cols, ("name",),
+                         "SELECT 'a' AS name, 'x' AS type, 'x' AS url, 'x' AS channel")  # kept
+    assert warehouse.query(path, "SELECT name, type, url, channel FROM sources ORDER BY 1") == [
+        ("a", "feed", "u1", "news"), ("b", "sitemap", "u3", "policy")]
+    with warehouse.write(path) as con:
+        first = warehouse.next_id(con, "crawl_run_seq")
+        assert warehouse.next_id(con, "crawl_run_seq") == first + 1
+        got = warehouse.update_returning(con, "sources", "name", "url = $u", "channel = $c", "name, url",
+                                         {"u": "changed", "c": "policy"})
+    assert got == [("b", "changed")]
+
+
+def test_imports_are_idempotent_on_the_lake(lake_project, tmp_path):
+    f = jsonl(tmp_path / "in.jsonl", rows(20) + rows(5))  # five repeated rows
+    for _ in range(2):
+        result = radar(lake_project, "import", str(f))
+        assert result.exit_code == 0, result.output
+    path = load_config(lake_project).warehouse_path
+    assert warehouse.query(path, "SELECT count(*), count(DISTINCT doc_id) FROM documents") == [(20, 20)]
+    assert warehouse.query(path, "SELECT count(*) FROM document_sources") == [(20,)]
+    assert warehouse.query(path, "SELECT stored, already_present, duplicates FROM import_runs "
+                                 "ORDER BY run_id") == [(20, 0, 5), (0, 20, 5)]
+
+
+IMPORT_WORKER = """
+import sys
+from pathlib import Path
+from radar.core.config import load_config
+from crawlers.importer import import_file
+cfg = load_config(sys.argv[1])
+for f in sys.argv[2:]:
+    import_file(Path(f), cfg.warehouse_path)
+print("done", flush=True)
+"""
+
+
+def test_two_writer_processes_at_once_lose_and_duplicate_nothing(lake_project, tmp_path):
+    """Two importers of overlapping files write at once while this process reads."""
+    a = [jsonl(tmp_path / f"a{i}.jsonl", rows(30, i * 20, "wire")) for i in range(3)]
+    b = [jsonl(tmp_path / f"b{i}.jsonl", rows(30, i * 20 + 10, "wire")) for i in range(3)]
+    expected = {r["url"] for f in a + b for r in map(json.loads, f.read_text().splitlines())}
+    procs = [subprocess.Popen([sys.executable, "-c", IMPORT_WORKER, str(lake_project), *map(str, files)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for files in (a, b)]
+    path = load_config(lake_project).warehouse_path
+    seen = []
+    while any(p.poll() is None for p in procs):
+        # A reader during the writes: never blocked, always one consistent snapshot.
+        docs, carried = warehouse.query(
+            path, "SELECT (SELECT count(*) FROM documents), (SELECT count(DISTINCT doc_id) "
+                  "FROM document_sources)")[0]
+        assert docs == carried
+        seen.append(docs)
+        time.sleep(0.2)
+    for p in procs:
+        out, err = p.communicate()
+        assert p.returncode == 0, err[-2000:]
+    urls = [r[0] for r in warehouse.query(path, "SELECT url FROM documents")]
+    assert len(urls) == len(set(urls)) == len(expected)  # none lost, none twice
+    assert set(urls) == expected
+    assert seen == sorted(seen)  # readers only ever saw the warehouse grow
+
+
+HOLD = """
+import sys
+from radar.core import warehouse
+from radar.core.config import load_config
+cfg = load_config(sys.argv[1])
+with warehouse.exclusive(cfg.warehouse_path, sys.argv[2]):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_the_stage_lock_is_cluster_wide_and_names_its_holder(lake_project):
+    path = load_config(lake_project).warehouse_path
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(lake_project), "radar analyze"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(WriterLocked) as info:
+            with warehouse.exclusive(path, "radar run"):  # includes analyze
+                pass
+        assert f"radar analyze, pid {holder.pid}" in str(info.value)
+        with warehouse.exclusive(path, "radar crawl") as settled:  # another stage runs alongside
+            assert settled == []
+        result = radar(lake_project, "analyze")
+        assert result.exit_code == 3 and "another radar run is in progress" in result.output
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    _when_released(lambda: warehouse.exclusive(path, "radar analyze"))  # its session ended
+
+
+def _when_released(take, seconds: float = 10.0):
+    """What `take()` yields once a lock held by a process that just exited is free: the
+    server ends the session of an exited client a moment after the process is gone."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with take() as got:
+                if got or time.monotonic() > deadline:
+                    return got
+        except WriterLocked:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.1)
+
+
+def test_a_run_left_running_is_settled_only_when_no_writer_is_alive(lake_project):
+    path = load_config(lake_project).warehouse_path
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(lake_project), "radar crawl"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with warehouse.write(path) as con:  # the live crawl's run
+            con.execute("INSERT INTO crawl_runs (run_id, source, started_at, status) VALUES "
+                        "(?, 'x', now()::TIMESTAMP, 'running')", [warehouse.next_id(con, "crawl_run_seq")])
+        with warehouse.exclusive(path, "radar analyze") as settled:
+            assert settled == []  # the crawl may own it
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert _when_released(lambda: warehouse.exclusive(path, "radar analyze")) == ["1 crawl_runs row"]
+    assert warehouse.query(path, "SELECT status FROM crawl_runs") == [("interrupted",)]
+
+
+def test_status_as_of_shows_the_warehouse_as_it_was(lake_project, tmp_path):
+    assert radar(lake_project, "import", str(jsonl(tmp_path / "a.jsonl", rows(7)))).exit_code == 0
+    time.sleep(1.1)
+    between = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    time.sleep(1.1)
+    assert radar(lake_project, "import", str(jsonl(tmp_path / "b.jsonl", rows(5, 100)))).exit_code == 0
+    now = radar(lake_project, "status")
+    assert "12 documents" in now.output
+    then = radar(lake_project, "status", "--as-of", between)
+    assert then.exit_code == 0, then.output
+    assert f"as of {between}" in then.output and "7 documents" in then.output
+    assert "The radar as of" in then.output
+    early = radar(lake_project, "status", "--as-of", "2001-01-01")
+    assert early.exit_code == 2 and "error:" in early.output
+    bad = radar(lake_project, "status", "--as-of", "yesterday")
+    assert bad.exit_code == 2 and "expected a date" in bad.output
+
+
+def test_as_of_on_the_embedded_file_says_it_needs_ducklake(project):
+    result = radar(project, "status", "--as-of", "2026-11-01")
+    assert result.exit_code == 2 and "needs the DuckLake backend" in result.output
+
+
+def test_search_on_the_lake_scans_the_text_and_says_so(lake_project, tmp_path):
+    from dashboard import queries
+    from radar.core.search_index import NO_INDEX_ON_LAKE, build_search_index
+
+    assert radar(lake_project, "import", str(jsonl(tmp_path / "a.jsonl", rows(3)))).exit_code == 0
+    path = load_config(lake_project).warehouse_path
+    summary = build_search_index(path)
+    assert not summary.available and summary.reason == NO_INDEX_ON_LAKE
+    found, method = queries.search(str(path), "makerspace number 2", "documents", [], [], None, None)
+    assert list(found["title"]) == ["Story 2"]
+    assert method == "text scan (DuckLake keeps no full-text index)"
+
+
+def test_a_wrong_catalog_is_one_clear_line(tmp_path, salt, monkeypatch, pg_server):
+    from conftest import use_lake
+
+    from radar.app.init_project import config_template
+
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "radar.toml"
+    config.write_text(config_template(), encoding="utf-8")
+    use_lake(config, "postgres:" + pg_server.dsn("no_such_database"))
+    result = radar(config, "init")
+    assert result.exit_code == 2
+    assert "cannot open the DuckLake catalog" in result.output and "no_such_database" in result.output
+
+
+PICKLED = """
+import pickle, sys
+from radar.core import warehouse
+cfg = pickle.loads(sys.stdin.buffer.read())   # as the crawl process gets its config
+with warehouse.write(cfg.warehouse_path) as con:
+    con.execute("INSERT INTO fetch_errors (run_id, source, url, reason) VALUES (0, 'child', 'u', 'r')")
+"""
+
+
+def test_a_process_handed_a_pickled_config_writes_to_the_lake(lake_project):
+    import pickle
+
+    cfg = load_config(lake_project)
+    subprocess.run([sys.executable, "-c", PICKLED], input=pickle.dumps(cfg), check=True, timeout=120)
+    assert warehouse.query(cfg.warehouse_path, "SELECT source FROM fetch_errors") == [("child",)]
+    assert not cfg.warehouse_path.exists()  # not a DuckDB file beside the config
+
+
+def test_export_reads_the_lakes_tables(lake_project, tmp_path):
+    import pyarrow.parquet as pq
+
+    assert radar(lake_project, "import", str(jsonl(tmp_path / "a.jsonl", rows(4)))).exit_code == 0
+    result = radar(lake_project, "export", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert pq.read_table(tmp_path / "out" / "documents.parquet").num_rows == 4
+    assert (tmp_path / "out" / "radar_latest.parquet").exists()
+    assert not (tmp_path / "out" / "ducklake_snapshot.parquet").exists()  # the catalog's own tables

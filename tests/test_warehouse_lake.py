@@ -236,6 +236,25 @@ def _when_released(take, seconds: float = 10.0):
         time.sleep(0.1)
 
 
+def test_distributed_crawl_workers_run_side_by_side_beside_their_coordinator(lake_project):
+    """On the lake, `radar crawl --worker` processes (on any machine) hold no stage alone;
+    the round's coordinator holds `crawl`; a live worker's runs are never settled."""
+    path = load_config(lake_project).warehouse_path
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(lake_project), "radar crawl"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with warehouse.exclusive(path, "radar crawl --worker") as first, \
+                warehouse.exclusive(path, "radar crawl --worker") as second:
+            assert first == second == []  # not alone: nothing settled
+        with pytest.raises(WriterLocked, match="crawl lock"):
+            with warehouse.exclusive(path, "radar crawl"):  # a second coordinator
+                pass
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+
 def test_a_run_left_running_is_settled_only_when_no_writer_is_alive(lake_project):
     path = load_config(lake_project).warehouse_path
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(lake_project), "radar crawl"],

@@ -107,6 +107,9 @@ STAGE_LOCKS: dict[str, tuple[str, ...]] = {
     "radar serve": ("crawl", "analyze", "alert"),
     "radar backtest --plant": ("analyze",),
     "radar demo": ("crawl", "import", "analyze", "alert"),
+    # Workers of a distributed crawl (docs/crawling.md) run side by side on any machine;
+    # the round's coordinator (`radar crawl`, `radar run`, `radar serve`) holds `crawl`.
+    "radar crawl --worker": (),
 }
 
 

@@ -12,7 +12,7 @@ from typing import NoReturn
 
 import click
 
-from radar.core import readcopy, warehouse
+from radar.core import backends, readcopy, warehouse
 from radar.core.config import Config, ConfigError, load_config, resolve_config_path
 from radar.core.locks import LOCKED_EXIT, WriterLocked, shared_writer_lock
 from radar.core.privacy import SaltMissing, check_salt
@@ -84,9 +84,17 @@ def writing(cfg: Config, command: str) -> Iterator[None]:
 def writing_shared(cfg: Config, command: str) -> Iterator[None]:
     """`writing` for the processes of a distributed crawl on one machine: they hold the
     writer lock together (each batch is one short transaction); any other writing command
-    still waits its turn (exit 3). The first of them settles runs left by dead ones."""
-    readcopy.configure(cfg.warehouse_path, cfg.warehouse.reader_copy_every)
+    still waits its turn (exit 3). The first of them settles runs left by dead ones.
+
+    On DuckLake the processes may be on several machines: the locks are PostgreSQL's
+    (`radar.core.lake_locks`), where a worker holds no stage alone and runs are settled
+    only when no radar writer is alive anywhere."""
     path = cfg.warehouse_path
+    if backends.lake_for(path) is not None:
+        with writing(cfg, command):
+            yield
+        return
+    readcopy.configure(path, cfg.warehouse.reader_copy_every)
     with contextlib.ExitStack() as stack:
         try:
             settled = stack.enter_context(shared_writer_lock(

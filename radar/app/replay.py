@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from nlp.refresh import refresh_labels, refresh_stats
 from nlp.topic_step import run_topic_step
 from radar.app.plant import copy_warehouse
@@ -34,6 +36,7 @@ from radar.core.config import Config
 from radar.core.periods import period_start_sql
 from radar.scoring.backtest import MATCH_SHARE, Event, EventsFileError, evaluate, readability
 from radar.scoring.inputs import load_series
+from radar.scoring.rings import effective_warmup
 from radar.scoring.score import check_settings, compute_signals
 
 log = logging.getLogger(__name__)
@@ -100,18 +103,25 @@ def _words(text: str) -> list[str]:
     return [_norm(w) for w in re.findall(r"[\w/-]+", text.lower())]
 
 
+def _content(words: list[str]) -> list[str]:
+    """The words a term can hold: terms are lemmas of content words, so "responsibility to
+    protect" is shown as the term "responsibility protect"."""
+    return [w for w in words if w not in STOP_WORDS] or words
+
+
 def _contains(long: list[str], short: list[str]) -> bool:
     n = len(short)
     return n > 0 and any(long[i:i + n] == short for i in range(len(long) - n + 1))
 
 
 def terms_match(keywords: list[str], terms: list[str]) -> bool:
-    """A keyword inside a term or a term inside a keyword, as whole words, plurals folded
-    ("landmines" matches the lemma "landmine"; "climate" matches "climate change")."""
+    """A keyword inside a term or a term inside a keyword, as whole content words, plurals
+    folded ("landmines" matches the lemma "landmine"; "climate" matches "climate change";
+    "responsibility to protect" matches "responsibility protect")."""
     for kw in keywords:
-        k = _words(kw)
+        k = _content(_words(kw))
         for term in terms:
-            t = _words(term)
+            t = _content(_words(term))
             if len(" ".join(t)) >= 4 and (_contains(t, k) or _contains(k, t)):
                 return True
     return False
@@ -189,7 +199,7 @@ def backtest_replay(cfg: Config, events: list[Event], workdir: Path, k: int | No
     sc = cfg.scoring
     res = replay(cfg, events, workdir, progress)
     report = evaluate(res.rows, res.periods, events, {}, cfg.analysis.period, k or sc.top_k,
-                      tolerance, sc.warmup_periods,
+                      tolerance, effective_warmup(sc.warmup_periods),
                       sc.baseline_periods if max_lead is None else max_lead,
                       pair_matches=res.matches)
     for e in report.events:

@@ -148,7 +148,7 @@ class ScoringConfig:
     min_z: float = 2.5
     min_burst_z: float = 2.0
     fade_growth: float = -0.5
-    warmup_periods: int = 3
+    warmup_periods: int = 0   # first periods never judged; the first always (docs/scoring.md)
     burst_s: float = 2.0
     burst_gamma: float = 2.0
     novelty_half_life: float = 2.0

@@ -30,7 +30,7 @@ from radar.core import warehouse
 from radar.core.config import Config
 from radar.core.periods import period_start
 from radar.scoring.inputs import load_series
-from radar.scoring.rings import FLAG_RINGS, FLAG_STAGES
+from radar.scoring.rings import FLAG_RINGS, FLAG_STAGES, effective_warmup
 from radar.scoring.score import check_settings, compute_signals
 
 # A topic matches an event when a keyword is in its label or top terms, or
@@ -283,7 +283,7 @@ def backtest(cfg: Config, events: list[Event], k: int | None = None, tolerance: 
                               "run `radar analyze` first")
     rows = compute_signals(series, sc)
     report = evaluate(rows, series.periods, events, matches, cfg.analysis.period,
-                      k or sc.top_k, tolerance, sc.warmup_periods,
+                      k or sc.top_k, tolerance, effective_warmup(sc.warmup_periods),
                       sc.baseline_periods if max_lead is None else max_lead)
     with warehouse.read(cfg.warehouse_path) as con:
         readability(report, con)

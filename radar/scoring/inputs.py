@@ -148,12 +148,13 @@ def load_series(con, period: str, with_terms: bool = True) -> TopicSeries:
 
 def load_term_passages(con, t_index: dict, k_index: dict) -> TermPassages | None:
     """Lemma unigrams and bigrams of every scored passage (binary), with its period, topic
-    row and source; None when no passage has terms (a deterministic topic stage)."""
+    row, source and citizen author; None when no passage has terms (a deterministic topic stage)."""
     from scipy import sparse
     from sklearn.feature_extraction.text import CountVectorizer
 
     tbl = con.execute("""
-        SELECT sp.period_start, sp.topic_id, d.source, coalesce(ps.terms, '') AS terms
+        SELECT sp.period_start, sp.topic_id, d.source, coalesce(ps.terms, '') AS terms,
+               CASE WHEN sp.channel = 'citizen' THEN sp.author_hash END AS author
         FROM scoring_passages sp JOIN passages ps ON ps.passage_id = sp.passage_id
         JOIN documents d ON d.doc_id = sp.doc_id
         ORDER BY sp.passage_id""").fetchall()
@@ -166,8 +167,10 @@ def load_term_passages(con, t_index: dict, k_index: dict) -> TermPassages | None
     except ValueError:  # no term at all
         return None
     sources = {s: i for i, s in enumerate(sorted({r[2] or "" for r in tbl}))}
+    authors = {a: i for i, a in enumerate(sorted({r[4] for r in tbl if r[4] is not None}))}
     return TermPassages(
         sparse.csr_matrix(matrix), [str(v) for v in vec.get_feature_names_out()],
         np.array([t_index[r[0]] for r in tbl], dtype=np.int64),
         np.array([k_index.get(r[1], -1) if r[1] >= 0 else -1 for r in tbl], dtype=np.int64),
-        np.array([sources[r[2] or ""] for r in tbl], dtype=np.int64))
+        np.array([sources[r[2] or ""] for r in tbl], dtype=np.int64),
+        np.array([authors.get(r[4], -1) if r[4] is not None else -1 for r in tbl], dtype=np.int64))

@@ -171,6 +171,7 @@ class TermPassages:
     period: np.ndarray          # period index of each passage
     topic: np.ndarray           # row of the passage's topic in the series (-1: outlier)
     source: np.ndarray          # source index of each passage (for "mentioned by n sources")
+    author: np.ndarray | None = None  # citizen author index of each passage (-1: none known)
 
 
 @dataclass
@@ -183,10 +184,12 @@ class NoveltyResult:
     # (t, term) -> (sources mentioning it in t, sources mentioning it in the baseline window)
     sources_in_period: np.ndarray | None = None  # (T,) distinct sources per period
     phi: np.ndarray | None = None  # (T,) dispersion of the period's term counts
+    tested: list = field(default_factory=list)  # per period: (terms, p, ratio bounds, point ratios)
 
 
 def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: int,
-                  min_sources: int, min_ratio: float) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+                  min_sources: int, min_ratio: float, tested: list | None = None,
+                  ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """For each period, the term columns that surge, most surprising first, and the term
     counts per period.
 
@@ -199,7 +202,8 @@ def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: i
     its own past novel passages, so terms that surge by chance every period are
     part of every topic's baseline and cancel out.
     Returns (surging term indices per period, (T, V) passages-per-term counts,
-    (T,) the terms' dispersion per period).
+    (T,) the terms' dispersion per period); `tested`, when given, receives per period
+    the tested term columns with their p-values, rate-ratio lower bounds and point ratios.
     """
     X = tp.matrix.tocsr()
     P = sparse.csr_matrix((np.ones(len(tp.period)), (tp.period, np.arange(len(tp.period)))),
@@ -211,7 +215,10 @@ def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: i
     m = baseline(n, window)
     out = []
     phis = np.ones(T)
+    none = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0))
     for t in range(T):
+        if tested is not None:
+            tested.append(none)
         if m[t] == 0:
             out.append(np.zeros(0, dtype=np.int64))
             continue
@@ -223,6 +230,8 @@ def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: i
             out.append(np.zeros(0, dtype=np.int64))
             continue
         p, lb = rate_test(x[cand], n[t], b[t, cand], m[t], phi, q)
+        if tested is not None:
+            tested[t] = (cand, p, lb, point_ratio(x[cand], n[t], b[t, cand], m[t]))
         sig = (p <= q) & (lb >= min_ratio)
         out.append(cand[sig][np.argsort(p[sig], kind="stable")])
     return out, counts, phis
@@ -248,7 +257,9 @@ def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_v
     passages in t; a topic's novel passages are its passages in t that carry
     one of its own surging terms.
     """
-    surging, counts, phis = surging_terms(tp, T, window, q, min_volume, min_sources, min_ratio)
+    tested: list = []
+    surging, counts, phis = surging_terms(tp, T, window, q, min_volume, min_sources, min_ratio,
+                                          tested)
     X = tp.matrix.tocsc()
     novel = np.zeros((K, T))
     terms: dict[tuple[int, int], list[str]] = {}
@@ -277,7 +288,7 @@ def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_v
             mine = cols[owner == k]
             carried = np.asarray(X[rows_t][:, mine].sum(axis=1)).ravel() > 0
             novel[k, t] = float((carried & (topics_t == k)).sum())
-    return NoveltyResult(novel, terms, term_sources, phi=phis)
+    return NoveltyResult(novel, terms, term_sources, phi=phis, tested=tested)
 
 
 @dataclass

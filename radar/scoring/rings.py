@@ -7,7 +7,8 @@ Stage (where the topic is in its life):
   fading       share fallen to half its baseline or less
   (none)       too little evidence to call (fewer than min_volume passages)
 
-Rising = at least `min_volume` passages, not in the warm-up periods, and a
+Rising = at least `min_volume` passages, a baseline to compare with (any
+period after the first; `warmup_periods` > 0 holds back more), and a
 discovery of the calibrated test (radar/novelty.py): the topic's volume or its
 novel passages (passages with this period's surging terms) rose beyond the
 corpus's own period-to-period noise, at false-discovery rate `fdr` over all
@@ -41,6 +42,9 @@ RINGS = ("Act", "Prepare", "Watch", "Monitor")
 STAGES = ("weak signal", "emerging", "established", "fading")
 FLAG_STAGES = ("weak signal", "emerging")
 FLAG_RINGS = ("Act", "Prepare")
+# Evidence built without the calibrated test (hand-made, `significant` None) has no notion of
+# a short history: its heuristic keeps a warm-up of this many periods.
+HEURISTIC_WARMUP = 3
 
 
 _D = ScoringConfig  # one source of truth for the defaults (documented in docs/scoring.md)
@@ -92,18 +96,29 @@ class Evidence:
     expectation_growth: float = 0.0
     gap_risk: bool = False
     significant: bool | None = None   # calibrated test (radar.novelty); None = not run
+    new_theme: bool = False           # holds a new theme (radar.scoring.themes): a weak signal
     headline: str = ""                # the one-sentence reason (radar.novelty / signals)
 
 
 def is_rising(e: Evidence, r: RingRules) -> bool:
     """Enough passages, past the warm-up, and a burst or significant growth."""
-    if e.volume < r.min_volume or e.period_index < r.warmup_periods:
+    if e.volume < r.min_volume or e.period_index < effective_warmup(r.warmup_periods):
         return False
     if e.significant is not None:
         return e.significant
+    if e.period_index < max(r.warmup_periods, HEURISTIC_WARMUP):
+        return False
     if e.burst > 0 and e.z >= r.min_burst_z:
         return True
     return e.growth >= r.min_growth and e.z >= r.min_z
+
+
+def effective_warmup(warmup_periods: int) -> int:
+    """Periods at the start of the data that are never judged: the first one (nothing before it
+    to compare with) and any more the settings hold back. The calibrated test accounts for a
+    short history itself (a baseline of one or two periods needs proportionally more evidence,
+    and the noise is then learned across topics), so no fixed warm-up is needed."""
+    return max(1, int(warmup_periods))
 
 
 def narrow_voice(e: Evidence, r: RingRules) -> bool:
@@ -128,7 +143,10 @@ def stage(e: Evidence, r: RingRules) -> str | None:
     if is_rising(e, r):
         low_visibility = e.quadrant in ("weak signal", "latent", None) or e.novelty >= 0.5
         return "weak signal" if low_visibility else "emerging"
-    if e.period_index >= r.warmup_periods and e.expected >= r.min_volume and e.growth <= r.fade_growth:
+    judged = e.period_index >= effective_warmup(r.warmup_periods)
+    if e.new_theme and judged:
+        return "weak signal"
+    if judged and e.expected >= r.min_volume and e.growth <= r.fade_growth:
         return "fading"
     if e.volume >= r.min_volume and e.age >= 2:
         return "established"
@@ -140,8 +158,8 @@ def ring(e: Evidence, stage_: str | None, narrow: bool, r: RingRules) -> str | N
     if e.volume == 0 and e.expected <= 0:
         return None
     if stage_ in FLAG_STAGES:
-        if narrow:
-            return "Watch"
+        if narrow or (e.new_theme and not is_rising(e, r)):
+            return "Watch"  # one voice; or a new theme inside a topic that did not itself rise
         if stage_ == "emerging":
             return "Act" if e.score >= r.act_score else "Prepare"
         return "Prepare" if e.score >= r.prepare_score else "Watch"

@@ -64,6 +64,7 @@ from radar.scoring.rings import (
     show_quotes,
     stage,
 )
+from radar.scoring.themes import new_themes, theme_headline
 
 log = logging.getLogger(__name__)
 
@@ -174,13 +175,19 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
         nov = topic_novelty(series.terms, K, T, W, sc.fdr, sc.min_volume, sc.min_sources,
                             1.0 + sc.min_growth)
         novel, new_terms, term_sources, novel_phi = nov.novel, nov.terms, nov.term_sources, nov.phi
+        themes = new_themes(series.terms, nov.tested, K, T, W, sc.fdr, sc.min_volume,
+                            sc.min_sources, 1.0 + sc.min_growth, sc.min_authors,
+                            sc.max_top_author_share)
     else:
         novel, new_terms, term_sources, novel_phi = np.zeros((K, T)), {}, {}, None
+        themes = None
     rise = calibrated_rise(P, N, novel, W, sc.fdr, 1.0 + sc.min_growth, novel_phi)
     # The score's growth part is the growth we are sure of: the lower confidence bound of
-    # the rate ratio (volume or novel passages, whichever is higher); a topic with no
-    # baseline at all keeps its point growth.
+    # the rate ratio (volume, novel passages or a new theme's strongest term, whichever is
+    # higher); a topic with no baseline at all keeps its point growth.
     sure = np.maximum(rise.ratio_volume, rise.ratio_novel) - 1.0
+    if themes is not None:
+        sure = np.maximum(sure, themes.ratio - 1.0)
     credible = np.where(np.isfinite(sure), np.minimum(sure, np.maximum(m["growth"], sure)),
                         m["growth"])
     all_sources = _sources_per_period(series, T)
@@ -207,9 +214,15 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
                 expectation_growth=float(m["expectation_growth"][k, t]),
                 gap_risk=bool(gap.risk[k, t]),
                 significant=bool(rise.significant[k, t]),
+                new_theme=bool(themes is not None and themes.present[k, t]),
             )
             terms_kt = new_terms.get((k, t), [])
-            if rise.significant[k, t] or terms_kt:
+            why = rise.reason[k, t] or ("new theme" if e.new_theme else "")
+            if why == "new theme":
+                e.headline = theme_headline(
+                    themes.terms[(k, t)], term_sources, t, int(themes.passages[k, t]),
+                    int(themes.sources[k, t]), int(themes.in_topic[k, t]), e.volume)
+            elif rise.significant[k, t] or terms_kt:
                 e.headline = headline(
                     rise.reason[k, t], int(series.sources[k, t]), all_sources[t],
                     _baseline_mean(series.sources[k], t, W), e.volume, int(novel[k, t]),
@@ -235,7 +248,7 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
                     "previous_ring": prev_ring, "movement": mv,
                     "reasons": reasons(e, st, rg, narrow, rules),
                     "new_terms": terms_kt, "novel_passages": int(novel[k, t]),
-                    "rise": rise.reason[k, t] or None, "credible_growth": _f(credible[k, t]),
+                    "rise": why or None, "credible_growth": _f(credible[k, t]),
                 })
             prev_ring, seen = rg, seen or rg is not None
     return rows

@@ -1,0 +1,104 @@
+"""New themes inside a topic (the weak-signal tier): found early, calibrated over terms, never
+one loud voice, never a topic's routine churn."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from radar.scoring.novelty import TermPassages, topic_novelty
+from radar.scoring.rings import Evidence, RingRules, ring, stage
+from radar.scoring.themes import confirmed_terms, new_themes
+
+
+def _term_passages(specs, with_authors=False):
+    """specs: (period, topic, source, terms[, author]) per passage."""
+    vocab = sorted({t for s in specs for t in s[3]})
+    col = {t: i for i, t in enumerate(vocab)}
+    rows, cols = [], []
+    for r, s in enumerate(specs):
+        for t in s[3]:
+            rows.append(r)
+            cols.append(col[t])
+    m = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(specs), len(vocab)))
+    authors = np.array([s[4] if len(s) > 4 else -1 for s in specs]) if with_authors else None
+    return TermPassages(m, vocab, np.array([s[0] for s in specs]), np.array([s[1] for s in specs]),
+                        np.array([s[2] for s in specs]), authors)
+
+
+def _corpus(new_theme=None, churn=False, seed=2):
+    """Five topics over 8 periods of a steady vocabulary; `new_theme` = (period, passages,
+    sources, author or None) adds "kosovo" to that many passages of topic 0 (a big regional
+    topic); `churn` gives topic 1 a new name every period."""
+    rng = np.random.default_rng(seed)
+    specs = []
+    for t in range(8):
+        for i in range(300):
+            k = i % 5
+            words = [f"w{j}" for j in rng.choice(60, 5, replace=False)] + [f"topic{k}"]
+            if churn and k == 1:
+                words.append(f"president{t}")
+            author = -1
+            if new_theme and t == new_theme[0] and k == 0 and i // 5 < new_theme[1]:
+                words.append("kosovo")
+                if new_theme[3] is not None:
+                    author = new_theme[3]
+            specs.append((t, k, (i // 5) % (new_theme[2] if new_theme and t == new_theme[0]
+                                              and k == 0 and i // 5 < new_theme[1] else 40),
+                          words, author))
+    return _term_passages(specs, with_authors=True)
+
+
+def _themes(tp, K=5, T=8):
+    nov = topic_novelty(tp, K, T, 6, 0.05, 3, 2, 2.0)
+    return nov, new_themes(tp, nov.tested, K, T, 6, 0.05, 3, 2, 2.0)
+
+
+def test_a_handful_of_passages_of_a_new_theme_inside_a_big_topic_is_a_new_theme():
+    nov, th = _themes(_corpus(new_theme=(5, 7, 5, None)))
+    assert th.present[0, 5] and th.terms[(0, 5)] == ["kosovo"]
+    assert th.passages[0, 5] == 7 and th.sources[0, 5] == 5 and th.ratio[0, 5] >= 2
+    assert th.present.sum() == 1  # nothing else, in any period
+
+
+def test_a_quiet_corpus_has_no_new_themes():
+    for seed in range(3):
+        _, th = _themes(_corpus(seed=seed))
+        assert not th.present.any()
+
+
+def test_one_source_or_one_citizen_author_is_not_a_theme():
+    _, th = _themes(_corpus(new_theme=(5, 7, 1, None)))
+    assert not th.present[0, 5]
+    _, th = _themes(_corpus(new_theme=(5, 7, 5, 42)))  # one citizen writes all seven
+    assert not th.present[0, 5]
+
+
+def test_a_topic_that_churns_every_period_holds_no_new_theme():
+    _, th = _themes(_corpus(churn=True))
+    assert th.present[1, 1:3].all()  # a new name at first looks like news...
+    assert not th.present[1, 3:].any()  # ...then it is the topic's routine
+
+
+def test_confirmed_terms_control_false_discoveries_over_terms():
+    cols = np.arange(1000)
+    p = np.random.default_rng(0).uniform(size=1000)  # a thousand terms by chance: ~50 at p < 0.05
+    p[7] = 1e-6
+    assert (p < 0.05).sum() > 30
+    lb = np.full(1000, 3.0)
+    (kept, bounds), = confirmed_terms([(cols, p, lb, np.full(1000, 4.0))], 0.05, 2.0)
+    assert kept.tolist() == [7] and bounds.tolist() == [3.0]
+
+
+def test_a_new_theme_is_a_weak_signal_in_watch_until_its_topic_rises():
+    rules = RingRules()
+    e = Evidence(period_index=5, volume=60, expected=58.0, growth=0.03, z=0.3, burst=0.0,
+                 novelty=0.0, quadrant="well-known", score=55.0, sources=40,
+                 effective_sources=30.0, citizen_share=0.0, authors=0, top_author_share=0.0,
+                 age=5, significant=False, new_theme=True)
+    assert stage(e, rules) == "weak signal"
+    assert ring(e, "weak signal", False, rules) == "Watch"
+    e.significant = True  # the topic itself rose: the ordinary rules apply
+    assert ring(e, stage(e, rules), False, rules) in ("Act", "Prepare")
+    e.significant, e.new_theme = False, False
+    assert stage(e, rules) == "established"

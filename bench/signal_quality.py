@@ -141,6 +141,10 @@ def summary(name: str, result: dict) -> list[str]:
     if r.get("mean_act_prepare") is not None:
         lines.append(f"Act/Prepare topics per {r['period']} after the warm-up: "
                      f"{r['mean_act_prepare']:.2f}")
+    aps = [f["act_prepare"] for f in r["flags_by_period"].values()]
+    if len(aps) > 3:  # the calm figure: after the first three periods (1993-2007 on ungdc)
+        lines.append(f"Act/Prepare topics per {r['period']} from the fourth on: "
+                     f"{sum(aps[3:]) / len(aps[3:]):.2f}")
     lines.append("Act/Prepare per period: " + " ".join(
         f"{p[:7]}={f['act_prepare']}" for p, f in r["flags_by_period"].items()))
     for e in r["events"]:

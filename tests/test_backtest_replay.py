@@ -20,6 +20,8 @@ def test_terms_match_folds_plurals_and_phrases():
     assert terms_match(["landmines", "mine clearance"], ["landmine"])
     assert terms_match(["climate change"], ["climate"]) and terms_match(["climate"], ["climate change"])
     assert not terms_match(["iraq"], ["iran"]) and not terms_match(["aids"], ["aid"])
+    # Terms are lemmas of content words: the radar shows "responsibility protect".
+    assert terms_match(["responsibility to protect"], ["responsibility protect"])
 
 
 def test_label_readability_counts_common_words():

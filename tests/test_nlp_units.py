@@ -264,3 +264,20 @@ def test_missing_models_are_clear_cli_errors(project, monkeypatch):
     result = CliRunner().invoke(cli, ["analyze", "--config", str(project)])
     assert result.exit_code == 2
     assert "xx_missing_model" in result.output and "not installed" in result.output
+
+
+def test_exact_neighbours_match_brute_force_cosine():
+    from nlp.topics import exact_neighbours
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(700, 12)).astype(np.float32)
+    x[5] = x[4]  # an exact duplicate still lists itself first
+    idx, dist = exact_neighbours(x, 6, block=128)
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    sims = unit @ unit.T
+    for i in (0, 4, 5, 350, 699):
+        assert idx[i, 0] == i and dist[i, 0] == 0.0
+        want = set(np.argsort(-sims[i])[:6].tolist())
+        assert set(idx[i].tolist()) == want
+        assert np.allclose(dist[i, 1:], 1 - sims[i, idx[i, 1:]], atol=1e-5)
+        assert np.all(np.diff(dist[i]) >= -1e-6)  # nearest first

@@ -113,3 +113,18 @@ def test_torch_is_kept_for_pipelines_built_on_it():
     assert pipeline_needs_torch("/some/folder/pipeline")  # not a package: do not guess
     assert Preprocessor({"en": "/some/folder"}, without_torch=True).without_torch is False
     assert uses_torch("torch") and not uses_torch("onnx") and not uses_torch("onnx-int8")
+
+
+def test_token_batches_bound_rows_and_attention_size():
+    from nlp.onnx_embedder import token_batches
+
+    lengths = np.array([5] * 100 + [200] * 30 + [256] * 3)
+    batches = list(token_batches(lengths, 64, budget=16 * 256 * 256))
+    covered = [i for b in batches for i in range(b.start, b.stop)]
+    assert covered == list(range(len(lengths)))  # every row once, in order
+    for b in batches:
+        rows = b.stop - b.start
+        assert rows <= 64
+        assert rows == 1 or rows * lengths[b.stop - 1] ** 2 <= 16 * 256 * 256
+    assert batches[0] == slice(0, 64)  # short texts: full batches
+    assert len(list(token_batches(np.array([10_000]), 64, budget=1))) == 1  # one oversized row

@@ -233,7 +233,8 @@ def summarise_backtest(rep: dict) -> dict:
 # ---- the bench -------------------------------------------------------------------------------------
 
 def fmt_row(name: str, c: dict) -> str:
-    return f"| {name} | {c['wall']:.1f} | {c['cpu']:.1f} | {c['peak_rss_mb']:.0f} |"
+    return (f"| {name} | {c['wall']:.1f} | {c['cpu']:.1f} | {c['peak_rss_mb']:.0f} | "
+            f"{c.get('rss_mb', 0):.0f} |")
 
 
 def print_costs(title: str, res: dict) -> None:
@@ -241,7 +242,7 @@ def print_costs(title: str, res: dict) -> None:
           f"CPU {res['cpu']:.1f} s, peak RSS {res['peak_rss_mb']:.0f} MB; "
           f"{res.get('passages', 0)} passages, {res.get('embedded', 0)} embedded, "
           f"topics {res.get('action')}: {res.get('topics')} active, {res.get('outliers')} outliers")
-    print("| step | wall s | CPU s | peak RSS MB (after) |\n|---|---|---|---|")
+    print("| step | wall s | CPU s | peak RSS MB so far | RSS MB after |\n|---|---|---|---|---|")
     for name, c in res["costs"].items():
         print(fmt_row(name, c))
 

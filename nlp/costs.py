@@ -9,6 +9,7 @@ the step, so the step where it jumps is the step that needed the memory.
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import time
@@ -30,6 +31,15 @@ def thread_cpu_seconds() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+def rss_mb() -> float:
+    """The process's resident set size now, in MB (Linux; elsewhere the peak)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return peak_rss_mb()
+
+
 def peak_rss_mb() -> float:
     """The process's peak resident set size so far, in MB."""
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -43,6 +53,7 @@ class StepCost:
     wall: float = 0.0
     cpu: float = 0.0
     peak_rss_mb: float = 0.0
+    rss_mb: float = 0.0  # resident after the step: what the step left held
     calls: int = 0
 
 
@@ -62,7 +73,7 @@ class StepCosts:
             cost = self.steps.setdefault(name, StepCost())
             cost.wall += time.perf_counter() - w0
             cost.cpu += cpu_seconds() - c0
-            cost.peak_rss_mb = peak_rss_mb()
+            cost.peak_rss_mb, cost.rss_mb = peak_rss_mb(), rss_mb()
             cost.calls += 1
 
     def add(self, name: str, wall: float, cpu: float) -> None:
@@ -70,11 +81,12 @@ class StepCosts:
         cost = self.steps.setdefault(name, StepCost())
         cost.wall += wall
         cost.cpu += cpu
-        cost.peak_rss_mb = peak_rss_mb()
+        cost.peak_rss_mb, cost.rss_mb = peak_rss_mb(), rss_mb()
         cost.calls += 1
 
     def as_dict(self) -> dict[str, dict[str, float]]:
         """Plain numbers (for JSON)."""
         return {k: {"wall": round(v.wall, 3), "cpu": round(v.cpu, 3),
-                    "peak_rss_mb": round(v.peak_rss_mb, 1), "calls": v.calls}
+                    "peak_rss_mb": round(v.peak_rss_mb, 1), "rss_mb": round(v.rss_mb, 1),
+                    "calls": v.calls}
                 for k, v in self.steps.items()}

@@ -13,13 +13,14 @@ from nlp.embeddings import Embedder, SentenceTransformerEmbedder
 from nlp.onnx_embedder import OnnxEmbedder
 
 EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch")
-# int8 ONNX: ~0.3x the CPU of torch, vectors at cosine ~0.993 to torch's. On the dev backtest
-# it found as many events as float32 ONNX (whose vectors equal torch's), 8 of 16, with as
-# few false alarms; torch's own fit found 9: refits differ by about one event whatever the
-# embedder (docs/performance.md). The default stays torch until backtests on more corpora
-# show int8 detects as well: on the merged scoring, the planted-trend replay test found 2 of 5
-# trends within one period with int8 and 3 or more with torch (docs/performance.md).
-DEFAULT_EMBEDDER = "torch"
+# "auto" = float32 ONNX: the same vectors as torch (cosine >= 0.99999), so the same topics and
+# detection, at ~0.7x torch's CPU and without importing torch at all (with spaCy loaded
+# torch-free, ~300 MB less resident; docs/performance.md). int8 ONNX is ~0.3x torch's CPU but
+# its vectors differ (cosine ~0.993 to torch's) and, its activations being quantised per batch,
+# depend on which passages share a batch (cosine down to ~0.989 between batchings of the same
+# texts); on the dev backtest and the planted replay it detected no better, sometimes worse,
+# so it is an option (`embedder = "onnx-int8"`) for very large corpora, not the default.
+DEFAULT_EMBEDDER = "onnx"
 
 
 def resolve_embedder(kind: str) -> str:

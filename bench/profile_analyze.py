@@ -132,7 +132,10 @@ def phase_analyze(work: Path) -> dict:
             "peak_rss_mb": peak_rss_mb(), "new_documents": s.new_documents,
             "passages": s.new_passages, "embedded": s.embedded, "action": s.action,
             "topics": s.topics, "outliers": s.outliers,
-            "signals": getattr(scored, "signals", None)}
+            "signals": getattr(scored, "signals", None),
+            "heavy_modules": sorted(m for m in ("torch", "transformers", "sentence_transformers",
+                                                "bertopic", "umap", "numba", "pynndescent")
+                                    if sys.modules.get(m) is not None)}
 
 
 def phase_edit(work: Path, share: float) -> dict:
@@ -242,6 +245,7 @@ def print_costs(title: str, res: dict) -> None:
           f"CPU {res['cpu']:.1f} s, peak RSS {res['peak_rss_mb']:.0f} MB; "
           f"{res.get('passages', 0)} passages, {res.get('embedded', 0)} embedded, "
           f"topics {res.get('action')}: {res.get('topics')} active, {res.get('outliers')} outliers")
+    print(f"heavy modules loaded: {', '.join(res.get('heavy_modules') or []) or 'none'}")
     print("| step | wall s | CPU s | peak RSS MB so far | RSS MB after |\n|---|---|---|---|---|")
     for name, c in res["costs"].items():
         print(fmt_row(name, c))

@@ -53,13 +53,26 @@ def common_terms(x, vocab: Sequence[str], labels: np.ndarray,
     index = np.searchsorted(topics, labels[topical])
     member = sparse.csr_matrix((np.ones(topical.sum()), (index, np.arange(topical.sum()))),
                                shape=(len(topics), topical.sum()))
-    counts = np.asarray((member @ (x[topical] > 0).astype(np.float64)).todense())  # topics x terms
+    counts = member @ (x[topical] > 0).astype(np.float64)  # topics x terms, sparse
     sizes = np.bincount(index, minlength=len(topics)).astype(np.float64)
     overall = _effective(sizes[:, None])[0]
     if overall <= 1:
         return {}
-    spread = (_effective(counts) - 1) / (overall - 1)   # 0: one topic only, 1: as even as all
+    spread = (_effective_sparse(counts) - 1) / (overall - 1)   # 0: one topic only, 1: as even as all
     return {str(vocab[j]): float(spread[j]) for j in np.flatnonzero(present & (spread >= COMMON_SPREAD))}
+
+
+def _effective_sparse(counts) -> np.ndarray:
+    """`_effective` of a sparse (topics x terms) matrix without making it dense (at 100k
+    passages, 1,000 topics x 300k terms would be 2.4 GB per dense copy)."""
+    c = counts.tocsc()
+    total = np.asarray(c.sum(axis=0)).ravel()
+    col = np.repeat(np.arange(c.shape[1]), np.diff(c.indptr))
+    p = c.data / np.maximum(total[col], 1e-12)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        contrib = np.where(p > 0, p * np.log(p), 0.0)
+    h = -np.bincount(col, weights=contrib, minlength=c.shape[1])
+    return np.where(total > 0, np.exp(h), 0.0)
 
 
 def _effective(counts: np.ndarray) -> np.ndarray:
@@ -108,22 +121,29 @@ def topic_terms(
     rows = np.array([index.get(int(c), len(topics)) for c in classes])
     member = sparse.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))),
                                shape=(len(topics) + 1, len(rows)))
-    counts = (member @ x).toarray().astype(np.float64)
-    tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    freq = counts.sum(axis=0)
-    avg = counts.sum() / max(len(counts), 1)
-    weights = np.sqrt(tf) * np.log1p(avg / np.maximum(freq, 1))
+    # Sparse throughout: topics x terms is mostly zeros, and dense it grows with topics x
+    # vocabulary (hundreds of MB at 6k passages, gigabytes at 100k).
+    counts = (member @ x).tocsr().astype(np.float64)
+    row_sums = np.asarray(counts.sum(axis=1)).ravel()
+    freq = np.asarray(counts.sum(axis=0)).ravel()
+    avg = counts.sum() / max(counts.shape[0], 1)
+    idf = np.log1p(avg / np.maximum(freq, 1))
+    weights = counts.copy()  # sqrt(tf) * idf on the stored entries, as the dense formula does
+    row_of = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    weights.data = np.sqrt(counts.data / np.maximum(row_sums, 1)[row_of]) * idf[counts.indices]
     if common is None:
         found = common_terms(x, vocab, labels, periods)
         if learned is not None:
             learned.update(found)
         common = set(found)
     if common:
-        weights[:, np.array([_leans_on_common(str(v), common) for v in vocab])] = 0.0
+        keep = np.array([not _leans_on_common(str(v), common) for v in vocab], dtype=np.float64)
+        weights = sparse.csr_matrix(weights.multiply(keep[None, :]))
     out: dict[int, list[str]] = {}
     for t, i in index.items():
-        order = np.argsort(-weights[i])
-        out[t] = [str(vocab[j]) for j in order[: n_terms * 2] if weights[i, j] > 0]
+        row = weights[i].toarray().ravel()  # one topic's row dense at a time
+        order = np.argsort(-row)
+        out[t] = [str(vocab[j]) for j in order[: n_terms * 2] if row[j] > 0]
         out[t] = dedupe_terms(out[t])[:n_terms]
     return out
 

@@ -13,7 +13,8 @@ How:
   `torch.onnx.export`; the int8 file is made from it with ONNX Runtime's
   dynamic quantiser. Both go into a cache folder keyed by the model's files, so
   the export happens once per machine and model (a few seconds, logged); a
-  lock file keeps two processes from exporting at the same time.
+  lock file keeps two processes from exporting at the same time. Export and
+  quantisation run in a child process, so torch never stays in the analysis.
 - run: the Rust `tokenizers` tokenizer truncates where sentence-transformers
   does (`max_seq_length`, 256 tokens for all-MiniLM-L6-v2), texts are sorted
   by length and batched so padding is minimal (long texts in smaller batches, so the
@@ -28,10 +29,12 @@ import fcntl
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import re
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -160,6 +163,13 @@ def quantize_int8(src: Path, out: Path) -> None:
         root.setLevel(level)
 
 
+def in_child(fn, *args) -> None:
+    """Run `fn(*args)` in a fresh process: the export imports torch and transformers (~600 MB
+    resident) that the analysis itself never needs again, so they must not stay in it."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(fn, *args).result()  # re-raises the child's exception here
+
+
 def ensure_onnx(folder: Path, quantized: bool, cache_dir: Path | None = None,
                 name: str | None = None) -> tuple[Path, dict]:
     """The cached ONNX file for the model in `folder` (exported now if missing) and its layout."""
@@ -182,13 +192,13 @@ def ensure_onnx(folder: Path, quantized: bool, cache_dir: Path | None = None,
                             "later runs reuse it)", slug, target_dir)
                 t0 = time.perf_counter()
                 tmp = target_dir / f"model.onnx.{os.getpid()}.tmp"
-                export_onnx(folder, tmp, layout)
+                in_child(export_onnx, folder, tmp, layout)
                 tmp.replace(fp32)
                 log.warning("exported %s in %.1f s", fp32, time.perf_counter() - t0)
             if quantized:
                 log.warning("quantising %s to int8 once", fp32)
                 tmp = target_dir / f"model-int8.onnx.{os.getpid()}.tmp"
-                quantize_int8(fp32, tmp)
+                in_child(quantize_int8, fp32, tmp)
                 tmp.replace(target)
             (target_dir / "layout.json").write_text(json.dumps(layout), encoding="utf-8")
         finally:

@@ -44,7 +44,7 @@ os.environ.setdefault("RADAR_PSEUDONYM_SALT", "bench-salt")
 HOLDOUT = 0.01
 
 
-def corpus_rows(generate: int, seed: int = 7) -> list[dict]:
+def corpus_rows(generate: int, seed: int = 7, limit: int = 0) -> list[dict]:
     """The UNGDC paragraphs (URLs made unique), or `generate` synthetic policy paragraphs."""
     if generate:
         from bench.corpus import generated_rows
@@ -57,6 +57,8 @@ def corpus_rows(generate: int, seed: int = 7) -> list[dict]:
             url, _, para = r["url"].partition("#p")
             r["url"] = f"{url}/p{para}" if para else url
             rows.append(r)
+    if limit:  # a seeded sample of the paragraphs (peak memory does not need the whole corpus)
+        rows = [rows[i] for i in sorted(random.Random(13).sample(range(len(rows)), min(limit, len(rows))))]
     return rows
 
 
@@ -67,14 +69,14 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def prepare(work: Path, embedder: str, generate: int) -> dict:
+def prepare(work: Path, embedder: str, generate: int, limit: int = 0) -> dict:
     """A fresh project folder; the corpus split into first import and held-out 1%."""
     import shutil
 
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    rows = corpus_rows(generate)
+    rows = corpus_rows(generate, limit=limit)
     rng = random.Random(11)
     held = set(rng.sample(range(len(rows)), max(1, round(len(rows) * HOLDOUT))))
     first = [r for i, r in enumerate(rows) if i not in held]
@@ -256,6 +258,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/radar-profile"))
     ap.add_argument("--embedder", default="auto", help="[analysis] embedder for the run")
     ap.add_argument("--generate", type=int, default=0, help="generated documents instead of UNGDC")
+    ap.add_argument("--limit", type=int, default=0, help="only this many UNGDC paragraphs (sampled)")
     ap.add_argument("--no-bare", action="store_true", help="skip the bare sentence-transformers run")
     ap.add_argument("--no-incremental", action="store_true")
     ap.add_argument("--batch", type=int, default=32, help="bare encode batch size")
@@ -279,11 +282,11 @@ def main() -> None:
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load0 = os.getloadavg()[0]
     report: dict = {"started": started, "embedder": args.embedder, "load_start": load0,
-                    "corpus": prepare(work, args.embedder, args.generate)}
+                    "corpus": prepare(work, args.embedder, args.generate, args.limit)}
     base = ["--work", str(work)]
     report["import"] = child([*base, "--phase", "import", "--arg", "first.jsonl"], args.timeout)
     report["analyze"] = child([*base, "--phase", "analyze"], args.timeout)
-    events = args.events or (None if args.generate else UNGDC.parent / "events.csv")
+    events = args.events or (None if args.generate or args.limit else UNGDC.parent / "events.csv")
     if events:  # detection on a copy of the warehouse as the first run left it
         report["backtest"] = backtest_snapshot(work, Path(events), args.timeout)
     if not args.no_incremental:

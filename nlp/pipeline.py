@@ -12,6 +12,7 @@ clusters).
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
@@ -75,6 +76,15 @@ class LazyEmbedder:
             self._embedder = make_analysis_embedder(a.embedder, a.embedding_model,
                                                     a.embedding_batch_size, a.cluster)
         return self._embedder
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by Python and the libraries back to the system (glibc keeps freed
+    heap pages otherwise: ~600 -> ~310 MB resident after 1,200 dev paragraphs); no-op elsewhere."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def settings_hash(cfg: Config) -> str:
@@ -187,6 +197,7 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
         pre = preprocessor or _default_preprocessor(cfg)
         (summary.new_documents, summary.new_passages, summary.expectation_passages,
          summary.embedded) = make_passages(cfg, pre, progress, costs, embedder=lazy)
+        release_freed_memory()  # spaCy's and the model's working memory, before the topic fit
     summary.seconds["passages"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     # Passages made above are embedded already; this catches the rest (a changed model,

@@ -188,7 +188,7 @@ def table(figures: dict, sizes: list[int]) -> str:
         f = figures.get(str(n), {})
         imp, ana, dash = f.get("import"), f.get("analyze"), f.get("dashboard")
 
-        def cpu_only(kind, key):
+        def cpu_only(kind, key, n=n):
             ext = dict(extrapolate(figures, kind, key, [n]))
             return f"~{ext[n]:,.0f} s CPU (extrapolated)" if n in ext else "-"
 

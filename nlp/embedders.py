@@ -15,11 +15,12 @@ from nlp.onnx_embedder import OnnxEmbedder
 EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch")
 # "auto" = float32 ONNX: the same vectors as torch (cosine >= 0.99999), so the same topics and
 # detection, at about torch's speed (0.94x its CPU quiet, 0.69x under load) without importing
-# torch at all (with spaCy loaded torch-free, ~300 MB less resident; docs/performance.md). int8 ONNX is ~0.3x torch's CPU but
-# its vectors differ (cosine ~0.993 to torch's) and, its activations being quantised per batch,
-# depend on which passages share a batch (cosine down to ~0.989 between batchings of the same
-# texts); on the dev backtest and the planted replay it detected no better, sometimes worse,
-# so it is an option (`embedder = "onnx-int8"`) for very large corpora, not the default.
+# torch at all (with spaCy loaded torch-free, ~300 MB less resident; docs/performance.md).
+# int8 ONNX is ~0.4x float32's CPU but its vectors differ (cosine ~0.993 to torch's) and,
+# its activations being quantised per batch, depend on which passages share a batch (cosine
+# down to ~0.989 between batchings of the same texts); on the dev backtest and the planted
+# replay it detected no better, sometimes worse, so it is an option (`embedder =
+# "onnx-int8"`) for very large corpora, not the default.
 DEFAULT_EMBEDDER = "onnx"
 
 

@@ -6,14 +6,13 @@ process. Everything else (spaCy, topics, series, scoring) stays where it was:
 the workers only turn texts into vectors, so they need the project and the
 model package installed, never the warehouse.
 
-Results are identical to a single-machine run. The texts of one call are put in
-the order the torch embedder batches them (`batch_order`: longest first) and
-cut into chunks of whole batches, so every worker runs exactly the batches the
-local embedder would have run; padding, and therefore every float, comes out
-the same (tests/test_nlp_cluster.py checks it bit for bit). The ONNX embedders
-batch by token count, so on a cluster their batches differ from a local run's
-and vectors differ in the last float bit (at most about 5e-8). A worker that dies takes its chunk back to the
-scheduler, which gives it to another worker.
+Results are identical to a single-machine run. The texts of one call are cut
+into the batches the local embedder would run (`local_batches`: torch by
+character length, ONNX by token count) and the batches into chunks, so every
+worker runs exactly the local batches; padding (and, for int8, the per-batch
+quantisation), and therefore every float, comes out the same
+(tests/test_nlp_cluster.py checks it bit for bit for torch and ONNX). A worker
+that dies takes its chunk back to the scheduler, which gives it to another worker.
 
 `distributed` is imported only when a cluster is configured.
 """
@@ -27,8 +26,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nlp.embedders import make_embedder
+from nlp.embedders import make_embedder, resolve_embedder
 from nlp.embeddings import batch_order
+from nlp.onnx_embedder import TokenBatcher
 
 log = logging.getLogger(__name__)
 
@@ -68,21 +68,26 @@ def embedding_dimension(spec: tuple[str, str, int]) -> int:
     return int(_worker_embedder(spec).dimension)
 
 
-def plan_chunks(texts: Sequence[str], batch_size: int, workers: int) -> list[np.ndarray]:
-    """Indexes of `texts` per chunk: longest first, each chunk a whole number of batches.
+def local_batches(kind: str, model: str, batch_size: int, texts: Sequence[str]) -> list[np.ndarray]:
+    """The batches (arrays of text positions, in running order) the local embedder
+    `kind` would cut `texts` into: torch by character length (`batch_order`), ONNX by
+    token count (`TokenBatcher`, which needs only the model's tokenizer here)."""
+    if resolve_embedder(kind) == "torch":
+        order = batch_order(texts)
+        return [order[i:i + batch_size] for i in range(0, len(order), max(1, batch_size))]
+    return TokenBatcher(model, batch_size).plan(texts)[2]
 
-    The order is the local embedder's (`batch_order`: by character length, longest
-    first, ties in order), so each chunk holds exactly the texts of consecutive local
-    batches. Pure: tested without a cluster.
-    """
-    n = len(texts)
-    if n == 0:
+
+def plan_chunks(batches: list[np.ndarray], workers: int) -> list[np.ndarray]:
+    """Consecutive whole batches joined into about CHUNKS_PER_WORKER chunks per worker.
+
+    A worker given a chunk's texts in this order batches them exactly as the local
+    embedder would have (both sort stably, and each chunk starts and ends on a batch
+    boundary). Pure: tested without a cluster."""
+    if not batches:
         return []
-    order = batch_order(texts)
-    batches = math.ceil(n / batch_size)
-    per_chunk = max(1, math.ceil(batches / max(1, workers * CHUNKS_PER_WORKER)))
-    size = per_chunk * batch_size
-    return [order[i:i + size] for i in range(0, n, size)]
+    per_chunk = max(1, math.ceil(len(batches) / max(1, workers * CHUNKS_PER_WORKER)))
+    return [np.concatenate(batches[i:i + per_chunk]) for i in range(0, len(batches), per_chunk)]
 
 
 _CLIENTS: dict[str, object] = {}   # one client per scheduler per process, reused by every run
@@ -130,7 +135,8 @@ class ClusterEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Normalised float32 vectors, one per text, in the order given."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        chunks = plan_chunks(texts, self.batch_size, self.workers())
+        kind, model, batch_size = self.spec
+        chunks = plan_chunks(local_batches(kind, model, batch_size, texts), self.workers())
         if not chunks:
             return out
         futures = [self.client.submit(encode_chunk, self.spec, [texts[i] for i in idx],

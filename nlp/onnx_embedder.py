@@ -227,24 +227,46 @@ def token_batches(sorted_lengths: np.ndarray, batch_size: int, budget: int = ATT
         start = end
 
 
+class TokenBatcher:
+    """How the ONNX embedder cuts texts into batches: by token count, shortest first,
+    bounded by `token_batches`. Also plans the chunks a cluster's workers embed
+    (nlp/cluster.py): a run of whole batches, given in this order, is batched the same."""
+
+    def __init__(self, model: str, batch_size: int, max_seq_length: int | None = None):
+        from tokenizers import Tokenizer
+
+        folder = resolve_model_path(model)
+        self.batch_size = max(1, batch_size)
+        self.attention_budget = ATTENTION_BUDGET
+        self.max_seq_length = max_seq_length or model_layout(folder)["max_seq_length"]
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()  # we pad per batch, to the batch's longest text
+        self.tokenizer.enable_truncation(self.max_seq_length)
+
+    def plan(self, texts: Sequence[str]) -> tuple[list, np.ndarray, list[np.ndarray]]:
+        """(token encodings, token counts, the batches as arrays of text positions)."""
+        encodings = self.tokenizer.encode_batch(list(texts))
+        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
+        order = np.argsort(lengths, kind="stable")  # similar lengths together: little padding
+        return encodings, lengths, [order[part] for part in token_batches(
+            lengths[order], self.batch_size, self.attention_budget)]
+
+
 class OnnxEmbedder:
     """A sentence-transformers model in ONNX Runtime (float32, or int8 with `quantized`)."""
 
     def __init__(self, model: str = "all-MiniLM-L6-v2", *, quantized: bool = False,
                  batch_size: int = 32, threads: int | None = None, cache_dir: Path | None = None):
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         folder = resolve_model_path(model)
         path, layout = ensure_onnx(folder, quantized, cache_dir, name=model)
         self.name = model
         self.path = path
-        self.batch_size = max(1, batch_size)
-        self.attention_budget = ATTENTION_BUDGET
-        self.max_seq_length = layout["max_seq_length"]
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.no_padding()  # we pad per batch, to the batch's longest text
-        self.tokenizer.enable_truncation(self.max_seq_length)
+        self.batcher = TokenBatcher(model, batch_size, layout["max_seq_length"])
+        self.batch_size = self.batcher.batch_size
+        self.max_seq_length = self.batcher.max_seq_length
+        self.tokenizer = self.batcher.tokenizer
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or available_cores()
         opts.inter_op_num_threads = 1
@@ -266,11 +288,8 @@ class OnnxEmbedder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
-        encodings = self.tokenizer.encode_batch(list(texts))
-        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
-        order = np.argsort(lengths, kind="stable")  # similar lengths together: little padding
-        for part in token_batches(lengths[order], self.batch_size, self.attention_budget):
-            rows = order[part]
+        encodings, lengths, batches = self.batcher.plan(texts)
+        for rows in batches:
             width = int(lengths[rows].max())
             ids = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)

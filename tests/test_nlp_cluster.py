@@ -13,8 +13,9 @@ from click.testing import CliRunner
 
 from crawlers.importer import import_file
 from nlp import cluster
-from nlp.cluster import ClusterEmbedder, plan_chunks
+from nlp.cluster import ClusterEmbedder, local_batches, plan_chunks
 from nlp.embeddings import batch_order
+from nlp.onnx_embedder import TokenBatcher
 from nlp.pipeline import LazyEmbedder, make_passages
 from radar.app.cli import cli
 from radar.app.init_project import init_project
@@ -40,7 +41,8 @@ def comments(limit: int = 160) -> list[str]:
 def test_chunks_are_whole_local_batches_longest_first(n, batch, workers):
     rng = np.random.default_rng(n)
     texts = ["x" * int(k) for k in rng.integers(1, 400, n)]
-    chunks = plan_chunks(texts, batch, workers)
+    batches = local_batches("torch", "all-MiniLM-L6-v2", batch, texts)
+    chunks = plan_chunks(batches, workers)
     joined = np.concatenate(chunks)
     assert sorted(joined.tolist()) == list(range(n))          # every text once
     assert joined.tolist() == batch_order(texts).tolist()     # in the local batching order
@@ -50,8 +52,23 @@ def test_chunks_are_whole_local_batches_longest_first(n, batch, workers):
     assert lengths == sorted(lengths, reverse=True)
 
 
+def test_onnx_chunks_are_batched_on_a_worker_as_in_the_whole_call():
+    """The ONNX embedder batches by token count: a chunk of whole batches, in plan order,
+    is cut into exactly the same batches again (what makes a worker's floats equal)."""
+    texts = comments()
+    batcher = TokenBatcher("all-MiniLM-L6-v2", 16)
+    batches = batcher.plan(texts)[2]
+    chunks = plan_chunks(batches, 3)
+    assert len(chunks) > 1
+    again = []
+    for chunk in chunks:
+        sub = batcher.plan([texts[i] for i in chunk])[2]
+        again += [chunk[b] for b in sub]
+    assert [b.tolist() for b in again] == [b.tolist() for b in batches]
+
+
 def test_no_texts_no_chunks():
-    assert plan_chunks([], 64, 2) == []
+    assert plan_chunks([], 2) == []
 
 
 def test_a_cluster_address_is_checked_when_the_config_is_read():
@@ -71,17 +88,14 @@ def dask_cluster():
         yield lc.scheduler_address
 
 
-@pytest.fixture(scope="module")
-def local_embedder():
-    from nlp.embeddings import SentenceTransformerEmbedder
-
-    return SentenceTransformerEmbedder(batch_size=32)
-
-
 @pytest.mark.slow
-def test_vectors_from_two_workers_equal_the_local_vectors_bit_for_bit(dask_cluster, local_embedder):
+@pytest.mark.parametrize("kind", ["torch", "onnx"])
+def test_vectors_from_two_workers_equal_the_local_vectors_bit_for_bit(dask_cluster, kind):
+    from nlp.embedders import make_embedder
+
     texts = comments()
-    remote = ClusterEmbedder(dask_cluster, "torch", batch_size=32)
+    local_embedder = make_embedder(kind, batch_size=32)
+    remote = ClusterEmbedder(dask_cluster, kind, batch_size=32)
     got = remote.encode(texts)
     assert len(remote.last_workers) == 2 and sum(remote.last_workers.values()) == len(texts)
     assert remote.dimension == local_embedder.dimension == got.shape[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,17 @@ def no_internet(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
     monkeypatch.setattr(socket.socket, "connect_ex", guarded_ex)
+
+
+@pytest.fixture(autouse=True)
+def real_main_module():
+    """Streamlit's AppTest installs the dashboard script as `sys.modules["__main__"]` and
+    leaves it there; a process started later with multiprocessing's spawn (the ONNX export
+    child, Dask workers) would then run the dashboard instead of starting. Put it back."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
 
 
 @pytest.fixture(autouse=True)

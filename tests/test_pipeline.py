@@ -16,12 +16,10 @@ import streamlit as st
 from click.testing import CliRunner
 from demo_helpers import fast_crawl
 from streamlit.testing.v1 import AppTest
-from test_crawl_distributed import _finish, _logged_worker, _wait_until_polling, _worker_pages
 
 from radar.app.cli import cli
 from radar.app.demo.corpus import NEWS_OUTLETS, generate
 from radar.app.demo.site import DemoWeb
-from radar.app.init_project import config_template, init_project
 from radar.app.pipeline import (
     STAGES,
     PipelineLocked,
@@ -33,7 +31,6 @@ from radar.app.pipeline import (
 )
 from radar.core import warehouse
 from radar.core.config import load_config
-from tests.conftest import use_lake
 
 DASHBOARD = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 
@@ -175,43 +172,6 @@ def test_radar_run_cli_runs_every_stage_and_reports_partial_success(backend_proj
     _mail_to(project, server.port)
     result = CliRunner().invoke(cli, ["run", "--config", str(project)])
     _check_end_to_end(project, result, server, monkeypatch)
-
-
-@pytest.mark.slow
-def test_the_same_run_on_ducklake_with_two_crawl_workers_on_redis(
-        lake_catalog, tmp_path, salt, web, server, monkeypatch, redis_proc, redisdb):
-    """The same flow on DuckLake + PostgreSQL, its crawl round shared with two
-    `radar crawl --worker` processes through a real Redis: both do work, every document
-    lands once, and analysis, alerts and the dashboard see the same radar."""
-    monkeypatch.chdir(tmp_path)
-    project = tmp_path / "radar.toml"
-    project.write_text(config_template(), encoding="utf-8")
-    use_lake(project, lake_catalog)
-    init_project(project)
-    _configure(project, web)
-    _other_news_feeds(project, web)
-    _mail_to(project, server.port)
-    queue = f"redis://{redis_proc.host}:{redis_proc.port}/0"
-    text, n = re.subn(r'(?m)^queue = ""(.*)\nqueue_password_env = (.*)\nqueue_idle = 10\.0',
-                      f'queue = "{queue}"\\1\nqueue_password_env = \\2\nqueue_idle = 3.0',
-                      project.read_text(encoding="utf-8"))
-    assert n == 1, "the radar.toml template's queue settings changed"
-    project.write_text(text, encoding="utf-8")
-    args = ["crawl", "--config", str(project), "--worker", "--idle", "8"]
-    workers = [_logged_worker(args, tmp_path / f"w{i}.err") for i in range(2)]
-    _wait_until_polling(workers)
-    result = CliRunner().invoke(cli, ["run", "--config", str(project)])
-    finished = _finish([w for w, _ in workers])
-    finished = [(code, out, log.read_text())
-                for (code, out, _), (_, log) in zip(finished, workers, strict=True)]
-    assert all(code == 0 for code, _, _ in finished), finished
-    # The round was shared (which worker gets how much depends on timing: the demo's
-    # pages answer at once; tests/test_crawl_distributed.py checks both take work).
-    assert sum(_worker_pages(finished)) > 0, finished
-    _check_end_to_end(project, result, server, monkeypatch)
-    cfg = load_config(project)
-    assert warehouse.query(cfg.warehouse_path, "SELECT count(*) - count(DISTINCT canonical_url) "
-                                               "FROM documents")[0][0] == 0
 
 
 def _check_end_to_end(project, result, server, monkeypatch) -> None:

@@ -25,7 +25,7 @@ from radar.core import warehouse
 from radar.core.config import load_config
 from tests.conftest import FIXTURES, use_lake
 
-N_ARTICLES = 30
+N_ARTICLES = 20
 
 
 def _comments(limit: int) -> list[str]:

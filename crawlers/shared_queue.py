@@ -164,6 +164,14 @@ class IdleClose:
 
     def idling(self, spider) -> None:
         now = time.monotonic()
+        writer = getattr(spider, "writer", None)
+        if writer is not None and writer.pending():
+            # What this process fetched is not in the warehouse yet: it is still busy on the
+            # round (a coordinator that saw it idle would end the round, and `radar run`
+            # would analyse without these documents). Commit now; idle once written.
+            writer.flush()
+            self.since = None
+            raise DontCloseSpider
         try:
             if self.since is None:
                 self.since = now

@@ -63,6 +63,10 @@ class SharedWriter:
         if len(batch) or finished:
             self._queue.put((batch, finished))
 
+    def pending(self) -> bool:
+        """Whether rows are held here or in the writer thread and not committed yet."""
+        return bool(len(self.batch) or self.finished or self._queue.unfinished_tasks)
+
     def close(self) -> None:
         """Commit everything left and wait until it is written."""
         self.flush()
@@ -73,19 +77,26 @@ class SharedWriter:
         while True:
             job = self._queue.get()
             if job is None:
+                self._queue.task_done()
                 return
-            batch, finished = job
-            self._drop_index_state(batch)
-            finished = self._mark_partial(finished)
             try:
-                if self.reconcile is None:
-                    batches.flush(self.path, batch, finished)
-                else:
-                    batches.flush(self.path, batch, finished, reconcile=self.reconcile)
-            except Exception as exc:  # keep crawling; the summary says the write failed
-                self.failure = f"{type(exc).__name__}: {exc}"
-                log.error("could not write a batch to %s: %s", self.path, self.failure)
-                self._record_failure(batch, finished)
+                self._write(*job)
+            finally:
+                self._queue.task_done()
+
+    def _write(self, batch: batches.Batch, finished: list[dict]) -> None:
+        """Commit one batch (or record why it could not be)."""
+        self._drop_index_state(batch)
+        finished = self._mark_partial(finished)
+        try:
+            if self.reconcile is None:
+                batches.flush(self.path, batch, finished)
+            else:
+                batches.flush(self.path, batch, finished, reconcile=self.reconcile)
+        except Exception as exc:  # keep crawling; the summary says the write failed
+            self.failure = f"{type(exc).__name__}: {exc}"
+            log.error("could not write a batch to %s: %s", self.path, self.failure)
+            self._record_failure(batch, finished)
 
     def _drop_index_state(self, batch: batches.Batch) -> None:
         """Index validators of sources that lost rows never reach the warehouse."""

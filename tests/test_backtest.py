@@ -224,13 +224,17 @@ def test_backtest_cli_writes_table_and_json(assigned, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 15, not solved: BERTopic splits each planted trend over 3-8 small topics; under the "
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 15, not solved: the topic step (UMAP + HDBSCAN) splits each planted trend over 3-8 "
+    "small topics; under the "
     "calibrated rise test (FDR over topics) the pieces are flagged 2-4 months after onset, not "
     "within one (all five are flagged; before, the heuristic flagged pieces at once but with "
     "many false alarms). Needs 'one theme as one topic' in the topic step."))
 def test_planted_trends_end_to_end_with_the_nlp_stage(background, tmp_path):
-    """The honest version: the NLP stage (passages, embeddings, BERTopic) finds the topics.
+    """The honest version: the NLP stage (passages, embeddings, UMAP + HDBSCAN) finds the topics.
+
+    Strict: the topic step is deterministic (exact neighbours), so the day it passes the
+    marker must go (issue 15's "one theme as one topic").
 
     Background and plants are analysed together on the copy, then the replay
     scores every period causally. At least 4 of 5 planted trends must be

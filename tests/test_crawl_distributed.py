@@ -69,7 +69,7 @@ def test_two_workers_share_the_queue_every_article_once_refusal_recorded(
         _feed(web, "/wire.rss", links[:5])
         cfg = make_project(tmp_path, [source("news", "feed", web.url("/feed.rss"), "news"),
                                       source("wire", "feed", web.url("/wire.rss"), "news")],
-                           queue=queue, concurrency_per_domain=2, concurrency=8, batch_size=2)
+                           queue=queue, concurrency_per_domain=2, concurrency=8, batch_size=50)
         # The workers wait for the seeding crawl (it says so in Redis while it starts); all
         # stop once the queue is drained and nobody has been busy for a few seconds. The
         # seeding crawl starts once both workers poll the queue, so both can take work.
@@ -77,7 +77,11 @@ def test_two_workers_share_the_queue_every_article_once_refusal_recorded(
         workers = [_logged_worker([*args, "--worker", "--idle", "8"], tmp_path / f"w{i}.err")
                    for i in range(2)]
         _wait_until_polling(workers)
-        results = _finish([w for w, _ in workers] + [_radar([*args, "--idle", "3"], tmp_path)])
+        seeding = _finish([_radar([*args, "--idle", "3"], tmp_path)])
+        # The round ends with every fetched document committed, the workers' too (they hold
+        # up to 50 rows in their batch): `radar run` analyses right after its crawl.
+        at_round_end = rows(cfg, "SELECT count(*) FROM documents")[0][0]
+        results = _finish([w for w, _ in workers]) + seeding
         results[:2] = [(code, out, log.read_text())
                        for (code, out, _), (_, log) in zip(results, workers, strict=False)]
         assert not private.hits, "127.0.0.2 must never be fetched"
@@ -85,6 +89,7 @@ def test_two_workers_share_the_queue_every_article_once_refusal_recorded(
         assert code == 0, err
         assert "Traceback" not in err
     assert rows(cfg, "SELECT count(*), count(DISTINCT canonical_url) FROM documents") == [(n, n)]
+    assert at_round_end == n
     carriers = dict(rows(cfg, "SELECT source, count(*) FROM document_sources GROUP BY source"))
     assert carriers == {"news": n, "wire": 5}
     refused = rows(cfg, "SELECT reason FROM fetch_errors WHERE url = ?", [secret])

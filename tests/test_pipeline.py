@@ -16,10 +16,12 @@ import streamlit as st
 from click.testing import CliRunner
 from demo_helpers import fast_crawl
 from streamlit.testing.v1 import AppTest
+from test_crawl_distributed import _finish, _logged_worker, _wait_until_polling, _worker_pages
 
 from radar.app.cli import cli
 from radar.app.demo.corpus import NEWS_OUTLETS, generate
 from radar.app.demo.site import DemoWeb
+from radar.app.init_project import config_template, init_project
 from radar.app.pipeline import (
     STAGES,
     PipelineLocked,
@@ -31,6 +33,7 @@ from radar.app.pipeline import (
 )
 from radar.core import warehouse
 from radar.core.config import load_config
+from tests.conftest import use_lake
 
 DASHBOARD = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 
@@ -172,6 +175,44 @@ def test_radar_run_cli_runs_every_stage_and_reports_partial_success(backend_proj
     _mail_to(project, server.port)
     result = CliRunner().invoke(cli, ["run", "--config", str(project)])
     _check_end_to_end(project, result, server, monkeypatch)
+
+
+@pytest.mark.slow
+def test_the_same_run_on_ducklake_with_two_crawl_workers_on_redis(
+        lake_catalog, tmp_path, salt, server, monkeypatch, redis_proc, redisdb):
+    """The same flow on DuckLake + PostgreSQL, its crawl round shared with two
+    `radar crawl --worker` processes through a real Redis: the workers do work, every
+    document lands once, and analysis, alerts and the dashboard see the same radar."""
+    monkeypatch.chdir(tmp_path)
+    project = tmp_path / "radar.toml"
+    project.write_text(config_template(), encoding="utf-8")
+    use_lake(project, lake_catalog)
+    init_project(project)
+    # The same web, its pages answering in 50 ms like a (fast) real site: the coordinator
+    # cannot take the whole round before the workers' next poll.
+    with DemoWeb(generate(seed=11, scale=0.05, today=date(2026, 5, 20)), latency=0.05) as web:
+        _configure(project, web)
+        _other_news_feeds(project, web)
+        _mail_to(project, server.port)
+        queue = f"redis://{redis_proc.host}:{redis_proc.port}/0"
+        text, n = re.subn(r'(?m)^queue = ""(.*)\nqueue_password_env = (.*)\nqueue_idle = 10\.0',
+                          f'queue = "{queue}"\\1\nqueue_password_env = \\2\nqueue_idle = 3.0',
+                          project.read_text(encoding="utf-8"))
+        assert n == 1, "the radar.toml template's queue settings changed"
+        project.write_text(text, encoding="utf-8")
+        args = ["crawl", "--config", str(project), "--worker", "--idle", "8"]
+        workers = [_logged_worker(args, tmp_path / f"w{i}.err") for i in range(2)]
+        _wait_until_polling(workers)
+        result = CliRunner().invoke(cli, ["run", "--config", str(project)])
+        finished = _finish([w for w, _ in workers])
+    finished = [(code, out, log.read_text())
+                for (code, out, _), (_, log) in zip(finished, workers, strict=True)]
+    assert all(code == 0 for code, _, _ in finished), finished
+    assert sum(_worker_pages(finished)) > 0, finished
+    _check_end_to_end(project, result, server, monkeypatch)
+    cfg = load_config(project)
+    assert warehouse.query(cfg.warehouse_path, "SELECT count(*) - count(DISTINCT canonical_url) "
+                                               "FROM documents")[0][0] == 0
 
 
 def _check_end_to_end(project, result, server, monkeypatch) -> None:

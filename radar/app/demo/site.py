@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,9 +42,12 @@ class _Handler(BaseHTTPRequestHandler):
     """Serves one site through its routing function (set on a subclass)."""
 
     route: Callable[[str, dict[str, list[str]]], Response]
+    latency: float = 0.0
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        if self.latency:
+            time.sleep(self.latency)  # a real site's think time
         parts = urlsplit(self.path)
         try:
             status, ctype, body = self.route(parts.path, parse_qs(parts.query))
@@ -73,9 +77,10 @@ class DemoWeb:
     """All demo sites, started together; `urls` maps each site name to its base URL."""
 
     def __init__(self, corpus: Corpus, host: str = "127.0.0.1",
-                 ports: dict[str, int] | None = None) -> None:
+                 ports: dict[str, int] | None = None, latency: float = 0.0) -> None:
         self.corpus = corpus
         self.host = host
+        self.latency = latency  # seconds every response waits, as on a real site
         self.ports = ports or {}  # preferred ports per site (0 or missing: any free port)
         self.urls: dict[str, str] = {}
         self._servers: list[ThreadingHTTPServer] = []
@@ -88,7 +93,8 @@ class DemoWeb:
         routes.update({name: self._policy_route(name) for name in POLICY_SITES})
         routes[FORUM] = self._forum_route()
         for name, route in routes.items():
-            handler = type(f"Handler_{name}", (_Handler,), {"route": staticmethod(route)})
+            handler = type(f"Handler_{name}", (_Handler,),
+                           {"route": staticmethod(route), "latency": self.latency})
             try:
                 server = ThreadingHTTPServer((self.host, self.ports.get(name, 0)), handler)
             except OSError:

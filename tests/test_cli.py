@@ -84,6 +84,19 @@ def test_help_starts_fast_without_heavy_imports():
     assert out.stdout.strip() == "[]"
 
 
+def test_loading_every_command_imports_no_model_library():
+    # A command's module is imported before it runs: `radar analyze` imported spaCy (and with
+    # it thinc and torch, ~2 s and ~300 MB) before the NLP stage could load it without torch.
+    code = (
+        "import sys, click; from radar.app.cli import cli; ctx = click.Context(cli); "
+        "[cli.get_command(ctx, n) for n in cli.list_commands(ctx)]; "
+        "heavy = [m for m in ('torch', 'thinc', 'spacy', 'umap', 'numba', 'onnxruntime', "
+        "'transformers', 'sklearn') if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_init_never_overwrites_an_existing_config(tmp_path, salt):
     config = tmp_path / "radar.toml"
     config.write_text("[warehouse]\npath = 'mine.duckdb'\n# my notes\n", encoding="utf-8")

@@ -18,6 +18,7 @@ app layer (it imports both).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -25,8 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-
-from spacy.lang.en.stop_words import STOP_WORDS
 
 from nlp.refresh import refresh_labels, refresh_stats
 from nlp.topic_step import run_topic_step
@@ -106,7 +105,18 @@ def _words(text: str) -> list[str]:
 def _content(words: list[str]) -> list[str]:
     """The words a term can hold: terms are lemmas of content words, so "responsibility to
     protect" is shown as the term "responsibility protect"."""
-    return [w for w in words if w not in STOP_WORDS] or words
+    stop = _stop_words()
+    return [w for w in words if w not in stop] or words
+
+
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    """spaCy's English stop words, imported when first needed: importing spaCy at the top
+    would load thinc, and with it torch (~2 s, ~300 MB), in every `radar analyze` before
+    the NLP stage could load spaCy without torch (nlp.preprocess.torch_hidden)."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
 
 
 def _contains(long: list[str], short: list[str]) -> bool:

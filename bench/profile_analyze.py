@@ -27,6 +27,7 @@ Prints one table, and writes every figure as JSON (`--json`).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import random
@@ -123,6 +124,8 @@ def phase_analyze(work: Path) -> dict:
     from radar.core.config import load_config
 
     w0, c0 = time.perf_counter(), cpu_seconds()
+    # What `radar analyze` loads before it runs (it once pulled in spaCy and torch here).
+    importlib.import_module("radar.app.cli.analysis")
     cfg = load_config(work / "radar.toml")
     s = analyze(cfg)
     costs: StepCosts = s.costs

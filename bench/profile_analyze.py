@@ -200,11 +200,13 @@ def phase_bare(work: Path, batch: int, sample: int = 0) -> dict:
     stored = vectors_from_arrow(tbl["vector"])
     if pick is not None and len(stored) == total:
         stored = stored[pick]
-    cos = (stored * vectors).sum(axis=1) if len(stored) == len(vectors) else np.zeros(1)
-    return {"passages": total, "sampled": len(texts), "wall": wall * scale, "cpu": cpu * scale,
-            "sample_wall": wall, "peak_rss_mb": peak_rss_mb(),
-            "per_s": len(texts) / wall, "cosine_mean": float(cos.mean()),
-            "cosine_min": float(cos.min()), "cosine_p1": float(np.percentile(cos, 1))}
+    out = {"passages": total, "sampled": len(texts), "wall": wall * scale, "cpu": cpu * scale,
+           "sample_wall": wall, "peak_rss_mb": peak_rss_mb(), "per_s": len(texts) / wall}
+    if stored.shape == vectors.shape:  # not for the static embedder: another space, other size
+        cos = (stored * vectors).sum(axis=1)
+        out.update(cosine_mean=float(cos.mean()), cosine_min=float(cos.min()),
+                   cosine_p1=float(np.percentile(cos, 1)))
+    return out
 
 
 def backtest_snapshot(work: Path, events: Path, timeout: float) -> dict:
@@ -223,7 +225,8 @@ def backtest_snapshot(work: Path, events: Path, timeout: float) -> dict:
     (snap / "backtest.txt").write_text(proc.stdout + proc.stderr, encoding="utf-8")
     if proc.returncode != 0:
         return {"error": proc.stderr[-2000:]}
-    return summarise_backtest(json.loads((snap / "backtest.json").read_text(encoding="utf-8")))
+    rep = json.loads((snap / "backtest.json").read_text(encoding="utf-8"))
+    return {**summarise_backtest(rep), "report": rep}
 
 
 def summarise_backtest(rep: dict) -> dict:
@@ -319,15 +322,23 @@ def main() -> None:
         print(f"\nbare sentence-transformers encode (torch, batch {args.batch}) of the same "
               f"{b['passages']} passages{sampled}: {b['wall']:.1f} s wall ({b['per_s']:.1f}/s), "
               f"{b['cpu']:.1f} s CPU, peak RSS {b['peak_rss_mb']:.0f} MB")
-        print(f"stored vectors vs torch: cosine mean {b['cosine_mean']:.4f}, 1st percentile "
-              f"{b['cosine_p1']:.4f}, min {b['cosine_min']:.4f}")
+        if "cosine_mean" in b:
+            print(f"stored vectors vs torch: cosine mean {b['cosine_mean']:.4f}, 1st percentile "
+                  f"{b['cosine_p1']:.4f}, min {b['cosine_min']:.4f}")
         print(f"first analyze / bare encode: wall {first['wall'] / b['wall']:.2f} "
               f"(goal <= 0.6), CPU {first['cpu'] / b['cpu']:.2f}")
     if "incremental" in report:
         print(f"+1% / first: wall {report['incremental']['wall'] / first['wall']:.1%} (goal <= 5%); "
               f"1% edited / first: {report['edited']['wall'] / first['wall']:.1%}")
     if "backtest" in report:
-        print(f"detection (radar backtest on the first run's warehouse): {report['backtest']}")
+        bt = report["backtest"]
+        print(f"detection (radar backtest on the first run's warehouse): "
+              f"{ {k: v for k, v in bt.items() if k != 'report'} }")
+        if "report" in bt:  # the figures bench/signal_quality.py prints (docs/scoring.md)
+            from bench.signal_quality import summary
+
+            print("\n".join(summary(f"{c.get('documents')} documents", {
+                "report": bt["report"], "seconds": {}})[:-1]))
     print(f"peak RSS of the first analyze: {first['peak_rss_mb']:.0f} MB (goal <= 1024)")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")

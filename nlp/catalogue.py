@@ -47,7 +47,7 @@ def embed_catalogue(cfg: Config, embedder: Callable[[], Embedder]) -> int:
     differs from the configured one are embedded again too.
     """
     path = cfg.warehouse_path
-    model = cfg.analysis.embedding_model
+    model = cfg.analysis.vector_model
     todo = pending(path)
     with warehouse.read(path) as con:
         stale = con.execute("SELECT kind, item_id FROM catalogue_vectors WHERE model <> ?",

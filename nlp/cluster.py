@@ -71,7 +71,10 @@ def embedding_dimension(spec: tuple[str, str, int]) -> int:
 def local_batches(kind: str, model: str, batch_size: int, texts: Sequence[str]) -> list[np.ndarray]:
     """The batches (arrays of text positions, in running order) the local embedder
     `kind` would cut `texts` into: torch by character length (`batch_order`), ONNX by
-    token count (`TokenBatcher`, which needs only the model's tokenizer here)."""
+    token count (`TokenBatcher`, which needs only the model's tokenizer here); static
+    vectors do not depend on their batch, so any cut will do: runs of 1,024 in order."""
+    if resolve_embedder(kind) == "static":
+        return [np.arange(i, min(i + 1024, len(texts))) for i in range(0, len(texts), 1024)]
     if resolve_embedder(kind) == "torch":
         order = batch_order(texts)
         return [order[i:i + batch_size] for i in range(0, len(order), max(1, batch_size))]

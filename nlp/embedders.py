@@ -1,8 +1,12 @@
-"""Which embedder `radar analyze` runs: `[analysis] embedder` = auto | onnx | onnx-int8 | torch.
+"""Which embedder `radar analyze` runs: `[analysis] embedder` = auto | onnx | onnx-int8 | torch | static.
 
-All of them run the same configured model (`[analysis] embedding_model`) and
-return vectors in the same space, so passages embedded by one are comparable
-with passages embedded by another and switching does not re-embed anything.
+All of them run the same configured model (`[analysis] embedding_model`). The
+transformer ones (onnx, onnx-int8, torch) return vectors in the same space, so
+passages embedded by one are comparable with passages embedded by another and
+switching among them does not re-embed anything. "static" is the model's
+model2vec distillation (nlp/static_embedder.py): another, smaller space, filed
+under another key (`AnalysisConfig.vector_model`), so switching to or from it
+re-embeds every passage and refits the topics.
 "auto" is the default chosen from measured speed and detection quality on the
 development corpus (docs/performance.md).
 """
@@ -11,8 +15,9 @@ from __future__ import annotations
 
 from nlp.embeddings import Embedder, SentenceTransformerEmbedder
 from nlp.onnx_embedder import OnnxEmbedder
+from nlp.static_embedder import StaticEmbedder
 
-EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch")
+EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch", "static")
 # "auto" = float32 ONNX: the same vectors as torch (cosine >= 0.99999), so the same topics and
 # detection, at about torch's speed (0.94x its CPU quiet, 0.69x under load) without importing
 # torch at all (with spaCy loaded torch-free, ~300 MB less resident; docs/performance.md).
@@ -30,7 +35,7 @@ def resolve_embedder(kind: str) -> str:
 
 
 def uses_torch(kind: str) -> bool:
-    """Whether the embedder imports torch (the ONNX ones do not, once exported)."""
+    """Whether the embedder imports torch (the ONNX and static ones do not, once made)."""
     return resolve_embedder(kind) == "torch"
 
 
@@ -41,4 +46,6 @@ def make_embedder(kind: str, model: str = "all-MiniLM-L6-v2", batch_size: int = 
         return SentenceTransformerEmbedder(model, batch_size)
     if kind in ("onnx", "onnx-int8"):
         return OnnxEmbedder(model, quantized=kind == "onnx-int8", batch_size=batch_size)
+    if kind == "static":
+        return StaticEmbedder(model)
     raise ValueError(f"unknown embedder {kind!r} (expected one of {', '.join(EMBEDDERS)})")

@@ -91,7 +91,7 @@ def settings_hash(cfg: Config) -> str:
     """Changes when a setting that shapes labels, areas or time series changes."""
     a = cfg.analysis
     key = [a.period, sorted(a.stop_words), a.representative_passages, a.area_threshold,
-           [(x.name, x.description) for x in cfg.areas], a.embedding_model]
+           [(x.name, x.description) for x in cfg.areas], a.vector_model]
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
 
 
@@ -112,7 +112,7 @@ def make_passages(cfg: Config, preprocessor, progress: Progress | None = None,
     if total == 0:
         return 0, 0, 0, 0
     docs = passages = expectations = embedded = 0
-    model = a.embedding_model
+    model = a.vector_model
 
     def embed(texts: list[str]):
         t0 = time.perf_counter()
@@ -158,7 +158,7 @@ def embed_passages(cfg: Config, embedder: LazyEmbedder, progress: Progress | Non
     """Embed every passage not yet embedded with the configured model; returns how many."""
     costs = costs or StepCosts()
     path = cfg.warehouse_path
-    model = cfg.analysis.embedding_model
+    model = cfg.analysis.vector_model
     total = tables.count_unembedded(path, model)
     done = 0
     for ids, texts in tables.unembedded(path, model, EMBED_BATCH):

@@ -86,7 +86,7 @@ def refresh_labels(path, stop_words: list[str], period: str = "month") -> set[in
 def sync_taxonomy(path, cfg: Config, embedder: Callable[[], Embedder]) -> bool:
     """Embed the configured areas if they differ from the stored taxonomy; True if they changed."""
     wanted = [(a.name, a.description) for a in cfg.areas]
-    model = cfg.analysis.embedding_model
+    model = cfg.analysis.vector_model
     stored = warehouse.query(path, "SELECT name, description, model FROM service_areas ORDER BY name")
     if sorted(wanted) == [(n, d) for n, d, _ in stored] and all(m == model for *_, m in stored):
         return False

@@ -58,12 +58,12 @@ def run_topic_step(cfg: Config, force_refit: bool = False, progress=None) -> Top
     state = tables.load_topic_state(path)
     out = TopicOutcome(last_settings=state.last_settings, last_period=state.last_period,
                        active_topics=len(state.ids))
-    n = tables.count_embedded(path, a.embedding_model)
+    n = tables.count_embedded(path, a.vector_model)
     if not state.has_model:
         if n < max(2 * a.min_topic_size, 5):
             return out
         return _fit(cfg, state, "fit", out, progress)
-    model_changed = state.last_fit_model not in (None, a.embedding_model)
+    model_changed = state.last_fit_model not in (None, a.vector_model)
     if force_refit or model_changed or n >= state.last_fit_n * (1 + a.refit_growth):
         return _fit(cfg, state, "refit", out, progress, comparable=not model_changed)
     return _assign(cfg, state, out)
@@ -72,7 +72,7 @@ def run_topic_step(cfg: Config, force_refit: bool = False, progress=None) -> Top
 def _fit(cfg: Config, state: tables.TopicState, kind: str, out: TopicOutcome, progress,
          comparable: bool = True) -> TopicOutcome:
     path, a = cfg.warehouse_path, cfg.analysis
-    corpus = tables.load_corpus(path, a.embedding_model)
+    corpus = tables.load_corpus(path, a.vector_model)
     n = len(corpus.ids)
     if progress:
         report(progress, 0, None, f"fitting topics on {n} passages")
@@ -106,8 +106,8 @@ def _fit(cfg: Config, state: tables.TopicState, kind: str, out: TopicOutcome, pr
     rows += [{"topic_id": old, "size": 0, "active": False} for old in mapping.retired]
     tables.write_topics(path, rows, version)
     folder = models_dir(cfg) / version
-    _save(fit, folder, a.embedding_model, [r["topic_id"] for r in rows[: len(keys)]], means, save_model)
-    params = {**fit.parameters, "embedding_model": a.embedding_model, "sample": len(sample),
+    _save(fit, folder, a.vector_model, [r["topic_id"] for r in rows[: len(keys)]], means, save_model)
+    params = {**fit.parameters, "embedding_model": a.vector_model, "sample": len(sample),
               "assign_threshold": a.assign_threshold, "match_threshold": a.match_threshold,
               "kept": len(keys) - len(mapping.new_topics), "new": mapping.new_topics,
               "merged": mapping.merged, "retired": mapping.retired, "fit_seconds": fit.seconds}
@@ -120,7 +120,7 @@ def _fit(cfg: Config, state: tables.TopicState, kind: str, out: TopicOutcome, pr
 
 def _assign(cfg: Config, state: tables.TopicState, out: TopicOutcome) -> TopicOutcome:
     path, a = cfg.warehouse_path, cfg.analysis
-    corpus = tables.load_corpus(path, a.embedding_model, where="pt.passage_id IS NULL")
+    corpus = tables.load_corpus(path, a.vector_model, where="pt.passage_id IS NULL")
     if len(corpus.ids) == 0:
         return out
     topic_of, sims = identity.assign(corpus.vectors, state.ids, state.means, a.assign_threshold)
@@ -140,7 +140,7 @@ def _assign(cfg: Config, state: tables.TopicState, out: TopicOutcome) -> TopicOu
         _discover(cfg, state, out)
     if out.action == "assign":
         folder = models_dir(cfg) / version
-        _save(None, folder, a.embedding_model, list(state.ids), means, None)
+        _save(None, folder, a.vector_model, list(state.ids), means, None)
         tables.record_model(path, version, "assign", len(corpus.ids), len(state.ids), folder,
                            {"assign_threshold": a.assign_threshold, "assigned": out.assigned,
                             "outliers": out.outliers})
@@ -150,7 +150,7 @@ def _assign(cfg: Config, state: tables.TopicState, out: TopicOutcome) -> TopicOu
 def _discover(cfg: Config, state: tables.TopicState, out: TopicOutcome) -> None:
     """Cluster the outlier pool; clusters unlike every topic become new topics."""
     path, a = cfg.warehouse_path, cfg.analysis
-    pool = tables.load_corpus(path, a.embedding_model, where="pt.topic_id = -1")
+    pool = tables.load_corpus(path, a.vector_model, where="pt.topic_id = -1")
     fit = fit_clusters(pool.vectors, pool.terms, min_topic_size=a.min_topic_size,
                        reducer=a.reducer, stop_words=a.stop_words)
     keys, means, sizes = identity.cluster_means(pool.vectors, fit.labels)
@@ -187,9 +187,9 @@ def _discover(cfg: Config, state: tables.TopicState, out: TopicOutcome) -> None:
     all_ids = ids + [r["topic_id"] for r in rows if r["topic_id"] in new]
     all_means = np.vstack([state.means] + [r["centroid"][None, :] for r in rows if r["topic_id"] in new])
     folder = models_dir(cfg) / version
-    _save(fit, folder, a.embedding_model, all_ids, all_means, save_model)
+    _save(fit, folder, a.vector_model, all_ids, all_means, save_model)
     tables.record_model(path, version, "discover", len(pool.ids), len(keys), folder,
-                       {**fit.parameters, "embedding_model": a.embedding_model, "new": new,
+                       {**fit.parameters, "embedding_model": a.vector_model, "new": new,
                         "pool": len(pool.ids), "match_threshold": a.match_threshold})
     out.action, out.version, out.new_topics = "discover", version, new
     out.outliers = max(0, out.outliers - int(members.sum()))

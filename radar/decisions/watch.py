@@ -55,7 +55,7 @@ def refresh(cfg: Config) -> WatchSummary:
             "SELECT w.watch_id, w.keywords, coalesce(w.similarity, ?), v.vector IS NOT NULL "
             "FROM watch_items w LEFT JOIN catalogue_vectors v ON v.kind = 'watch' "
             "AND v.item_id = w.watch_id AND v.model = ? WHERE w.active",
-            [cfg.decisions.watch_similarity, cfg.analysis.embedding_model]).fetchall()
+            [cfg.decisions.watch_similarity, cfg.analysis.vector_model]).fetchall()
         con.execute("DELETE FROM watch_matches")
         con.execute("DELETE FROM watch_periods")
         for watch_id, keywords, threshold, has_vector in items:

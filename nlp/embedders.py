@@ -26,6 +26,9 @@ EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch", "static")
 # down to ~0.989 between batchings of the same texts); on the dev backtest and the planted
 # replay it detected no better, sometimes worse, so it is an option (`embedder =
 # "onnx-int8"`) for very large corpora, not the default.
+# "static" (model2vec distillation) took 0.28x float32's CPU for a whole first analysis of the
+# dev corpus (embedding 2.8 vs 263 CPU s) but flagged 4 of 15 onsets at onset against 9
+# (docs/performance.md, "Static embedder"): an option for very large corpora, not the default.
 DEFAULT_EMBEDDER = "onnx"
 
 

@@ -170,19 +170,23 @@ def in_child(fn, *args) -> None:
         pool.submit(fn, *args).result()  # re-raises the child's exception here
 
 
+def model_slug(folder: Path, name: str | None) -> str:
+    """The model's name, safe as a folder name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", (name or folder.name).rsplit("/", 1)[-1])
+
+
 def model_cache_dir(folder: Path, name: str | None, cache_dir: Path) -> Path:
     """The cache folder for what is derived from the model in `folder` (ONNX files, the
     static distillation): named after the model and keyed by its files."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", (name or folder.name).rsplit("/", 1)[-1])
-    return cache_dir / f"{slug}-{model_fingerprint(folder)}"
+    return cache_dir / f"{model_slug(folder, name)}-{model_fingerprint(folder)}"
 
 
 def ensure_onnx(folder: Path, quantized: bool, cache_dir: Path | None = None,
                 name: str | None = None) -> tuple[Path, dict]:
     """The cached ONNX file for the model in `folder` (exported now if missing) and its layout."""
     layout = model_layout(folder)
+    slug = model_slug(folder, name)
     target_dir = model_cache_dir(folder, name, cache_dir or default_cache_dir())
-    slug = target_dir.name
     name = "model-int8.onnx" if quantized else "model.onnx"
     target = target_dir / name
     if target.is_file():

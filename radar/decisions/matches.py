@@ -30,7 +30,7 @@ def refresh(cfg: Config) -> int:
         services = con.execute(
             "SELECT s.service_id, s.keywords, v.vector FROM services s LEFT JOIN catalogue_vectors v "
             "ON v.kind = 'service' AND v.item_id = s.service_id AND v.model = ? WHERE s.active "
-            "ORDER BY s.service_id", [cfg.analysis.embedding_model]).fetchall()
+            "ORDER BY s.service_id", [cfg.analysis.vector_model]).fetchall()
         # Representative passages by an equality join on the unnested ids (not list_contains,
         # which would compare every topic with every passage).
         topics = con.execute("""

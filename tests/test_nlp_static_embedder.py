@@ -52,6 +52,15 @@ def test_static_is_an_embedder_setting_with_its_own_vector_space():
         assert key == "all-MiniLM-L6-v2" + ("+static" if static else ""), kind
 
 
+def test_cluster_chunks_for_static_cover_every_text_in_order():
+    from nlp.cluster import local_batches, plan_chunks
+
+    texts = ["a b c"] * 2500
+    batches = local_batches("static", "all-MiniLM-L6-v2", 64, texts)
+    assert [len(b) for b in batches] == [1024, 1024, 452]
+    assert np.concatenate(plan_chunks(batches, 2)).tolist() == list(range(2500))
+
+
 def test_distilled_once_then_reused(cache, static, caplog):
     from nlp.static_embedder import StaticEmbedder
 

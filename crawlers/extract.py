@@ -42,17 +42,26 @@ class ExtractorPool:
     PDF, pathological HTML) could hold the whole crawl. Here every document goes to
     a worker process; one that takes longer than `timeout` seconds is killed and
     replaced, and the document fails with an ExtractionError saying so. The crawl
-    goes on. `processes` workers run at once; each is fed by its own thread.
+    goes on.
+
+    Up to `processes` workers run at once. The first starts with the first
+    document; another starts only when every running worker is busy and at least
+    `grow_after` documents have been extracted, so a crawl of a few pages (a feed,
+    a test) never pays for starting workers it does not need.
     """
 
-    def __init__(self, processes: int, timeout: float = 60.0) -> None:
+    def __init__(self, processes: int, timeout: float = 60.0, grow_after: int = 8) -> None:
+        import queue
         import threading
         from concurrent.futures import ThreadPoolExecutor
 
         self.processes = processes
         self.timeout = timeout
-        self._local = threading.local()
+        self.grow_after = grow_after
+        self._idle: queue.Queue = queue.Queue()  # started workers waiting for a document
         self._workers: list = []
+        self._starting = 0
+        self._done = 0
         self._lock = threading.Lock()
         self._threads = ThreadPoolExecutor(processes, thread_name_prefix="extract")
 
@@ -63,24 +72,56 @@ class ExtractorPool:
         return await asyncio.wrap_future(self._threads.submit(self._call, func, args))
 
     def _call(self, func, args):
-        worker = getattr(self._local, "worker", None)
-        if worker is None or not worker.is_alive():
-            worker = self._local.worker = self._spawn()
+        worker = self._acquire()
         worker.conn.send((func, args))
         if not worker.conn.poll(self.timeout):
             self._kill(worker)
-            self._local.worker = None
             raise ExtractionError(
                 f"extraction took longer than extract_timeout ({self.timeout:g}s); abandoned")
         try:
             ok, value = worker.conn.recv()
         except (EOFError, OSError) as exc:  # the worker died (out of memory, a crash)
             self._kill(worker)
-            self._local.worker = None
             raise ExtractionError(f"the extraction worker died: {type(exc).__name__}") from exc
+        with self._lock:
+            self._done += 1
+        self._idle.put(worker)
         if ok:
             return value
         raise value
+
+    def _acquire(self):
+        """An idle worker, a new one when the pool may grow, or the next to come free."""
+        import queue
+
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                worker = None
+            if worker is not None:
+                if worker.is_alive():
+                    return worker
+                self._kill(worker)
+                continue
+            with self._lock:
+                running = len(self._workers) + self._starting
+                grow = running < self.processes and (running == 0 or self._done >= self.grow_after)
+                if grow:
+                    self._starting += 1
+            if grow:
+                try:
+                    return self._spawn()
+                finally:
+                    with self._lock:
+                        self._starting -= 1
+            try:  # wait for a busy worker; look again now and then (one may have died)
+                worker = self._idle.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if worker.is_alive():
+                return worker
+            self._kill(worker)
 
     def _spawn(self):
         import multiprocessing
@@ -99,6 +140,12 @@ class ExtractorPool:
         with self._lock:
             self._workers.append(proc)
         return proc
+
+    @property
+    def started(self) -> int:
+        """Workers running now."""
+        with self._lock:
+            return len(self._workers)
 
     def _kill(self, proc) -> None:
         proc.kill()

@@ -109,6 +109,28 @@ def test_the_pool_abandons_a_slow_document_and_keeps_working():
     assert all(not w.is_alive() for w in pool._workers)
 
 
+def test_the_pool_starts_a_second_worker_only_under_a_backlog():
+    import asyncio
+
+    async def together(n, seconds):
+        return await asyncio.gather(*(pool.run(spin, seconds) for _ in range(n)))
+
+    pool = ExtractorPool(2, timeout=30, grow_after=3)
+    try:
+        # Two documents at once before any has been extracted: they share the first worker.
+        assert asyncio.run(together(2, 0.2)) == ["done", "done"]
+        assert pool.started == 1
+        asyncio.run(pool.run(spin, 0.01))
+        assert pool.started == 1  # one at a time never needs a second worker
+        # Past grow_after, a backlog starts the second worker, and never a third.
+        assert asyncio.run(together(6, 0.5)) == ["done"] * 6
+        assert pool.started == 2
+        assert len({w.pid for w in pool._workers}) == 2
+    finally:
+        pool.close()
+    assert all(not w.is_alive() for w in pool._workers)
+
+
 def test_worker_errors_come_back_as_extraction_errors():
     import asyncio
 

@@ -58,7 +58,7 @@ class CrawlConfig:
     retry_backoff_max: float = 60.0
     batch_size: int = 200
     near_duplicate_bits: int = 8
-    extract_processes: int = 1
+    extract_processes: int = 2          # the second starts only under a backlog
     # Network ranges (CIDR) the crawler may reach although they are not public internet:
     # loopback, private, link-local ... are refused unless listed here (docs/crawling.md).
     allow_networks: list[str] = field(default_factory=list)

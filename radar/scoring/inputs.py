@@ -146,31 +146,72 @@ def load_series(con, period: str, with_terms: bool = True) -> TopicSeries:
     )
 
 
+# The passages the weak-signal tier reads, in one order for both queries below.
+_TERM_PASSAGES = """
+    FROM scoring_passages sp JOIN passages ps ON ps.passage_id = sp.passage_id
+    JOIN documents d ON d.doc_id = sp.doc_id"""
+
+
 def load_term_passages(con, t_index: dict, k_index: dict) -> TermPassages | None:
     """Lemma unigrams and bigrams of every scored passage (binary), with its period, topic
-    row, source and citizen author; None when no passage has terms (a deterministic topic stage)."""
-    from scipy import sparse
-    from sklearn.feature_extraction.text import CountVectorizer
+    row, source and citizen author; None when no passage has terms (a deterministic topic stage).
 
-    tbl = con.execute("""
-        SELECT sp.period_start, sp.topic_id, d.source, coalesce(ps.terms, '') AS terms,
-               CASE WHEN sp.channel = 'citizen' THEN sp.author_hash END AS author
-        FROM scoring_passages sp JOIN passages ps ON ps.passage_id = sp.passage_id
-        JOIN documents d ON d.doc_id = sp.doc_id
-        ORDER BY sp.passage_id""").fetchall()
-    if not any(r[3] for r in tbl):
+    The terms are split, paired into bigrams, de-duplicated per passage and counted in
+    DuckDB, which hands over only (passage, term) pairs of the kept terms: no Python
+    string per passage and no vocabulary of every bigram ever seen (the part that grows
+    fastest with the corpus). Terms are whitespace-separated lemmas; a term is kept when
+    at least 2 passages carry it (1 below 200 passages), the vocabulary sorted by code point.
+    """
+    from scipy import sparse
+
+    meta = con.execute(f"""
+        SELECT sp.period_start, sp.topic_id, coalesce(d.source, '') AS source,
+               CASE WHEN sp.channel = 'citizen' THEN sp.author_hash END AS author,
+               coalesce(ps.terms, '') <> '' AS has_terms
+        {_TERM_PASSAGES} ORDER BY sp.passage_id""").to_arrow_table()
+    n = meta.num_rows
+    if n == 0 or not meta.column("has_terms").to_numpy(zero_copy_only=False).any():
         return None
-    vec = CountVectorizer(ngram_range=(1, 2), binary=True, token_pattern=r"\S+", lowercase=False,
-                          min_df=2 if len(tbl) >= 200 else 1, dtype=np.float32)
-    try:
-        matrix = vec.fit_transform([r[3] for r in tbl])
-    except ValueError:  # no term at all
+    min_df = 2 if n >= 200 else 1
+    pairs = con.execute(f"""
+        WITH toks AS (
+            SELECT (row_number() OVER (ORDER BY sp.passage_id) - 1)::INTEGER AS row,
+                   list_filter(string_split(coalesce(ps.terms, ''), ' '), w -> w <> '') AS w
+            {_TERM_PASSAGES}),
+        carried AS MATERIALIZED (
+            SELECT DISTINCT row, unnest(list_concat(
+                w, list_transform(range(1, len(w)), i -> w[i] || ' ' || w[i + 1]))) AS term
+            FROM toks),
+        vocab AS MATERIALIZED (
+            SELECT term, (row_number() OVER (ORDER BY term) - 1)::INTEGER AS col
+            FROM carried GROUP BY term HAVING count(*) >= {min_df})
+        SELECT -1 AS row, col, term FROM vocab
+        UNION ALL SELECT c.row, v.col, NULL FROM carried c JOIN vocab v USING (term)""").to_arrow_table()
+    rows = pairs.column("row").to_numpy().astype(np.int64)
+    cols = pairs.column("col").to_numpy().astype(np.int64)
+    head = rows < 0
+    if not head.any():  # no term carried by enough passages
         return None
-    sources = {s: i for i, s in enumerate(sorted({r[2] or "" for r in tbl}))}
-    authors = {a: i for i, a in enumerate(sorted({r[4] for r in tbl if r[4] is not None}))}
+    vocab = [""] * int(head.sum())
+    for c, term in zip(cols[head].tolist(), pairs.column("term").filter(head).to_pylist(),
+                       strict=True):
+        vocab[c] = term
+    matrix = sparse.csr_matrix((np.ones(int((~head).sum()), dtype=np.float32),
+                                (rows[~head], cols[~head])), shape=(n, len(vocab)))
+    matrix.sort_indices()
+
+    authors = {a: i for i, a in enumerate(sorted(
+        {a for a in meta.column("author").to_pylist() if a is not None}))}
     return TermPassages(
-        sparse.csr_matrix(matrix), [str(v) for v in vec.get_feature_names_out()],
-        np.array([t_index[r[0]] for r in tbl], dtype=np.int64),
-        np.array([k_index.get(r[1], -1) if r[1] >= 0 else -1 for r in tbl], dtype=np.int64),
-        np.array([sources[r[2] or ""] for r in tbl], dtype=np.int64),
-        np.array([authors.get(r[4], -1) if r[4] is not None else -1 for r in tbl], dtype=np.int64))
+        matrix, vocab,
+        _codes(meta.column("period_start").to_pylist(), t_index.__getitem__),
+        _codes(meta.column("topic_id").to_pylist(), lambda k: k_index.get(k, -1) if k >= 0 else -1),
+        _codes(meta.column("source").to_pylist(), {s: i for i, s in enumerate(sorted(
+            set(meta.column("source").to_pylist())))}.__getitem__),
+        _codes(meta.column("author").to_pylist(), lambda a: authors.get(a, -1)))
+
+
+def _codes(values: list, code) -> np.ndarray:
+    """code(v) for every value, computed once per distinct value."""
+    table = {v: code(v) for v in set(values)}
+    return np.fromiter((table[v] for v in values), dtype=np.int64, count=len(values))

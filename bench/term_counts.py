@@ -1,0 +1,101 @@
+"""The weak-signal tier's term counts: `python bench/term_counts.py [--passages 100000 1000000]`.
+
+Builds a warehouse-shaped DuckDB (scoring_passages, passages.terms, documents) of N
+passages with ~40 lemmas each from a Zipf vocabulary of 50,000 words, then times
+`radar.scoring.inputs.load_term_passages` (terms split, paired and counted in DuckDB)
+against the scikit-learn CountVectorizer path it replaced (`--old`), with peak RSS
+measured in a child process per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def build(path: Path, n: int) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute(f"""
+        CREATE TABLE documents AS SELECT 'd' || i AS doc_id, 'source-' || (i % 300) AS source
+        FROM range({n}) t(i);
+        CREATE TABLE passages AS
+        SELECT 'p' || lpad(i::VARCHAR, 9, '0') AS passage_id,
+               array_to_string(list_transform(range(40 + i % 2),
+                   k -> 'w' || (floor(50000 * pow(random(), 3)))::BIGINT), ' ') AS terms
+        FROM range({n}) t(i);
+        CREATE TABLE scoring_passages AS
+        SELECT 'p' || lpad(i::VARCHAR, 9, '0') AS passage_id, 'd' || i AS doc_id,
+               DATE '2000-01-01' + INTERVAL (i % 24) MONTH AS period_start,
+               (i % 200)::INTEGER AS topic_id,
+               CASE WHEN i % 3 = 0 THEN 'citizen' ELSE 'news' END AS channel,
+               'a' || (i % 5000) AS author_hash
+        FROM range({n}) t(i);""")
+    con.close()
+
+
+def measure(path: Path, old: bool) -> None:
+    import duckdb
+
+    sys.path.insert(0, str(ROOT))
+    from radar.scoring.inputs import load_term_passages
+
+    con = duckdb.connect(str(path), read_only=True)
+    periods = [r[0] for r in con.execute(
+        "SELECT DISTINCT period_start FROM scoring_passages ORDER BY 1").fetchall()]
+    t_index = {p: i for i, p in enumerate(periods)}
+    k_index = {k: k for k in range(200)}
+    t0, c0 = time.perf_counter(), time.process_time()
+    if old:
+        import numpy as np
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        tbl = con.execute("""
+            SELECT coalesce(ps.terms, '') FROM scoring_passages sp
+            JOIN passages ps USING (passage_id) JOIN documents d USING (doc_id)
+            ORDER BY sp.passage_id""").fetchall()
+        vec = CountVectorizer(ngram_range=(1, 2), binary=True, token_pattern=r"\S+",
+                              lowercase=False, min_df=2, dtype=np.float32)
+        m = vec.fit_transform([r[0] for r in tbl])
+        shape, vocab = m.shape, len(vec.vocabulary_)
+    else:
+        tp = load_term_passages(con, t_index, k_index)
+        shape, vocab = tp.matrix.shape, len(tp.vocab)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{'CountVectorizer (before)' if old else 'DuckDB (now)':26s} {shape[0]:>9,} passages "
+          f"{vocab:>10,} terms  {wall:7.1f} s wall {cpu:7.1f} s CPU  peak RSS {peak:6.0f} MB")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--passages", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--no-old", action="store_true", help="skip the CountVectorizer run")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        measure(Path(args.child[0]), args.child[1] == "old")
+        return 0
+    print(f"term counts, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    for n in args.passages:
+        with tempfile.TemporaryDirectory(prefix="radar-bench-terms-") as tmp:
+            path = Path(tmp) / "w.duckdb"
+            t0 = time.perf_counter()
+            build(path, n)
+            print(f"built {n:,} passages in {time.perf_counter() - t0:.1f} s")
+            for mode in (["new"] if args.no_old else ["new", "old"]):
+                subprocess.run([sys.executable, __file__, "--child", str(path), mode], check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The weak-signal tier's term matrix, counted in DuckDB, against scikit-learn's
+CountVectorizer (what it replaced): the same vocabulary, matrix and passage indices."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import duckdb
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer
+
+from radar.scoring.inputs import load_term_passages
+
+WORDS = ["bus", "lane", "heat", "pump", "ça", "öffnung", "Zebra", "zebra", "library", "e",
+         "tsunami", "ebola", "kosovo", "a", "straße"]
+PERIODS = [date(2024, m, 1) for m in range(1, 5)]
+
+
+def warehouse(n: int, seed: int = 0):
+    rng = random.Random(seed)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE documents (doc_id VARCHAR, source VARCHAR)")
+    con.execute("CREATE TABLE passages (passage_id VARCHAR, terms VARCHAR)")
+    con.execute("""CREATE TABLE scoring_passages (passage_id VARCHAR, doc_id VARCHAR,
+                   period_start DATE, topic_id INTEGER, channel VARCHAR, author_hash VARCHAR)""")
+    for i in range(n):
+        doc = f"d{i // 2}"
+        if i % 2 == 0:
+            con.execute("INSERT INTO documents VALUES (?, ?)",
+                        [doc, rng.choice(["news-a", "news-b", "forum", None])])
+        words = [rng.choice(WORDS) for _ in range(rng.randrange(0, 9))]
+        terms = rng.choice([" ".join(words), "  ".join(words), " " + " ".join(words) + " "])
+        terms = None if i % 17 == 0 else ("" if i % 13 == 0 else terms)
+        con.execute("INSERT INTO passages VALUES (?, ?)", [f"p{i:05d}", terms])
+        citizen = i % 3 == 0
+        con.execute("INSERT INTO scoring_passages VALUES (?, ?, ?, ?, ?, ?)",
+                    [f"p{i:05d}", doc, PERIODS[i % 4], rng.choice([-1, 3, 7, 9]),
+                     "citizen" if citizen else "news",
+                     rng.choice(["alice", "bob", None]) if citizen else "ignored"])
+    return con
+
+
+def reference(con, t_index, k_index):
+    """The former implementation (scikit-learn), kept here as the oracle."""
+    tbl = con.execute("""
+        SELECT sp.period_start, sp.topic_id, d.source, coalesce(ps.terms, '') AS terms,
+               CASE WHEN sp.channel = 'citizen' THEN sp.author_hash END AS author
+        FROM scoring_passages sp JOIN passages ps ON ps.passage_id = sp.passage_id
+        JOIN documents d ON d.doc_id = sp.doc_id
+        ORDER BY sp.passage_id""").fetchall()
+    vec = CountVectorizer(ngram_range=(1, 2), binary=True, token_pattern=r"\S+", lowercase=False,
+                          min_df=2 if len(tbl) >= 200 else 1, dtype=np.float32)
+    matrix = vec.fit_transform([r[3] for r in tbl])
+    sources = {s: i for i, s in enumerate(sorted({r[2] or "" for r in tbl}))}
+    authors = {a: i for i, a in enumerate(sorted({r[4] for r in tbl if r[4] is not None}))}
+    return (matrix, [str(v) for v in vec.get_feature_names_out()],
+            [t_index[r[0]] for r in tbl], [k_index.get(r[1], -1) if r[1] >= 0 else -1 for r in tbl],
+            [sources[r[2] or ""] for r in tbl],
+            [authors.get(r[4], -1) if r[4] is not None else -1 for r in tbl])
+
+
+@pytest.mark.parametrize("n", [150, 900])  # below and above the 200 passages of min_df = 2
+def test_duckdb_counts_match_countvectorizer(n):
+    con = warehouse(n, seed=n)
+    t_index = {p: i for i, p in enumerate(PERIODS)}
+    k_index = {3: 0, 7: 1}  # topic 9 is not in the series: -1, like an outlier
+    got = load_term_passages(con, t_index, k_index)
+    matrix, vocab, period, topic, source, author = reference(con, t_index, k_index)
+    assert got.vocab == vocab
+    assert "Zebra" in vocab and "zebra" in vocab and "ça" in vocab  # case and accents kept apart
+    assert got.matrix.shape == matrix.shape and got.matrix.dtype == np.float32
+    assert (got.matrix != matrix).nnz == 0
+    assert got.matrix.max() == 1.0  # binary: a term twice in a passage counts once
+    assert got.period.tolist() == period and got.topic.tolist() == topic
+    assert got.source.tolist() == source and got.author.tolist() == author
+    if n >= 200:
+        assert (np.asarray(got.matrix.sum(axis=0)).ravel() >= 2).all()
+
+
+def test_no_terms_at_all_is_none_and_no_passage_is_dropped():
+    con = warehouse(40)
+    con.execute("UPDATE passages SET terms = NULL WHERE passage_id > 'p00000'")
+    con.execute("UPDATE passages SET terms = '  '")
+    assert load_term_passages(con, {p: i for i, p in enumerate(PERIODS)}, {}) is None
+    con.execute("UPDATE passages SET terms = 'only' WHERE passage_id = 'p00001'")
+    got = load_term_passages(con, {p: i for i, p in enumerate(PERIODS)}, {})
+    assert got.vocab == ["only"] and got.matrix.shape == (40, 1) and got.matrix.sum() == 1

@@ -50,7 +50,8 @@ class ExtractorPool:
     a test) never pays for starting workers it does not need.
     """
 
-    def __init__(self, processes: int, timeout: float = 60.0, grow_after: int = 8) -> None:
+    def __init__(self, processes: int, timeout: float = 60.0, grow_after: int = 8,
+                 warm: tuple = ()) -> None:
         import queue
         import threading
         from concurrent.futures import ThreadPoolExecutor
@@ -58,6 +59,7 @@ class ExtractorPool:
         self.processes = processes
         self.timeout = timeout
         self.grow_after = grow_after
+        self.warm = tuple(warm)  # run in each worker before it takes documents (model loads)
         self._idle: queue.Queue = queue.Queue()  # started workers waiting for a document
         self._workers: list = []
         self._starting = 0
@@ -129,12 +131,14 @@ class ExtractorPool:
         # spawn, not fork: the crawl process already runs threads (the writer).
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_serve, args=(child,), daemon=True, name="radar-extract")
+        proc = ctx.Process(target=_serve, args=(child, self.warm), daemon=True,
+                           name="radar-extract")
         proc.start()
         child.close()
         proc.conn = parent
-        # Wait for its imports (seconds), so they never count against a document's time.
-        if not parent.poll(120) or parent.recv() != "ready":
+        # Wait for its imports and warm-ups (seconds; the redaction models ~10 s), so they
+        # never count against a document's time.
+        if not parent.poll(180) or parent.recv() != "ready":
             proc.kill()
             raise ExtractionError("the extraction worker did not start")
         with self._lock:
@@ -170,11 +174,16 @@ class ExtractorPool:
             proc.conn.close()
 
 
-def _serve(conn) -> None:
+def _serve(conn, warm: tuple = ()) -> None:
     """A worker: run (func, args) requests until told to stop (None) or the pipe closes."""
     import pypdf  # noqa: F401  (import once per worker, not per page)
     import trafilatura  # noqa: F401
 
+    for fn in warm:
+        try:
+            fn()
+        except Exception as exc:  # the requests that need it will fail with their reason
+            log.warning("extraction worker: %s failed: %s", getattr(fn, "__name__", fn), exc)
     conn.send("ready")
     while True:
         try:

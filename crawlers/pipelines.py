@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from crawlers import batches
 from crawlers.dedup import MIN_WORDS_NEAR, content_key, simhash, story_words, to_signed, words
+from crawlers.extract import ExtractionError
 from crawlers.items import CarriedItem, DocumentItem, ErrorItem, PageStateItem
 from crawlers.known import Broken, UrlState, state_key
 from crawlers.writer import SharedWriter
@@ -88,14 +90,29 @@ class PreparePipeline(_Pipeline):
 
 
 class PrivacyPipeline(_Pipeline):
-    """Citizen texts lose e-mails, phones and IDs; every author name becomes a keyed hash."""
+    """Citizen texts lose e-mails, phones and IDs; every author name becomes a keyed hash.
 
-    def process_item(self, item):
+    The redaction (spaCy and Presidio, the crawl's costliest step on a forum) runs in
+    the extraction workers when there are any, so it neither stalls downloads nor
+    holds one core; a text whose redaction fails or overruns `extract_timeout` is not
+    stored, and the reason is recorded.
+    """
+
+    async def process_item(self, item):
         if not isinstance(item, DocumentItem):
             return item
         if item.channel == "citizen":
-            item.text, item.title, item.thread_title = redact_many(
-                [item.text, item.title, item.thread_title], salt=self.run.salt)
+            texts = [item.text, item.title, item.thread_title]
+            pool = getattr(self.crawler.spider, "extractors", None)
+            try:
+                if pool is not None:
+                    texts = await pool.run(partial(redact_many, salt=self.run.salt), texts)
+                else:
+                    texts = redact_many(texts, salt=self.run.salt)
+            except ExtractionError as exc:
+                return ErrorItem(item.source, item.url,
+                                 f"citizen post not stored: its redaction failed: {exc}")
+            item.text, item.title, item.thread_title = texts
         item.author_hash = author_hash(item.author, self.run.salt)
         item.author = None  # the name goes no further than this line
         return item

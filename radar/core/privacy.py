@@ -218,6 +218,11 @@ def redact_many(texts: Iterable[str | None], *, salt: bytes | None = None) -> li
     return pii.Redactor.get().redact_many(texts, pseudonym=lambda h: pseudonym(h, salt))
 
 
+def load_redactor() -> None:
+    """Load the redaction models now (spaCy and Presidio, ~10 s) rather than at the first text."""
+    pii.Redactor.get()
+
+
 def redact(text: str | None, *, salt: bytes | None = None) -> str | None:
     """The one entry point for redacting a citizen text before it is stored or shown."""
     if not text:

@@ -75,7 +75,11 @@ class ExtractorPool:
 
     def _call(self, func, args):
         worker = self._acquire()
-        worker.conn.send((func, args))
+        try:
+            worker.conn.send((func, args))
+        except OSError as exc:  # it died while idle
+            self._kill(worker)
+            raise ExtractionError(f"the extraction worker died: {type(exc).__name__}") from exc
         if not worker.conn.poll(self.timeout):
             self._kill(worker)
             raise ExtractionError(

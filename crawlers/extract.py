@@ -15,6 +15,7 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 MIN_WORDS = 3
+START_TIMEOUT = 180.0  # seconds a worker may take to start or to load a model it needs
 DATE_PARAMS = {"extensive_search": False, "original_date": True}
 
 
@@ -46,12 +47,11 @@ class ExtractorPool:
 
     Up to `processes` workers run at once. The first starts with the first
     document; another starts only when every running worker is busy and at least
-    `grow_after` documents have been extracted, so a crawl of a few pages (a feed,
-    a test) never pays for starting workers it does not need.
+    `grow_after` documents have been extracted, so a crawl of a few dozen pages (a
+    feed, a test) never pays for starting workers it does not need.
     """
 
-    def __init__(self, processes: int, timeout: float = 60.0, grow_after: int = 8,
-                 warm: tuple = ()) -> None:
+    def __init__(self, processes: int, timeout: float = 60.0, grow_after: int = 50) -> None:
         import queue
         import threading
         from concurrent.futures import ThreadPoolExecutor
@@ -59,7 +59,6 @@ class ExtractorPool:
         self.processes = processes
         self.timeout = timeout
         self.grow_after = grow_after
-        self.warm = tuple(warm)  # run in each worker before it takes documents (model loads)
         self._idle: queue.Queue = queue.Queue()  # started workers waiting for a document
         self._workers: list = []
         self._starting = 0
@@ -67,34 +66,52 @@ class ExtractorPool:
         self._lock = threading.Lock()
         self._threads = ThreadPoolExecutor(processes, thread_name_prefix="extract")
 
-    async def run(self, func, *args) -> Extracted:
-        """Run `func(*args)` in a worker; ExtractionError comes back as raised there."""
+    async def run(self, func, *args, needs: tuple = ()) -> Extracted:
+        """Run `func(*args)` in a worker; ExtractionError comes back as raised there.
+
+        `needs`: functions (model loads) a worker runs once before its first such
+        request, under the start-up limit rather than the document's `timeout`."""
         import asyncio
 
-        return await asyncio.wrap_future(self._threads.submit(self._call, func, args))
+        return await asyncio.wrap_future(self._threads.submit(self._call, func, args, needs))
 
-    def _call(self, func, args):
+    def _call(self, func, args, needs: tuple = ()):
         worker = self._acquire()
-        try:
-            worker.conn.send((func, args))
-        except OSError as exc:  # it died while idle
-            self._kill(worker)
-            raise ExtractionError(f"the extraction worker died: {type(exc).__name__}") from exc
-        if not worker.conn.poll(self.timeout):
-            self._kill(worker)
-            raise ExtractionError(
-                f"extraction took longer than extract_timeout ({self.timeout:g}s); abandoned")
-        try:
-            ok, value = worker.conn.recv()
-        except (EOFError, OSError) as exc:  # the worker died (out of memory, a crash)
-            self._kill(worker)
-            raise ExtractionError(f"the extraction worker died: {type(exc).__name__}") from exc
+        for need in needs:
+            if need not in worker.ready:
+                ok, value = self._ask(worker, need, (), START_TIMEOUT,
+                                      f"the extraction worker took longer than "
+                                      f"{START_TIMEOUT:g}s to prepare; abandoned")
+                if not ok:
+                    self._idle.put(worker)
+                    raise value
+                worker.ready.add(need)
+        ok, value = self._ask(worker, func, args, self.timeout,
+                              f"extraction took longer than extract_timeout "
+                              f"({self.timeout:g}s); abandoned")
         with self._lock:
             self._done += 1
         self._idle.put(worker)
         if ok:
             return value
         raise value
+
+    def _ask(self, worker, func, args, timeout: float, overrun: str) -> tuple[bool, object]:
+        """One request to `worker`: (ok, result or the exception to raise). A worker that
+        dies or overruns `timeout` is killed and an ExtractionError raised."""
+        try:
+            worker.conn.send((func, args))
+        except OSError as exc:  # it died while idle
+            self._kill(worker)
+            raise ExtractionError(f"the extraction worker died: {type(exc).__name__}") from exc
+        if not worker.conn.poll(timeout):
+            self._kill(worker)
+            raise ExtractionError(overrun)
+        try:
+            return worker.conn.recv()
+        except (EOFError, OSError) as exc:  # the worker died (out of memory, a crash)
+            self._kill(worker)
+            raise ExtractionError(f"the extraction worker died: {type(exc).__name__}") from exc
 
     def _acquire(self):
         """An idle worker, a new one when the pool may grow, or the next to come free."""
@@ -135,14 +152,13 @@ class ExtractorPool:
         # spawn, not fork: the crawl process already runs threads (the writer).
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_serve, args=(child, self.warm), daemon=True,
-                           name="radar-extract")
+        proc = ctx.Process(target=_serve, args=(child,), daemon=True, name="radar-extract")
         proc.start()
         child.close()
         proc.conn = parent
-        # Wait for its imports and warm-ups (seconds; the redaction models ~10 s), so they
-        # never count against a document's time.
-        if not parent.poll(180) or parent.recv() != "ready":
+        proc.ready = set()  # the `needs` it has run
+        # Wait for its imports (seconds), so they never count against a document's time.
+        if not parent.poll(START_TIMEOUT) or parent.recv() != "ready":
             proc.kill()
             raise ExtractionError("the extraction worker did not start")
         with self._lock:
@@ -178,16 +194,11 @@ class ExtractorPool:
             proc.conn.close()
 
 
-def _serve(conn, warm: tuple = ()) -> None:
+def _serve(conn) -> None:
     """A worker: run (func, args) requests until told to stop (None) or the pipe closes."""
     import pypdf  # noqa: F401  (import once per worker, not per page)
     import trafilatura  # noqa: F401
 
-    for fn in warm:
-        try:
-            fn()
-        except Exception as exc:  # the requests that need it will fail with their reason
-            log.warning("extraction worker: %s failed: %s", getattr(fn, "__name__", fn), exc)
     conn.send("ready")
     while True:
         try:

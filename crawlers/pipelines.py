@@ -22,7 +22,7 @@ from crawlers.items import CarriedItem, DocumentItem, ErrorItem, PageStateItem
 from crawlers.known import Broken, UrlState, state_key
 from crawlers.writer import SharedWriter
 from radar.core.documents import canonical_url, content_hash, detect_language, doc_id, utcnow
-from radar.core.privacy import author_hash, redact_many
+from radar.core.privacy import author_hash, load_redactor, redact_many
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +94,9 @@ class PrivacyPipeline(_Pipeline):
 
     The redaction (spaCy and Presidio, the crawl's costliest step on a forum) runs in
     the extraction workers when there are any, so it neither stalls downloads nor
-    holds one core; a text whose redaction fails or overruns `extract_timeout` is not
-    stored, and the reason is recorded.
+    holds one core; a worker loads its models before its first post (under the
+    start-up limit, not the post's). A text whose redaction fails or overruns
+    `extract_timeout` is not stored, and the reason is recorded.
     """
 
     async def process_item(self, item):
@@ -106,7 +107,8 @@ class PrivacyPipeline(_Pipeline):
             pool = getattr(self.crawler.spider, "extractors", None)
             try:
                 if pool is not None:
-                    texts = await pool.run(partial(redact_many, salt=self.run.salt), texts)
+                    texts = await pool.run(partial(redact_many, salt=self.run.salt), texts,
+                                           needs=(load_redactor,))
                 else:
                     texts = redact_many(texts, salt=self.run.salt)
             except ExtractionError as exc:

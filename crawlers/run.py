@@ -30,7 +30,7 @@ from crawlers.writer import SharedWriter
 from radar.core import readcopy
 from radar.core.config import Config, ConfigError, SourceConfig
 from radar.core.documents import detect_language, utcnow
-from radar.core.privacy import load_redactor, load_salt
+from radar.core.privacy import load_salt
 
 log = logging.getLogger(__name__)
 
@@ -196,11 +196,7 @@ def run_crawl(cfg: Config, names: list[str], reporter: Callable[[SourceSummary],
     run_ids = start_runs(cfg.warehouse_path, sources, utcnow())
     reconcile = Reconciler(utcnow(), cfg.crawl.near_duplicate_bits) if queue_mode else None
     writer = SharedWriter(cfg.warehouse_path, cfg.crawl.batch_size, reconcile=reconcile)
-    # Citizen texts are redacted in the extraction workers (PrivacyPipeline), which then
-    # load the redaction models once at start instead of at their first post.
-    citizens = any(src.channel == "citizen" for src in sources)
-    extractors = (ExtractorPool(cfg.crawl.extract_processes, cfg.crawl.extract_timeout,
-                                warm=(load_redactor,) if citizens else ())
+    extractors = (ExtractorPool(cfg.crawl.extract_processes, cfg.crawl.extract_timeout)
                   if cfg.crawl.extract_processes else None)
     crawlers: list[tuple[str, Crawler]] = []
     failures: dict[str, str] = {}

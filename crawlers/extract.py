@@ -194,11 +194,22 @@ class ExtractorPool:
             proc.conn.close()
 
 
-def _serve(conn) -> None:
-    """A worker: run (func, args) requests until told to stop (None) or the pipe closes."""
-    import pypdf  # noqa: F401  (import once per worker, not per page)
+def load_html_extractor() -> None:
+    """Import trafilatura (~1-2 s): a worker's need before its first page."""
     import trafilatura  # noqa: F401
 
+
+def load_pdf_extractor() -> None:
+    """Import pypdf: a worker's need before its first PDF."""
+    import pypdf  # noqa: F401
+
+
+def _serve(conn) -> None:
+    """A worker: run (func, args) requests until told to stop (None) or the pipe closes.
+
+    It imports nothing heavy itself: each kind of request names what it needs
+    (`ExtractorPool.run(..., needs=...)`), loaded once before its first such request,
+    so a worker that only redacts forum posts never imports trafilatura."""
     conn.send("ready")
     while True:
         try:

@@ -17,6 +17,8 @@ from crawlers.extract import (
     extract_html,
     extract_pdf,
     is_pdf,
+    load_html_extractor,
+    load_pdf_extractor,
     redecode,
 )
 from crawlers.items import CarriedItem, DocumentItem, ErrorItem, PageStateItem
@@ -141,14 +143,15 @@ class SourceSpider(scrapy.Spider):
         pool = getattr(self, "extractors", None)
         if is_pdf(ctype, response.url, body):
             pages = self.run.cfg.crawl.max_pdf_pages
-            return await pool.run(extract_pdf, body, pages) if pool else extract_pdf(body, pages)
+            return (await pool.run(extract_pdf, body, pages, needs=(load_pdf_extractor,))
+                    if pool else extract_pdf(body, pages))
         if not isinstance(response, TextResponse):
             raise ExtractionError(f"not a text or PDF document (content type {ctype or 'none'!r})")
         if _looks_binary(body):
             raise ExtractionError(f"binary content, not text (content type {ctype or 'none'!r})")
         html, note = _decoded(response, body, ctype)
         if pool:
-            doc = await pool.run(extract_html, html, response.url)
+            doc = await pool.run(extract_html, html, response.url, needs=(load_html_extractor,))
         else:
             doc = extract_html(html, response.url)
         doc.note = note

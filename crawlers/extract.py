@@ -121,30 +121,28 @@ class ExtractorPool:
             try:
                 worker = self._idle.get_nowait()
             except queue.Empty:
-                worker = None
-            if worker is not None:
-                if worker.is_alive():
-                    return worker
-                self._kill(worker)
-                continue
-            with self._lock:
-                running = len(self._workers) + self._starting
-                grow = running < self.processes and (running == 0 or self._done >= self.grow_after)
-                if grow:
-                    self._starting += 1
-            if grow:
-                try:
-                    return self._spawn()
-                finally:
-                    with self._lock:
-                        self._starting -= 1
-            try:  # wait for a busy worker; look again now and then (one may have died)
-                worker = self._idle.get(timeout=0.5)
-            except queue.Empty:
-                continue
+                worker = self._grow()
+                if worker is None:
+                    try:  # wait for a busy worker; look again now and then (one may have died)
+                        worker = self._idle.get(timeout=0.5)
+                    except queue.Empty:
+                        continue
             if worker.is_alive():
                 return worker
             self._kill(worker)
+
+    def _grow(self):
+        """A new worker if the pool may start one now (see the class doc), else None."""
+        with self._lock:
+            running = len(self._workers) + self._starting
+            if running >= self.processes or (running and self._done < self.grow_after):
+                return None
+            self._starting += 1
+        try:
+            return self._spawn()
+        finally:
+            with self._lock:
+                self._starting -= 1
 
     def _spawn(self):
         import multiprocessing

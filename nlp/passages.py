@@ -8,12 +8,21 @@ Neighbouring pieces shorter than `min_words` are joined with the next piece as
 long as the result stays within `max_words`, so headings and one-line
 paragraphs do not become passages of their own. The title is prepended to the
 first passage: it usually names the subject the first paragraph is about.
+
+A part of a page (a document whose URL has a fragment, such as an archive's
+paragraphs `.../1995/PRY#p36`) carries the whole page's title ("PRY statement,
+UN General Debate 1995"), the same on every part. It still opens the part's
+passage, as context for reading it, but it is not something the part says:
+its words are left out of the part's terms (`Passage.body_start`), or every
+part would count as mentioning the speaker's code, and a speech of 40
+paragraphs would count its title words 40 times.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 _BLANK_LINE = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])")
@@ -26,6 +35,22 @@ class Passage:
     seq: int
     text: str
     n_words: int
+    body_start: int = 0  # where the document's own words begin in `text` (after a prepended title)
+
+    @property
+    def body(self) -> str:
+        """The passage without the title prepended to it."""
+        return self.text[self.body_start:]
+
+
+def is_part_of_page(url: str | None) -> bool:
+    """A document that is a part of a page (its URL has a fragment): its title is the page's."""
+    if not url:
+        return False
+    try:
+        return bool(urlsplit(url.strip()).fragment)
+    except ValueError:  # an unparseable URL names no part
+        return False
 
 
 def word_count(text: str) -> int:
@@ -84,7 +109,10 @@ def split_document(
     body = text or ""
     head = title if title and title.casefold() not in _clean(body[: len(title) + 200]).casefold() else ""
     if word_count(body) <= max_words:
-        joined = _clean(f"{head}. {body}" if head and body.strip() else head or body)
+        if head and body.strip():
+            joined = _clean(f"{head}. {body}")
+            return [Passage(0, joined, word_count(joined), len(head) + 2)]
+        joined = _clean(head or body)
         return [Passage(0, joined, word_count(joined))] if joined else []
     pieces = [p for para in paragraphs(body) for p in _pieces(para, max_words)]
     merged: list[str] = []
@@ -97,4 +125,5 @@ def split_document(
             merged.append(piece)
     if head and merged:
         merged[0] = f"{head}. {merged[0]}"
-    return [Passage(i, p, word_count(p)) for i, p in enumerate(merged)]
+    start = len(head) + 2 if head and merged else 0
+    return [Passage(i, p, word_count(p), start if i == 0 else 0) for i, p in enumerate(merged)]

@@ -27,7 +27,7 @@ from nlp.catalogue import embed_catalogue
 from nlp.cluster import make_analysis_embedder
 from nlp.costs import StepCosts, cpu_seconds, thread_cpu_seconds
 from nlp.embedders import uses_torch
-from nlp.passages import split_document
+from nlp.passages import is_part_of_page, split_document
 from nlp.preprocess import Preprocessor, embedding_text
 from nlp.refresh import refresh_areas, refresh_labels, refresh_stats, sync_taxonomy
 from nlp.topic_step import TopicOutcome, run_topic_step
@@ -123,15 +123,18 @@ def make_passages(cfg: Config, preprocessor, progress: Progress | None = None,
         for batch in tables.pending_documents(path, DOC_BATCH):
             with costs.step("passages"):
                 rows = []
-                for doc_id, title, text, language, text_hash in batch:
+                said = []  # what each passage says: a page's title is not said by its parts
+                for doc_id, title, text, language, text_hash, url in batch:
+                    part = is_part_of_page(url)
                     for p in split_document(text, title, max_words=a.passage_max_words,
                                             min_words=a.passage_min_words):
                         rows.append({"passage_id": f"{doc_id}:{p.seq}", "doc_id": doc_id,
                                      "seq": p.seq, "text": p.text, "n_words": p.n_words,
                                      "language": language, "doc_content_hash": text_hash})
+                        said.append(p.body if part else p.text)
             w0, c0, t0 = time.perf_counter(), cpu_seconds(), thread_cpu_seconds()
             pending = pool.submit(embed, [r["text"] for r in rows]) if embedder and rows else None
-            found = preprocessor.process([r["text"] for r in rows], [r["language"] for r in rows])
+            found = preprocessor.process(said, [r["language"] for r in rows])
             spacy_wall, spacy_cpu = time.perf_counter() - w0, thread_cpu_seconds() - t0
             vectors, embed_wall = pending.result() if pending else (None, 0.0)
             both_cpu = cpu_seconds() - c0

@@ -29,7 +29,7 @@ _PENDING = ("FROM documents d WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p
 
 
 def pending_documents(path, batch: int) -> Iterator[list[tuple]]:
-    """Batches of (doc_id, title, text, language, content_hash) of documents that have no
+    """Batches of (doc_id, title, text, language, content_hash, url) of documents that have no
     passages yet or whose text changed since they were split.
 
     The pending ids are found once (one anti-join), then read in batches by id, so
@@ -41,7 +41,7 @@ def pending_documents(path, batch: int) -> Iterator[list[tuple]]:
         chunk = pa.table({"doc_id": ids.slice(start, batch)})  # noqa: F841 (used by SQL)
         with warehouse.read(path) as con:
             rows = con.execute(
-                "SELECT d.doc_id, d.title, d.text, d.language, d.content_hash FROM documents d "
+                "SELECT d.doc_id, d.title, d.text, d.language, d.content_hash, d.url FROM documents d "
                 "JOIN chunk USING (doc_id) ORDER BY d.doc_id").fetchall()
         if rows:
             yield rows

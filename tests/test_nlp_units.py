@@ -12,7 +12,7 @@ import pytest
 from nlp import identity
 from nlp.areas import OTHER, best_areas
 from nlp.embeddings import EmbeddingModelMissing, resolve_model_path
-from nlp.passages import split_document, word_count
+from nlp.passages import is_part_of_page, split_document, word_count
 from nlp.terms import dedupe_terms, short_label, topic_terms
 from nlp.timeseries import rebuild
 from radar.core import warehouse
@@ -38,6 +38,31 @@ def test_short_document_is_one_passage_with_its_title():
 def test_title_already_opening_the_text_is_not_repeated():
     passages = split_document("Bike lanes now. We need safe bike lanes.", "Bike lanes now")
     assert passages[0].text == "Bike lanes now. We need safe bike lanes."
+
+
+def test_the_body_of_a_passage_leaves_out_the_prepended_title():
+    short = split_document("The library should open on Sundays.", "Opening hours")[0]
+    assert short.body == "The library should open on Sundays."
+    assert split_document("Bike lanes now. We need safe bike lanes.", "Bike lanes now")[0].body \
+        == "Bike lanes now. We need safe bike lanes."
+    comments = _polis_texts("scoop-hivemind.biodiversity")
+    long_text = "\n\n".join(" ".join(comments[i:i + 4]) for i in range(0, 40, 4))
+    passages = split_document(long_text, "KWT statement, UN General Debate 1990")
+    assert len(passages) > 1
+    assert passages[0].text.startswith("KWT statement, UN General Debate 1990. ")
+    assert passages[0].body == passages[0].text[len("KWT statement, UN General Debate 1990. "):]
+    assert "KWT" not in passages[0].body
+    assert all(p.body == p.text for p in passages[1:])
+    assert split_document("No title here.", None)[0].body == "No title here."
+
+
+def test_a_document_with_a_url_fragment_is_a_part_of_a_page():
+    assert is_part_of_page("https://gadebate.un.org/1995/PRY#p36")
+    assert is_part_of_page("https://forum.example.org/t/bike-lanes/12#post-7")
+    assert not is_part_of_page("https://news.example.org/2025/06/bike-lanes")
+    assert not is_part_of_page("https://news.example.org/a?b=c#")
+    assert not is_part_of_page(None) and not is_part_of_page("")
+    assert not is_part_of_page("http://[::1")  # unparseable: no part named
 
 
 def test_long_document_splits_at_paragraphs_within_bounds():

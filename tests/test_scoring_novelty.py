@@ -126,3 +126,29 @@ def test_a_new_theme_inside_an_old_topic_is_found_and_a_churning_topic_is_not():
     text = headline("novel terms", 25, 30, 30.0, 65, 25, nov.terms[(0, 5)], nov.term_sources, 5, 0.6)
     assert text.startswith("New within the topic: mentioned by 25 of 30 sources")
     assert "new terms: " in text and "tsunami (" in text and text.endswith(".")
+
+
+def test_a_word_climbing_a_few_passages_a_period_adds_up_its_evidence():
+    """"makerspace" climbs 3, 4, 5 passages a period out of 200 (a citizen theme on its way
+    up). Against the three periods before, the last period alone is no surprise (5 now, 7
+    before); the three periods of the climb together are (12 now, none before). Steady words
+    stay quiet at every scale."""
+    from radar.scoring.novelty import surging_terms
+    from radar.scoring.themes import confirmed_terms
+
+    rng = np.random.default_rng(3)
+    climb = {6: 3, 7: 4, 8: 5}
+    specs = []
+    for t in range(9):
+        for i in range(200):
+            words = [f"w{j}" for j in rng.choice(50, 4, replace=False)]
+            extra = ["makerspace"] if i < climb.get(t, 0) else []
+            specs.append((t, i % 4, i % 30, [*words, *extra]))
+    tp = _term_passages(specs)
+    tested: list = []
+    surging_terms(tp, 9, 3, 0.05, 3, 2, 2.0, tested)
+    confirmed = [[tp.vocab[c] for c in cols] for cols, _ in confirmed_terms(tested, 0.05, 2.0)]
+    assert confirmed[8] == ["makerspace"]
+    assert not any(confirmed[:8])
+    p_last_alone, _ = rate_test(np.array([5.0]), 200.0, np.array([7.0]), 600.0)
+    assert p_last_alone[0] > 0.1

@@ -194,9 +194,11 @@ def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: i
     counts per period.
 
     Tested: terms in at least `min_volume` passages and `min_sources` sources of
-    the period. A term surges when its own test gives p <= q and the lower
-    confidence bound of its rate ratio is at least `min_ratio` (surely
-    doubled, by default). No multiplicity correction here on purpose: a
+    the period. Each is tested over the last 1, 2 and 3 periods against the
+    `window` periods before them (`_sustained_terms`: a word climbing a few
+    passages a period adds up its evidence, as a topic's volume does). A term
+    surges when its test gives p <= q and the lower confidence bound of its rate
+    ratio is at least `min_ratio` (surely doubled, by default). No multiplicity correction here on purpose: a
     surging term is a feature of a passage, not a flag; the flag is decided per
     topic (`calibrated_rise`), where a topic's novel passages are tested against
     its own past novel passages, so terms that surge by chance every period are
@@ -229,12 +231,40 @@ def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: i
         if cand.size == 0:
             out.append(np.zeros(0, dtype=np.int64))
             continue
-        p, lb = rate_test(x[cand], n[t], b[t, cand], m[t], phi, q)
+        p, lb, point = _sustained_terms(counts, n, t, window, cand, phi, q)
         if tested is not None:
-            tested[t] = (cand, p, lb, point_ratio(x[cand], n[t], b[t, cand], m[t]))
+            tested[t] = (cand, p, lb, point)
         sig = (p <= q) & (lb >= min_ratio)
         out.append(cand[sig][np.argsort(p[sig], kind="stable")])
     return out, counts, phis
+
+
+def _sustained_terms(counts: np.ndarray, n: np.ndarray, t: int, window: int, cand: np.ndarray,
+                     phi: float, q: float):
+    """The term test at the scales of SCALES periods, as the topics' volume test
+    (`_sustained_volume`): a word that climbs a few passages a period (a citizen theme
+    on its way up) adds up its evidence over two or three periods. Returns (p, rate-ratio
+    lower bound, point rate ratio), those two of the winning scale, for the `cand`
+    columns; p is the smallest p-value times the number of scales tested (Bonferroni)."""
+    best_p = np.ones(cand.size)
+    best_ratio = np.zeros(cand.size)
+    best_lb = np.zeros(cand.size)
+    tested = 0
+    for h in SCALES:
+        lo = t - h + 1
+        if lo - 1 < 0 or lo - window < 0 and h > 1:
+            continue
+        x, nn = counts[lo:t + 1, cand].sum(axis=0), n[lo:t + 1].sum()
+        b, m = counts[max(0, lo - window):lo, cand].sum(axis=0), n[max(0, lo - window):lo].sum()
+        if m == 0:
+            continue
+        p, lb = rate_test(x, nn, b, m, phi, q)
+        ratio = point_ratio(x, nn, b, m)
+        tested += 1
+        better = p < best_p
+        best_p = np.where(better, p, best_p)
+        best_ratio, best_lb = np.where(better, ratio, best_ratio), np.where(better, lb, best_lb)
+    return np.minimum(1.0, best_p * max(tested, 1)), best_lb, best_ratio
 
 
 def _source_counts(X: sparse.csr_matrix, tp: TermPassages, T: int) -> np.ndarray:

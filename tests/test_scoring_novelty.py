@@ -11,10 +11,10 @@ from radar.scoring.novelty import (
     benjamini_hochberg,
     calibrated_rise,
     dispersion,
-    headline,
     rate_test,
     topic_novelty,
 )
+from radar.scoring.reasons import headline
 
 
 def test_rate_test_is_the_exact_conditional_binomial():

@@ -424,28 +424,3 @@ def _sustained_volume(V: np.ndarray, N: np.ndarray, t: int, window: int, phi: fl
         better = p < best_p
         best_p, best_ratio = np.where(better, p, best_p), np.where(better, ratio, best_ratio)
     return np.minimum(1.0, best_p * max(tested, 1)), lb1, best_ratio
-
-
-def _count(x: float) -> str:
-    return f"{x:.0f}" if abs(x - round(x)) < 0.05 or x >= 10 else f"{x:.1f}"
-
-
-def headline(rise: str, sources: int, all_sources: int | None, base_sources: float, volume: int,
-             novel: int, terms: list[str], term_sources: dict, t: int, growth: float) -> str:
-    """The one-sentence reason a strategist reads first, e.g. "New within the topic:
-    mentioned by 23 of 180 sources, up from 4 a period; new terms: ebola (21 sources, up
-    from 0), outbreak."."""
-    lead = {"volume": "Rising: ", "novel terms": "New within the topic: "}.get(rise, "")
-    of = f" of {all_sources}" if all_sources else ""
-    text = f"{lead}mentioned by {sources}{of} sources, up from {_count(base_sources)} a period"
-    if rise == "novel terms" and volume:
-        text += f"; {novel} of its {volume} passages carry new terms"
-    elif rise == "volume" and growth > 0:
-        text += f"; {growth + 1:.1f}x its usual share of passages"
-    if terms:
-        shown = []
-        for i, term in enumerate(terms[:4]):
-            now, before = term_sources.get((t, term), (None, None))
-            shown.append(f"{term} ({now} sources, up from {before})" if i == 0 and now else term)
-        text += "; new terms: " + ", ".join(shown)
-    return text + "."

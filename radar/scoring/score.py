@@ -53,7 +53,8 @@ from radar.scoring.metrics import (
     share,
     surprise,
 )
-from radar.scoring.novelty import calibrated_rise, headline, topic_novelty
+from radar.scoring.novelty import calibrated_rise, topic_novelty
+from radar.scoring.reasons import headline, theme_headline
 from radar.scoring.rings import (
     Evidence,
     RingRules,
@@ -64,7 +65,7 @@ from radar.scoring.rings import (
     show_quotes,
     stage,
 )
-from radar.scoring.themes import new_themes, theme_headline
+from radar.scoring.themes import new_themes
 
 log = logging.getLogger(__name__)
 

@@ -134,17 +134,3 @@ def _drop_churn(out: ThemeResult, window: int) -> None:
             out.present[k, t] = False
             out.passages[k, t] = out.sources[k, t] = out.ratio[k, t] = out.in_topic[k, t] = 0.0
             out.terms.pop((int(k), t), None)
-
-
-def theme_headline(terms: list[str], term_sources: dict, t: int, passages: int, sources: int,
-                   in_topic: int, volume: int) -> str:
-    """The one-sentence reason of a new theme, e.g. "New theme within the topic: kosovo
-    (7 sources this period, 2 in the periods before); 7 passages from 7 sources carry it,
-    5 of the topic's 60."."""
-    first = terms[0]
-    now, before = term_sources.get((t, first), (None, None))
-    head = f"{first} ({now} sources this period, {before} in the periods before)" \
-        if now is not None else first
-    also = f", with {', '.join(terms[1:4])}" if len(terms) > 1 else ""
-    return (f"New theme within the topic: {head}{also}; {passages} passages from {sources} "
-            f"sources carry it, {in_topic} of the topic's {volume}.")

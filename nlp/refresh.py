@@ -58,12 +58,15 @@ def refresh_labels(path, stop_words: list[str], period: str = "month") -> set[in
         before = dict(con.execute("SELECT topic_id, top_terms FROM topics").fetchall())
         tbl = con.execute(
             "SELECT coalesce(p.terms, '') AS terms, coalesce(pt.topic_id, -1) AS topic, "
-            f"CAST({period_start_sql(period)} AS VARCHAR) AS period "
+            f"CAST({period_start_sql(period)} AS VARCHAR) AS period, "
+            "CASE WHEN d.channel = 'citizen' AND d.author_hash IS NOT NULL "
+            "THEN 'author:' || d.author_hash ELSE 'source:' || d.source END AS voice "
             "FROM passages p JOIN passage_topics pt USING (passage_id) "
             "JOIN documents d USING (doc_id) ORDER BY p.passage_id").to_arrow_table()
     learned: dict[str, float] = {}
     terms = topic_terms(tbl["terms"].to_pylist(), tbl["topic"].to_numpy(), stop_words=stop_words,
-                        periods=np.array(tbl["period"].to_pylist(), dtype=object), learned=learned)
+                        periods=np.array(tbl["period"].to_pylist(), dtype=object), learned=learned,
+                        voices=np.array(tbl["voice"].to_pylist(), dtype=object))
     common_tbl = pa.table({"term": pa.array(list(learned), pa.string()),  # noqa: F841 (SQL)
                            "spread": pa.array(list(learned.values()), pa.float64())})
     with warehouse.write(path) as con:

@@ -19,6 +19,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+# A word one voice says does not name a topic many voices share: in a topic, a term whose
+# passages come more than this share from one voice (a source; an author, for citizen posts),
+# and more than the topic's own passages do, ranks after the words its voices share.
+MAX_VOICE_SHARE = 0.5
+
 # A term is corpus-wide common when it occurs in every period and its passages spread over
 # the topics at least half as evenly as all passages do: (e_term - 1) / (e_all - 1) >= 0.5,
 # e = effective number of topics (exp entropy), so one topic only = 0 and as even as all = 1.
@@ -94,13 +99,17 @@ def topic_terms(
     periods: np.ndarray | None = None,
     common: set[str] | None = None,
     learned: dict[str, float] | None = None,
+    voices: np.ndarray | None = None,
 ) -> dict[int, list[str]]:
     """The top `n_terms` terms of every topic label >= 0 (outliers only count towards f(t)).
 
     Corpus-wide common terms (`common_terms`, learned from `docs` with the
     passages' `periods`; or the `common` set given) are never topic terms, nor
     is an n-gram leaning on one (`_leans_on_common`). The learned common terms
-    (term -> spread) are added to `learned` when given."""
+    (term -> spread) are added to `learned` when given. With `voices` (who says
+    each passage: a source, or a citizen author), a term one voice says in a topic
+    of several (`one_voice_terms`) ranks after the terms its voices share: a
+    speaker naming itself ("kingdom swaziland"), an outlet's boilerplate."""
     from scipy import sparse
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -139,6 +148,10 @@ def topic_terms(
     if common:
         keep = np.array([not _leans_on_common(str(v), common) for v in vocab], dtype=np.float64)
         weights = sparse.csr_matrix(weights.multiply(keep[None, :]))
+    if voices is not None:
+        lone = one_voice_terms(x, rows, np.asarray(voices), len(topics) + 1)
+        # Still ranked, after every shared term: a topic of lone words keeps a label.
+        weights = sparse.csr_matrix(weights - weights.multiply(lone) * (1 - 1e-6))
     out: dict[int, list[str]] = {}
     for t, i in index.items():
         row = weights[i].toarray().ravel()  # one topic's row dense at a time
@@ -146,6 +159,36 @@ def topic_terms(
         out[t] = [str(vocab[j]) for j in order[: n_terms * 2] if row[j] > 0]
         out[t] = dedupe_terms(out[t])[:n_terms]
     return out
+
+
+def one_voice_terms(x, rows: np.ndarray, voices: np.ndarray, n_topics: int):
+    """(topics x terms) sparse, 1 where the term's passages in the topic come more than
+    MAX_VOICE_SHARE from one voice, and more than the topic's own passages do (so a topic
+    of one voice, a one-source corpus, keeps all its words). `x` is (passages x terms),
+    `rows` the topic row of each passage, `voices` who says each passage (any labels)."""
+    from scipy import sparse
+
+    _, voice = np.unique(np.asarray(voices, dtype=str), return_inverse=True)
+    n_voices = int(voice.max()) + 1 if voice.size else 1
+    rows = np.asarray(rows, dtype=np.int64)
+    # The topic's own concentration: its largest voice's share of its passages.
+    tv, tv_n = np.unique(rows * n_voices + voice, return_counts=True)
+    topic_of = tv // n_voices
+    topic_top = np.zeros(n_topics)
+    np.maximum.at(topic_top, topic_of, tv_n / np.bincount(rows, minlength=n_topics)[topic_of])
+    # Each (topic, term): its largest voice's share of the passages carrying it.
+    xb = sparse.csr_matrix(x).tocoo()
+    n_terms = x.shape[1]
+    key = (rows[xb.row] * n_terms + xb.col) * n_voices + voice[xb.row]
+    ktv, count = np.unique(key, return_counts=True)
+    kt = ktv // n_voices
+    starts = np.flatnonzero(np.r_[True, kt[1:] != kt[:-1]])
+    top, total = np.maximum.reduceat(count, starts), np.add.reduceat(count, starts)
+    topic, term = kt[starts] // n_terms, kt[starts] % n_terms
+    share = top / total
+    lone = (share > MAX_VOICE_SHARE) & (share > topic_top[topic])
+    return sparse.csr_matrix((np.ones(int(lone.sum())), (topic[lone], term[lone])),
+                             shape=(n_topics, n_terms))
 
 
 def _leans_on_common(term: str, common: set[str]) -> bool:

@@ -166,6 +166,37 @@ def test_ctfidf_terms_are_distinctive_per_topic():
     assert 2 <= len(label.replace(",", " ").split()) <= 4 and "bike" in label
 
 
+def test_a_word_one_voice_says_does_not_label_a_topic_of_many_voices():
+    """The tsunami topic: eight speakers on the tsunami, one of them (Swaziland) naming itself
+    twice in each of its five passages. "kingdom swaziland" is frequent in the topic but one
+    voice's: it ranks after the words the speakers share. A topic of one voice (a one-source
+    corpus) keeps its own words."""
+    docs, labels, voices = [], [], []
+    for i in range(8):
+        docs.append(f"tsunami wave relief coastal reconstruction early warning word{i}")
+        labels.append(0)
+        voices.append(f"source:c{i}")
+    for i in range(5):
+        docs.append(f"kingdom swaziland kingdom swaziland tsunami relief word{i}")
+        labels.append(0)
+        voices.append("source:swz")
+    for i in range(6):
+        docs.append(f"library opening hour sunday branch library opening hour extra{i % 3}")
+        labels.append(1)
+        voices.append("source:one-library-blog")
+    plain = topic_terms(docs, np.array(labels), n_terms=6)
+    assert "kingdom swaziland" in plain[0][:3]  # without voices: one speaker's words label it
+    terms = topic_terms(docs, np.array(labels), n_terms=6, voices=np.array(voices))
+    shared = terms[0][:4]
+    assert "kingdom swaziland" not in shared and "swaziland" not in shared
+    assert "tsunami" in " ".join(shared)
+    every = topic_terms(docs, np.array(labels), n_terms=40, voices=np.array(voices))[0]
+    assert "kingdom swaziland" in every  # still a term of the topic, after the shared ones
+    assert every.index("kingdom swaziland") > max(every.index(t) for t in shared)
+    assert "swaziland" not in short_label(terms[0])
+    assert terms[1] == plain[1] and "library" in short_label(terms[1])
+
+
 def test_corpus_wide_common_words_never_label_a_topic():
     """A title on every passage and a word in every topic and period are learned as common."""
     import numpy as np

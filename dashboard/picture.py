@@ -15,9 +15,9 @@ from html import escape
 
 import pandas as pd
 
-from dashboard import charts, layout
+from dashboard import charts, layout, ui
 
-LIST_COLUMNS = ["number", "label", "service_area", "ring", "stage", "movement", "marker",
+LIST_COLUMNS = ["number", "label", "service_area", "ring", "stage", "theme", "movement", "marker",
                 "previous_ring", "volume", "sources", "score", "drawn", "reasons"]
 
 
@@ -295,7 +295,7 @@ def print_html(blips: pd.DataFrame, lay: layout.Layout, title: str, period_text:
                 continue
             parts.append(f"<h3>{ring}</h3><ol>")
             for r in cell.itertuples():
-                stage = r.stage if isinstance(r.stage, str) else "no stage"
+                stage = ui.stage_text(r.stage, r.theme)
                 hidden = "" if r.drawn else " (not drawn: in “+more”)"
                 parts.append(f'<li><span class="no">{r.number}</span>{escape(str(r.marker))} '
                              f"{escape(str(r.label))} — {escape(stage)}, "

@@ -92,7 +92,7 @@ SELECT s.topic_id, t.label, t.service_area, s.ring, s.stage, s.score,
        s.volume AS total_volume, s.sources, s.effective_sources, s.movement, s.previous_ring,
        s.growth, s.burst, s.news_share, s.policy_share, s.citizen_share, s.authors,
        s.narrow_voice, s.expectation_share, s.expectation_gap, s.gap_risk, s.reasons,
-       t.top_terms, t.first_seen
+       s.theme, t.top_terms, t.first_seen
 FROM signals s
 JOIN topics t USING (topic_id)
 LEFT JOIN chan c USING (topic_id)

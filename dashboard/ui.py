@@ -45,6 +45,13 @@ def day(value: object) -> str:
     return str(value)[:10]
 
 
+def stage_text(stage: object, theme: object = None) -> str:
+    """A topic's stage as the radar shows it, with the new theme it stands for when it has one:
+    "weak signal: tsunami, indian ocean" (the topic's own label may be a broad one)."""
+    text = stage if isinstance(stage, str) and stage else "no stage"
+    return f"{text}: {theme}" if isinstance(theme, str) and theme else text
+
+
 def period_label(value: object, period: str = "month") -> str:
     """A period start in words: 'November 2026', 'week of 2026-11-02', '2026'."""
     ts = pd.Timestamp(value)

@@ -138,6 +138,8 @@ def _signal_row(run_id: int, period: date, topic, ring: str | None, previous: st
         "expectation_gap": 0.4 if tid == 4 else 0.0, "gap_risk": tid == 4,
         "previous_ring": previous, "movement": movement,
         "reasons": f"{label} is {stage}: volume grew and {sources} sources carry it.",
+        # The makerspace topic's weak signal stands for a new theme inside it.
+        "theme": "3d printer, evening booking" if tid == 3 and run_id == 2 else None,
     }
 
 

@@ -92,6 +92,10 @@ def test_radar_filters_change_the_picture(corpus, monkeypatch):
     assert len(links) == 7
     assert any(lbl.startswith("1\\. ") for lbl in links)
     assert any("★ Library makerspaces · weak signal" in lbl for lbl in links)
+    # A weak signal names the new theme it stands for, not only the topic holding it
+    # (escaped: Streamlit reads Markdown in labels).
+    assert any(lbl.endswith("★ Library makerspaces · weak signal\\: 3d printer, evening booking")
+               for lbl in links), links
     assert any("▲ Heat pump grants" in lbl for lbl in links)
 
     at.multiselect(key="radar_areas").select("transport").run()

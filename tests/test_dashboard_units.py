@@ -160,3 +160,12 @@ def test_a_crowded_cell_draws_a_badge_that_lists_the_rest():
     assert fig.topic_for({"customdata": ["more", "a", "Act"]}) is None
     drawn = {int(c[0]) for tr in fig.figure.data if tr.meta == "blips" for c in tr.customdata}
     assert drawn | set(hidden) == set(range(n)) and max(drawn) < min(hidden)
+
+
+def test_a_stage_shows_the_new_theme_it_stands_for():
+    from dashboard.ui import stage_text
+
+    assert stage_text("weak signal", "tsunami, indian ocean") == "weak signal: tsunami, indian ocean"
+    assert stage_text("emerging", None) == "emerging"
+    assert stage_text("emerging", float("nan")) == "emerging"  # a missing value from pandas
+    assert stage_text(None, None) == "no stage"

@@ -102,3 +102,38 @@ def test_a_new_theme_is_a_weak_signal_in_watch_until_its_topic_rises():
     assert ring(e, stage(e, rules), False, rules) in ("Act", "Prepare")
     e.significant, e.new_theme = False, False
     assert stage(e, rules) == "established"
+
+
+def test_a_new_theme_signal_carries_the_theme_it_stands_for():
+    """The weak signal of topic 0 in period 5 is named by its theme ("kosovo"), stored in
+    `signals.theme`, so the radar does not show only the broad topic holding it."""
+    from datetime import date
+
+    from radar.core.config import ScoringConfig
+    from radar.scoring.inputs import TopicSeries
+    from radar.scoring.reasons import theme_words
+    from radar.scoring.score import compute_signals
+
+    tp = _corpus(new_theme=(5, 7, 5, None))
+    K, T = 5, 8
+    P = np.zeros((K, T))
+    np.add.at(P, (tp.topic, tp.period), 1)
+    total = P.sum(axis=0)
+    series = TopicSeries(
+        topic_ids=list(range(K)), periods=[date(2024, m, 1) for m in range(1, T + 1)],
+        passages=P, documents=P.copy(), expectation=np.zeros((K, T)),
+        channel_passages={"news": P.copy(), "policy": np.zeros((K, T)), "citizen": np.zeros((K, T))},
+        sources=np.full((K, T), 40.0), effective_sources=np.full((K, T), 30.0),
+        authors=np.zeros((K, T)), top_author_share=np.zeros((K, T)),
+        total_passages=total, total_documents=total.copy(),
+        channel_totals={"news": total.copy(), "policy": np.zeros(T), "citizen": np.zeros(T)},
+        terms=tp)
+    rows = {(r["topic_id"], r["period_start"].month): r for r in compute_signals(series, ScoringConfig())}
+    kosovo = rows[(0, 6)]
+    assert kosovo["stage"] == "weak signal" and kosovo["ring"] in ("Watch", "Prepare", "Act")
+    assert kosovo["theme"] == "kosovo" and "kosovo" in kosovo["reasons"]
+    assert all(r["theme"] is None for key, r in rows.items() if key != (0, 6))
+    assert theme_words(["indian ocean", "tsunami", "ocean", "earthquake", "wave"]) \
+        == "indian ocean, tsunami, earthquake"
+    assert theme_words(["responsibility protect"]) == "responsibility protect"
+    assert theme_words([]) is None

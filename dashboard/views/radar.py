@@ -97,7 +97,7 @@ def _open_selected(event, figure: charts.RadarFigure, listing: pd.DataFrame) -> 
 
 
 def _line(r) -> str:
-    stage = r.stage if isinstance(r.stage, str) else "no stage"
+    stage = ui.stage_text(r.stage, r.theme)
     where = "" if r.drawn else " · in +k"
     # Streamlit reads Markdown in labels: crawled labels are escaped.
     return f"{r.number}\\. {r.marker} {ui.esc(r.label)} · {ui.esc(stage)}{where}"
@@ -106,7 +106,7 @@ def _line(r) -> str:
 def _hover(r) -> str:
     """What pointing at a list entry shows: the whole label (the line may be cut), the ring,
     stage and movement, and why (the scorer's reasons). Escaped: Streamlit reads Markdown."""
-    stage = r.stage if isinstance(r.stage, str) else "no stage"
+    stage = ui.stage_text(r.stage, r.theme)
     why = r.reasons if isinstance(r.reasons, str) else ""
     return ui.esc(f"{r.number}. {r.label} — {r.ring}, {stage}, {r.movement}. {why}")
 
@@ -134,7 +134,8 @@ def _side_list(listing: pd.DataFrame, figure: charts.RadarFigure, height: int) -
 def _table_view(listing: pd.DataFrame) -> None:
     """The same radar as a plain table (what a screen reader reads), in number order."""
     table = listing.assign(
-        stage=listing["stage"].fillna("—"),
+        stage=[ui.stage_text(s, t) if isinstance(s, str) else "—"
+               for s, t in zip(listing["stage"], listing["theme"], strict=True)],
         previous_ring=listing["previous_ring"].fillna("—"),
         drawn=listing["drawn"].map({True: "yes", False: "in +k"}),
     )[["number", "label", "service_area", "ring", "stage", "movement", "previous_ring",
@@ -170,7 +171,8 @@ def _table(on: pd.DataFrame, numbers: dict[int, int]) -> None:
     table = on[["label", "ring", "service_area", "stage", "movement", "volume", "sources",
                 "score"]].rename(columns={"service_area": "service area", "volume": "passages"})
     # A topic too small to stage has no stage: show a dash, not "None".
-    table["stage"] = table["stage"].fillna("—")
+    table["stage"] = [ui.stage_text(s, t) if isinstance(s, str) else "—"
+                      for s, t in zip(on["stage"], on["theme"], strict=True)]
     table.insert(0, "#", on["topic_id"].map(numbers).astype("Int64"))
     table = table.sort_values("#", na_position="last")
     st.dataframe(table, hide_index=True, width="stretch",

@@ -5,6 +5,21 @@ results in radar/scoring/novelty.py and radar/scoring/themes.py)."""
 from __future__ import annotations
 
 
+def theme_words(terms: list[str], max_words: int = 4) -> str | None:
+    """The new theme's name for the radar: its most surprising terms, the first always,
+    then the next ones while the name stays within `max_words` words and adds a new word
+    ("tsunami, indian ocean"); None without terms."""
+    chosen: list[str] = []
+    used: set[str] = set()
+    for term in terms:
+        words = term.split()
+        if chosen and (used >= set(words) or len(used | set(words)) > max_words):
+            continue
+        chosen.append(term)
+        used |= set(words)
+    return ", ".join(chosen) or None
+
+
 def _count(x: float) -> str:
     return f"{x:.0f}" if abs(x - round(x)) < 0.05 or x >= 10 else f"{x:.1f}"
 

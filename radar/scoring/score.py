@@ -54,7 +54,7 @@ from radar.scoring.metrics import (
     surprise,
 )
 from radar.scoring.novelty import calibrated_rise, topic_novelty
-from radar.scoring.reasons import headline, theme_headline
+from radar.scoring.reasons import headline, theme_headline, theme_words
 from radar.scoring.rings import (
     Evidence,
     RingRules,
@@ -89,6 +89,7 @@ SIGNAL_SCHEMA = pa.schema([
     ("reasons", pa.string()), ("expected", pa.float64()), ("surprise", pa.float64()),
     ("kem_frequency", pa.float64()), ("kem_growth", pa.float64()),
     ("citizen_attention", pa.float64()), ("policy_attention", pa.float64()),
+    ("theme", pa.string()),
 ])
 
 
@@ -219,6 +220,8 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
             )
             terms_kt = new_terms.get((k, t), [])
             why = rise.reason[k, t] or ("new theme" if e.new_theme else "")
+            theme = (theme_words(themes.terms[(k, t)]) if why == "new theme"
+                     else theme_words(terms_kt) if why == "novel terms" else None)
             if why == "new theme":
                 e.headline = theme_headline(
                     themes.terms[(k, t)], term_sources, t, int(themes.passages[k, t]),
@@ -249,7 +252,7 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
                     "previous_ring": prev_ring, "movement": mv,
                     "reasons": reasons(e, st, rg, narrow, rules),
                     "new_terms": terms_kt, "novel_passages": int(novel[k, t]),
-                    "rise": why or None, "credible_growth": _f(credible[k, t]),
+                    "rise": why or None, "credible_growth": _f(credible[k, t]), "theme": theme,
                 })
             prev_ring, seen = rg, seen or rg is not None
     return rows

@@ -45,11 +45,13 @@ def day(value: object) -> str:
     return str(value)[:10]
 
 
-def stage_text(stage: object, theme: object = None) -> str:
+def stage_text(stage: object, theme: object = None, missing: str = "no stage") -> str:
     """A topic's stage as the radar shows it, with the new theme it stands for when it has one:
-    "weak signal: tsunami, indian ocean" (the topic's own label may be a broad one)."""
-    text = stage if isinstance(stage, str) and stage else "no stage"
-    return f"{text}: {theme}" if isinstance(theme, str) and theme else text
+    "weak signal: tsunami, indian ocean" (the topic's own label may be a broad one).
+    `missing` stands for a topic too small to stage ("—" in tables)."""
+    if not (isinstance(stage, str) and stage):
+        return missing
+    return f"{stage}: {theme}" if isinstance(theme, str) and theme else stage
 
 
 def period_label(value: object, period: str = "month") -> str:

@@ -134,7 +134,7 @@ def _side_list(listing: pd.DataFrame, figure: charts.RadarFigure, height: int) -
 def _table_view(listing: pd.DataFrame) -> None:
     """The same radar as a plain table (what a screen reader reads), in number order."""
     table = listing.assign(
-        stage=[ui.stage_text(s, t) if isinstance(s, str) else "—"
+        stage=[ui.stage_text(s, t, missing="—")
                for s, t in zip(listing["stage"], listing["theme"], strict=True)],
         previous_ring=listing["previous_ring"].fillna("—"),
         drawn=listing["drawn"].map({True: "yes", False: "in +k"}),
@@ -171,7 +171,7 @@ def _table(on: pd.DataFrame, numbers: dict[int, int]) -> None:
     table = on[["label", "ring", "service_area", "stage", "movement", "volume", "sources",
                 "score"]].rename(columns={"service_area": "service area", "volume": "passages"})
     # A topic too small to stage has no stage: show a dash, not "None".
-    table["stage"] = [ui.stage_text(s, t) if isinstance(s, str) else "—"
+    table["stage"] = [ui.stage_text(s, t, missing="—")
                       for s, t in zip(on["stage"], on["theme"], strict=True)]
     table.insert(0, "#", on["topic_id"].map(numbers).astype("Int64"))
     table = table.sort_values("#", na_position="last")

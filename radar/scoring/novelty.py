@@ -195,8 +195,9 @@ def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: i
 
     Tested: terms in at least `min_volume` passages and `min_sources` sources of
     the period. Each is tested over the last 1, 2 and 3 periods against the
-    `window` periods before them (`_sustained_terms`: a word climbing a few
-    passages a period adds up its evidence, as a topic's volume does). A term
+    `window` periods before them (`_sustained`, as a topic's volume is: a word
+    climbing a few passages a period adds up its evidence); the winning scale's
+    rate-ratio bound and point ratio come with it. A term
     surges when its test gives p <= q and the lower confidence bound of its rate
     ratio is at least `min_ratio` (surely doubled, by default). No multiplicity correction here on purpose: a
     surging term is a feature of a passage, not a flag; the flag is decided per
@@ -231,40 +232,12 @@ def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: i
         if cand.size == 0:
             out.append(np.zeros(0, dtype=np.int64))
             continue
-        p, lb, point = _sustained_terms(counts, n, t, window, cand, phi, q)
+        p, _, lb, point = _sustained(counts[:, cand].T, n, t, window, phi, q)
         if tested is not None:
             tested[t] = (cand, p, lb, point)
         sig = (p <= q) & (lb >= min_ratio)
         out.append(cand[sig][np.argsort(p[sig], kind="stable")])
     return out, counts, phis
-
-
-def _sustained_terms(counts: np.ndarray, n: np.ndarray, t: int, window: int, cand: np.ndarray,
-                     phi: float, q: float):
-    """The term test at the scales of SCALES periods, as the topics' volume test
-    (`_sustained_volume`): a word that climbs a few passages a period (a citizen theme
-    on its way up) adds up its evidence over two or three periods. Returns (p, rate-ratio
-    lower bound, point rate ratio), those two of the winning scale, for the `cand`
-    columns; p is the smallest p-value times the number of scales tested (Bonferroni)."""
-    best_p = np.ones(cand.size)
-    best_ratio = np.zeros(cand.size)
-    best_lb = np.zeros(cand.size)
-    tested = 0
-    for h in SCALES:
-        lo = t - h + 1
-        if lo - 1 < 0 or lo - window < 0 and h > 1:
-            continue
-        x, nn = counts[lo:t + 1, cand].sum(axis=0), n[lo:t + 1].sum()
-        b, m = counts[max(0, lo - window):lo, cand].sum(axis=0), n[max(0, lo - window):lo].sum()
-        if m == 0:
-            continue
-        p, lb = rate_test(x, nn, b, m, phi, q)
-        ratio = point_ratio(x, nn, b, m)
-        tested += 1
-        better = p < best_p
-        best_p = np.where(better, p, best_p)
-        best_ratio, best_lb = np.where(better, ratio, best_ratio), np.where(better, lb, best_lb)
-    return np.minimum(1.0, best_p * max(tested, 1)), best_lb, best_ratio
 
 
 def _source_counts(X: sparse.csr_matrix, tp: TermPassages, T: int) -> np.ndarray:
@@ -371,7 +344,7 @@ def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, wi
         zv = zv_all[:, t]
         phi = past_dispersion(zv_all, ok_v, t, window)
         out.phi_volume[t] = phi if phi is not None else dispersion(zv, V[:, t] + bv[:, t])
-        pv, lv, point_v = _sustained_volume(V, N, t, window, out.phi_volume[t], q)
+        pv, lv, _, point_v = _sustained(V, N, t, window, out.phi_volume[t], q)
         zn = zn_all[:, t]
         if novel_phi is not None:
             out.phi_novel[t] = max(1.0, float(novel_phi[t]))
@@ -398,22 +371,25 @@ def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, wi
     return out
 
 
-def _sustained_volume(V: np.ndarray, N: np.ndarray, t: int, window: int, phi: float, q: float):
-    """The volume test at the scales of SCALES periods: the last h periods ending at t
-    against the `window` periods before them; the smallest p-value times the number of
-    scales tested (Bonferroni). A jump shows at h = 1, a steady climb of a few passages
-    a period at h = 2 or 3, where its evidence adds up. Returns (p, lower bound of the
-    rate ratio at h = 1, point rate ratio of the winning scale)."""
-    best_p = np.ones(V.shape[0])
-    best_ratio = np.zeros(V.shape[0])
-    lb1 = np.zeros(V.shape[0])
+def _sustained(X: np.ndarray, N: np.ndarray, t: int, window: int, phi: float, q: float):
+    """The rate test at the scales of SCALES periods, for the rows of X (items x periods,
+    a topic's volume or a term's passages) against the period totals N: the last h
+    periods ending at t against the `window` periods before them; the smallest p-value
+    times the number of scales tested (Bonferroni). A jump shows at h = 1, a steady climb
+    of a few passages a period at h = 2 or 3, where its evidence adds up. Returns (p,
+    rate-ratio lower bound at h = 1, and of the winning scale, point rate ratio of the
+    winning scale)."""
+    best_p = np.ones(X.shape[0])
+    best_ratio = np.zeros(X.shape[0])
+    best_lb = np.zeros(X.shape[0])
+    lb1 = np.zeros(X.shape[0])
     tested = 0
     for h in SCALES:
         lo = t - h + 1
         if lo - 1 < 0 or lo - window < 0 and h > 1:
             continue
-        x, n = V[:, lo:t + 1].sum(axis=1), N[lo:t + 1].sum()
-        b, m = V[:, max(0, lo - window):lo].sum(axis=1), N[max(0, lo - window):lo].sum()
+        x, n = X[:, lo:t + 1].sum(axis=1), N[lo:t + 1].sum()
+        b, m = X[:, max(0, lo - window):lo].sum(axis=1), N[max(0, lo - window):lo].sum()
         if m == 0:
             continue
         p, lb = rate_test(x, n, b, m, phi, q)
@@ -422,5 +398,6 @@ def _sustained_volume(V: np.ndarray, N: np.ndarray, t: int, window: int, phi: fl
             lb1 = lb
         tested += 1
         better = p < best_p
-        best_p, best_ratio = np.where(better, p, best_p), np.where(better, ratio, best_ratio)
-    return np.minimum(1.0, best_p * max(tested, 1)), lb1, best_ratio
+        best_p = np.where(better, p, best_p)
+        best_ratio, best_lb = np.where(better, ratio, best_ratio), np.where(better, lb, best_lb)
+    return np.minimum(1.0, best_p * max(tested, 1)), lb1, best_lb, best_ratio

@@ -104,30 +104,56 @@ def test_a_new_theme_is_a_weak_signal_in_watch_until_its_topic_rises():
     assert stage(e, rules) == "established"
 
 
-def test_a_new_theme_signal_carries_the_theme_it_stands_for():
-    """The weak signal of topic 0 in period 5 is named by its theme ("kosovo"), stored in
-    `signals.theme`, so the radar does not show only the broad topic holding it."""
+def _series(tp, topic_sources=30.0):
+    """A topic series over the passages of `tp` (every topic carried by `topic_sources`
+    equally active sources), with its terms."""
     from datetime import date
 
-    from radar.core.config import ScoringConfig
     from radar.scoring.inputs import TopicSeries
-    from radar.scoring.reasons import theme_words
-    from radar.scoring.score import compute_signals
 
-    tp = _corpus(new_theme=(5, 7, 5, None))
     K, T = 5, 8
     P = np.zeros((K, T))
     np.add.at(P, (tp.topic, tp.period), 1)
     total = P.sum(axis=0)
-    series = TopicSeries(
+    return TopicSeries(
         topic_ids=list(range(K)), periods=[date(2024, m, 1) for m in range(1, T + 1)],
         passages=P, documents=P.copy(), expectation=np.zeros((K, T)),
         channel_passages={"news": P.copy(), "policy": np.zeros((K, T)), "citizen": np.zeros((K, T))},
-        sources=np.full((K, T), 40.0), effective_sources=np.full((K, T), 30.0),
+        sources=np.full((K, T), topic_sources), effective_sources=np.full((K, T), topic_sources),
         authors=np.zeros((K, T)), top_author_share=np.zeros((K, T)),
         total_passages=total, total_documents=total.copy(),
         channel_totals={"news": total.copy(), "policy": np.zeros(T), "citizen": np.zeros(T)},
         terms=tp)
+
+
+def test_a_new_theme_is_scored_on_its_own_voices_when_wider_than_its_topic():
+    """The signal stands for the theme: seven passages on Kosovo from five speakers rank above
+    the same seven from two, even when the topic holding them shows few voices of its own."""
+    from radar.core.config import ScoringConfig
+    from radar.scoring.score import compute_signals
+
+    sc = ScoringConfig(min_sources=2)
+    _, th = _themes(_corpus(new_theme=(5, 7, 5, None)))
+    assert th.effective_sources[0, 5] > 4.5  # 2, 2, 1, 1, 1 passages from five sources
+    assert th.effective_sources[:, :5].sum() == 0
+    score = {}
+    for n_sources in (5, 2):
+        series = _series(_corpus(new_theme=(5, 7, n_sources, None)), topic_sources=1.0)
+        rows = {(r["topic_id"], r["period_start"].month): r for r in compute_signals(series, sc)}
+        assert rows[(0, 6)]["theme"] == "kosovo"
+        score[n_sources] = rows[(0, 6)]["score"]
+    assert score[5] > score[2] + 5
+
+
+def test_a_new_theme_signal_carries_the_theme_it_stands_for():
+    """The weak signal of topic 0 in period 5 is named by its theme ("kosovo"), stored in
+    `signals.theme`, so the radar does not show only the broad topic holding it."""
+
+    from radar.core.config import ScoringConfig
+    from radar.scoring.reasons import theme_words
+    from radar.scoring.score import compute_signals
+
+    series = _series(_corpus(new_theme=(5, 7, 5, None)))
     rows = {(r["topic_id"], r["period_start"].month): r for r in compute_signals(series, ScoringConfig())}
     kosovo = rows[(0, 6)]
     assert kosovo["stage"] == "weak signal" and kosovo["ring"] in ("Watch", "Prepare", "Act")

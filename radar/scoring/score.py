@@ -193,7 +193,14 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
     credible = np.where(np.isfinite(sure), np.minimum(sure, np.maximum(m["growth"], sure)),
                         m["growth"])
     all_sources = _sources_per_period(series, T)
-    comps = score_components(credible, m["burst"], m["novelty"], series.effective_sources, P,
+    # A topic holding a new theme is scored on the theme's voices and passages too when the
+    # theme is wider than the topic's own share of it (a new theme is often spread over a few
+    # topics at first: seven speakers on Kosovo, three of them in the Balkans topic).
+    breadth_in, volume_in = series.effective_sources, P
+    if themes is not None:
+        breadth_in = np.maximum(breadth_in, themes.effective_sources)
+        volume_in = np.maximum(volume_in, themes.passages)
+    comps = score_components(credible, m["burst"], m["novelty"], breadth_in, volume_in,
                              m["expectation_growth"])
     score = (scorer or WeightedScorer()).score(comps)
     first = first_seen_index(P)

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from radar.scoring.metrics import effective_number
 from radar.scoring.novelty import TermPassages, benjamini_hochberg
 
 
@@ -47,6 +48,7 @@ class ThemeResult:
     sources: np.ndarray                        # (K, T) distinct sources of those passages
     in_topic: np.ndarray                       # (K, T) of those passages, the topic's own
     ratio: np.ndarray                          # (K, T) largest rate-ratio lower bound (0: none)
+    effective_sources: np.ndarray | None = None  # (K, T) exp(entropy) over those passages' sources
     terms: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # most surprising first
 
 
@@ -82,7 +84,7 @@ def new_themes(tp: TermPassages, tested, K: int, T: int, window: int, q: float,
     `radar.scoring.novelty.surging_terms` tested in each period: (term columns, p-values,
     rate-ratio lower bounds)."""
     out = ThemeResult(np.zeros((K, T), dtype=bool), np.zeros((K, T)), np.zeros((K, T)),
-                      np.zeros((K, T)), np.zeros((K, T)))
+                      np.zeros((K, T)), np.zeros((K, T)), np.zeros((K, T)))
     X = tp.matrix.tocsc()
     for t, (cols, bounds) in enumerate(confirmed_terms(tested, q, min_ratio)):
         if cols.size == 0 or t >= T:
@@ -106,7 +108,8 @@ def new_themes(tp: TermPassages, tested, K: int, T: int, window: int, q: float,
             # a few topics at first; it lives in (and is shown with) the one holding most.
             carried = np.asarray(sub[:, np.flatnonzero(mine)].sum(axis=1)).ravel() > 0
             rows = rows_t[carried]
-            n_sources = np.unique(tp.source[rows]).size
+            _, per_source = np.unique(tp.source[rows], return_counts=True)
+            n_sources = per_source.size
             if rows.size < min_volume or n_sources < min_sources:
                 continue
             if tp.author is not None and _loud(tp.author[rows], rows.size, min_authors,
@@ -115,6 +118,7 @@ def new_themes(tp: TermPassages, tested, K: int, T: int, window: int, q: float,
             out.present[k, t] = True
             out.passages[k, t] = rows.size
             out.sources[k, t] = n_sources
+            out.effective_sources[k, t] = effective_number(per_source)
             out.in_topic[k, t] = int((carried & (topics_t == k)).sum())
             out.ratio[k, t] = float(np.max(bounds[mine]))
             out.terms[(int(k), t)] = [tp.vocab[c] for c in cols[mine]]
@@ -133,4 +137,5 @@ def _drop_churn(out: ThemeResult, window: int) -> None:
         for k in np.flatnonzero(churn & raw[:, t]):
             out.present[k, t] = False
             out.passages[k, t] = out.sources[k, t] = out.ratio[k, t] = out.in_topic[k, t] = 0.0
+            out.effective_sources[k, t] = 0.0
             out.terms.pop((int(k), t), None)

@@ -3,8 +3,11 @@
 Builds a warehouse-shaped DuckDB (scoring_passages, passages.terms, documents) of N
 passages with ~40 lemmas each from a Zipf vocabulary of 50,000 words, then times
 `radar.scoring.inputs.load_term_passages` (terms split, paired and counted in DuckDB)
-against the scikit-learn CountVectorizer path it replaced (`--old`), with peak RSS
-measured in a child process per run.
+with every term ("full") and with only the terms the weak-signal tests can use
+("usable", what scoring reads: the default min_volume and min_sources), then the
+tests themselves (`topic_novelty`, surging terms over 1-3 periods), against the
+scikit-learn CountVectorizer path it replaced ("old"), with peak RSS measured in a
+child process per run.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def build(path: Path, n: int) -> None:
     con.close()
 
 
-def measure(path: Path, old: bool) -> None:
+def measure(path: Path, mode: str) -> None:
     import duckdb
 
     sys.path.insert(0, str(ROOT))
@@ -55,7 +58,8 @@ def measure(path: Path, old: bool) -> None:
     t_index = {p: i for i, p in enumerate(periods)}
     k_index = {k: k for k in range(200)}
     t0, c0 = time.perf_counter(), time.process_time()
-    if old:
+    tp, tests = None, ""
+    if mode == "old":
         import numpy as np
         from sklearn.feature_extraction.text import CountVectorizer
 
@@ -68,22 +72,37 @@ def measure(path: Path, old: bool) -> None:
         m = vec.fit_transform([r[0] for r in tbl])
         shape, vocab = m.shape, len(vec.vocabulary_)
     else:
-        tp = load_term_passages(con, t_index, k_index)
+        from radar.core.config import ScoringConfig
+
+        sc = ScoringConfig()
+        usable = {"min_volume": sc.min_volume} if mode == "usable" else {}
+        tp = load_term_passages(con, t_index, k_index, **usable)
         shape, vocab = tp.matrix.shape, len(tp.vocab)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    if tp is not None:
+        from radar.scoring.novelty import topic_novelty
+
+        w1, c1 = time.perf_counter(), time.process_time()
+        nov = topic_novelty(tp, 200, len(periods), sc.baseline_periods, sc.fdr, sc.min_volume,
+                            sc.min_sources, 1.0 + sc.min_growth)
+        tests = (f"  tests {time.perf_counter() - w1:6.1f} s wall {time.process_time() - c1:6.1f} s CPU"
+                 f" ({sum(len(v) for v in nov.terms.values())} surging)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{'CountVectorizer (before)' if old else 'DuckDB (now)':26s} {shape[0]:>9,} passages "
-          f"{vocab:>10,} terms  {wall:7.1f} s wall {cpu:7.1f} s CPU  peak RSS {peak:6.0f} MB")
+    name = {"old": "CountVectorizer (before)", "full": "DuckDB, every term",
+            "usable": "DuckDB, usable terms"}[mode]
+    print(f"{name:26s} {shape[0]:>9,} passages {vocab:>10,} terms  {wall:7.1f} s wall "
+          f"{cpu:7.1f} s CPU{tests}  peak RSS {peak:6.0f} MB", flush=True)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=int, nargs="+", default=[100_000])
-    parser.add_argument("--no-old", action="store_true", help="skip the CountVectorizer run")
+    parser.add_argument("--modes", nargs="+", choices=["usable", "full", "old"],
+                        default=["usable", "full", "old"])
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        measure(Path(args.child[0]), args.child[1] == "old")
+        measure(Path(args.child[0]), args.child[1])
         return 0
     print(f"term counts, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for n in args.passages:
@@ -92,7 +111,7 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             build(path, n)
             print(f"built {n:,} passages in {time.perf_counter() - t0:.1f} s")
-            for mode in (["new"] if args.no_old else ["new", "old"]):
+            for mode in args.modes:
                 subprocess.run([sys.executable, __file__, "--child", str(path), mode], check=True)
     return 0
 

@@ -152,3 +152,21 @@ def test_a_word_climbing_a_few_passages_a_period_adds_up_its_evidence():
     assert not any(confirmed[:8])
     p_last_alone, _ = rate_test(np.array([5.0]), 200.0, np.array([7.0]), 600.0)
     assert p_last_alone[0] > 0.1
+
+
+def test_distinct_sources_per_term_and_period_match_a_plain_count():
+    """A source carrying a term in many passages of a period counts once there."""
+    from radar.scoring.novelty import _source_counts
+
+    rng = np.random.default_rng(7)
+    specs = [(int(rng.integers(4)), 0, int(rng.integers(5)),
+              [f"w{j}" for j in rng.choice(12, 3, replace=False)]) for _ in range(300)]
+    specs.append((3, 0, 4, ["lonely"]))
+    tp = _term_passages(specs)
+    expected = np.zeros((4, len(tp.vocab)))
+    for t in range(4):
+        for c, term in enumerate(tp.vocab):
+            expected[t, c] = len({s for p, _, s, terms in specs if p == t and term in terms})
+    got = _source_counts(tp.matrix.tocsr(), tp, 4)
+    assert np.array_equal(got, expected)
+    assert got[3, tp.vocab.index("lonely")] == 1 and got[:3, tp.vocab.index("lonely")].sum() == 0

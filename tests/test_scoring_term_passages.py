@@ -87,3 +87,59 @@ def test_no_terms_at_all_is_none_and_no_passage_is_dropped():
     con.execute("UPDATE passages SET terms = 'only' WHERE passage_id = 'p00001'")
     got = load_term_passages(con, {p: i for i, p in enumerate(PERIODS)}, {})
     assert got.vocab == ["only"] and got.matrix.shape == (40, 1) and got.matrix.sum() == 1
+
+
+def _themed_warehouse(seed: int = 1):
+    """8 months, 3 topics, 6 sources; common words, words seen once or twice, and a theme
+    ("ebola outbreak") that surges in the last month."""
+    rng = random.Random(seed)
+    months = [date(2024, m, 1) for m in range(1, 9)]
+    common = [f"w{i}" for i in range(40)]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE documents (doc_id VARCHAR, source VARCHAR)")
+    con.execute("CREATE TABLE passages (passage_id VARCHAR, terms VARCHAR)")
+    con.execute("""CREATE TABLE scoring_passages (passage_id VARCHAR, doc_id VARCHAR,
+                   period_start DATE, topic_id INTEGER, channel VARCHAR, author_hash VARCHAR)""")
+    i = 0
+    for t, month in enumerate(months):
+        for _ in range(120):
+            words = [rng.choice(common) for _ in range(rng.randrange(4, 10))]
+            words.append(f"rare{i // 2}")              # every rare word in two passages
+            if t == 7 and rng.random() < 0.2:
+                words += ["ebola", "outbreak"]
+            con.execute("INSERT INTO documents VALUES (?, ?)", [f"d{i}", f"s{rng.randrange(6)}"])
+            con.execute("INSERT INTO passages VALUES (?, ?)", [f"p{i:05d}", " ".join(words)])
+            con.execute("INSERT INTO scoring_passages VALUES (?, ?, ?, ?, ?, ?)",
+                        [f"p{i:05d}", f"d{i}", month, rng.randrange(3), "news", None])
+            i += 1
+    return con, {m: j for j, m in enumerate(months)}
+
+
+def test_terms_no_test_can_use_are_left_out_and_change_no_result():
+    """With the scoring's min_volume, terms in fewer passages than min(min_volume, the
+    dispersion floor) are dropped; surging terms, novel passages and new themes are the
+    same as with every term."""
+    from radar.core.config import ScoringConfig
+    from radar.scoring.novelty import MIN_DISPERSION_TRIALS, topic_novelty
+    from radar.scoring.themes import new_themes
+
+    con, t_index = _themed_warehouse()
+    k_index = {0: 0, 1: 1, 2: 2}
+    sc = ScoringConfig()
+    full = load_term_passages(con, t_index, k_index)
+    usable = load_term_passages(con, t_index, k_index, sc.min_volume)
+    df = np.asarray(full.matrix.sum(axis=0)).ravel()
+    keep = df >= min(sc.min_volume, MIN_DISPERSION_TRIALS)
+    assert (~keep).sum() > 500                  # rare words and bigrams: no test can use them
+    assert usable.vocab == [v for v, k in zip(full.vocab, keep, strict=True) if k]
+    assert (usable.matrix != full.matrix[:, np.flatnonzero(keep)]).nnz == 0
+    assert usable.period.tolist() == full.period.tolist()
+
+    args = (3, 8, sc.baseline_periods, sc.fdr, sc.min_volume, sc.min_sources, 1.0 + sc.min_growth)
+    a, b = topic_novelty(full, *args), topic_novelty(usable, *args)
+    assert any("ebola" in terms for terms in a.terms.values())  # the test has something to keep
+    assert a.terms == b.terms and a.term_sources == b.term_sources
+    assert np.array_equal(a.novel, b.novel) and np.allclose(a.phi, b.phi)
+    ta, tb = new_themes(full, a.tested, *args), new_themes(usable, b.tested, *args)
+    assert ta.terms == tb.terms and np.array_equal(ta.present, tb.present)
+    assert np.array_equal(ta.passages, tb.passages) and np.array_equal(ta.sources, tb.sources)

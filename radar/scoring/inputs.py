@@ -22,7 +22,7 @@ import numpy as np
 from radar.core.config import CHANNELS
 from radar.core.periods import period_start_sql
 from radar.scoring.metrics import breadth, voice
-from radar.scoring.novelty import TermPassages
+from radar.scoring.novelty import MIN_DISPERSION_TRIALS, TermPassages
 
 
 @dataclass
@@ -70,9 +70,11 @@ def _base_sql(period: str) -> str:
     """
 
 
-def load_series(con, period: str, with_terms: bool = True) -> TopicSeries:
+def load_series(con, period: str, with_terms: bool = True,
+                min_volume: int | None = None) -> TopicSeries:
     """Read the topic time series from an open warehouse connection (read-only is enough);
-    `with_terms` also reads which terms each passage carries (for the novelty tests)."""
+    `with_terms` also reads which terms each passage carries (for the novelty tests), only
+    those the tests can use when given the scoring's `min_volume`."""
     con.execute(_base_sql(period))
     # Every period from the first to the last, so a silent month counts as zero.
     periods = [r[0] for r in con.execute(f"""
@@ -142,7 +144,8 @@ def load_series(con, period: str, with_terms: bool = True) -> TopicSeries:
     return TopicSeries(
         topic_ids, periods, passages, documents, expectation, channel_passages,
         sources, effective, authors, top_author, total_passages, total_documents, channel_totals,
-        terms=load_term_passages(con, t_index, k_index) if with_terms else None,
+        terms=(load_term_passages(con, t_index, k_index, min_volume)
+               if with_terms else None),
     )
 
 
@@ -152,7 +155,8 @@ _TERM_PASSAGES = """
     JOIN documents d ON d.doc_id = sp.doc_id"""
 
 
-def load_term_passages(con, t_index: dict, k_index: dict) -> TermPassages | None:
+def load_term_passages(con, t_index: dict, k_index: dict,
+                       min_volume: int | None = None) -> TermPassages | None:
     """Lemma unigrams and bigrams of every scored passage (binary), with its period, topic
     row, source and citizen author; None when no passage has terms (a deterministic topic stage).
 
@@ -161,6 +165,12 @@ def load_term_passages(con, t_index: dict, k_index: dict) -> TermPassages | None
     string per passage and no vocabulary of every bigram ever seen (the part that grows
     fastest with the corpus). Terms are whitespace-separated lemmas; a term is kept when
     at least 2 passages carry it (1 below 200 passages), the vocabulary sorted by code point.
+
+    With `min_volume` (the scoring's), terms in fewer passages than any test can use
+    are left out: a term is tested only with `min_volume` passages in one period, and
+    enters the dispersion estimate only with MIN_DISPERSION_TRIALS passages in a period
+    and its window, so terms below the smaller of the two in the whole corpus change
+    no result. That is most of a large corpus's vocabulary: bigrams seen twice.
     """
     from scipy import sparse
 
@@ -173,6 +183,8 @@ def load_term_passages(con, t_index: dict, k_index: dict) -> TermPassages | None
     if n == 0 or not meta.column("has_terms").to_numpy(zero_copy_only=False).any():
         return None
     min_df = 2 if n >= 200 else 1
+    floor = min_df if min_volume is None else max(
+        min_df, min(int(min_volume), MIN_DISPERSION_TRIALS))
     pairs = con.execute(f"""
         WITH toks AS (
             SELECT (row_number() OVER (ORDER BY sp.passage_id) - 1)::INTEGER AS row,
@@ -184,7 +196,7 @@ def load_term_passages(con, t_index: dict, k_index: dict) -> TermPassages | None
             FROM toks),
         vocab AS MATERIALIZED (
             SELECT term, (row_number() OVER (ORDER BY term) - 1)::INTEGER AS col
-            FROM carried GROUP BY term HAVING count(*) >= {min_df})
+            FROM carried GROUP BY term HAVING count(*) >= {floor})
         SELECT -1 AS row, col, term FROM vocab
         UNION ALL SELECT c.row, v.col, NULL FROM carried c JOIN vocab v USING (term)""").to_arrow_table()
     rows = pairs.column("row").to_numpy().astype(np.int64)

@@ -189,6 +189,7 @@ class NoveltyResult:
 
 def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: int,
                   min_sources: int, min_ratio: float, tested: list | None = None,
+                  sources: np.ndarray | None = None,
                   ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """For each period, the term columns that surge, most surprising first, and the term
     counts per period.
@@ -206,14 +207,15 @@ def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: i
     part of every topic's baseline and cancel out.
     Returns (surging term indices per period, (T, V) passages-per-term counts,
     (T,) the terms' dispersion per period); `tested`, when given, receives per period
-    the tested term columns with their p-values, rate-ratio lower bounds and point ratios.
+    the tested term columns with their p-values, rate-ratio lower bounds and point ratios;
+    `sources` are the (T, V) distinct sources per term and period when already counted.
     """
     X = tp.matrix.tocsr()
     P = sparse.csr_matrix((np.ones(len(tp.period)), (tp.period, np.arange(len(tp.period)))),
                           shape=(T, X.shape[0]))
     counts = np.asarray((P @ X).todense(), dtype=float)            # (T, V)
     n = np.bincount(tp.period, minlength=T).astype(float)          # passages per period
-    srcs = _source_counts(X, tp, T)
+    srcs = _source_counts(X, tp, T) if sources is None else sources
     b = baseline(counts.T, window).T
     m = baseline(n, window)
     out = []
@@ -241,15 +243,21 @@ def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: i
 
 
 def _source_counts(X: sparse.csr_matrix, tp: TermPassages, T: int) -> np.ndarray:
-    """(T, V) distinct sources carrying each term in each period."""
+    """(T, V) distinct sources carrying each term in each period.
+
+    Passages are summed into (period, source) rows (a sparse sum, no sort), every
+    non-zero made 1, and the rows of a period added up."""
     coo = X.tocoo()
-    key = np.stack([tp.period[coo.row], coo.col, tp.source[coo.row]], axis=1)
-    if key.size == 0:
+    if coo.nnz == 0:
         return np.zeros((T, X.shape[1]))
-    uniq = np.unique(key, axis=0)
-    out = np.zeros((T, X.shape[1]))
-    np.add.at(out, (uniq[:, 0], uniq[:, 1]), 1)
-    return out
+    S = int(tp.source.max()) + 1
+    by_source = sparse.csr_matrix(
+        (np.ones(coo.nnz, dtype=np.float32), (tp.period[coo.row] * S + tp.source[coo.row], coo.col)),
+        shape=(T * S, X.shape[1]))                                 # duplicates summed
+    by_source.data[:] = 1.0
+    periods = sparse.csr_matrix((np.ones(T * S), (np.arange(T * S) // S, np.arange(T * S))),
+                                shape=(T, T * S))
+    return (periods @ by_source).toarray().astype(float)
 
 
 def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_volume: int,
@@ -261,13 +269,13 @@ def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_v
     one of its own surging terms.
     """
     tested: list = []
+    srcs = _source_counts(tp.matrix.tocsr(), tp, T)
     surging, counts, phis = surging_terms(tp, T, window, q, min_volume, min_sources, min_ratio,
-                                          tested)
+                                          tested, srcs)
     X = tp.matrix.tocsc()
     novel = np.zeros((K, T))
     terms: dict[tuple[int, int], list[str]] = {}
     term_sources: dict[tuple[int, str], tuple[int, int]] = {}
-    srcs = _source_counts(tp.matrix.tocsr(), tp, T)
     src_base = baseline(srcs.T, window).T
     topical = tp.topic >= 0
     for t, cols in enumerate(surging):
@@ -275,7 +283,7 @@ def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_v
             continue
         in_t = (tp.period == t) & topical
         rows_t = np.flatnonzero(in_t)
-        sub = X[rows_t][:, cols]                                   # passages of t x surging terms
+        sub = X[:, cols].tocsr()[rows_t]                           # passages of t x surging terms
         topics_t = tp.topic[rows_t]
         per_topic = sparse.csr_matrix((np.ones(len(rows_t)), (topics_t, np.arange(len(rows_t)))),
                                       shape=(K, len(rows_t))) @ sub
@@ -288,8 +296,7 @@ def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_v
             terms.setdefault(key, []).append(tp.vocab[cols[j]])
             term_sources[(t, tp.vocab[cols[j]])] = (int(srcs[t, cols[j]]), int(src_base[t, cols[j]]))
         for k in set(int(o) for o in owner):
-            mine = cols[owner == k]
-            carried = np.asarray(X[rows_t][:, mine].sum(axis=1)).ravel() > 0
+            carried = np.asarray(sub[:, np.flatnonzero(owner == k)].sum(axis=1)).ravel() > 0
             novel[k, t] = float((carried & (topics_t == k)).sum())
     return NoveltyResult(novel, terms, term_sources, phi=phis, tested=tested)
 

@@ -379,7 +379,7 @@ def score(cfg: Config, progress: Callable | None = None, force: bool = False) ->
     sc, period = cfg.scoring, cfg.analysis.period
     path = cfg.warehouse_path
     with warehouse.read(path) as con:
-        series = load_series(con, period)
+        series = load_series(con, period, min_volume=sc.min_volume)
         K, T = series.shape
         params = {"period": period, "scoring": dataclasses.asdict(sc),
                   "inputs": fingerprint(series), "movement": MOVEMENT_BASIS}

@@ -185,31 +185,33 @@ def load_term_passages(con, t_index: dict, k_index: dict,
     min_df = 2 if n >= 200 else 1
     floor = min_df if min_volume is None else max(
         min_df, min(int(min_volume), MIN_DISPERSION_TRIALS))
-    pairs = con.execute(f"""
-        WITH toks AS (
-            SELECT (row_number() OVER (ORDER BY sp.passage_id) - 1)::INTEGER AS row,
-                   list_filter(string_split(coalesce(ps.terms, ''), ' '), w -> w <> '') AS w
-            {_TERM_PASSAGES}),
-        carried AS MATERIALIZED (
-            SELECT DISTINCT row, unnest(list_concat(
-                w, list_transform(range(1, len(w)), i -> w[i] || ' ' || w[i + 1]))) AS term
-            FROM toks),
-        vocab AS MATERIALIZED (
-            SELECT term, (row_number() OVER (ORDER BY term) - 1)::INTEGER AS col
-            FROM carried GROUP BY term HAVING count(*) >= {floor})
-        SELECT -1 AS row, col, term FROM vocab
-        UNION ALL SELECT c.row, v.col, NULL FROM carried c JOIN vocab v USING (term)""").to_arrow_table()
-    rows = pairs.column("row").to_numpy().astype(np.int64)
-    cols = pairs.column("col").to_numpy().astype(np.int64)
-    head = rows < 0
-    if not head.any():  # no term carried by enough passages
-        return None
-    vocab = [""] * int(head.sum())
-    for c, term in zip(cols[head].tolist(), pairs.column("term").filter(head).to_pylist(),
-                       strict=True):
-        vocab[c] = term
-    matrix = sparse.csr_matrix((np.ones(int((~head).sum()), dtype=np.float32),
-                                (rows[~head], cols[~head])), shape=(n, len(vocab)))
+    # Each passage's distinct terms as a list (no de-duplication over the whole corpus), read
+    # twice rather than held: once to count the vocabulary, once to pair passages with it.
+    toks = f"""
+        SELECT (row_number() OVER (ORDER BY sp.passage_id) - 1)::INTEGER AS row,
+               list_distinct(list_concat(w, list_transform(
+                   range(1, len(w)), i -> w[i] || ' ' || w[i + 1]))) AS terms
+        FROM (SELECT sp.passage_id, list_filter(
+                  string_split(coalesce(ps.terms, ''), ' '), w -> w <> '') AS w
+              {_TERM_PASSAGES}) sp"""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE scoring_vocab AS
+        SELECT term, (row_number() OVER (ORDER BY term) - 1)::INTEGER AS col
+        FROM (SELECT unnest(terms) AS term FROM ({toks}))
+        GROUP BY term HAVING count(*) >= {floor}""")
+    try:
+        vocab = [r[0] for r in con.execute("SELECT term FROM scoring_vocab ORDER BY col").fetchall()]
+        if not vocab:  # no term carried by enough passages
+            return None
+        pairs = con.execute(f"""
+            SELECT t.row, v.col FROM (SELECT row, unnest(terms) AS term FROM ({toks})) t
+            JOIN scoring_vocab v USING (term)""").fetchnumpy()
+    finally:
+        con.execute("DROP TABLE IF EXISTS scoring_vocab")
+    rows, cols = pairs.pop("row"), pairs.pop("col")
+    matrix = sparse.csr_matrix((np.ones(rows.size, dtype=np.float32), (rows, cols)),
+                               shape=(n, len(vocab)))
+    del rows, cols
     matrix.sort_indices()
 
     authors = {a: i for i, a in enumerate(sorted(

@@ -4,7 +4,7 @@ Builds a warehouse-shaped DuckDB (scoring_passages, passages.terms, documents) o
 passages with ~40 lemmas each from a Zipf vocabulary of 50,000 words, then times
 `radar.scoring.inputs.load_term_passages` (terms split, paired and counted in DuckDB)
 with every term ("full") and with only the terms the weak-signal tests can use
-("usable", what scoring reads: the default min_volume and min_sources), then the
+("usable", what scoring reads with the default min_volume), then the
 tests themselves (`topic_novelty`, surging terms over 1-3 periods), against the
 scikit-learn CountVectorizer path it replaced ("old"), with peak RSS measured in a
 child process per run.

@@ -257,7 +257,7 @@ def _source_counts(X: sparse.csr_matrix, tp: TermPassages, T: int) -> np.ndarray
     by_source.data[:] = 1.0
     periods = sparse.csr_matrix((np.ones(T * S), (np.arange(T * S) // S, np.arange(T * S))),
                                 shape=(T, T * S))
-    return (periods @ by_source).toarray().astype(float)
+    return (periods @ by_source).toarray()                      # float64
 
 
 def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_volume: int,

@@ -2,10 +2,12 @@
 
 Builds a warehouse-shaped DuckDB (scoring_passages, passages.terms, documents) of N
 passages with ~40 lemmas each from a Zipf vocabulary of 50,000 words, then times
-`radar.scoring.inputs.load_term_passages` (terms split, paired and counted in DuckDB)
-with every term ("full") and with only the terms the weak-signal tests can use
-("usable", what scoring reads with the default min_volume), then the
-tests themselves (`topic_novelty`, surging terms over 1-3 periods), against the
+`radar.scoring.term_inputs.load_term_data` (what scoring reads: every passage's terms
+hashed into a temporary table within TERM_MEMORY_LIMIT, counts per period and term grouped
+from it, then only the passages of the terms the tests need, "chosen"),
+`load_term_passages` (every passage's terms as a matrix) with only the terms the tests
+can use ("usable", what scoring read before) and with every term ("full"), then the tests
+themselves (`topic_novelty`, surging terms over 1-3 periods, and `new_themes`), against the
 scikit-learn CountVectorizer path it replaced ("old"), with peak RSS measured in a
 child process per run.
 """
@@ -50,7 +52,7 @@ def measure(path: Path, mode: str) -> None:
     import duckdb
 
     sys.path.insert(0, str(ROOT))
-    from radar.scoring.inputs import load_term_passages
+    from radar.scoring.term_inputs import load_term_passages
 
     con = duckdb.connect(str(path), read_only=True)
     periods = [r[0] for r in con.execute(
@@ -75,21 +77,30 @@ def measure(path: Path, mode: str) -> None:
         from radar.core.config import ScoringConfig
 
         sc = ScoringConfig()
-        usable = {"min_volume": sc.min_volume} if mode == "usable" else {}
-        tp = load_term_passages(con, t_index, k_index, **usable)
+        if mode == "chosen":
+            from radar.scoring.term_inputs import load_term_data
+            from radar.scoring.themes import term_test_settings
+
+            tp = load_term_data(con, t_index, k_index, term_test_settings(sc))
+        else:
+            usable = {"min_volume": sc.min_volume} if mode == "usable" else {}
+            tp = load_term_passages(con, t_index, k_index, **usable)
         shape, vocab = tp.matrix.shape, len(tp.vocab)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     if tp is not None:
         from radar.scoring.novelty import topic_novelty
+        from radar.scoring.themes import new_themes, term_test_settings
 
         w1, c1 = time.perf_counter(), time.process_time()
-        nov = topic_novelty(tp, 200, len(periods), sc.baseline_periods, sc.fdr, sc.min_volume,
-                            sc.min_sources, 1.0 + sc.min_growth)
+        settings = term_test_settings(sc)
+        nov = topic_novelty(tp, 200, len(periods), *settings)
+        themes = new_themes(tp, nov.tested, 200, len(periods), *settings)
         tests = (f"  tests {time.perf_counter() - w1:6.1f} s wall {time.process_time() - c1:6.1f} s CPU"
-                 f" ({sum(len(v) for v in nov.terms.values())} surging)")
+                 f" ({sum(len(v) for v in nov.terms.values())} surging,"
+                 f" {int(themes.present.sum())} themes)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     name = {"old": "CountVectorizer (before)", "full": "DuckDB, every term",
-            "usable": "DuckDB, usable terms"}[mode]
+            "usable": "DuckDB, usable terms", "chosen": "DuckDB counts + chosen"}[mode]
     print(f"{name:26s} {shape[0]:>9,} passages {vocab:>10,} terms  {wall:7.1f} s wall "
           f"{cpu:7.1f} s CPU{tests}  peak RSS {peak:6.0f} MB", flush=True)
 
@@ -97,8 +108,8 @@ def measure(path: Path, mode: str) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=int, nargs="+", default=[100_000])
-    parser.add_argument("--modes", nargs="+", choices=["usable", "full", "old"],
-                        default=["usable", "full", "old"])
+    parser.add_argument("--modes", nargs="+", choices=["chosen", "usable", "full", "old"],
+                        default=["chosen", "usable", "full", "old"])
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

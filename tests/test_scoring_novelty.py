@@ -156,7 +156,7 @@ def test_a_word_climbing_a_few_passages_a_period_adds_up_its_evidence():
 
 def test_distinct_sources_per_term_and_period_match_a_plain_count():
     """A source carrying a term in many passages of a period counts once there."""
-    from radar.scoring.novelty import _source_counts
+    from radar.scoring.termdata import source_counts as _source_counts
 
     rng = np.random.default_rng(7)
     specs = [(int(rng.integers(4)), 0, int(rng.integers(5)),

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
-from radar.scoring.inputs import load_term_passages
+from radar.scoring.term_inputs import load_term_passages
 
 WORDS = ["bus", "lane", "heat", "pump", "ça", "öffnung", "Zebra", "zebra", "library", "e",
          "tsunami", "ebola", "kosovo", "a", "straße"]
@@ -143,3 +143,149 @@ def test_terms_no_test_can_use_are_left_out_and_change_no_result():
     ta, tb = new_themes(full, a.tested, *args), new_themes(usable, b.tested, *args)
     assert ta.terms == tb.terms and np.array_equal(ta.present, tb.present)
     assert np.array_equal(ta.passages, tb.passages) and np.array_equal(ta.sources, tb.sources)
+
+
+def _settings(sc):
+    from radar.scoring.themes import term_test_settings
+
+    return term_test_settings(sc)
+
+
+@pytest.mark.parametrize("n", [150, 900])
+def test_counts_grouped_in_sql_equal_the_counts_of_every_passage(n):
+    """Passages and distinct sources per period and term, passages and sources per period:
+    grouped in DuckDB, equal to counting the matrix of every passage (sources missing,
+    empty and NULL terms included)."""
+    from radar.core.config import ScoringConfig
+    from radar.scoring.term_inputs import load_term_data
+    from radar.scoring.termdata import term_counts
+
+    con = warehouse(n, seed=n)
+    t_index = {p: i for i, p in enumerate(PERIODS)}
+    k_index = {3: 0, 7: 1}
+    sc = ScoringConfig()
+    full = load_term_passages(con, t_index, k_index, sc.min_volume)
+    got = load_term_data(con, t_index, k_index, _settings(sc))
+    want = term_counts(full, len(PERIODS))
+    assert got.chosen_for == _settings(sc) and len(got.vocab) == len(full.vocab)
+    # Every kept term's column (terms are grouped by hash, so columns come in another
+    # order; the needed terms, named, first and by code point).
+    def columns(c):
+        return sorted(map(tuple, np.vstack([c.counts, c.sources]).T.tolist()))
+    assert columns(got.counts) == columns(want)
+    named = [v for v in got.vocab if v is not None]
+    assert named == sorted(named) and got.vocab[:len(named)] == named
+    assert set(got.vocab[len(named):]) <= {None}
+    for j, term in enumerate(named):
+        i = full.vocab.index(term)
+        assert np.array_equal(got.counts.counts[:, j], want.counts[:, i]), term
+        assert np.array_equal(got.counts.sources[:, j], want.sources[:, i]), term
+    assert np.array_equal(got.counts.passages, want.passages)
+    assert np.array_equal(got.counts.period_sources, want.period_sources)
+    assert want.sources.max() >= 3 and want.passages.sum() == n  # sources and every passage
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert not {t for t in tables if t.startswith("scoring_")} - {"scoring_passages"}
+
+
+def test_the_term_data_is_grouped_in_bounded_memory_and_the_limit_restored():
+    """load_term_data lowers DuckDB's memory limit to TERM_MEMORY_LIMIT for its queries
+    (spilling to disk beyond it) and restores the connection's own limit after, a default
+    one exactly (repeated calls do not wear it down) and a lower one untouched."""
+    from radar.core.config import ScoringConfig
+    from radar.scoring import term_inputs
+    from radar.scoring.term_inputs import load_term_data
+
+    con = warehouse(300, seed=3)
+    t_index = {p: i for i, p in enumerate(PERIODS)}
+
+    def limit():
+        return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    default, seen = limit(), []
+    real = term_inputs._load_counts
+
+    def spy(con_, T):
+        seen.append(limit())
+        return real(con_, T)
+
+    term_inputs._load_counts = spy
+    try:
+        for _ in range(3):
+            load_term_data(con, t_index, {3: 0}, _settings(ScoringConfig()))
+        assert limit() == default
+        con.execute("SET memory_limit = '300MB'")
+        low = limit()
+        load_term_data(con, t_index, {3: 0}, _settings(ScoringConfig()))
+        assert limit() == low
+    finally:
+        term_inputs._load_counts = real
+    assert term_inputs._bytes(seen[0]) == pytest.approx(term_inputs.TERM_MEMORY_LIMIT, rel=0.01)
+    assert seen[-1] == low
+
+
+def test_only_the_passages_the_tests_need_are_read_and_the_results_are_the_same():
+    """The tests run on SQL counts and read only the passages carrying a surging or
+    confirmed term in its period: the same novel passages, surging terms, sources and new
+    themes as with every passage, from a fraction of the passages."""
+    from radar.core.config import ScoringConfig
+    from radar.scoring.novelty import topic_novelty
+    from radar.scoring.term_inputs import load_term_data
+    from radar.scoring.themes import new_themes
+
+    con, t_index = _themed_warehouse()
+    k_index = {0: 0, 1: 1, 2: 2}
+    sc = ScoringConfig(min_sources=2)
+    full = load_term_passages(con, t_index, k_index)
+    chosen = load_term_data(con, t_index, k_index, _settings(sc))
+    # The ebola passages of the last month, and a few of words that surge by chance.
+    assert 7 in set(chosen.period.tolist())
+    assert chosen.matrix.shape[0] < full.matrix.shape[0] / 4
+    args = (3, 8, *_settings(sc))
+    a, b = topic_novelty(full, *args), topic_novelty(chosen, *args)
+    assert any("ebola" in terms for terms in a.terms.values())
+    assert a.terms == b.terms and a.term_sources == b.term_sources
+    assert np.array_equal(a.novel, b.novel) and np.allclose(a.phi, b.phi)
+    ta, tb = new_themes(full, a.tested, *args), new_themes(chosen, b.tested, *args)
+    assert any(ta.present.ravel())
+    assert ta.terms == tb.terms and np.array_equal(ta.present, tb.present)
+    assert np.array_equal(ta.passages, tb.passages) and np.array_equal(ta.sources, tb.sources)
+    assert np.array_equal(ta.effective_sources, tb.effective_sources)
+
+
+def test_passages_chosen_for_other_settings_are_refused():
+    from radar.core.config import ScoringConfig
+    from radar.scoring.inputs import load_series
+    from radar.scoring.score import compute_signals
+
+    con, _ = _themed_warehouse()
+    con.execute("CREATE TABLE passage_topics AS SELECT passage_id, topic_id FROM scoring_passages")
+    con.execute("ALTER TABLE documents ADD COLUMN channel VARCHAR DEFAULT 'news'")
+    con.execute("ALTER TABLE documents ADD COLUMN author_hash VARCHAR")
+    con.execute("ALTER TABLE documents ADD COLUMN published_at TIMESTAMP")
+    con.execute("ALTER TABLE documents ADD COLUMN fetched_at TIMESTAMP")
+    con.execute("CREATE TABLE document_sources (doc_id VARCHAR, source VARCHAR)")
+    con.execute("ALTER TABLE passages ADD COLUMN doc_id VARCHAR")
+    con.execute("ALTER TABLE passages ADD COLUMN is_expectation BOOLEAN")
+    con.execute("""UPDATE passages p SET doc_id = sp.doc_id FROM scoring_passages sp
+                   WHERE sp.passage_id = p.passage_id""")
+    con.execute("""UPDATE documents d SET published_at = sp.period_start + INTERVAL 3 DAY,
+                   fetched_at = sp.period_start + INTERVAL 3 DAY
+                   FROM scoring_passages sp WHERE sp.doc_id = d.doc_id""")
+    con.execute("DROP TABLE scoring_passages")
+    sc = ScoringConfig()
+    series = load_series(con, "month", scoring=sc)
+    assert series.terms.chosen_for == _settings(sc) and len(series.periods) == 8
+    rows = compute_signals(series, sc)
+    # Equal to scoring with every passage's terms (floats to the last bits: the topics'
+    # source mixes arrive from SQL in any order).
+    every = compute_signals(load_series(con, "month"), sc)
+    assert [r.keys() for r in rows] == [r.keys() for r in every]
+    for got, want in zip(rows, every, strict=True):
+        for key, value in want.items():
+            if isinstance(value, float):
+                assert got[key] == pytest.approx(value, rel=1e-12), key
+            else:
+                assert got[key] == value, key
+    assert any(r.get("new_terms") for r in rows)
+    with pytest.raises(ValueError, match="other scoring settings"):
+        compute_signals(series, ScoringConfig(min_volume=sc.min_volume + 1))

@@ -163,3 +163,24 @@ def test_a_new_theme_signal_carries_the_theme_it_stands_for():
         == "indian ocean, tsunami, earthquake"
     assert theme_words(["responsibility protect"]) == "responsibility protect"
     assert theme_words([]) is None
+
+
+def test_the_passages_read_are_those_of_surging_and_of_confirmed_terms():
+    """A term counted in hundreds that a bit more than doubles is confirmed (new themes) but
+    not surging (its rate ratio's lower bound is under 2): its passages are read too."""
+    from radar.scoring.novelty import surging_terms
+    from radar.scoring.termdata import TermCounts
+    from radar.scoring.themes import needed_terms
+
+    T, V = 4, 31
+    counts = np.full((T, V), 50.0)
+    counts[:, 30] = [100, 100, 100, 220]         # the riser: point ratio 2.2
+    counts[:, :30] += np.arange(30)              # steady terms of every size
+    tc = TermCounts(counts, np.full((T, V), 8.0), np.full(T, 10_000.0), np.full(T, 40.0))
+    args = (T, 3, 0.05, 3, 2, 2.0)
+    surging, _, _ = surging_terms(tc, *args)
+    needed = needed_terms(tc, *args)
+    assert 30 not in surging[3].tolist() and 30 in needed[3].tolist()
+    assert all(n.size == 0 for n in needed[:3])
+    counts[3, 30] = 400                         # surely more than doubled: surging as well
+    assert 30 in surging_terms(tc, *args)[0][3].tolist() and 30 in needed_terms(tc, *args)[3]

@@ -177,7 +177,7 @@ def replay(cfg: Config, events: list[Event], workdir: Path,
         refresh_stats(copy.warehouse_path, a.period, a.representative_passages)
         refresh_labels(copy.warehouse_path, a.stop_words, a.period)
         with warehouse.read(copy.warehouse_path) as con:
-            series = load_series(con, a.period, min_volume=sc.min_volume)
+            series = load_series(con, a.period, scoring=sc)
             if series.topic_ids and series.periods and series.periods[-1] == when:
                 rows = [r for r in compute_signals(series, sc) if r["period_start"] == when]
                 result.rows.extend(rows)

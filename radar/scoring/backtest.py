@@ -275,7 +275,7 @@ def backtest(cfg: Config, events: list[Event], k: int | None = None, tolerance: 
     check_settings(cfg)
     sc = cfg.scoring
     with warehouse.read(cfg.warehouse_path) as con:
-        series = load_series(con, cfg.analysis.period, min_volume=sc.min_volume)
+        series = load_series(con, cfg.analysis.period, scoring=sc)
         matches = match_topics(con, events)
         labels = dict(con.execute("SELECT topic_id, label FROM topics").fetchall())
     if not series.topic_ids:

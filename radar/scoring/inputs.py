@@ -22,7 +22,9 @@ import numpy as np
 from radar.core.config import CHANNELS
 from radar.core.periods import period_start_sql
 from radar.scoring.metrics import breadth, voice
-from radar.scoring.novelty import MIN_DISPERSION_TRIALS, TermPassages
+from radar.scoring.term_inputs import load_term_data, load_term_passages
+from radar.scoring.termdata import TermPassages
+from radar.scoring.themes import term_test_settings
 
 
 @dataclass
@@ -70,11 +72,13 @@ def _base_sql(period: str) -> str:
     """
 
 
-def load_series(con, period: str, with_terms: bool = True,
-                min_volume: int | None = None) -> TopicSeries:
-    """Read the topic time series from an open warehouse connection (read-only is enough);
-    `with_terms` also reads which terms each passage carries (for the novelty tests), only
-    those the tests can use when given the scoring's `min_volume`."""
+def load_series(con, period: str, with_terms: bool = True, scoring=None) -> TopicSeries:
+    """Read the topic time series from an open warehouse connection (read-only is enough).
+
+    `with_terms` also reads the weak-signal tier's term data: given the scoring settings
+    (a ScoringConfig), the term counts and only the passages its tests need
+    (radar/scoring/term_inputs.py), for scoring with those settings; without, every
+    passage's terms."""
     con.execute(_base_sql(period))
     # Every period from the first to the last, so a silent month counts as zero.
     periods = [r[0] for r in con.execute(f"""
@@ -144,88 +148,19 @@ def load_series(con, period: str, with_terms: bool = True,
     return TopicSeries(
         topic_ids, periods, passages, documents, expectation, channel_passages,
         sources, effective, authors, top_author, total_passages, total_documents, channel_totals,
-        terms=(load_term_passages(con, t_index, k_index, min_volume)
-               if with_terms else None),
+        terms=_terms(con, t_index, k_index, scoring) if with_terms else None,
     )
 
 
-# The passages the weak-signal tier reads, in one order for both queries below.
-_TERM_PASSAGES = """
-    FROM scoring_passages sp JOIN passages ps ON ps.passage_id = sp.passage_id
-    JOIN documents d ON d.doc_id = sp.doc_id"""
+def load_terms(con, series: TopicSeries, period: str, scoring=None) -> TermPassages | None:
+    """The weak-signal tier's term data of a series read with `with_terms=False` (see
+    `load_series`), for a caller that first decides from the counts whether to score."""
+    con.execute(_base_sql(period))
+    return _terms(con, {p: i for i, p in enumerate(series.periods)},
+                  {t: i for i, t in enumerate(series.topic_ids)}, scoring)
 
 
-def load_term_passages(con, t_index: dict, k_index: dict,
-                       min_volume: int | None = None) -> TermPassages | None:
-    """Lemma unigrams and bigrams of every scored passage (binary), with its period, topic
-    row, source and citizen author; None when no passage has terms (a deterministic topic stage).
-
-    The terms are split, paired into bigrams, de-duplicated per passage and counted in
-    DuckDB, which hands over only (passage, term) pairs of the kept terms: no Python
-    string per passage and no vocabulary of every bigram ever seen (the part that grows
-    fastest with the corpus). Terms are whitespace-separated lemmas; a term is kept when
-    at least 2 passages carry it (1 below 200 passages), the vocabulary sorted by code point.
-
-    With `min_volume` (the scoring's), terms in fewer passages than any test can use
-    are left out: a term is tested only with `min_volume` passages in one period, and
-    enters the dispersion estimate only with MIN_DISPERSION_TRIALS passages in a period
-    and its window, so terms below the smaller of the two in the whole corpus change
-    no result. That is most of a large corpus's vocabulary: bigrams seen twice.
-    """
-    from scipy import sparse
-
-    meta = con.execute(f"""
-        SELECT sp.period_start, sp.topic_id, coalesce(d.source, '') AS source,
-               CASE WHEN sp.channel = 'citizen' THEN sp.author_hash END AS author,
-               coalesce(ps.terms, '') <> '' AS has_terms
-        {_TERM_PASSAGES} ORDER BY sp.passage_id""").to_arrow_table()
-    n = meta.num_rows
-    if n == 0 or not meta.column("has_terms").to_numpy(zero_copy_only=False).any():
-        return None
-    min_df = 2 if n >= 200 else 1
-    floor = min_df if min_volume is None else max(
-        min_df, min(int(min_volume), MIN_DISPERSION_TRIALS))
-    # Each passage's distinct terms as a list (no de-duplication over the whole corpus), read
-    # twice rather than held: once to count the vocabulary, once to pair passages with it.
-    toks = f"""
-        SELECT (row_number() OVER (ORDER BY sp.passage_id) - 1)::INTEGER AS row,
-               list_distinct(list_concat(w, list_transform(
-                   range(1, len(w)), i -> w[i] || ' ' || w[i + 1]))) AS terms
-        FROM (SELECT sp.passage_id, list_filter(
-                  string_split(coalesce(ps.terms, ''), ' '), w -> w <> '') AS w
-              {_TERM_PASSAGES}) sp"""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE scoring_vocab AS
-        SELECT term, (row_number() OVER (ORDER BY term) - 1)::INTEGER AS col
-        FROM (SELECT unnest(terms) AS term FROM ({toks}))
-        GROUP BY term HAVING count(*) >= {floor}""")
-    try:
-        vocab = [r[0] for r in con.execute("SELECT term FROM scoring_vocab ORDER BY col").fetchall()]
-        if not vocab:  # no term carried by enough passages
-            return None
-        pairs = con.execute(f"""
-            SELECT t.row, v.col FROM (SELECT row, unnest(terms) AS term FROM ({toks})) t
-            JOIN scoring_vocab v USING (term)""").fetchnumpy()
-    finally:
-        con.execute("DROP TABLE IF EXISTS scoring_vocab")
-    rows, cols = pairs.pop("row"), pairs.pop("col")
-    matrix = sparse.csr_matrix((np.ones(rows.size, dtype=np.float32), (rows, cols)),
-                               shape=(n, len(vocab)))
-    del rows, cols
-    matrix.sort_indices()
-
-    authors = {a: i for i, a in enumerate(sorted(
-        {a for a in meta.column("author").to_pylist() if a is not None}))}
-    return TermPassages(
-        matrix, vocab,
-        _codes(meta.column("period_start").to_pylist(), t_index.__getitem__),
-        _codes(meta.column("topic_id").to_pylist(), lambda k: k_index.get(k, -1) if k >= 0 else -1),
-        _codes(meta.column("source").to_pylist(), {s: i for i, s in enumerate(sorted(
-            set(meta.column("source").to_pylist())))}.__getitem__),
-        _codes(meta.column("author").to_pylist(), lambda a: authors.get(a, -1)))
-
-
-def _codes(values: list, code) -> np.ndarray:
-    """code(v) for every value, computed once per distinct value."""
-    table = {v: code(v) for v in set(values)}
-    return np.fromiter((table[v] for v in values), dtype=np.int64, count=len(values))
+def _terms(con, t_index: dict, k_index: dict, scoring) -> TermPassages | None:
+    if scoring is None:
+        return load_term_passages(con, t_index, k_index)
+    return load_term_data(con, t_index, k_index, term_test_settings(scoring))

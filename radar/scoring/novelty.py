@@ -42,6 +42,8 @@ import numpy as np
 from scipy import sparse
 from scipy.special import betainc, betaincinv
 
+from radar.scoring.termdata import TermCounts, TermPassages, term_counts
+
 MAD_SCALE = 1.482602218505602      # 1 / Phi^-1(3/4): MAD x this = standard deviation of a normal
 MIN_DISPERSION_ITEMS = 5            # fewer residuals than this: no estimate, phi = 1
 SCALES = (1, 2, 3)                  # periods a rise is summed over (a jump, a steady climb)
@@ -163,18 +165,6 @@ def benjamini_hochberg(p: np.ndarray, q: float) -> np.ndarray:
 
 
 @dataclass
-class TermPassages:
-    """Which terms each passage carries (binary passages x terms), and where the passage sits."""
-
-    matrix: sparse.csr_matrix   # (passages, terms), 1 = the passage carries the term
-    vocab: list[str]
-    period: np.ndarray          # period index of each passage
-    topic: np.ndarray           # row of the passage's topic in the series (-1: outlier)
-    source: np.ndarray          # source index of each passage (for "mentioned by n sources")
-    author: np.ndarray | None = None  # citizen author index of each passage (-1: none known)
-
-
-@dataclass
 class NoveltyResult:
     """Per topic and period: novel passages, the surging terms that made them, and the tests."""
 
@@ -187,10 +177,9 @@ class NoveltyResult:
     tested: list = field(default_factory=list)  # per period: (terms, p, ratio bounds, point ratios)
 
 
-def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: int,
-                  min_sources: int, min_ratio: float, tested: list | None = None,
-                  sources: np.ndarray | None = None,
-                  ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+def surging_terms(tp: TermPassages | TermCounts, T: int, window: int, q: float,
+                  min_volume: int, min_sources: int, min_ratio: float,
+                  tested: list | None = None) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """For each period, the term columns that surge, most surprising first, and the term
     counts per period.
 
@@ -207,15 +196,11 @@ def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: i
     part of every topic's baseline and cancel out.
     Returns (surging term indices per period, (T, V) passages-per-term counts,
     (T,) the terms' dispersion per period); `tested`, when given, receives per period
-    the tested term columns with their p-values, rate-ratio lower bounds and point ratios;
-    `sources` are the (T, V) distinct sources per term and period when already counted.
+    the tested term columns with their p-values, rate-ratio lower bounds and point ratios.
+    Only the counts are used (`term_counts`): no passage is read.
     """
-    X = tp.matrix.tocsr()
-    P = sparse.csr_matrix((np.ones(len(tp.period)), (tp.period, np.arange(len(tp.period)))),
-                          shape=(T, X.shape[0]))
-    counts = np.asarray((P @ X).todense(), dtype=float)            # (T, V)
-    n = np.bincount(tp.period, minlength=T).astype(float)          # passages per period
-    srcs = _source_counts(X, tp, T) if sources is None else sources
+    tc = term_counts(tp, T)
+    counts, n, srcs = tc.counts, tc.passages, tc.sources           # (T, V), (T,), (T, V)
     b = baseline(counts.T, window).T
     m = baseline(n, window)
     out = []
@@ -242,24 +227,6 @@ def surging_terms(tp: TermPassages, T: int, window: int, q: float, min_volume: i
     return out, counts, phis
 
 
-def _source_counts(X: sparse.csr_matrix, tp: TermPassages, T: int) -> np.ndarray:
-    """(T, V) distinct sources carrying each term in each period.
-
-    Passages are summed into (period, source) rows (a sparse sum, no sort), every
-    non-zero made 1, and the rows of a period added up."""
-    coo = X.tocoo()
-    if coo.nnz == 0:
-        return np.zeros((T, X.shape[1]))
-    S = int(tp.source.max()) + 1
-    by_source = sparse.csr_matrix(
-        (np.ones(coo.nnz, dtype=np.float32), (tp.period[coo.row] * S + tp.source[coo.row], coo.col)),
-        shape=(T * S, X.shape[1]))                                 # duplicates summed
-    by_source.data[:] = 1.0
-    periods = sparse.csr_matrix((np.ones(T * S), (np.arange(T * S) // S, np.arange(T * S))),
-                                shape=(T, T * S))
-    return (periods @ by_source).toarray()                      # float64
-
-
 def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_volume: int,
                   min_sources: int, min_ratio: float) -> NoveltyResult:
     """Novel passages per topic and period, and the surging terms behind them.
@@ -269,9 +236,10 @@ def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_v
     one of its own surging terms.
     """
     tested: list = []
-    srcs = _source_counts(tp.matrix.tocsr(), tp, T)
-    surging, counts, phis = surging_terms(tp, T, window, q, min_volume, min_sources, min_ratio,
-                                          tested, srcs)
+    tc = term_counts(tp, T)
+    srcs = tc.sources
+    surging, counts, phis = surging_terms(tc, T, window, q, min_volume, min_sources, min_ratio,
+                                          tested)
     X = tp.matrix.tocsc()
     novel = np.zeros((K, T))
     terms: dict[tuple[int, int], list[str]] = {}

@@ -37,7 +37,7 @@ from radar.core import warehouse
 from radar.core.config import Config, ConfigError, ScoringConfig
 from radar.scoring.burst import kleinberg_online
 from radar.scoring.gap import expectation_gap
-from radar.scoring.inputs import TopicSeries, load_series
+from radar.scoring.inputs import TopicSeries, load_series, load_terms
 from radar.scoring.kem import degrees, kem_axes, quadrants
 from radar.scoring.metrics import (
     WeightedScorer,
@@ -65,7 +65,8 @@ from radar.scoring.rings import (
     show_quotes,
     stage,
 )
-from radar.scoring.themes import new_themes
+from radar.scoring.termdata import term_counts
+from radar.scoring.themes import new_themes, term_test_settings
 
 log = logging.getLogger(__name__)
 
@@ -174,11 +175,14 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
         sc.gap_periods, sc.gap_min, sc.min_volume,
     )
     if series.terms is not None:
-        nov = topic_novelty(series.terms, K, T, W, sc.fdr, sc.min_volume, sc.min_sources,
-                            1.0 + sc.min_growth)
+        settings = term_test_settings(sc)
+        if series.terms.chosen_for not in (None, settings):
+            raise ValueError("the series' term passages were chosen for other scoring settings "
+                             f"{series.terms.chosen_for}, not {settings}: load the series "
+                             "with these settings")
+        nov = topic_novelty(series.terms, K, T, *settings)
         novel, new_terms, term_sources, novel_phi = nov.novel, nov.terms, nov.term_sources, nov.phi
-        themes = new_themes(series.terms, nov.tested, K, T, W, sc.fdr, sc.min_volume,
-                            sc.min_sources, 1.0 + sc.min_growth, sc.min_authors,
+        themes = new_themes(series.terms, nov.tested, K, T, *settings, sc.min_authors,
                             sc.max_top_author_share)
     else:
         novel, new_terms, term_sources, novel_phi = np.zeros((K, T)), {}, {}, None
@@ -278,13 +282,9 @@ def _baseline_mean(x: np.ndarray, t: int, window: int) -> float:
 
 def _sources_per_period(series: TopicSeries, T: int) -> list[int | None]:
     """Distinct sources with any passage in each period (None when unknown)."""
-    tp = series.terms
-    if tp is None:
+    if series.terms is None:
         return [None] * T
-    out: list[int | None] = []
-    for t in range(T):
-        out.append(int(np.unique(tp.source[tp.period == t]).size))
-    return out
+    return [int(n) for n in term_counts(series.terms, T).period_sources]
 
 
 def period_digests(table: pa.Table) -> dict[date, str]:
@@ -379,7 +379,7 @@ def score(cfg: Config, progress: Callable | None = None, force: bool = False) ->
     sc, period = cfg.scoring, cfg.analysis.period
     path = cfg.warehouse_path
     with warehouse.read(path) as con:
-        series = load_series(con, period, min_volume=sc.min_volume)
+        series = load_series(con, period, with_terms=False)
         K, T = series.shape
         params = {"period": period, "scoring": dataclasses.asdict(sc),
                   "inputs": fingerprint(series), "movement": MOVEMENT_BASIS}
@@ -393,6 +393,7 @@ def score(cfg: Config, progress: Callable | None = None, force: bool = False) ->
                                     seconds=time.monotonic() - started, unchanged=True)
         model_version = _model_version(con)
         stored = _stored_digests(con)
+        series.terms = load_terms(con, series, period, scoring=sc) if K and T else None
     rows = compute_signals(series, sc)
     latest = series.periods[-1] if T else None
     digests = period_digests(pa.Table.from_pylist(rows, schema=SIGNAL_SCHEMA))

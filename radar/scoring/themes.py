@@ -36,7 +36,8 @@ import numpy as np
 from scipy import sparse
 
 from radar.scoring.metrics import effective_number
-from radar.scoring.novelty import TermPassages, benjamini_hochberg
+from radar.scoring.novelty import TermPassages, benjamini_hochberg, surging_terms
+from radar.scoring.termdata import TermCounts
 
 
 @dataclass
@@ -65,6 +66,24 @@ def confirmed_terms(tested, q: float, min_ratio: float) -> list[tuple[np.ndarray
         order = np.argsort(p[ok], kind="stable")
         out.append((np.asarray(cols)[ok][order], np.asarray(lb)[ok][order]))
     return out
+
+
+def term_test_settings(sc) -> tuple:
+    """The settings the term tests run with, from a ScoringConfig: (window, q, min_volume,
+    min_sources, min_ratio), the arguments of `surging_terms` and `new_themes` after K and T."""
+    return (sc.baseline_periods, sc.fdr, sc.min_volume, sc.min_sources, 1.0 + sc.min_growth)
+
+
+def needed_terms(counts: TermCounts, T: int, window: int, q: float, min_volume: int,
+                 min_sources: int, min_ratio: float) -> list[np.ndarray]:
+    """Per period, the term columns whose passages the tests read: the surging terms (novel
+    passages, `topic_novelty`) and the confirmed ones (new themes). From the counts alone,
+    so a large corpus reads the passages of these terms only."""
+    tested: list = []
+    surging, _, _ = surging_terms(counts, T, window, q, min_volume, min_sources, min_ratio,
+                                  tested)
+    confirmed = confirmed_terms(tested, q, min_ratio)
+    return [np.union1d(s, c) for s, (c, _) in zip(surging, confirmed, strict=True)]
 
 
 def _loud(authors: np.ndarray, passages: int, min_authors: int, max_share: float) -> bool:

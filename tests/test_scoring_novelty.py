@@ -13,6 +13,7 @@ from radar.scoring.novelty import (
     dispersion,
     rate_test,
     topic_novelty,
+    window_sum,
 )
 from radar.scoring.reasons import headline
 
@@ -170,3 +171,17 @@ def test_distinct_sources_per_term_and_period_match_a_plain_count():
     got = _source_counts(tp.matrix.tocsr(), tp, 4)
     assert np.array_equal(got, expected)
     assert got[3, tp.vocab.index("lonely")] == 1 and got[:3, tp.vocab.index("lonely")].sum() == 0
+
+
+def test_one_period_s_window_sum_is_that_row_of_the_baseline():
+    """surging_terms sums each period's baseline on its own (no (T, V) array): the same
+    numbers as `baseline`, the first period's window empty."""
+    from radar.scoring.novelty import baseline
+
+    rng = np.random.default_rng(5)
+    counts = rng.poisson(3.0, size=(9, 40)).astype(float)
+    want = baseline(counts.T, 4).T
+    for t in range(9):
+        assert np.array_equal(window_sum(counts, t, 4), want[t])
+        assert window_sum(counts[:, 7], t, 4) == want[t, 7]
+    assert not window_sum(counts, 0, 4).any()

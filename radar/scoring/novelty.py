@@ -59,6 +59,12 @@ def baseline(x: np.ndarray, window: int) -> np.ndarray:
     return csum[..., idx] - csum[..., lo]
 
 
+def window_sum(x: np.ndarray, t: int, window: int):
+    """Sum of rows t-window .. t-1 of x (first axis = time): `baseline`'s row t, without
+    the whole (T, V) array (a large vocabulary's counts are held once)."""
+    return np.asarray(x[max(t - window, 0):t], dtype=float).sum(axis=0)
+
+
 def residual_z(x, n, b, m) -> np.ndarray:
     """Standardised residual of x under the conditional binomial null (0 where undefined)."""
     x, n, b, m = (np.asarray(a, dtype=float) for a in (x, n, b, m))
@@ -201,7 +207,6 @@ def surging_terms(tp: TermPassages | TermCounts, T: int, window: int, q: float,
     """
     tc = term_counts(tp, T)
     counts, n, srcs = tc.counts, tc.passages, tc.sources           # (T, V), (T,), (T, V)
-    b = baseline(counts.T, window).T
     m = baseline(n, window)
     out = []
     phis = np.ones(T)
@@ -213,8 +218,9 @@ def surging_terms(tp: TermPassages | TermCounts, T: int, window: int, q: float,
             out.append(np.zeros(0, dtype=np.int64))
             continue
         x = counts[t]
-        z = residual_z(x, n[t], b[t], m[t])
-        phi = phis[t] = dispersion(z, x + b[t])
+        b = window_sum(counts, t, window)                          # one period's baseline
+        z = residual_z(x, n[t], b, m[t])
+        phi = phis[t] = dispersion(z, x + b)
         cand = np.flatnonzero((x >= min_volume) & (srcs[t] >= min_sources))
         if cand.size == 0:
             out.append(np.zeros(0, dtype=np.int64))
@@ -244,7 +250,6 @@ def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_v
     novel = np.zeros((K, T))
     terms: dict[tuple[int, int], list[str]] = {}
     term_sources: dict[tuple[int, str], tuple[int, int]] = {}
-    src_base = baseline(srcs.T, window).T
     topical = tp.topic >= 0
     for t, cols in enumerate(surging):
         if cols.size == 0:
@@ -262,7 +267,8 @@ def topic_novelty(tp: TermPassages, K: int, T: int, window: int, q: float, min_v
                 continue
             key = (int(owner[j]), t)
             terms.setdefault(key, []).append(tp.vocab[cols[j]])
-            term_sources[(t, tp.vocab[cols[j]])] = (int(srcs[t, cols[j]]), int(src_base[t, cols[j]]))
+            term_sources[(t, tp.vocab[cols[j]])] = (int(srcs[t, cols[j]]),
+                                                    int(window_sum(srcs[:, cols[j]], t, window)))
         for k in set(int(o) for o in owner):
             carried = np.asarray(sub[:, np.flatnonzero(owner == k)].sum(axis=1)).ravel() > 0
             novel[k, t] = float((carried & (topics_t == k)).sum())

@@ -151,7 +151,9 @@ def test_html_snippets_never_make_the_tag_regexes_backtrack(junk):
 
 
 def test_documents_over_the_limits_are_recorded_and_the_crawl_goes_on(tmp_path, monkeypatch):
-    big = "".join(f"<p>{p}</p>" for p in paragraphs("huge", n=6000, words=60))
+    # ~6.8 MB of article: 1.2-1.6 s to extract on a quiet machine, well past the 0.5 s
+    # timeout (6,000 paragraphs took 0.47-0.64 s and sometimes finished in time).
+    big = "".join(f"<p>{p}</p>" for p in paragraphs("huge", n=15000, words=60))
     with LocalWeb() as web:
         offline_env(monkeypatch)
         web.add("/good.html", article_html("Fine", paragraphs("fine", n=3)))
@@ -162,7 +164,7 @@ def test_documents_over_the_limits_are_recorded_and_the_crawl_goes_on(tmp_path, 
         web.add("/sitemap.xml", '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
                 f"{urls}</urlset>", "application/xml")
         cfg = make_project(tmp_path, [source("site", "sitemap", web.url("/sitemap.xml"), "policy")],
-                           max_pdf_pages=5, extract_timeout=0.5)
+                           max_pdf_pages=5, extract_timeout=0.5, max_page_bytes=20_000_000)
         from crawlers.run import crawl_sources
 
         summary = crawl_sources(cfg)[0]

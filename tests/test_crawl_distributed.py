@@ -151,11 +151,15 @@ def test_a_worker_killed_mid_crawl_loses_nothing_after_the_next_round(
         victim_toml = tmp_path / "victim.toml"
         victim_toml.write_text(cfg.path.read_text().replace("radar-tests@", "victim@"))
         args = ["crawl", "--config", str(cfg.path)]
-        victim = _radar(["crawl", "--config", str(victim_toml), "--worker", "--idle", "3"],
-                        tmp_path)
         seeder = _radar([*args, "--idle", "3"], tmp_path)
         client = redis.Redis.from_url(queue)
+        # The victim starts once the queue holds work: started first, a slow start of the
+        # seeder (a loaded machine) could leave it idle past --idle and gone.
         deadline = time.monotonic() + 120
+        while client.zcard("radar:news:requests") == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        victim = _radar(["crawl", "--config", str(victim_toml), "--worker", "--idle", "3"],
+                        tmp_path)
         while time.monotonic() < deadline:
             with web._lock:
                 taken = sum("victim@" in h.headers.get("User-Agent", "") for h in web.hits)

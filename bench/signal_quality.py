@@ -4,6 +4,8 @@
     python bench/signal_quality.py --only corpus --folder /tmp/sq --reuse
     python bench/signal_quality.py --only demo --demo-folder /tmp/sq-demo --reuse
     python bench/signal_quality.py --topics stored           # the old, look-ahead topics
+    python bench/signal_quality.py --only corpus --variant null --folder /tmp/sq-null
+    python bench/signal_quality.py --only corpus --variant half --folder /tmp/sq-half
 
 Corpus (default ../shared/fixtures/ungdc-dev, yearly periods): run as a user
 would, `radar init`, `radar import` of the corpus's JSONL, `radar analyze`,
@@ -17,6 +19,14 @@ Prints per corpus: onsets flagged in their onset period within the top k,
 recall within one period, precision@k, Act/Prepare topics per period after the
 warm-up, false alarms, label readability, and the labels of the largest topics.
 Figures are recorded in docs/scoring.md ("Signal quality").
+
+Variants of the corpus (`--variant`, seeded by `--seed`), to judge the detector
+on more than the one corpus it was developed on:
+- `null`: every paragraph keeps its text but takes the date of another paragraph
+  drawn at random (each period keeps its size): no theme rises or falls except
+  by sampling noise, so every flag is a false alarm and a calibrated radar stays
+  nearly quiet in every period.
+- `half`: a random half of the paragraphs: the same onsets on thinner evidence.
 """
 
 from __future__ import annotations
@@ -42,6 +52,32 @@ DEMO_KEYWORDS = {
     "digital-identity": ["digital identity", "digital id", "one login"],
     "public-toilets": ["public toilet", "toilets"],
 }
+
+
+def corpus_variant(corpus: Path, variant: str, seed: int, folder: Path) -> Path | None:
+    """The corpus's JSONL rewritten as `variant` ("null" or "half") into `folder`; None for
+    "as-is"."""
+    import random
+
+    if variant == "as-is":
+        return None
+    rows = [line for path in sorted(corpus.glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    docs = [json.loads(line) for line in rows]
+    rng = random.Random(seed)
+    if variant == "null":
+        dates = [d["published_at"] for d in docs]
+        rng.shuffle(dates)
+        for d, when in zip(docs, dates, strict=True):
+            d["published_at"] = when
+    elif variant == "half":
+        docs = rng.sample(docs, len(docs) // 2)
+    else:
+        raise SystemExit(f"unknown variant {variant!r}")
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{corpus.name}-{variant}-{seed}.jsonl"
+    out.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+    return out
 
 
 def radar(*args: str, cwd: Path, timeout: float = 7200) -> subprocess.CompletedProcess:
@@ -147,6 +183,8 @@ def summary(name: str, result: dict) -> list[str]:
                      f"{sum(aps[3:]) / len(aps[3:]):.2f}")
     lines.append("Act/Prepare per period: " + " ".join(
         f"{p[:7]}={f['act_prepare']}" for p, f in r["flags_by_period"].items()))
+    lines.append("flagged (weak signal, emerging, Act or Prepare) per period: " + " ".join(
+        f"{p[:7]}={f.get('flagged', '-')}" for p, f in r["flags_by_period"].items()))
     for e in r["events"]:
         lines.append(f"  {e['name'][:38]:38} onset {e['onset_period'][:7]} first flagged "
                      f"{(e['first_flagged'] or 'never')[:7]:7} rank {e['rank'] or '-':>3} "
@@ -173,14 +211,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folder", type=Path, default=Path("/tmp/radar-signal-quality"))
     ap.add_argument("--demo-folder", type=Path, default=Path("/tmp/radar-signal-quality-demo"))
     ap.add_argument("--topics", choices=["auto", "replay", "stored"], default="auto")
+    ap.add_argument("--variant", choices=["as-is", "null", "half"], default="as-is",
+                    help="null: dates shuffled among paragraphs (nothing rises); half: a random half")
+    ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--reuse", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     results = {}
     if "corpus" in args.only:
+        data = args.data or corpus_variant(args.corpus, args.variant, args.seed, args.folder)
         results["corpus"] = corpus_run(args.corpus, args.folder, args.period, args.reuse,
-                                       args.topics, args.data)
-        print("\n".join(summary(args.corpus.name, results["corpus"])), flush=True)
+                                       args.topics, data)
+        name = args.corpus.name + ("" if args.variant == "as-is" else f" ({args.variant}, seed {args.seed})")
+        print("\n".join(summary(name, results["corpus"])), flush=True)
     if "demo" in args.only:
         results["demo"] = demo_run(args.demo_folder, args.reuse, args.topics)
         print("\n".join(summary("demo", results["demo"])), flush=True)

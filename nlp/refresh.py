@@ -16,6 +16,7 @@ import pyarrow as pa
 from nlp import areas as areas_mod
 from nlp import timeseries
 from nlp.embeddings import Embedder, vectors_from_arrow, vectors_to_arrow
+from nlp.surface import readable_label
 from nlp.terms import short_label, topic_terms
 from radar.core import warehouse
 from radar.core.config import Config
@@ -50,12 +51,38 @@ def refresh_stats(path, period: str, representatives: int, reset_first_seen: boo
         timeseries.rebuild(con, period)
 
 
+# Passages of a topic read to write its label's terms as they are written (nlp/surface.py):
+# a sample, so that labelling costs the same at 1,000 or 1,000,000 passages.
+LABEL_TEXTS = 200
+
+
+def label_texts(con, topic_ids: set[int], per_topic: int = LABEL_TEXTS) -> dict[int, list[str]]:
+    """Up to `per_topic` passage texts of each topic (a fixed sample: by hash of the id)."""
+    if not topic_ids:
+        return {}
+    ids = pa.table({"topic_id": pa.array(sorted(topic_ids), pa.int32())})  # noqa: F841 (SQL)
+    rows = con.execute("""
+        SELECT topic_id, text FROM (
+            SELECT pt.topic_id, p.text,
+                   row_number() OVER (PARTITION BY pt.topic_id
+                                      ORDER BY hash(pt.passage_id), pt.passage_id) AS rn
+            FROM passage_topics pt JOIN passages p USING (passage_id)
+            WHERE pt.topic_id IN (SELECT topic_id FROM ids)
+        ) WHERE rn <= ? ORDER BY topic_id, rn""", [int(per_topic)]).fetchall()
+    out: dict[int, list[str]] = {}
+    for topic_id, text in rows:
+        out.setdefault(int(topic_id), []).append(text)
+    return out
+
+
 def refresh_labels(path, stop_words: list[str], period: str = "month") -> set[int]:
     """Recompute every topic's top terms and label from all passages' terms; returns the
     ids whose top terms changed (their service area may change too). Terms common to the
-    whole corpus in every `period` are learned here and kept out of terms and labels."""
+    whole corpus in every `period` are learned here and kept out of terms and labels.
+    A label is the best top terms (`short_label`) written as the topic's passages write
+    them (`readable_label`: "invasion of Kuwait" for the lemmas "invasion kuwait")."""
     with warehouse.read(path) as con:
-        before = dict(con.execute("SELECT topic_id, top_terms FROM topics").fetchall())
+        stored = con.execute("SELECT topic_id, top_terms, label FROM topics").fetchall()
         tbl = con.execute(
             "SELECT coalesce(p.terms, '') AS terms, coalesce(pt.topic_id, -1) AS topic, "
             f"CAST({period_start_sql(period)} AS VARCHAR) AS period, "
@@ -72,13 +99,21 @@ def refresh_labels(path, stop_words: list[str], period: str = "month") -> set[in
     with warehouse.write(path) as con:
         con.execute("DELETE FROM common_terms")
         con.execute("INSERT INTO common_terms (term, spread) SELECT term, spread FROM common_tbl")
+    before = {t: top for t, top, _ in stored}
     changed = {t for t, v in terms.items() if before.get(t) != v}
-    if not changed:
+    # Labels still in lemma form (a warehouse labelled before labels were written out, or a
+    # topic whose passages spell no term differently) are written again with the rest.
+    lemma_form = {t for t, _, label in stored if t in terms and terms[t] and label == short_label(terms[t])}
+    relabel = sorted(changed | lemma_form)
+    if not relabel:
         return changed
+    with warehouse.read(path) as con:
+        texts = label_texts(con, set(relabel))
     arrow_tbl = pa.table({  # noqa: F841 (used by SQL)
-        "topic_id": pa.array(list(terms), pa.int32()),
-        "label": pa.array([short_label(v) for v in terms.values()], pa.string()),
-        "top_terms": pa.array(list(terms.values()), pa.list_(pa.string())),
+        "topic_id": pa.array(relabel, pa.int32()),
+        "label": pa.array([readable_label(short_label(terms[t]).split(", "), texts.get(t, []))
+                           if terms[t] else short_label(terms[t]) for t in relabel], pa.string()),
+        "top_terms": pa.array([terms[t] for t in relabel], pa.list_(pa.string())),
     })
     with warehouse.write(path) as con:
         con.execute("UPDATE topics SET label = t.label, top_terms = t.top_terms FROM arrow_tbl t "

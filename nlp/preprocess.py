@@ -115,6 +115,34 @@ def torch_hidden(hide: bool = True) -> Iterator[None]:
             os.environ["TRANSFORMERS_NO_ADVISORY_WARNINGS"] = advisory
 
 
+# spaCy imports every package's spaCy factories (the "spacy_factories" entry points) when it
+# builds a pipeline. Presidio's (a Hugging Face token pipe) imports presidio_analyzer and
+# transformers: 2.4 of the 3.0 s `spacy.load` took, paid by every `radar analyze`, for a
+# component the analysis never uses (redaction, which uses Presidio, runs at import).
+_UNUSED_FACTORY_MODULES = ("presidio_analyzer",)
+
+
+@contextmanager
+def unused_factories_skipped() -> Iterator[None]:
+    """While spaCy loads a pipeline here, leave out the spaCy factories of packages whose
+    components the analysis never uses (`_UNUSED_FACTORY_MODULES`); other plugins (e.g.
+    spacy-transformers, for a pipeline that needs it) load as usual."""
+    from spacy import util
+
+    registry = util.registry._entry_point_factories
+    original = registry._get_entry_points
+
+    def wanted():
+        return [ep for ep in original()
+                if ep.value.split(":", 1)[0].split(".", 1)[0] not in _UNUSED_FACTORY_MODULES]
+
+    registry._get_entry_points = wanted
+    try:
+        yield
+    finally:
+        del registry._get_entry_points  # the class's method again
+
+
 class Preprocessor:
     """Lemmatises passages and marks expectations; loads each spaCy pipeline once, lazily."""
 
@@ -136,7 +164,8 @@ class Preprocessor:
                 with torch_hidden(self.without_torch):
                     import spacy
 
-                    nlp = spacy.load(self.models[language], exclude=["ner", "senter"])
+                    with unused_factories_skipped():
+                        nlp = spacy.load(self.models[language], exclude=["ner", "senter"])
             except OSError as exc:  # spaCy's "can't find model"
                 raise SpacyModelMissing(
                     f"spaCy pipeline {self.models[language]!r} for language {language!r} is not "

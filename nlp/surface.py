@@ -95,7 +95,7 @@ def _best_spelling(found: Counter[str]) -> str:
 
 
 def readable_label(terms: Sequence[str], texts: Sequence[str]) -> str:
-    """A label of lemma terms (as `short_label` chose them) written as the passages write
+    """A label of lemma terms (as `label_terms` chose them) written as the passages write
     them: "invasion kuwait, kuwaiti" -> "invasion of Kuwait, Kuwaiti". A term whose written
     form repeats an earlier one's stays a lemma (no "Somalia, Somalia")."""
     out: list[str] = []

@@ -257,12 +257,10 @@ def dedupe_terms(terms: list[str]) -> list[str]:
     return [" ".join(k) for k in kept]
 
 
-def short_label(terms: list[str], max_words: int = 4) -> str:
-    """A short readable label of 2-4 words from the top terms: the best phrase, then the
-    next ones that add a new word while the label stays within `max_words`, e.g.
-    "landmine ban, mine clearance" or "bike lane, cycling"."""
-    if not terms:
-        return "(no terms)"
+def label_terms(terms: list[str], max_words: int = 4) -> list[str]:
+    """The terms a label is made of: the best phrase, then the next ones that add a new
+    word while the label stays within `max_words` (2-4 words, e.g. "landmine ban" and
+    "mine clearance", or "bike lane" and "cycling")."""
     chosen: list[str] = []
     used: set[str] = set()
     n_words = 0
@@ -275,4 +273,12 @@ def short_label(terms: list[str], max_words: int = 4) -> str:
         n_words += len(words)
         if n_words >= 2 and len(chosen) >= 2:
             break
-    return ", ".join(chosen or terms[:1])
+    return chosen or list(terms[:1])
+
+
+def short_label(terms: list[str], max_words: int = 4) -> str:
+    """A short readable label of 2-4 words from the top terms (`label_terms`), e.g.
+    "landmine ban, mine clearance" or "bike lane, cycling"."""
+    if not terms:
+        return "(no terms)"
+    return ", ".join(label_terms(terms, max_words))

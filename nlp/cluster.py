@@ -9,8 +9,8 @@ model package installed, never the warehouse.
 Results are identical to a single-machine run. The texts of one call are cut
 into the batches the local embedder would run (`local_batches`: torch by
 character length, ONNX by token count) and the batches into chunks, so every
-worker runs exactly the local batches; padding (and, for int8, the per-batch
-quantisation), and therefore every float, comes out the same
+worker runs exactly the local batches; padding, and therefore every float, comes
+out the same (int8 runs one text at a time anyway)
 (tests/test_nlp_cluster.py checks it bit for bit for torch and ONNX). A worker
 that dies takes its chunk back to the scheduler, which gives it to another worker.
 
@@ -28,7 +28,7 @@ import numpy as np
 
 from nlp.embedders import make_embedder, resolve_embedder
 from nlp.embeddings import batch_order
-from nlp.onnx_embedder import TokenBatcher
+from nlp.onnx_embedder import TokenBatcher, rows_per_run
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +73,13 @@ def local_batches(kind: str, model: str, batch_size: int, texts: Sequence[str]) 
     `kind` would cut `texts` into: torch by character length (`batch_order`), ONNX by
     token count (`TokenBatcher`, which needs only the model's tokenizer here); static
     vectors do not depend on their batch, so any cut will do: runs of 1,024 in order."""
-    if resolve_embedder(kind) == "static":
+    kind = resolve_embedder(kind)
+    if kind == "static":
         return [np.arange(i, min(i + 1024, len(texts))) for i in range(0, len(texts), 1024)]
-    if resolve_embedder(kind) == "torch":
+    if kind == "torch":
         order = batch_order(texts)
         return [order[i:i + batch_size] for i in range(0, len(order), max(1, batch_size))]
-    return TokenBatcher(model, batch_size).plan(texts)[2]
+    return TokenBatcher(model, rows_per_run(kind == "onnx-int8", batch_size)).plan(texts)[2]
 
 
 def plan_chunks(batches: list[np.ndarray], workers: int) -> list[np.ndarray]:
@@ -125,7 +126,8 @@ class ClusterEmbedder:
                  batch_size: int = 64) -> None:
         from distributed import Client  # only with a cluster configured: ~1 s to import
         self.address = address
-        self.spec = (kind, model, batch_size)
+        # "auto" is resolved here, so every worker runs what this machine would, whatever its CPU.
+        self.spec = (resolve_embedder(kind), model, batch_size)
         self.name = model
         self.batch_size = batch_size
         self.last_workers: dict[str, int] = {}   # worker address -> texts embedded, last call

@@ -18,8 +18,8 @@ How:
 - run: the Rust `tokenizers` tokenizer truncates where sentence-transformers
   does (`max_seq_length`, 256 tokens for all-MiniLM-L6-v2), texts are sorted
   by length and batched so padding is minimal (long texts in smaller batches, so the
-  attention tensors stay small: `token_batches`), and ONNX Runtime uses one
-  thread per available core. Neither torch nor transformers is imported to
+  attention tensors stay small: `token_batches`), and one batch runs per available
+  core at a time, each on one thread. Neither torch nor transformers is imported to
   embed.
 """
 
@@ -34,7 +34,7 @@ import os
 import re
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -263,6 +263,15 @@ class TokenBatcher:
             lengths[order], self.batch_size, self.attention_budget)]
 
 
+def rows_per_run(quantized: bool, batch_size: int) -> int:
+    """Texts per ONNX Runtime run: one for int8, whose dynamic quantisation scales a run's
+    activations by one factor (with several texts in a run, a text's vector depended on its
+    neighbours: cosine down to 0.983 between two batchings of the same dev paragraphs; alone,
+    1.0, and 0.994 to torch's on average instead of 0.993), at the same CPU; `batch_size`
+    for float32, whose vectors do not depend on their batch."""
+    return 1 if quantized else max(1, batch_size)
+
+
 class OnnxEmbedder:
     """A sentence-transformers model in ONNX Runtime (float32, or int8 with `quantized`)."""
 
@@ -274,17 +283,21 @@ class OnnxEmbedder:
         path, layout = ensure_onnx(folder, quantized, cache_dir, name=model)
         self.name = model
         self.path = path
-        self.batcher = TokenBatcher(model, batch_size, layout["max_seq_length"])
+        self.batcher = TokenBatcher(model, rows_per_run(quantized, batch_size), layout["max_seq_length"])
         self.batch_size = self.batcher.batch_size
         self.max_seq_length = self.batcher.max_seq_length
         self.tokenizer = self.batcher.tokenizer
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or available_cores()
+        # One thread inside each run, one run per core at a time (`encode`): a run of one text
+        # is too small to split well across cores (int8, 1,000 dev paragraphs: 1.66 cores busy
+        # with two threads inside the run), and two threads per run beside spaCy's thread
+        # (nlp/pipeline.py) kept three busy threads on two cores, whose waits for each other
+        # cost a quarter more CPU.
+        self.threads = max(1, threads or available_cores())
+        opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
-        # No busy-waiting between operators: spaCy runs beside the model in another thread
-        # (nlp/pipeline.py) and needs that core.
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         # Give the arena's memory back after each batch instead of keeping its high-water mark
@@ -295,12 +308,15 @@ class OnnxEmbedder:
         self.dimension = int(self.session.get_outputs()[0].shape[-1] or layout["dimension"])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Normalised float32 vectors, one per text, in the order given."""
+        """Normalised float32 vectors, one per text, in the order given. The batches run
+        `threads` at a time (ONNX Runtime releases the GIL); each batch's vectors are the
+        same whichever thread runs it."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
         encodings, lengths, batches = self.batcher.plan(texts)
-        for rows in batches:
+
+        def run(rows: np.ndarray) -> None:
             width = int(lengths[rows].max())
             ids = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -311,4 +327,12 @@ class OnnxEmbedder:
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             out[rows] = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs},
                                          self._run_options)[0]
+
+        if self.threads == 1 or len(batches) == 1:
+            for rows in batches:
+                run(rows)
+        else:
+            with ThreadPoolExecutor(self.threads, thread_name_prefix="onnx") as pool:
+                for _ in pool.map(run, batches):  # re-raises a batch's error here
+                    pass
         return out

@@ -89,7 +89,7 @@ def dask_cluster():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["torch", "onnx"])
+@pytest.mark.parametrize("kind", ["torch", "onnx", "onnx-int8"])
 def test_vectors_from_two_workers_equal_the_local_vectors_bit_for_bit(dask_cluster, kind):
     from nlp.embedders import make_embedder
 

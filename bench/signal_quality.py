@@ -6,6 +6,7 @@
     python bench/signal_quality.py --topics stored           # the old, look-ahead topics
     python bench/signal_quality.py --only corpus --variant null --folder /tmp/sq-null
     python bench/signal_quality.py --only corpus --variant half --folder /tmp/sq-half
+    python bench/signal_quality.py --only corpus --embedder onnx --folder /tmp/sq-fp32
 
 Corpus (default ../shared/fixtures/ungdc-dev, yearly periods): run as a user
 would, `radar init`, `radar import` of the corpus's JSONL, `radar analyze`,
@@ -92,7 +93,7 @@ def radar(*args: str, cwd: Path, timeout: float = 7200) -> subprocess.CompletedP
 
 
 def corpus_run(corpus: Path, folder: Path, period: str, reuse: bool, topics: str,
-               data: Path | None) -> dict:
+               data: Path | None, embedder: str = "auto") -> dict:
     """import + analyze + backtest on a development corpus; the backtest JSON plus timings."""
     folder.mkdir(parents=True, exist_ok=True)
     cfg = folder / "radar.toml"
@@ -100,6 +101,7 @@ def corpus_run(corpus: Path, folder: Path, period: str, reuse: bool, topics: str
     if not (reuse and (folder / "radar.duckdb").exists()):
         radar("init", "--config", str(cfg), cwd=folder)
         text = cfg.read_text()
+        text = text.replace('embedder = "auto"', f'embedder = "{embedder}"', 1)
         cfg.write_text(text.replace('period = "month"', f'period = "{period}"', 1))
         t0 = time.monotonic()
         for jsonl in ([data] if data else sorted(corpus.glob("*.jsonl"))):
@@ -214,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variant", choices=["as-is", "null", "half"], default="as-is",
                     help="null: dates shuffled among paragraphs (nothing rises); half: a random half")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--embedder", default="auto",
+                    help="[analysis] embedder for the corpus (the demo keeps its default)")
     ap.add_argument("--reuse", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
@@ -221,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     if "corpus" in args.only:
         data = args.data or corpus_variant(args.corpus, args.variant, args.seed, args.folder)
         results["corpus"] = corpus_run(args.corpus, args.folder, args.period, args.reuse,
-                                       args.topics, data)
+                                       args.topics, data, args.embedder)
         name = args.corpus.name + ("" if args.variant == "as-is" else f" ({args.variant}, seed {args.seed})")
         print("\n".join(summary(name, results["corpus"])), flush=True)
     if "demo" in args.only:

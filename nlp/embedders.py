@@ -8,7 +8,8 @@ model2vec distillation (nlp/static_embedder.py): another, smaller space, filed
 under another key (`AnalysisConfig.vector_model`), so switching to or from it
 re-embeds every passage and refits the topics.
 "auto" is the default chosen from measured speed and detection quality on the
-development corpus (docs/performance.md).
+development corpus (docs/performance.md): int8 ONNX where the CPU multiplies int8
+natively, float32 ONNX elsewhere.
 """
 
 from __future__ import annotations
@@ -18,23 +19,45 @@ from nlp.onnx_embedder import OnnxEmbedder
 from nlp.static_embedder import StaticEmbedder
 
 EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch", "static")
-# "auto" = float32 ONNX: the same vectors as torch (cosine >= 0.99999), so the same topics and
-# detection, at about torch's speed (0.94x its CPU quiet, 0.69x under load) without importing
-# torch at all (with spaCy loaded torch-free, ~300 MB less resident; docs/performance.md).
-# int8 ONNX is ~0.4x float32's CPU but its vectors differ (cosine ~0.993 to torch's) and,
-# its activations being quantised per batch, depend on which passages share a batch (cosine
-# down to ~0.989 between batchings of the same texts); on the dev backtest and the planted
-# replay it detected no better, sometimes worse, so it is an option (`embedder =
-# "onnx-int8"`) for very large corpora, not the default.
+# "auto" = int8 ONNX on a CPU with native int8 dot products (VNNI: AVX-512 or AVX, or AMX),
+# float32 ONNX on any other. Measured on the dev corpus (docs/performance.md, "int8 where the
+# CPU has VNNI"): on an AVX-512 VNNI CPU int8 takes 0.41x torch's wall and 0.45x its CPU for
+# the same passages, and the whole first analysis 0.64x float32's wall, detecting as well;
+# on an AVX2 CPU without VNNI int8 is no faster than float32 ("int8 on a quiet machine"), so
+# there float32 it is: torch's vectors (cosine >= 0.99999) without importing torch.
+# int8 embeds one text per run (`OnnxEmbedder`): ONNX Runtime quantises activations with one
+# scale per run, so a text's vector would otherwise depend on the texts batched with it.
+# Its vectors are in torch's space (cosine ~0.994 to torch's), so the transformer embedders
+# share stored vectors and switching among them re-embeds nothing.
 # "static" (model2vec distillation) took 0.28x float32's CPU for a whole first analysis of the
 # dev corpus (embedding 2.8 vs 263 CPU s) but flagged 4 of 15 onsets at onset against 9
 # (docs/performance.md, "Static embedder"): an option for very large corpora, not the default.
-DEFAULT_EMBEDDER = "onnx"
+INT8_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
 
 
-def resolve_embedder(kind: str) -> str:
-    """The embedder "auto" stands for; other names unchanged."""
-    return DEFAULT_EMBEDDER if kind == "auto" else kind
+def cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> frozenset[str]:
+    """The CPU's feature flags as Linux lists them (empty where there is no /proc/cpuinfo)."""
+    try:
+        with open(cpuinfo, encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return frozenset(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def default_embedder(flags: frozenset[str] | set[str]) -> str:
+    """What "auto" runs on a CPU with these feature flags (pure: tested without the CPU)."""
+    return "onnx-int8" if INT8_FLAGS & set(flags) else "onnx"
+
+
+def resolve_embedder(kind: str, flags: frozenset[str] | None = None) -> str:
+    """The embedder "auto" stands for on this machine (or on a CPU with `flags`); other
+    names unchanged."""
+    if kind != "auto":
+        return kind
+    return default_embedder(cpu_flags() if flags is None else flags)
 
 
 def uses_torch(kind: str) -> bool:

@@ -30,6 +30,26 @@ def test_embedder_setting_is_validated():
         parse_config({"analysis": {"embedder": "gpu"}})
 
 
+def test_auto_is_int8_where_the_cpu_multiplies_int8_natively(tmp_path):
+    from nlp.embedders import cpu_flags, default_embedder, resolve_embedder
+
+    avx2 = frozenset("fpu sse4_2 avx avx2 fma".split())
+    assert default_embedder(avx2) == "onnx"  # int8 measured no faster there
+    for vnni in ("avx512_vnni", "avx_vnni", "amx_int8"):
+        assert default_embedder(avx2 | {vnni}) == "onnx-int8"
+    assert default_embedder(frozenset()) == "onnx"  # unknown CPU: the float model
+    assert resolve_embedder("auto", avx2 | {"avx512_vnni"}) == "onnx-int8"
+    assert resolve_embedder("auto", avx2) == "onnx"
+    for kind in ("onnx", "onnx-int8", "torch", "static"):  # a chosen embedder is kept
+        assert resolve_embedder(kind, avx2) == resolve_embedder(kind, avx2 | {"avx_vnni"}) == kind
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu avx2 avx512_vnni\n"
+                    "processor\t: 1\nflags\t\t: fpu avx2 avx512_vnni\n", encoding="ascii")
+    assert cpu_flags(str(info)) == {"fpu", "avx2", "avx512_vnni"}
+    assert cpu_flags(str(tmp_path / "missing")) == frozenset()
+    assert resolve_embedder("auto") in ("onnx", "onnx-int8")  # this machine's choice
+
+
 def test_unknown_embedder_kind_fails_clearly():
     from nlp.embedders import make_embedder
 
@@ -80,8 +100,14 @@ def test_onnx_vectors_match_torch_and_export_happens_once(tmp_path, texts, monke
         int8 = OnnxEmbedder(cache_dir=tmp_path, quantized=True)
         OnnxEmbedder(cache_dir=tmp_path)  # the float export is reused, not redone
     assert "quantising" in caplog.text and "exporting" not in caplog.text
-    cos8 = (int8.encode(texts) * torch_vectors).sum(axis=1)
+    v8 = int8.encode(texts)
+    cos8 = (v8 * torch_vectors).sum(axis=1)
     assert cos8.mean() >= 0.99 and cos8.min() > 0.97
+    # One text per run: a text's int8 vector does not depend on the texts embedded with it
+    # (activations are quantised with one scale per run).
+    assert int8.batch_size == 1
+    np.testing.assert_allclose(int8.encode(texts[::-1])[::-1], v8, atol=1e-6)
+    np.testing.assert_allclose(int8.encode(texts[:3]), v8[:3], atol=1e-6)
     folder = next(tmp_path.iterdir())
     assert json.loads((folder / "layout.json").read_text())["max_seq_length"] == 256
 

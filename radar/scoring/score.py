@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -295,14 +294,26 @@ def period_digests(table: pa.Table) -> dict[date, str]:
     """
     names = [n for n in SIGNAL_SCHEMA.names if n != "run_id"]
     table = table.select(names).cast(pa.schema([SIGNAL_SCHEMA.field(n) for n in names]))
-    columns = [pc.round(c, 9) if pa.types.is_floating(c.type) else c for c in table.columns]
-    df = pa.table(columns, names=names).to_pandas()
-    if df.empty:
+    if table.num_rows == 0:
         return {}
-    df = df.sort_values(["period_start", "topic_id"], kind="stable")
-    df["_hash"] = pd.util.hash_pandas_object(df, index=False).to_numpy()
-    return {p: hashlib.sha256(g["_hash"].to_numpy().tobytes()).hexdigest()
-            for p, g in df.groupby("period_start", sort=False)}
+    columns = [pc.round(c, 9) if pa.types.is_floating(c.type) else c for c in table.columns]
+    table = pa.table(columns, names=names)
+    table = table.take(pc.sort_indices(table, sort_keys=[("period_start", "ascending"),
+                                                         ("topic_id", "ascending")]))
+    periods = table["period_start"].to_pylist()
+    values = [table[n].to_pylist() for n in names]
+    out: dict[date, str] = {}
+    start = 0
+    while start < len(periods):  # each period's rows are together after the sort
+        end = start
+        while end < len(periods) and periods[end] == periods[start]:
+            end += 1
+        digest = hashlib.sha256()
+        for column in values:
+            digest.update(repr(column[start:end]).encode())
+        out[periods[start]] = digest.hexdigest()
+        start = end
+    return out
 
 
 def _stored_digests(con) -> dict[date, str]:

@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import sys
+import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -115,6 +116,42 @@ def torch_hidden(hide: bool = True) -> Iterator[None]:
             os.environ["TRANSFORMERS_NO_ADVISORY_WARNINGS"] = advisory
 
 
+@contextmanager
+def cli_deferred() -> Iterator[None]:
+    """Import spaCy without its command-line modules.
+
+    spaCy's `__init__` imports `spacy.cli.info` (for `spacy.info`), and with it every spaCy
+    command (download, project assets: typer, weasel, requests, httpx): 0.43 of the 0.95 s
+    `import spacy` took, paid by every `radar analyze` for commands it never runs. While
+    this block imports spaCy, `spacy.cli` is a stand-in whose `info` imports the real one
+    when called; afterwards the stand-in is gone, so a later `import spacy.cli` imports the
+    real package. Does nothing when spaCy is already imported.
+    """
+    if "spacy" in sys.modules:
+        yield
+        return
+    package = types.ModuleType("spacy.cli")
+    package.__path__ = []  # a package, so `spacy.cli.info` can be found under it
+    module = types.ModuleType("spacy.cli.info")
+
+    def info(*args, **kwargs):
+        from spacy.cli.info import info as real  # the real package, once the block is over
+
+        return real(*args, **kwargs)
+
+    module.info = info  # type: ignore[attr-defined]
+    sys.modules["spacy.cli"], sys.modules["spacy.cli.info"] = package, module
+    try:
+        yield
+    finally:
+        for name, stand_in in (("spacy.cli.info", module), ("spacy.cli", package)):
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+        spacy = sys.modules.get("spacy")
+        if spacy is not None and getattr(spacy, "cli", None) is package:
+            delattr(spacy, "cli")
+
+
 # spaCy imports every package's spaCy factories (the "spacy_factories" entry points) when it
 # builds a pipeline. Presidio's (a Hugging Face token pipe) imports presidio_analyzer and
 # transformers: 2.4 of the 3.0 s `spacy.load` took, paid by every `radar analyze`, for a
@@ -161,7 +198,7 @@ class Preprocessor:
     def _pipeline(self, language: str):
         if language not in self._loaded:
             try:
-                with torch_hidden(self.without_torch):
+                with torch_hidden(self.without_torch), cli_deferred():
                     import spacy
 
                     with unused_factories_skipped():

@@ -178,3 +178,18 @@ def test_spacy_loads_without_presidio_in_the_analysis_and_presidio_still_works_a
         "print(sorted({f.entity_type for f in found}))\n")
     assert out[:2] == ["need bike lane city centre False", "False"]
     assert "EMAIL_ADDRESS" in out[2]
+
+
+def test_spacy_loads_without_its_command_line_and_the_command_line_still_works_after():
+    """spaCy's own import pulls in every spaCy command (typer, weasel, requests: ~0.2-0.4 s of
+    every `radar analyze`); the analysis imports spaCy without them, and `spacy.info` and
+    `import spacy.cli` still work after."""
+    out = _after_spacy_loads(
+        "print(r[0].terms, sorted(m for m in ('spacy.cli', 'spacy.cli.info', 'typer', 'weasel')"
+        " if m in sys.modules))\n"
+        "import spacy\n"
+        "print(sorted(spacy.info())[:3])\n"
+        "import spacy.cli\n"
+        "print(callable(spacy.cli.download), spacy.cli.__file__ is not None)\n")
+    assert out == ["need bike lane city centre []", "['location', 'pipelines', 'platform']",
+                   "True True"]

@@ -20,18 +20,24 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from radar.core.backends import LakeSpec, ident, redact
 from radar.core.errors import WarehouseError
 from radar.core.locks import WriterLocked
 
+if TYPE_CHECKING:
+    import psycopg
+
 _pg_local = threading.local()
 
 
 def _connect(spec: LakeSpec, **kwargs) -> psycopg.Connection:
-    """A PostgreSQL session to the catalog database; a failure is one clear WarehouseError."""
+    """A PostgreSQL session to the catalog database; a failure is one clear WarehouseError.
+    psycopg is imported here, not with the module: only a DuckLake warehouse needs it, and
+    every radar command imports this module (~60 ms)."""
+    import psycopg
+
     try:
         return psycopg.connect(spec.dsn(), autocommit=True, **kwargs)
     except psycopg.Error as exc:

@@ -193,3 +193,23 @@ def test_spacy_loads_without_its_command_line_and_the_command_line_still_works_a
         "print(callable(spacy.cli.download), spacy.cli.__file__ is not None)\n")
     assert out == ["need bike lane city centre []", "['location', 'pipelines', 'platform']",
                    "True True"]
+
+
+def test_model_workers_run_a_little_lower_than_the_thread_that_lemmatises():
+    import os
+    import threading
+
+    from nlp.onnx_embedder import WORKER_NICENESS, lower_priority
+
+    main_before = os.getpriority(os.PRIO_PROCESS, 0)
+    seen = {}
+
+    def worker():
+        lower_priority()
+        seen["worker"] = os.getpriority(os.PRIO_PROCESS, 0)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert seen["worker"] == min(19, main_before + WORKER_NICENESS)
+    assert os.getpriority(os.PRIO_PROCESS, 0) == main_before  # the calling thread is untouched

@@ -22,8 +22,8 @@ EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch", "static")
 # "auto" = int8 ONNX on a CPU with native int8 dot products (VNNI: AVX-512 or AVX, or AMX),
 # float32 ONNX on any other. Measured on the dev corpus (docs/performance.md, "int8 where the
 # CPU has VNNI"): on an AVX-512 VNNI CPU int8 takes 0.32x torch's wall for the same
-# passages and the whole first analysis 0.60x float32's wall (98 vs 163 s), detecting as
-# well (10 of 15 onsets at onset with either);
+# passages, and the whole first analysis took 85 s against float32's 163 s (0.78x the bare
+# torch encode instead of 1.48x), detecting as well (10 of 15 onsets at onset with either);
 # on an AVX2 CPU without VNNI int8 is no faster than float32 ("int8 on a quiet machine"), so
 # there float32 it is: torch's vectors (cosine >= 0.99999) without importing torch.
 # int8 embeds one text per run (`OnnxEmbedder`): ONNX Runtime quantises activations with one

@@ -121,8 +121,9 @@ def cli_deferred() -> Iterator[None]:
     """Import spaCy without its command-line modules.
 
     spaCy's `__init__` imports `spacy.cli.info` (for `spacy.info`), and with it every spaCy
-    command (download, project assets: typer, weasel, requests, httpx): 0.43 of the 0.95 s
-    `import spacy` took, paid by every `radar analyze` for commands it never runs. While
+    command (download, project assets: typer, weasel, requests, httpx), paid by every
+    `radar analyze` for commands it never runs (importing and loading spaCy's pipeline
+    took 0.72-0.85 s with them, 0.59-0.61 s without; docs/performance.md). While
     this block imports spaCy, `spacy.cli` is a stand-in whose `info` imports the real one
     when called; afterwards the stand-in is gone, so a later `import spacy.cli` imports the
     real package. Does nothing when spaCy is already imported.

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import logging
 import time
@@ -303,16 +304,12 @@ def period_digests(table: pa.Table) -> dict[date, str]:
     periods = table["period_start"].to_pylist()
     values = [table[n].to_pylist() for n in names]
     out: dict[date, str] = {}
-    start = 0
-    while start < len(periods):  # each period's rows are together after the sort
-        end = start
-        while end < len(periods) and periods[end] == periods[start]:
-            end += 1
+    for period, rows in itertools.groupby(range(len(periods)), key=periods.__getitem__):
+        rows = list(rows)  # one period's rows: together after the sort
         digest = hashlib.sha256()
         for column in values:
-            digest.update(repr(column[start:end]).encode())
-        out[periods[start]] = digest.hexdigest()
-        start = end
+            digest.update(repr(column[rows[0]:rows[-1] + 1]).encode())
+        out[period] = digest.hexdigest()
     return out
 
 

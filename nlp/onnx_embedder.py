@@ -309,7 +309,7 @@ class OnnxEmbedder:
         self.tokenizer = self.batcher.tokenizer
         opts = ort.SessionOptions()
         # One thread inside each run, one run per core at a time (`encode`): a run of one text
-        # is too small to split well across cores (int8, 1,000 dev paragraphs: 1.66 cores busy
+        # is too small to split well across cores (int8, 800 dev paragraphs: 1.66 cores busy
         # with two threads inside the run), and two threads per run beside spaCy's thread
         # (nlp/pipeline.py) kept three busy threads on two cores, whose waits for each other
         # cost a quarter more CPU.
@@ -318,7 +318,6 @@ class OnnxEmbedder:
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         # Give the arena's memory back after each batch instead of keeping its high-water mark
         # for the rest of the analysis (the topic fit runs after the embedding).

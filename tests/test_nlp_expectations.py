@@ -92,3 +92,19 @@ def test_terms_are_lemmas_without_stop_words(pre):
     words = got.terms.split()
     assert {"council", "build", "bike", "lane", "tax"} <= set(words)
     assert not {"the", "are", "and", "more"} & set(words)
+
+
+def test_only_passages_a_dependency_pattern_could_confirm_are_parsed(pre, monkeypatch):
+    """An auxiliary "have", a noun "need" or a non-imperative "support" cannot be what a
+    dependency pattern confirms (their part of speech and tag are fixed before the parse),
+    so those passages skip the parser; a modal or a verb "need" is still parsed."""
+    nlp, matcher = pre._pipeline("en")
+    parsed = []
+    confirm = matcher.confirm
+    monkeypatch.setattr(matcher, "confirm", lambda docs: parsed.extend(d.text for d in docs) or confirm(docs))
+    texts = ["The council has opened a new library.", "Housing needs grew in every town last year.",
+             "Many residents support the plan for the harbour.", "The city must build more parks.",
+             "Our neighbours need to see a plan for the harbour."]
+    found = pre.process(texts, ["en"] * len(texts))
+    assert parsed == texts[3:]
+    assert [f.expectation is not None for f in found] == [False, False, False, True, True]

@@ -27,12 +27,16 @@ def _hash(text: str) -> str:
 def pending(path) -> list[tuple[str, int, str, str]]:
     """(kind, item_id, text, hash) of every active item whose stored vector is missing or stale."""
     with warehouse.read(path) as con:
-        items = con.execute(
-            "SELECT 'service', service_id, name, description, keywords FROM services WHERE active "
-            "UNION ALL SELECT 'watch', watch_id, name, description, keywords FROM watch_items "
-            "WHERE active").fetchall()
-        stored = {(k, i): (h, m) for k, i, h, m in con.execute(
-            "SELECT kind, item_id, text_hash, model FROM catalogue_vectors").fetchall()}
+        return _pending(con)
+
+
+def _pending(con) -> list[tuple[str, int, str, str]]:
+    items = con.execute(
+        "SELECT 'service', service_id, name, description, keywords FROM services WHERE active "
+        "UNION ALL SELECT 'watch', watch_id, name, description, keywords FROM watch_items "
+        "WHERE active").fetchall()
+    stored = {(k, i): (h, m) for k, i, h, m in con.execute(
+        "SELECT kind, item_id, text_hash, model FROM catalogue_vectors").fetchall()}
     out = []
     for kind, item_id, name, description, keywords in items:
         text = embedding_text(name, description or "", list(keywords or []))
@@ -48,8 +52,8 @@ def embed_catalogue(cfg: Config, embedder: Callable[[], Embedder]) -> int:
     """
     path = cfg.warehouse_path
     model = cfg.analysis.vector_model
-    todo = pending(path)
     with warehouse.read(path) as con:
+        todo = _pending(con)
         stale = con.execute("SELECT kind, item_id FROM catalogue_vectors WHERE model <> ?",
                             [model]).fetchall()
     if stale:

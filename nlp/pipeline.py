@@ -97,18 +97,20 @@ def settings_hash(cfg: Config) -> str:
 
 def make_passages(cfg: Config, preprocessor, progress: Progress | None = None,
                   costs: StepCosts | None = None, embedder: LazyEmbedder | None = None,
-                  ) -> tuple[int, int, int, int]:
+                  total: int | None = None) -> tuple[int, int, int, int]:
     """Split, lemmatise, mark and (with `embedder`) embed new or changed documents.
 
     Returns (documents, passages, expectations, embedded). Per batch of DOC_BATCH
     documents, the embedding model runs in a second thread while spaCy runs in this one
     (ONNX Runtime and torch release the GIL), so the two costliest steps overlap on
-    separate cores; passages and their vectors are written in one transaction.
+    separate cores; passages and their vectors are written in one transaction. `total`:
+    the pending documents when the caller has counted them.
     """
     costs = costs or StepCosts()
     a = cfg.analysis
     path = cfg.warehouse_path
-    total = tables.count_pending_documents(path)
+    if total is None:
+        total = tables.count_pending_documents(path)
     if total == 0:
         return 0, 0, 0, 0
     docs = passages = expectations = embedded = 0
@@ -163,6 +165,8 @@ def embed_passages(cfg: Config, embedder: LazyEmbedder, progress: Progress | Non
     path = cfg.warehouse_path
     model = cfg.analysis.vector_model
     total = tables.count_unembedded(path, model)
+    if total == 0:
+        return 0
     done = 0
     for ids, texts in tables.unembedded(path, model, EMBED_BATCH):
         with costs.step("embedding"):
@@ -196,10 +200,11 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
     lazy = LazyEmbedder(cfg, embedder)
     started = datetime.now(UTC).replace(tzinfo=None)
     t0 = time.perf_counter()
-    if tables.count_pending_documents(path):
+    pending = tables.count_pending_documents(path)
+    if pending:
         pre = preprocessor or _default_preprocessor(cfg)
         (summary.new_documents, summary.new_passages, summary.expectation_passages,
-         summary.embedded) = make_passages(cfg, pre, progress, costs, embedder=lazy)
+         summary.embedded) = make_passages(cfg, pre, progress, costs, embedder=lazy, total=pending)
         release_freed_memory()  # spaCy's and the model's working memory, before the topic fit
     summary.seconds["passages"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -238,13 +243,14 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
     summary.seconds["refresh"] = time.perf_counter() - t0
     if summary.action == "none":
         summary.action = "relabel"
-    summary.topics = warehouse.query(path, "SELECT count(*) FROM topics WHERE active")[0][0]
     _record_run(path, started, summary, a.period, settings)
     return summary
 
 
 def _record_run(path, started: datetime, s: NlpSummary, period: str, settings: str) -> None:
+    """The run's row in nlp_runs; also counts the active topics into `s.topics`."""
     with warehouse.write(path) as con:
+        s.topics = con.execute("SELECT count(*) FROM topics WHERE active").fetchone()[0]
         con.execute(
             "INSERT INTO nlp_runs (run_id, started_at, finished_at, action, new_passages, embedded, "
             "assigned, new_topics, model_version, period, settings_hash) "

@@ -96,28 +96,28 @@ def refresh_labels(path, stop_words: list[str], period: str = "month") -> set[in
                         voices=np.array(tbl["voice"].to_pylist(), dtype=object))
     common_tbl = pa.table({"term": pa.array(list(learned), pa.string()),  # noqa: F841 (SQL)
                            "spread": pa.array(list(learned.values()), pa.float64())})
-    with warehouse.write(path) as con:
-        con.execute("DELETE FROM common_terms")
-        con.execute("INSERT INTO common_terms (term, spread) SELECT term, spread FROM common_tbl")
     before = {t: top for t, top, _ in stored}
     changed = {t for t, v in terms.items() if before.get(t) != v}
     # Labels still in lemma form (a warehouse labelled before labels were written out, or a
     # topic whose passages spell no term differently) are written again with the rest.
     lemma_form = {t for t, _, label in stored if t in terms and terms[t] and label == short_label(terms[t])}
     relabel = sorted(changed | lemma_form)
-    if not relabel:
-        return changed
-    with warehouse.read(path) as con:
-        texts = label_texts(con, set(relabel))
+    texts = {}
+    if relabel:
+        with warehouse.read(path) as con:
+            texts = label_texts(con, set(relabel))
     arrow_tbl = pa.table({  # noqa: F841 (used by SQL)
         "topic_id": pa.array(relabel, pa.int32()),
         "label": pa.array([readable_label(label_terms(terms[t]), texts.get(t, []))
                            if terms[t] else short_label(terms[t]) for t in relabel], pa.string()),
         "top_terms": pa.array([terms[t] for t in relabel], pa.list_(pa.string())),
     })
-    with warehouse.write(path) as con:
-        con.execute("UPDATE topics SET label = t.label, top_terms = t.top_terms FROM arrow_tbl t "
-                    "WHERE topics.topic_id = t.topic_id")
+    with warehouse.write(path) as con:  # common terms and labels in one transaction
+        con.execute("DELETE FROM common_terms")
+        con.execute("INSERT INTO common_terms (term, spread) SELECT term, spread FROM common_tbl")
+        if relabel:
+            con.execute("UPDATE topics SET label = t.label, top_terms = t.top_terms FROM arrow_tbl t "
+                        "WHERE topics.topic_id = t.topic_id")
     return changed
 
 

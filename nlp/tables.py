@@ -36,6 +36,13 @@ def pending_documents(path, batch: int) -> Iterator[list[tuple]]:
     a large backlog costs one scan, not one per batch; only the ids are held."""
     with warehouse.read(path) as con:
         ids = con.execute(f"SELECT d.doc_id {_PENDING} ORDER BY d.doc_id").to_arrow_table()
+        if 0 < ids.num_rows <= batch:  # a small backlog (an incremental run): one read
+            rows = con.execute(f"SELECT d.doc_id, d.title, d.text, d.language, d.content_hash, d.url "
+                               f"{_PENDING} ORDER BY d.doc_id").fetchall()
+    if 0 < ids.num_rows <= batch:
+        if rows:
+            yield rows
+        return
     ids = ids["doc_id"]
     for start in range(0, len(ids), batch):
         chunk = pa.table({"doc_id": ids.slice(start, batch)})  # noqa: F841 (used by SQL)
@@ -146,11 +153,6 @@ def load_corpus(path, model: str, where: str = "true") -> Corpus:
     )
 
 
-def count_embedded(path, model: str) -> int:
-    """Passages embedded with `model`."""
-    return warehouse.query(path, "SELECT count(*) FROM passage_embeddings WHERE model = ?", [model])[0][0]
-
-
 @dataclass
 class TopicState:
     """Active topics and facts about the last full fit."""
@@ -163,6 +165,7 @@ class TopicState:
     last_fit_model: str | None
     last_settings: str | None
     last_period: str | None = None
+    embedded: int = 0             # passages embedded with the configured model
 
     @property
     def has_model(self) -> bool:
@@ -170,9 +173,12 @@ class TopicState:
         return self.last_fit_n > 0
 
 
-def load_topic_state(path) -> TopicState:
-    """Active topics with centroids, the next free id and the last fit's size and model."""
+def load_topic_state(path, model: str) -> TopicState:
+    """Active topics with centroids, the next free id, the last fit's size and model, and the
+    passages embedded with `model`."""
     with warehouse.read(path) as con:
+        embedded = con.execute("SELECT count(*) FROM passage_embeddings WHERE model = ?",
+                               [model]).fetchone()[0]
         tbl = con.execute("SELECT topic_id, centroid, size FROM topics WHERE active AND centroid "
                           "IS NOT NULL ORDER BY topic_id").to_arrow_table()
         next_id = con.execute("SELECT coalesce(max(topic_id), -1) + 1 FROM topics").fetchone()[0]
@@ -190,6 +196,7 @@ def load_topic_state(path) -> TopicState:
         last_fit_model=params.get("embedding_model"),
         last_settings=run[0] if run else None,
         last_period=run[1] if run else None,
+        embedded=int(embedded),
     )
 
 
@@ -202,24 +209,52 @@ def write_assignments(path, ids, topics, probs, version: str, replace_all: bool 
     if replace_all:
         chunk = max(len(ids), 1)
     for start in range(0, max(len(ids), 1), chunk):
-        arrow_tbl = pa.table({
-            "passage_id": pa.array(list(ids[start:start + chunk]), pa.string()),
-            "topic_id": pa.array(np.asarray(topics[start:start + chunk], dtype=np.int32)),
-            "probability": pa.array(np.asarray(probs[start:start + chunk], dtype=np.float64)),
-        })
+        arrow_tbl = _assignments_table(ids[start:start + chunk], topics[start:start + chunk],
+                                       probs[start:start + chunk])
         with warehouse.write(path) as con:
             if replace_all and start == 0:
                 con.execute("DELETE FROM passage_topics")
-            warehouse.upsert(
-                con, "passage_topics", ("passage_id", "topic_id", "probability", "model_version"),
-                ("passage_id",), "SELECT passage_id, topic_id, probability, ? AS model_version "
-                "FROM arrow_tbl", [version], data={"arrow_tbl": arrow_tbl},
-                update="topic_id = excluded.topic_id, probability = excluded.probability, "
-                "model_version = excluded.model_version")
+            _upsert_assignments(con, arrow_tbl, version)
+
+
+def _assignments_table(ids, topics, probs) -> pa.Table:
+    return pa.table({
+        "passage_id": pa.array(list(ids), pa.string()),
+        "topic_id": pa.array(np.asarray(topics, dtype=np.int32)),
+        "probability": pa.array(np.asarray(probs, dtype=np.float64)),
+    })
+
+
+def _upsert_assignments(con, arrow_tbl: pa.Table, version: str) -> None:
+    warehouse.upsert(
+        con, "passage_topics", ("passage_id", "topic_id", "probability", "model_version"),
+        ("passage_id",), "SELECT passage_id, topic_id, probability, ? AS model_version "
+        "FROM arrow_tbl", [version], data={"arrow_tbl": arrow_tbl},
+        update="topic_id = excluded.topic_id, probability = excluded.probability, "
+        "model_version = excluded.model_version")
+
+
+def write_assigned(path, ids, topics, probs, topic_rows: list[dict], version: str, n_topics: int,
+                   folder, params: dict) -> None:
+    """An incremental assignment in one transaction: the passages' topics, the topics'
+    new sizes and centroids, and the model's row (`write_assignments`, `write_topics` and
+    `record_model` together: a reader never sees passages assigned to a topic whose size
+    does not count them yet)."""
+    with warehouse.write(path) as con:
+        _upsert_assignments(con, _assignments_table(ids, topics, probs), version)
+        _upsert_topics(con, topic_rows, version)
+        _insert_model(con, version, "assign", len(ids), n_topics, folder, params)
 
 
 def write_topics(path, rows: list[dict], version: str) -> None:
     """Upsert topics' identity columns (centroid, size, active, merged_into); labels come later."""
+    if not rows:
+        return
+    with warehouse.write(path) as con:
+        _upsert_topics(con, rows, version)
+
+
+def _upsert_topics(con, rows: list[dict], version: str) -> None:
     if not rows:
         return
     arrow_tbl = pa.table({
@@ -231,22 +266,25 @@ def write_topics(path, rows: list[dict], version: str) -> None:
                               np.asarray(r["centroid"], np.float32).tolist() for r in rows],
                              pa.list_(pa.float32())),
     })
-    with warehouse.write(path) as con:
-        warehouse.upsert(
-            con, "topics", ("topic_id", "label", "top_terms", "service_area", "size", "model_version",
-                            "active", "merged_into", "centroid"), ("topic_id",),
-            "SELECT topic_id, '' AS label, []::VARCHAR[] AS top_terms, 'other' AS service_area, size, "
-            "? AS model_version, active, merged_into, centroid FROM arrow_tbl", [version],
-            data={"arrow_tbl": arrow_tbl},
-            update="size = excluded.size, active = excluded.active, merged_into = excluded.merged_into, "
-            "centroid = coalesce(excluded.centroid, topics.centroid), "
-            "model_version = excluded.model_version, updated_at = CAST(now() AS TIMESTAMP)")
+    warehouse.upsert(
+        con, "topics", ("topic_id", "label", "top_terms", "service_area", "size", "model_version",
+                        "active", "merged_into", "centroid"), ("topic_id",),
+        "SELECT topic_id, '' AS label, []::VARCHAR[] AS top_terms, 'other' AS service_area, size, "
+        "? AS model_version, active, merged_into, centroid FROM arrow_tbl", [version],
+        data={"arrow_tbl": arrow_tbl},
+        update="size = excluded.size, active = excluded.active, merged_into = excluded.merged_into, "
+        "centroid = coalesce(excluded.centroid, topics.centroid), "
+        "model_version = excluded.model_version, updated_at = CAST(now() AS TIMESTAMP)")
 
 
 def record_model(path, version: str, kind: str, n_passages: int, n_topics: int, folder, params) -> None:
     """A row in topic_models."""
     with warehouse.write(path) as con:
-        con.execute("INSERT INTO topic_models (model_version, kind, n_passages, n_topics, path, parameters) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [version, kind, n_passages, n_topics, str(folder) if folder else None,
-                     json.dumps(params)])
+        _insert_model(con, version, kind, n_passages, n_topics, folder, params)
+
+
+def _insert_model(con, version: str, kind: str, n_passages: int, n_topics: int, folder, params) -> None:
+    con.execute("INSERT INTO topic_models (model_version, kind, n_passages, n_topics, path, parameters) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [version, kind, n_passages, n_topics, str(folder) if folder else None,
+                 json.dumps(params)])

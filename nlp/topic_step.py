@@ -55,10 +55,10 @@ def models_dir(cfg: Config) -> Path:
 def run_topic_step(cfg: Config, force_refit: bool = False, progress=None) -> TopicOutcome:
     """Decide between fit, refit, assign (+ discover) and do it."""
     path, a = cfg.warehouse_path, cfg.analysis
-    state = tables.load_topic_state(path)
+    state = tables.load_topic_state(path, a.vector_model)
     out = TopicOutcome(last_settings=state.last_settings, last_period=state.last_period,
                        active_topics=len(state.ids))
-    n = tables.count_embedded(path, a.vector_model)
+    n = state.embedded
     if not state.has_model:
         if n < max(2 * a.min_topic_size, 5):
             return out
@@ -129,21 +129,28 @@ def _assign(cfg: Config, state: tables.TopicState, out: TopicOutcome) -> TopicOu
     means, sizes = state.means.copy(), state.sizes.copy()
     identity.update_means(means, sizes, corpus.vectors[topic_of >= 0], idx)
     version = new_version("assign")
-    tables.write_assignments(path, corpus.ids, topic_of, sims, version)
     touched = sorted(set(idx.tolist()))
-    tables.write_topics(path, [{"topic_id": int(state.ids[i]), "size": int(sizes[i]), "active": True,
-                               "centroid": means[i]} for i in touched], version)
+    topic_rows = [{"topic_id": int(state.ids[i]), "size": int(sizes[i]), "active": True,
+                   "centroid": means[i]} for i in touched]
     out.action, out.version = "assign", version
     out.assigned, out.outliers = int((topic_of >= 0).sum()), int((topic_of < 0).sum())
-    if out.outliers >= a.min_topic_size:
-        state.means, state.sizes = means, sizes
-        _discover(cfg, state, out)
+    if out.outliers < a.min_topic_size:  # nothing to discover: one transaction
+        folder = models_dir(cfg) / version
+        _save(None, folder, a.vector_model, list(state.ids), means, None)
+        tables.write_assigned(path, corpus.ids, topic_of, sims, topic_rows, version, len(state.ids),
+                              folder, {"assign_threshold": a.assign_threshold,
+                                       "assigned": out.assigned, "outliers": out.outliers})
+        return out
+    tables.write_assignments(path, corpus.ids, topic_of, sims, version)
+    tables.write_topics(path, topic_rows, version)
+    state.means, state.sizes = means, sizes
+    _discover(cfg, state, out)  # reads the outliers just written
     if out.action == "assign":
         folder = models_dir(cfg) / version
         _save(None, folder, a.vector_model, list(state.ids), means, None)
         tables.record_model(path, version, "assign", len(corpus.ids), len(state.ids), folder,
-                           {"assign_threshold": a.assign_threshold, "assigned": out.assigned,
-                            "outliers": out.outliers})
+                            {"assign_threshold": a.assign_threshold, "assigned": out.assigned,
+                             "outliers": out.outliers})
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import datetime
 
 import numpy as np
@@ -354,3 +355,10 @@ def test_count_terms_equals_scikit_learns_count_vectorizer():
         assert (x != y).nnz == 0 and x.shape == y.shape
     with pytest.raises(ValueError):
         count_terms(["a b", ""], (), 1)
+    # Real paragraphs (punctuation, digits, accents, repeated bigrams), as the labels count them.
+    with open(FIXTURES / "ungdc-dev" / "paragraphs_1990_2007.jsonl", encoding="utf-8") as fh:
+        real = [json.loads(line)["text"] for _, line in zip(range(300), fh, strict=False)]
+    x, vocab = count_terms(real, ("the", "of"), 2)
+    y = CountVectorizer(ngram_range=(1, 2), min_df=2, stop_words=["the", "of"]).fit(real)
+    assert list(vocab) == list(y.get_feature_names_out()) and len(vocab) > 2_000
+    assert (x != y.transform(real)).nnz == 0

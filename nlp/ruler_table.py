@@ -59,7 +59,7 @@ def _predicate(key: str, value) -> Callable[[dict], bool]:
 def _anchor(spec: dict) -> list[tuple[str, str]] | None:
     """The (attribute, value) pairs of which a token must have one to match `spec` (the most
     selective equality or IN of its keys), or None when it has none (NOT_IN, REGEX, IS_SPACE)."""
-    for key in ("ORTH", "LOWER", "TAG", "DEP"):
+    for key in _STRING_KEYS:  # ordered from the most selective
         value = spec.get(key)
         if isinstance(value, str):
             return [(key, value)]
@@ -93,7 +93,7 @@ class _Specs:
     def matching(self, token: dict) -> set[int]:
         """The numbers of the token patterns that `token` matches."""
         candidates = set(self.unanchored)
-        for key in ("ORTH", "LOWER", "TAG", "DEP"):
+        for key in _STRING_KEYS:
             candidates.update(self.by_anchor.get((key, token[key]), ()))
         return {n for n in candidates if all(test(token) for test in self.tests[n])}
 

@@ -35,23 +35,26 @@ def pending_documents(path, batch: int) -> Iterator[list[tuple]]:
     The pending ids are found once (one anti-join), then read in batches by id, so
     a large backlog costs one scan, not one per batch; only the ids are held."""
     with warehouse.read(path) as con:
-        ids = con.execute(f"SELECT d.doc_id {_PENDING} ORDER BY d.doc_id").to_arrow_table()
-        if 0 < ids.num_rows <= batch:  # a small backlog (an incremental run): one read
-            rows = con.execute(f"SELECT d.doc_id, d.title, d.text, d.language, d.content_hash, d.url "
-                               f"{_PENDING} ORDER BY d.doc_id").fetchall()
-    if 0 < ids.num_rows <= batch:
-        if rows:
-            yield rows
+        ids = con.execute(f"SELECT d.doc_id {_PENDING} ORDER BY d.doc_id").to_arrow_table()["doc_id"]
+        # A small backlog (an incremental run) is read in the same connection.
+        whole = _documents(con, ids) if 0 < len(ids) <= batch else None
+    if whole is not None:
+        if whole:
+            yield whole
         return
-    ids = ids["doc_id"]
     for start in range(0, len(ids), batch):
-        chunk = pa.table({"doc_id": ids.slice(start, batch)})  # noqa: F841 (used by SQL)
         with warehouse.read(path) as con:
-            rows = con.execute(
-                "SELECT d.doc_id, d.title, d.text, d.language, d.content_hash, d.url FROM documents d "
-                "JOIN chunk USING (doc_id) ORDER BY d.doc_id").fetchall()
+            rows = _documents(con, ids.slice(start, batch))
         if rows:
             yield rows
+
+
+def _documents(con, ids: pa.Array) -> list[tuple]:
+    """(doc_id, title, text, language, content_hash, url) of the documents `ids`, by id."""
+    chunk = pa.table({"doc_id": ids})  # noqa: F841 (used by SQL)
+    return con.execute(
+        "SELECT d.doc_id, d.title, d.text, d.language, d.content_hash, d.url FROM documents d "
+        "JOIN chunk USING (doc_id) ORDER BY d.doc_id").fetchall()
 
 
 def count_pending_documents(path) -> int:

@@ -134,23 +134,21 @@ def _assign(cfg: Config, state: tables.TopicState, out: TopicOutcome) -> TopicOu
                    "centroid": means[i]} for i in touched]
     out.action, out.version = "assign", version
     out.assigned, out.outliers = int((topic_of >= 0).sum()), int((topic_of < 0).sum())
+    params = {"assign_threshold": a.assign_threshold, "assigned": out.assigned,
+              "outliers": out.outliers}
+    folder = models_dir(cfg) / version
     if out.outliers < a.min_topic_size:  # nothing to discover: one transaction
-        folder = models_dir(cfg) / version
         _save(None, folder, a.vector_model, list(state.ids), means, None)
         tables.write_assigned(path, corpus.ids, topic_of, sims, topic_rows, version, len(state.ids),
-                              folder, {"assign_threshold": a.assign_threshold,
-                                       "assigned": out.assigned, "outliers": out.outliers})
+                              folder, params)
         return out
     tables.write_assignments(path, corpus.ids, topic_of, sims, version)
     tables.write_topics(path, topic_rows, version)
     state.means, state.sizes = means, sizes
-    _discover(cfg, state, out)  # reads the outliers just written
-    if out.action == "assign":
-        folder = models_dir(cfg) / version
+    _discover(cfg, state, out)  # reads the outliers just written; records its own model
+    if out.action == "assign":  # nothing discovered: the outliers stand as counted above
         _save(None, folder, a.vector_model, list(state.ids), means, None)
-        tables.record_model(path, version, "assign", len(corpus.ids), len(state.ids), folder,
-                            {"assign_threshold": a.assign_threshold, "assigned": out.assigned,
-                             "outliers": out.outliers})
+        tables.record_model(path, version, "assign", len(corpus.ids), len(state.ids), folder, params)
     return out
 
 

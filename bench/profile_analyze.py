@@ -89,6 +89,23 @@ def prepare(work: Path, embedder: str, generate: int, limit: int = 0) -> dict:
     return {"documents": len(rows), "first": len(first), "held_out": len(held)}
 
 
+def machine(embedder: str) -> dict:
+    """What the figures were measured on: sessions land on different CPUs (an AVX2 EPYC, a
+    VNNI EPYC, an AMX Xeon so far), whose ratios to the bare encode differ by half."""
+    from nlp.embedders import INT8_FLAGS, cpu_flags, resolve_embedder
+    from nlp.onnx_embedder import available_cores
+
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            cpu = next((line.partition(":")[2].strip() for line in fh
+                        if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": available_cores(),
+            "int8_flags": sorted(INT8_FLAGS & cpu_flags()), "embedder": resolve_embedder(embedder)}
+
+
 def child(args: list[str], timeout: float) -> dict:
     """Run this script as a child for one phase; its last stdout line is JSON."""
     cmd = [sys.executable, str(Path(__file__).resolve()), *args]
@@ -306,6 +323,9 @@ def main() -> None:
     report["load_end"] = os.getloadavg()[0]
 
     c = report["corpus"]
+    m = report["machine"] = machine(args.embedder)
+    print(f"machine: {m['cpu']}, {m['cores']} cores, int8 flags {', '.join(m['int8_flags']) or 'none'}"
+          f" (embedder {args.embedder} = {m['embedder']} here)")
     print(f"profile of radar analyze, {started}, embedder {args.embedder}, load average "
           f"{load0:.1f} -> {report['load_end']:.1f}; {c['first']} documents first, "
           f"{c['held_out']} held out for the +1% run")

@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
+
 from nlp import tables
 from nlp.catalogue import embed_catalogue
 from nlp.cluster import make_analysis_embedder
@@ -30,7 +32,7 @@ from nlp.embedders import uses_torch
 from nlp.passages import is_part_of_page, split_document
 from nlp.preprocess import Preprocessor, embedding_text
 from nlp.refresh import refresh_areas, refresh_labels, refresh_stats, sync_taxonomy
-from nlp.topic_step import TopicOutcome, run_topic_step
+from nlp.topic_step import PreFit, TopicOutcome, fit_kind, fit_on, fit_sample, run_topic_step
 from radar.core import warehouse
 from radar.core.catalogue import sync_config as sync_catalogue
 from radar.core.config import Config
@@ -97,14 +99,15 @@ def settings_hash(cfg: Config) -> str:
 
 def make_passages(cfg: Config, preprocessor, progress: Progress | None = None,
                   costs: StepCosts | None = None, embedder: LazyEmbedder | None = None,
-                  total: int | None = None) -> tuple[int, int, int, int]:
+                  total: int | None = None, held: Held | None = None) -> tuple[int, int, int, int]:
     """Split, lemmatise, mark and (with `embedder`) embed new or changed documents.
 
     Returns (documents, passages, expectations, embedded). Per batch of DOC_BATCH
     documents, the embedding model runs in a second thread while spaCy runs in this one
     (ONNX Runtime and torch release the GIL), so the two costliest steps overlap on
     separate cores; passages and their vectors are written in one transaction. `total`:
-    the pending documents when the caller has counted them.
+    the pending documents when the caller has counted them. `held`: the last documents
+    are only split and embedded, into `held`, for `finish_held` (not counted here).
     """
     costs = costs or StepCosts()
     a = cfg.analysis
@@ -121,19 +124,18 @@ def make_passages(cfg: Config, preprocessor, progress: Progress | None = None,
         vectors = embedder().encode([embedding_text(t) for t in texts])
         return vectors, time.perf_counter() - t0
 
+    seen = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
         for batch in tables.pending_documents(path, DOC_BATCH):
+            if held is not None:  # the last `held.documents` wait for `finish_held`
+                keep = max(0, min(len(batch), total - held.documents - seen))
+                seen += len(batch)
+                held.batch += batch[keep:]
+                batch = batch[:keep]
+                if not batch:
+                    continue
             with costs.step("passages"):
-                rows = []
-                said = []  # what each passage says: a page's title is not said by its parts
-                for doc_id, title, text, language, text_hash, url in batch:
-                    part = is_part_of_page(url)
-                    for p in split_document(text, title, max_words=a.passage_max_words,
-                                            min_words=a.passage_min_words):
-                        rows.append({"passage_id": f"{doc_id}:{p.seq}", "doc_id": doc_id,
-                                     "seq": p.seq, "text": p.text, "n_words": p.n_words,
-                                     "language": language, "doc_content_hash": text_hash})
-                        said.append(p.body if part else p.text)
+                rows, said = _split(batch, a)
             w0, c0, t0 = time.perf_counter(), cpu_seconds(), thread_cpu_seconds()
             pending = pool.submit(embed, [r["text"] for r in rows]) if embedder and rows else None
             found = preprocessor.process(said, [r["language"] for r in rows])
@@ -143,19 +145,74 @@ def make_passages(cfg: Config, preprocessor, progress: Progress | None = None,
             costs.add("spacy", spacy_wall, spacy_cpu)
             if pending:  # the rest of the process's CPU in that time: the model's threads
                 costs.add("embedding", embed_wall, max(0.0, both_cpu - spacy_cpu))
-            with costs.step("passages"):
-                for row, res in zip(rows, found, strict=True):
-                    row.update(language=res.language, terms=res.terms,
-                               is_expectation=res.expectation is not None,
-                               expectation_phrase=res.expectation.phrase if res.expectation else None)
-            with costs.step("passages write"):
-                tables.write_passages(path, rows, [b[0] for b in batch], vectors=vectors, model=model)
+            expectations += _write(path, model, batch, rows, found, vectors, costs)
             docs += len(batch)
             passages += len(rows)
             embedded += len(rows) if vectors is not None else 0
-            expectations += sum(r["is_expectation"] for r in rows)
             report(progress, docs, total, "passages")
+    if held is not None and held.batch:
+        with costs.step("passages"):
+            held.rows, held.said = _split(held.batch, a)
+        if embedder and held.rows:  # on every core: spaCy waits for `finish_held`
+            with costs.step("embedding"):
+                held.vectors = embedder().encode([embedding_text(r["text"]) for r in held.rows])
     return docs, passages, expectations, embedded
+
+
+@dataclass
+class Held:
+    """The last `documents` of a first analysis (or refit): split and embedded by
+    `make_passages`, lemmatised and written by `finish_held` while the topic fit runs."""
+
+    documents: int
+    batch: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    said: list = field(default_factory=list)
+    vectors: object = None
+
+
+def _split(batch: list[tuple], a) -> tuple[list[dict], list[str]]:
+    """The passage rows of a batch of pending documents, and what each passage says (a
+    page's title is not said by its parts)."""
+    rows, said = [], []
+    for doc_id, title, text, language, text_hash, url in batch:
+        part = is_part_of_page(url)
+        for p in split_document(text, title, max_words=a.passage_max_words,
+                                min_words=a.passage_min_words):
+            rows.append({"passage_id": f"{doc_id}:{p.seq}", "doc_id": doc_id,
+                         "seq": p.seq, "text": p.text, "n_words": p.n_words,
+                         "language": language, "doc_content_hash": text_hash})
+            said.append(p.body if part else p.text)
+    return rows, said
+
+
+def _write(path, model: str, batch: list[tuple], rows: list[dict], found: list, vectors,
+           costs: StepCosts) -> int:
+    """Passages with what spaCy found, and their vectors, in one transaction; returns how
+    many voice an expectation."""
+    with costs.step("passages"):
+        for row, res in zip(rows, found, strict=True):
+            row.update(language=res.language, terms=res.terms,
+                       is_expectation=res.expectation is not None,
+                       expectation_phrase=res.expectation.phrase if res.expectation else None)
+    with costs.step("passages write"):
+        tables.write_passages(path, rows, [b[0] for b in batch], vectors=vectors, model=model)
+    return sum(r["is_expectation"] for r in rows)
+
+
+def finish_held(cfg: Config, preprocessor, held: Held, costs: StepCosts) -> tuple[int, int, int, int]:
+    """spaCy over the held passages, then their rows and vectors written; the counts as
+    `make_passages` returns them."""
+    if not held.batch:
+        return 0, 0, 0, 0
+    t0 = thread_cpu_seconds()
+    w0 = time.perf_counter()
+    found = preprocessor.process(held.said, [r["language"] for r in held.rows]) if held.rows else []
+    costs.add("spacy", time.perf_counter() - w0, thread_cpu_seconds() - t0)
+    n = len(held.rows)
+    expectations = _write(cfg.warehouse_path, cfg.analysis.vector_model, held.batch, held.rows,
+                          found, held.vectors, costs)
+    return len(held.batch), n, expectations, n if held.vectors is not None else 0
 
 
 def embed_passages(cfg: Config, embedder: LazyEmbedder, progress: Progress | None = None,
@@ -201,11 +258,24 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
     started = datetime.now(UTC).replace(tzinfo=None)
     t0 = time.perf_counter()
     pending = tables.count_pending_documents(path)
+    prefit = None
     if pending:
         pre = preprocessor or _default_preprocessor(cfg)
+        held = Held(held_documents(cfg, pending, refit))
         (summary.new_documents, summary.new_passages, summary.expectation_passages,
-         summary.embedded) = make_passages(cfg, pre, progress, costs, embedder=lazy, total=pending)
-        release_freed_memory()  # spaCy's and the model's working memory, before the topic fit
+         summary.embedded) = make_passages(cfg, pre, progress, costs, embedder=lazy, total=pending,
+                                           held=held)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fit") as pool:
+            fitting = start_fit_beside(cfg, held, refit, pool)
+            counts = finish_held(cfg, pre, held, costs)
+            if fitting is not None:
+                prefit, fit_wall, fit_cpu = fitting.result()
+                costs.add("topics", fit_wall, fit_cpu)
+        summary.new_documents += counts[0]
+        summary.new_passages += counts[1]
+        summary.expectation_passages += counts[2]
+        summary.embedded += counts[3]
+        release_freed_memory()  # spaCy's and the model's working memory
     summary.seconds["passages"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     # Passages made above are embedded already; this catches the rest (a changed model,
@@ -218,7 +288,8 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
     summary.catalogue_embedded = embed_catalogue(cfg, lazy)
     t0 = time.perf_counter()
     with costs.step("topics"):
-        outcome: TopicOutcome = run_topic_step(cfg, force_refit=refit, progress=progress)
+        outcome: TopicOutcome = run_topic_step(cfg, force_refit=refit, progress=progress,
+                                               prefit=prefit)
     summary.seconds["topics"] = time.perf_counter() - t0
     summary.action, summary.model_version = outcome.action, outcome.version
     summary.assigned, summary.outliers, summary.new_topics = (outcome.assigned, outcome.outliers,
@@ -245,6 +316,44 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
         summary.action = "relabel"
     _record_run(path, started, summary, a.period, settings)
     return summary
+
+
+def held_documents(cfg: Config, pending: int, refit: bool) -> int:
+    """How many of the pending documents to lemmatise beside the topic fit: none unless this
+    run will fit (a first analysis, or a refit), else a third of them, at most a third of
+    the fit's sample (spaCy takes about as long on that many as the fit on its sample)."""
+    a = cfg.analysis
+    state = tables.load_topic_state(cfg.warehouse_path, a.vector_model)
+    if fit_kind(state, a, state.embedded + pending, refit) is None:
+        return 0
+    return min(pending // 3, a.max_fit_passages // 3)
+
+
+def start_fit_beside(cfg: Config, held: Held, refit: bool, pool: ThreadPoolExecutor):
+    """The topic fit of the written passages and the held ones, started in `pool` (UMAP's
+    compiled code releases the GIL, nlp/topics.py) while this thread runs spaCy; a future of
+    (PreFit, wall, CPU seconds), or None when this run will not fit. The topic step uses it
+    only if its own sample, read after the held passages are written, is the same."""
+    if held.vectors is None or not held.rows:
+        return None
+    a = cfg.analysis
+    state = tables.load_topic_state(cfg.warehouse_path, a.vector_model)
+    if fit_kind(state, a, state.embedded + len(held.rows), refit) is None:
+        return None
+    written = tables.load_corpus(cfg.warehouse_path, a.vector_model)
+    ids = np.concatenate([written.ids, np.array([r["passage_id"] for r in held.rows], dtype=object)])
+    order = np.argsort(ids, kind="stable")  # as the topic step will read them: by passage id
+    fresh = np.asarray(held.vectors, dtype=np.float32)
+    vectors = np.concatenate([written.vectors.reshape(len(written.ids), fresh.shape[1]), fresh])
+    sample = order[fit_sample(len(ids), a.max_fit_passages)]
+    del written
+
+    def fit() -> tuple[PreFit, float, float]:
+        w0, c0 = time.perf_counter(), thread_cpu_seconds()
+        result = PreFit(ids[sample], fit_on(vectors[sample], a))
+        return result, time.perf_counter() - w0, thread_cpu_seconds() - c0
+
+    return pool.submit(fit)
 
 
 def _record_run(path, started: datetime, s: NlpSummary, period: str, settings: str) -> None:

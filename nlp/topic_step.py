@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from nlp import identity, tables
-from nlp.topics import fit_clusters, save_model
+from nlp.topics import FitResult, fit_clusters, save_model
 from radar.core.config import Config
 from radar.core.progress import report
 
@@ -52,36 +52,72 @@ def models_dir(cfg: Config) -> Path:
     return wp.parent / f"{wp.stem}.models"
 
 
-def run_topic_step(cfg: Config, force_refit: bool = False, progress=None) -> TopicOutcome:
-    """Decide between fit, refit, assign (+ discover) and do it."""
+def fit_kind(state: tables.TopicState, a, n: int, force_refit: bool = False) -> str | None:
+    """"fit" or "refit" when the topic step fits `n` embedded passages in this state (with
+    the analysis settings `a`), None when it assigns or waits (pure)."""
+    if not state.has_model:
+        return "fit" if n >= max(2 * a.min_topic_size, 5) else None
+    model_changed = state.last_fit_model not in (None, a.vector_model)
+    if force_refit or model_changed or n >= state.last_fit_n * (1 + a.refit_growth):
+        return "refit"
+    return None
+
+
+def run_topic_step(cfg: Config, force_refit: bool = False, progress=None,
+                   prefit: PreFit | None = None) -> TopicOutcome:
+    """Decide between fit, refit, assign (+ discover) and do it. `prefit`: a fit computed
+    beforehand (nlp/pipeline.py runs it beside spaCy), used when it was made on the very
+    sample this fit would take."""
     path, a = cfg.warehouse_path, cfg.analysis
     state = tables.load_topic_state(path, a.vector_model)
     out = TopicOutcome(last_settings=state.last_settings, last_period=state.last_period,
                        active_topics=len(state.ids))
-    n = state.embedded
+    kind = fit_kind(state, a, state.embedded, force_refit)
+    if kind == "fit":
+        return _fit(cfg, state, "fit", out, progress, prefit=prefit)
+    if kind == "refit":
+        model_changed = state.last_fit_model not in (None, a.vector_model)
+        return _fit(cfg, state, "refit", out, progress, comparable=not model_changed,
+                    prefit=prefit)
     if not state.has_model:
-        if n < max(2 * a.min_topic_size, 5):
-            return out
-        return _fit(cfg, state, "fit", out, progress)
-    model_changed = state.last_fit_model not in (None, a.vector_model)
-    if force_refit or model_changed or n >= state.last_fit_n * (1 + a.refit_growth):
-        return _fit(cfg, state, "refit", out, progress, comparable=not model_changed)
+        return out
     return _assign(cfg, state, out)
 
 
+@dataclass
+class PreFit:
+    """A fit made before the topic step, on the passages `ids` (the sample, in order)."""
+
+    ids: np.ndarray
+    fit: FitResult
+
+
+def fit_sample(n: int, max_fit_passages: int) -> np.ndarray:
+    """Positions of the passages a fit of `n` passages (ordered by id) is made on: all, or
+    a fixed random `max_fit_passages` of them."""
+    if n <= max_fit_passages:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(42).choice(n, max_fit_passages, replace=False))
+
+
+def fit_on(vectors: np.ndarray, a) -> FitResult:
+    """The clustering a fit makes of these (sample) vectors with the settings `a`."""
+    return fit_clusters(vectors, min_topic_size=a.min_topic_size, reducer=a.reducer,
+                        stop_words=a.stop_words)
+
+
 def _fit(cfg: Config, state: tables.TopicState, kind: str, out: TopicOutcome, progress,
-         comparable: bool = True) -> TopicOutcome:
+         comparable: bool = True, prefit: PreFit | None = None) -> TopicOutcome:
     path, a = cfg.warehouse_path, cfg.analysis
     corpus = tables.load_corpus(path, a.vector_model)
     n = len(corpus.ids)
     if progress:
         report(progress, 0, None, f"fitting topics on {n} passages")
-    rng = np.random.default_rng(42)
-    sample = np.arange(n)
-    if n > a.max_fit_passages:
-        sample = np.sort(rng.choice(n, a.max_fit_passages, replace=False))
-    fit = fit_clusters(corpus.vectors[sample], [corpus.terms[i] for i in sample],
-                       min_topic_size=a.min_topic_size, reducer=a.reducer, stop_words=a.stop_words)
+    sample = fit_sample(n, a.max_fit_passages)
+    if prefit is not None and np.array_equal(corpus.ids[sample], prefit.ids):
+        fit = prefit.fit
+    else:
+        fit = fit_on(corpus.vectors[sample], a)
     labels = np.full(n, -1, dtype=np.int64)
     labels[sample] = fit.labels
     keys, means, _ = identity.cluster_means(corpus.vectors, labels)

@@ -16,6 +16,7 @@ fit. Topic identity: nlp/identity.py.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -64,13 +65,35 @@ def cache_umap_compilations() -> int:
             continue
         for value in vars(module).values():
             if isinstance(value, CPUDispatcher):
+                # Compiled code of plain arrays: it can run without the GIL, so spaCy's thread
+                # runs beside a fit (nlp/pipeline.py). Set before it compiles; a function
+                # compiled already in this process keeps what it has.
+                value.targetoptions["nogil"] = True
                 try:
-                    value.enable_caching()
+                    value._cache = _nogil_cache()(value.py_func)
                 except Exception as exc:  # a function numba cannot cache: compiled as before
                     log.debug("numba cannot cache %s: %s", value, exc)
                     continue
                 enabled += 1
     return enabled
+
+
+@functools.cache
+def _nogil_cache():
+    """numba's function cache under file names of its own ("...-nogil.nbi"): numba keys a
+    cached function by its signature and source, not by its options, so a cache written by
+    code compiled holding the GIL (an older radar, or UMAP's own users) would be loaded for a
+    function that must release it."""
+    from numba.core.caching import FunctionCache, IndexDataCacheFile
+
+    class NogilFunctionCache(FunctionCache):
+        def __init__(self, py_func):
+            super().__init__(py_func)
+            self._cache_file = IndexDataCacheFile(
+                cache_path=self._cache_path, filename_base=f"{self._impl.filename_base}-nogil",
+                source_stamp=self._impl.locator.get_source_stamp())
+
+    return NogilFunctionCache
 
 
 def make_reducer(kind: str, n: int, knn: tuple | None = None):

@@ -279,3 +279,60 @@ def test_cli_analyze_on_unchanged_warehouse_is_quick_and_says_so(scenario, monke
     result = CliRunner().invoke(cli, ["analyze", "--no-score", "--config", str(cfg.path)])
     assert result.exit_code == 0, result.output
     assert "0 new documents" in result.output and "topics: none" in result.output
+
+
+def _first_analysis(folder: Path, embedder, preprocessor, monkeypatch, beside: bool) -> dict:
+    """A first `analyze` of two conversations; what it stored, and how the fits ran."""
+    import os
+
+    import nlp.pipeline as pipeline
+    import nlp.topic_step as topic_step
+    from radar.app.init_project import init_project
+
+    os.environ.setdefault("RADAR_PSEUDONYM_SALT", "test-salt-not-secret")
+    calls = {"beside": 0, "in_step": 0}
+
+    def counted(name, inner):
+        def fit(*args, **kwargs):
+            calls[name] += 1
+            return inner(*args, **kwargs)
+        return fit
+
+    monkeypatch.setattr(pipeline, "fit_on", counted("beside", topic_step.fit_on))
+    monkeypatch.setattr(topic_step, "fit_on", counted("in_step", topic_step.fit_on))
+    if not beside:
+        monkeypatch.setattr(pipeline, "held_documents", lambda *a: 0)
+    init_project(folder / "radar.toml")
+    cfg = load_config(folder / "radar.toml")
+    rows = polis_rows(BASE[0]) + polis_rows(BASE[2])
+    import_file(write_csv(folder / "docs.csv", rows), cfg.warehouse_path)
+    summary = analyze(cfg, embedder=embedder, preprocessor=preprocessor)
+    monkeypatch.undo()
+    return {"summary": summary, "calls": calls,
+            "topics": q(cfg, "SELECT passage_id, topic_id, probability FROM passage_topics ORDER BY 1"),
+            "passages": q(cfg, "SELECT passage_id, text, terms, is_expectation, expectation_phrase, "
+                               "language FROM passages ORDER BY 1"),
+            "labels": q(cfg, "SELECT topic_id, label, top_terms, size FROM topics ORDER BY 1")}
+
+
+def test_topic_fit_beside_spacy_stores_what_the_fit_after_it_stores(tmp_path, embedder,
+                                                                   preprocessor, monkeypatch):
+    """A first analysis holds back its last third of documents: embedded first, then spaCy
+    lemmatises them while the topic fit runs in a second thread. The warehouse holds
+    exactly what the analysis with the fit after spaCy stores, and the fit ran once."""
+    beside = _first_analysis(tmp_path / "beside", embedder, preprocessor, monkeypatch, True)
+    after = _first_analysis(tmp_path / "after", embedder, preprocessor, monkeypatch, False)
+    assert beside["calls"] == {"beside": 1, "in_step": 0}   # the topic step used that fit
+    assert after["calls"] == {"beside": 0, "in_step": 1}
+    s, t = beside["summary"], after["summary"]
+    assert (s.new_documents, s.new_passages, s.expectation_passages, s.embedded, s.action) == (
+        t.new_documents, t.new_passages, t.expectation_passages, t.embedded, t.action)
+    assert s.action == "fit" and s.new_passages > 100
+    assert beside["passages"] == after["passages"]
+    assert all(p[2] is not None for p in beside["passages"])   # every passage lemmatised
+    # The same topic for every passage; the similarity to it within float noise (torch's
+    # vectors of a text move in the last bits with the batch it is embedded in).
+    assert [r[:2] for r in beside["topics"]] == [r[:2] for r in after["topics"]]
+    assert [r[2] for r in beside["topics"]] == pytest.approx([r[2] for r in after["topics"]], abs=1e-5)
+    assert beside["labels"] == after["labels"]
+    assert len({t for _, t, _ in beside["topics"] if t >= 0}) >= 2

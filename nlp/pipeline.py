@@ -155,7 +155,7 @@ def make_passages(cfg: Config, preprocessor, progress: Progress | None = None,
             held.rows, held.said = _split(held.batch, a)
         if embedder and held.rows:  # on every core: spaCy waits for `finish_held`
             with costs.step("embedding"):
-                held.vectors = embedder().encode([embedding_text(r["text"]) for r in held.rows])
+                held.vectors, _ = embed([r["text"] for r in held.rows])
     return docs, passages, expectations, embedded
 
 
@@ -261,20 +261,22 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
     prefit = None
     if pending:
         pre = preprocessor or _default_preprocessor(cfg)
-        held = Held(held_documents(cfg, pending, refit))
+        hold = held_documents(cfg, pending, refit)
+        held = Held(hold) if hold else None  # None: an incremental run, spaCy beside the model
         (summary.new_documents, summary.new_passages, summary.expectation_passages,
          summary.embedded) = make_passages(cfg, pre, progress, costs, embedder=lazy, total=pending,
                                            held=held)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fit") as pool:
-            fitting = start_fit_beside(cfg, held, refit, pool)
-            counts = finish_held(cfg, pre, held, costs)
-            if fitting is not None:
-                prefit, fit_wall, fit_cpu = fitting.result()
-                costs.add("topics", fit_wall, fit_cpu)
-        summary.new_documents += counts[0]
-        summary.new_passages += counts[1]
-        summary.expectation_passages += counts[2]
-        summary.embedded += counts[3]
+        if held is not None:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fit") as pool:
+                fitting = start_fit_beside(cfg, held, refit, pool)
+                counts = finish_held(cfg, pre, held, costs)
+                if fitting is not None:
+                    prefit, fit_wall, fit_cpu = fitting.result()
+                    costs.add("topics", fit_wall, fit_cpu)
+            summary.new_documents += counts[0]
+            summary.new_passages += counts[1]
+            summary.expectation_passages += counts[2]
+            summary.embedded += counts[3]
         release_freed_memory()  # spaCy's and the model's working memory
     summary.seconds["passages"] = time.perf_counter() - t0
     t0 = time.perf_counter()

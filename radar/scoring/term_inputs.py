@@ -229,18 +229,6 @@ def _load_needed(con, counts: TermCounts, needed: list[np.ndarray], t_index: dic
     new_of = np.empty(V, dtype=np.int64)
     new_of[order] = np.arange(V)
     vocab: list[str | None] = [named[c] for c in first] + [None] * (V - len(first))
-    passage_rows, row_of = np.unique(rows, return_inverse=True)
-    _temp_table(con, "scoring_hit_rows", pa.table({
-        "row": pa.array(passage_rows, pa.int32()),
-        "hit": pa.array(np.arange(passage_rows.size), pa.int32())}))
-    try:
-        meta = con.execute(f"""
-            SELECT sp.period_start, sp.topic_id, coalesce(d.source, '') AS source,
-                   CASE WHEN sp.channel = 'citizen' THEN sp.author_hash END AS author
-            {_TERM_PASSAGES} JOIN scoring_rows r ON r.passage_id = sp.passage_id
-            JOIN scoring_hit_rows h ON h.row = r.row ORDER BY h.hit""").to_arrow_table()
-    finally:
-        con.execute("DROP TABLE IF EXISTS scoring_hit_rows")
     matrix = sparse.csr_matrix((np.ones(rows.size, dtype=np.float32), (row_of, new_of[cols])),
                                shape=(passage_rows.size, V))
     matrix.sum_duplicates()

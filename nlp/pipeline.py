@@ -32,6 +32,7 @@ from nlp.embedders import uses_torch
 from nlp.passages import is_part_of_page, split_document
 from nlp.preprocess import Preprocessor, embedding_text
 from nlp.refresh import refresh_areas, refresh_labels, refresh_stats, sync_taxonomy
+from nlp.spacy_blas import one_blas_thread
 from nlp.topic_step import PreFit, TopicOutcome, fit_kind, fit_on, fit_sample, run_topic_step
 from radar.core import warehouse
 from radar.core.catalogue import sync_config as sync_catalogue
@@ -267,7 +268,9 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
          summary.embedded) = make_passages(cfg, pre, progress, costs, embedder=lazy, total=pending,
                                            held=held)
         if held is not None:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fit") as pool:
+            # BLAS on one thread for the whole overlap (spaCy's pass would otherwise switch
+            # it while the fit thread may be inside a BLAS call; nlp/spacy_blas.py).
+            with one_blas_thread(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fit") as pool:
                 fitting = start_fit_beside(cfg, held, refit, pool)
                 counts = finish_held(cfg, pre, held, costs)
                 if fitting is not None:

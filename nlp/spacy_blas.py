@@ -8,7 +8,9 @@ per 1,500 UN paragraphs, and the whole pass over the 6,220 dev paragraphs took 2
 instead of 28.2-30.1 CPU s, with the same terms and expectation marks for every
 paragraph (docs/performance.md; tested on real paragraphs and comments). OpenBLAS would
 use every core, and the embedding model runs beside spaCy on the other one, so the pass
-runs under a one-thread BLAS limit (`one_blas_thread`).
+runs under a one-thread BLAS limit (`one_blas_thread`); where the topic fit runs beside
+spaCy (nlp/pipeline.py), the limit holds for the whole overlap, so that it never changes
+while the fit's thread may be inside a BLAS call.
 """
 
 from __future__ import annotations

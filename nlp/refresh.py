@@ -17,7 +17,7 @@ from nlp import areas as areas_mod
 from nlp import timeseries
 from nlp.embeddings import Embedder, vectors_from_arrow, vectors_to_arrow
 from nlp.surface import readable_label
-from nlp.terms import label_terms, short_label, topic_terms
+from nlp.terms import label_still_fits, label_terms, short_label, topic_terms
 from radar.core import warehouse
 from radar.core.config import Config
 from radar.core.periods import period_start_sql
@@ -75,12 +75,16 @@ def label_texts(con, topic_ids: set[int], per_topic: int = LABEL_TEXTS) -> dict[
     return out
 
 
-def refresh_labels(path, stop_words: list[str], period: str = "month") -> set[int]:
+def refresh_labels(path, stop_words: list[str], period: str = "month", *,
+                   steady: bool = True) -> set[int]:
     """Recompute every topic's top terms and label from all passages' terms; returns the
     ids whose top terms changed (their service area may change too). Terms common to the
     whole corpus in every `period` are learned here and kept out of terms and labels.
     A label is the best top terms (`label_terms`) written as the topic's passages write
-    them (`readable_label`: "invasion of Kuwait" for the lemmas "invasion kuwait")."""
+    them (`readable_label`: "invasion of Kuwait" for the lemmas "invasion kuwait").
+    With `steady`, a topic keeps its label while the terms it is made of are still among
+    its first terms (`label_still_fits`); without (after an erasure, whose texts may have
+    given a label its written form), every changed topic is labelled afresh."""
     with warehouse.read(path) as con:
         stored = con.execute("SELECT topic_id, top_terms, label FROM topics").fetchall()
         tbl = con.execute(
@@ -101,21 +105,27 @@ def refresh_labels(path, stop_words: list[str], period: str = "month") -> set[in
     # Labels still in lemma form (a warehouse labelled before labels were written out, or a
     # topic whose passages spell no term differently) are written again with the rest.
     lemma_form = {t for t, _, label in stored if t in terms and terms[t] and label == short_label(terms[t])}
-    relabel = sorted(changed | lemma_form)
+    labels = {t: label for t, _, label in stored}
+    kept = {t for t in changed - lemma_form
+            if steady and labels.get(t) and label_still_fits(before.get(t), terms[t])}
+    update = sorted(changed | lemma_form)
+    fresh = [t for t in update if t not in kept]
     texts = {}
-    if relabel:
+    if fresh:
         with warehouse.read(path) as con:
-            texts = label_texts(con, set(relabel))
+            texts = label_texts(con, set(fresh))
+    for t in fresh:
+        labels[t] = (readable_label(label_terms(terms[t]), texts.get(t, []))
+                     if terms[t] else short_label(terms[t]))
     arrow_tbl = pa.table({  # noqa: F841 (used by SQL)
-        "topic_id": pa.array(relabel, pa.int32()),
-        "label": pa.array([readable_label(label_terms(terms[t]), texts.get(t, []))
-                           if terms[t] else short_label(terms[t]) for t in relabel], pa.string()),
-        "top_terms": pa.array([terms[t] for t in relabel], pa.list_(pa.string())),
+        "topic_id": pa.array(update, pa.int32()),
+        "label": pa.array([labels[t] for t in update], pa.string()),
+        "top_terms": pa.array([terms[t] for t in update], pa.list_(pa.string())),
     })
     with warehouse.write(path) as con:  # common terms and labels in one transaction
         con.execute("DELETE FROM common_terms")
         con.execute("INSERT INTO common_terms (term, spread) SELECT term, spread FROM common_tbl")
-        if relabel:
+        if update:
             con.execute("UPDATE topics SET label = t.label, top_terms = t.top_terms FROM arrow_tbl t "
                         "WHERE topics.topic_id = t.topic_id")
     return changed

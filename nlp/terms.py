@@ -287,6 +287,22 @@ def label_terms(terms: list[str], max_words: int = 4) -> list[str]:
     return chosen or list(terms[:1])
 
 
+# A label stays while every term it is made of is among its topic's first LABEL_KEEP_TOP terms.
+LABEL_KEEP_TOP = 5
+
+
+def label_still_fits(old_terms: list[str] | None, new_terms: list[str],
+                     top: int = LABEL_KEEP_TOP) -> bool:
+    """Whether the label made of `old_terms` (`label_terms` of them) still names a topic whose
+    terms are now `new_terms`: each of its terms is among the first `top` new ones. A small
+    run reorders near-tied terms (after a 1% edit of the dev corpus 57 of 181 topics' top
+    terms changed, and 10 labels, some only in their order: "NRU, Nauru join" for "Nauru
+    join, NRU"); a label that still fits is kept, so a reader sees the same name."""
+    if not old_terms or not new_terms:
+        return False
+    return set(label_terms(list(old_terms))) <= set(new_terms[:top])
+
+
 def short_label(terms: list[str], max_words: int = 4) -> str:
     """A short readable label of 2-4 words from the top terms (`label_terms`), e.g.
     "landmine ban, mine clearance" or "bike lane, cycling"."""

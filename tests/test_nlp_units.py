@@ -14,7 +14,7 @@ from nlp import identity
 from nlp.areas import OTHER, best_areas
 from nlp.embeddings import EmbeddingModelMissing, resolve_model_path
 from nlp.passages import is_part_of_page, split_document, word_count
-from nlp.terms import dedupe_terms, short_label, topic_terms
+from nlp.terms import dedupe_terms, label_still_fits, short_label, topic_terms
 from nlp.timeseries import rebuild
 from radar.core import warehouse
 from radar.core.config import ConfigError, parse_config
@@ -362,3 +362,13 @@ def test_count_terms_equals_scikit_learns_count_vectorizer():
     y = CountVectorizer(ngram_range=(1, 2), min_df=2, stop_words=["the", "of"]).fit(real)
     assert list(vocab) == list(y.get_feature_names_out()) and len(vocab) > 2_000
     assert (x != y.transform(real)).nnz == 0
+
+
+def test_a_label_still_fits_while_its_terms_are_among_the_first_five():
+    old = ["nauru join", "nru", "pacific", "island", "membership", "tuvalu"]
+    assert label_still_fits(old, ["nru", "nauru join", "pacific", "island", "tuvalu"])  # reordered
+    assert label_still_fits(old, ["pacific", "island", "tuvalu", "membership", "nru", "nauru join"]) is False
+    assert label_still_fits(old, ["nru", "pacific", "island", "tuvalu", "membership"]) is False
+    assert label_still_fits(old, ["nauru join", "a", "b", "c", "nru"])  # the fifth still counts
+    assert label_still_fits(None, ["nru"]) is False and label_still_fits([], ["nru"]) is False
+    assert label_still_fits(old, []) is False

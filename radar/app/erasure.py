@@ -130,7 +130,7 @@ def erase(cfg: Config, *, pseudonym: str | None = None, url: str | None = None,
     if result.documents or result.quoting_documents:
         a = cfg.analysis
         refresh_stats(path, a.period, a.representative_passages)
-        refresh_labels(path, a.stop_words)
+        refresh_labels(path, a.stop_words, a.period, steady=False)  # erased texts may spell a label
         score(cfg, force=True)
     return result
 

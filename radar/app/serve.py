@@ -11,7 +11,9 @@ The dashboard runs as a child process (`radar dashboard`), restarted if it dies.
 
 On SIGTERM or SIGINT the service stops scheduling, lets the current run finish
 its batch (stages are never interrupted halfway), stops the dashboard and
-exits 0. Models stay loaded between runs because runs happen in this process.
+exits 0. Runs happen in this process, so the libraries stay imported between runs (spaCy,
+ONNX Runtime, UMAP's compiled code: ~1 s of a fresh `radar analyze`); each run loads its
+spaCy pipeline and embedding model afresh (~0.7 s), so they follow the current radar.toml.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from crawlers.importer import import_file
 from nlp.pipeline import analyze
 from nlp.refresh import refresh_labels
 from nlp.surface import MAX_GAP, term_pattern
-from nlp.terms import LABEL_KEEP_TOP, label_terms
+from nlp.terms import label_terms, label_window
 from radar.core import warehouse
 from radar.core.config import AreaConfig, load_config
 from tests.conftest import FIXTURES
@@ -164,11 +164,11 @@ def test_topics_have_readable_terms_labels_and_areas(scenario):
     for _, label, terms, area, size, reps, first_seen in topics:
         # Labels are short phrases from the top terms (issue 15), 2-4 words, each written as the
         # passages write it (nlp/surface.py: "bike lanes" for "bike lane"); made of the best
-        # terms, and kept by later runs while those stay among the first LABEL_KEEP_TOP.
+        # terms, and kept by later runs while they stay among the terms a label draws on.
         parts = label.split(", ")
         spelled = [next((t for t in terms if term_pattern(t).fullmatch(p)), None) for p in parts]
         assert len(terms) >= 3 and None not in spelled
-        assert set(spelled) <= set(terms[:LABEL_KEEP_TOP])
+        assert set(spelled) <= set(terms[:label_window(list(terms))])
         assert len(" ".join(spelled).split()) <= 4
         assert len(label.replace(",", " ").split()) <= 4 + MAX_GAP * len(parts)
         assert all(t.replace(" ", "").isalpha() for t in terms)

@@ -14,7 +14,7 @@ from nlp import identity
 from nlp.areas import OTHER, best_areas
 from nlp.embeddings import EmbeddingModelMissing, resolve_model_path
 from nlp.passages import is_part_of_page, split_document, word_count
-from nlp.terms import dedupe_terms, label_still_fits, short_label, topic_terms
+from nlp.terms import dedupe_terms, label_still_fits, label_window, short_label, topic_terms
 from nlp.timeseries import rebuild
 from radar.core import warehouse
 from radar.core.config import ConfigError, parse_config
@@ -364,11 +364,15 @@ def test_count_terms_equals_scikit_learns_count_vectorizer():
     assert (x != y.transform(real)).nnz == 0
 
 
-def test_a_label_still_fits_while_its_terms_are_among_the_first_five():
-    old = ["nauru join", "nru", "pacific", "island", "membership", "tuvalu"]
+def test_a_label_still_fits_while_its_terms_lead():
+    old = ["nauru join", "nru", "pacific", "island", "membership", "tuvalu"]  # label: the first two
     assert label_still_fits(old, ["nru", "nauru join", "pacific", "island", "tuvalu"])  # reordered
-    assert label_still_fits(old, ["pacific", "island", "tuvalu", "membership", "nru", "nauru join"]) is False
-    assert label_still_fits(old, ["nru", "pacific", "island", "tuvalu", "membership"]) is False
-    assert label_still_fits(old, ["nauru join", "a", "b", "c", "nru"])  # the fifth still counts
-    assert label_still_fits(None, ["nru"]) is False and label_still_fits([], ["nru"]) is False
-    assert label_still_fits(old, []) is False
+    assert label_still_fits(old, ["nru", "pacific", "nauru join", "island"])  # one term risen between
+    assert not label_still_fits(old, ["pacific", "island", "nru", "nauru join"])  # two risen above
+    assert not label_still_fits(old, ["nru", "pacific", "island", "tuvalu", "membership"])  # one gone
+    assert not label_still_fits(None, ["nru"]) and not label_still_fits([], ["nru"])
+    assert not label_still_fits(old, [])
+    # A fresh label skips a term sharing a word ("age old"), so the window reaches further.
+    assert label_window(["year old", "age old", "female", "male"]) == 4
+    assert label_still_fits(["year old", "female"], ["year old", "age old", "male", "female"])
+    assert not label_still_fits(["year old", "female"], ["year old", "male", "child", "female"])

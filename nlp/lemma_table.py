@@ -1,15 +1,16 @@
-"""spaCy's lemmatizer, looked up per token type: the same lemmas, a tenth of the time.
+"""spaCy's lemmatizer, looked up per token type: the same lemmas, a fifth of the time.
 
 spaCy's rule lemmatizer (and its lookup mode) gives a token's lemma from the token's
 form, part of speech and morphology alone, and caches it under that key; yet it still
 walks the Doc token by token in Python, builds each token's morphology object and sets
-each lemma as a string (1.3 of ~5.8 CPU s of the analysis's spaCy pass per 1,500 UN
-paragraphs, sixteen times the tagger's cost). `install` makes the component read the
+each lemma as a string (0.38 CPU s per 1,500 UN paragraphs once its cache is warm, five
+times the tagger's cost; 1.3-1.4 s the first time). `install` makes the component read the
 Doc's (form, part of speech, morphology, lemma) ids as one array, look each token type
 up in a table of lemma ids (asking the lemmatizer itself once per type never seen
 before), and write the lemmas back as one array. Tokens that already have a lemma (set
 by the attribute ruler) keep it unless the lemmatizer overwrites, as before. The lemmas
-are identical (tested on real paragraphs and comments).
+are identical (tested on real paragraphs and comments): 0.38 -> 0.07 CPU s warm,
+1.44 -> 1.26 s the first time.
 """
 
 from __future__ import annotations

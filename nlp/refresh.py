@@ -83,8 +83,9 @@ def refresh_labels(path, stop_words: list[str], period: str = "month", *,
     A label is the best top terms (`label_terms`) written as the topic's passages write
     them (`readable_label`: "invasion of Kuwait" for the lemmas "invasion kuwait").
     With `steady`, a topic keeps its label while the terms it is made of are still among
-    its first terms (`label_still_fits`); without (after an erasure, whose texts may have
-    given a label its written form), every changed topic is labelled afresh."""
+    those a fresh label would draw on, and one more (`label_still_fits`); without (after
+    an erasure, whose texts may have given a label its written form), every changed topic
+    is labelled afresh."""
     with warehouse.read(path) as con:
         stored = con.execute("SELECT topic_id, top_terms, label FROM topics").fetchall()
         tbl = con.execute(

@@ -298,11 +298,11 @@ def label_still_fits(old_terms: list[str] | None, new_terms: list[str]) -> bool:
     """Whether the label made of `old_terms` (`label_terms` of them) still names a topic whose
     terms are now `new_terms`: each of its terms is among the first `label_window` new ones
     (the terms a fresh label draws on, and one more: the label's own terms reordered, or
-    with one other term risen among them). A small run
-    reorders near-tied terms (after a 1% edit of the dev corpus 57 of 181 topics' top terms
-    changed, and 10 labels, some only in their order: "NRU, Nauru join" for "Nauru join,
-    NRU"); a label that still fits is kept, so a reader sees the same name. A looser rule
-    (any of the first five) kept labels of terms long overtaken by better ones."""
+    with one other term risen among them). A small run reorders near-tied terms (after a
+    1% edit of the dev corpus 57 of 181 topics' top terms changed, and 10 labels, some only
+    in their order: "NRU, Nauru join" for "Nauru join, NRU"); a label that still fits is
+    kept, so a reader sees the same name. A looser rule (any of the first five) kept labels
+    of terms long overtaken by better ones."""
     if not old_terms or not new_terms:
         return False
     return set(label_terms(list(old_terms))) <= set(new_terms[:label_window(new_terms)])

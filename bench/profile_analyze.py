@@ -13,7 +13,7 @@ One bench run does, each in a fresh child process (so each peak RSS is its own):
 2. analyze: the first `radar analyze` (NLP stage + radar scoring) with wall
    time, CPU time (all threads) and peak RSS per step: passages (split and
    write), spaCy, embedding, embedding write, topics (fit), series, labels,
-   areas, scoring.
+   areas, scoring; and how many cores were busy, second by second.
 3. incremental: 1% more documents (held-out paragraphs, never seen by the
    first run) imported and `radar analyze` run again; and 1% of the first
    documents edited (their text changes), which must re-split, re-embed and
@@ -136,21 +136,23 @@ def phase_import(work: Path, name: str) -> dict:
 
 
 def phase_analyze(work: Path) -> dict:
-    from nlp.costs import StepCosts, cpu_seconds, peak_rss_mb
+    from nlp.costs import StepCosts, cores_busy, cpu_seconds, peak_rss_mb
     from nlp.pipeline import analyze
     from radar.core.config import load_config
 
     w0, c0 = time.perf_counter(), cpu_seconds()
-    # What `radar analyze` loads before it runs (it once pulled in spaCy and torch here).
-    importlib.import_module("radar.app.cli.analysis")
-    cfg = load_config(work / "radar.toml")
-    s = analyze(cfg)
-    costs: StepCosts = s.costs
-    with costs.step("scoring"):
-        from radar.scoring.score import score
+    with cores_busy() as busy:
+        # What `radar analyze` loads before it runs (it once pulled in spaCy and torch here).
+        importlib.import_module("radar.app.cli.analysis")
+        cfg = load_config(work / "radar.toml")
+        s = analyze(cfg)
+        costs: StepCosts = s.costs
+        with costs.step("scoring"):
+            from radar.scoring.score import score
 
-        scored = score(cfg)
+            scored = score(cfg)
     return {"costs": costs.as_dict(), "wall": time.perf_counter() - w0, "cpu": cpu_seconds() - c0,
+            "cores_busy": busy,
             "peak_rss_mb": peak_rss_mb(), "new_documents": s.new_documents,
             "passages": s.new_passages, "embedded": s.embedded, "action": s.action,
             "topics": s.topics, "outliers": s.outliers,
@@ -274,6 +276,10 @@ def print_costs(title: str, res: dict) -> None:
     print("| step | wall s | CPU s | peak RSS MB so far | RSS MB after |\n|---|---|---|---|---|")
     for name, c in res["costs"].items():
         print(fmt_row(name, c))
+    busy = [c for _, c in res.get("cores_busy") or []]
+    if busy:  # where a core stood idle (steps overlap in threads, so the table cannot say)
+        print(f"cores busy, second by second (mean {sum(busy) / len(busy):.2f}): "
+              + " ".join(f"{c:.1f}" for c in busy))
 
 
 def main() -> None:

@@ -5,6 +5,8 @@ printed by the profiling benchmark (bench/profile_analyze.py). CPU time is the
 process's user + system time from getrusage, so it includes every thread
 (ONNX Runtime, torch, DuckDB); peak RSS is the process's high-water mark after
 the step, so the step where it jumps is the step that needed the memory.
+`cores_busy` samples how many cores the process keeps busy, second by second, which
+shows where a run whose steps overlap in threads leaves a core idle.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 import resource
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -90,3 +93,28 @@ class StepCosts:
                     "peak_rss_mb": round(v.peak_rss_mb, 1), "rss_mb": round(v.rss_mb, 1),
                     "calls": v.calls}
                 for k, v in self.steps.items()}
+
+
+@contextmanager
+def cores_busy(interval: float = 1.0) -> Iterator[list[tuple[float, float]]]:
+    """For the block, every `interval` seconds, how many cores this process kept busy since
+    the sample before (its CPU time over the wall time, all threads, those that ended
+    included): a list of (seconds since the start, cores busy), filled by a daemon thread."""
+    samples: list[tuple[float, float]] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        t0 = last_t = time.perf_counter()
+        last_c = cpu_seconds()
+        while not stop.wait(interval):
+            now, cpu = time.perf_counter(), cpu_seconds()
+            samples.append((round(now - t0, 2), round((cpu - last_c) / max(now - last_t, 1e-9), 2)))
+            last_t, last_c = now, cpu
+
+    thread = threading.Thread(target=sample, name="cores-busy", daemon=True)
+    thread.start()
+    try:
+        yield samples
+    finally:
+        stop.set()
+        thread.join()

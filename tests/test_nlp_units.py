@@ -376,3 +376,23 @@ def test_a_label_still_fits_while_its_terms_lead():
     assert label_window(["year old", "age old", "female", "male"]) == 4
     assert label_still_fits(["year old", "female"], ["year old", "age old", "male", "female"])
     assert not label_still_fits(["year old", "female"], ["year old", "male", "child", "female"])
+
+
+def test_cores_busy_samples_the_process_second_by_second():
+    import os
+    import time
+
+    from nlp.costs import cores_busy
+
+    with cores_busy(0.05) as busy:
+        end = time.perf_counter() + 0.5
+        while time.perf_counter() < end:  # one core kept busy
+            pass
+    assert len(busy) >= 5
+    times = [t for t, _ in busy]
+    assert times == sorted(times) and times[0] > 0
+    assert max(c for _, c in busy) >= 0.3
+    assert all(0 <= c <= (os.cpu_count() or 1) + 0.5 for _, c in busy)
+    n = len(busy)
+    time.sleep(0.12)
+    assert len(busy) == n  # the sampler stopped with the block

@@ -73,12 +73,9 @@ def run_topic_step(cfg: Config, force_refit: bool = False, progress=None,
     out = TopicOutcome(last_settings=state.last_settings, last_period=state.last_period,
                        active_topics=len(state.ids))
     kind = fit_kind(state, a, state.embedded, force_refit)
-    if kind == "fit":
-        return _fit(cfg, state, "fit", out, progress, prefit=prefit)
-    if kind == "refit":
-        model_changed = state.last_fit_model not in (None, a.vector_model)
-        return _fit(cfg, state, "refit", out, progress, comparable=not model_changed,
-                    prefit=prefit)
+    if kind is not None:  # a refit to another model's vectors cannot map the old topics
+        return _fit(cfg, state, kind, out, progress, prefit=prefit,
+                    comparable=kind == "fit" or state.last_fit_model in (None, a.vector_model))
     if not state.has_model:
         return out
     return _assign(cfg, state, out)
@@ -192,8 +189,7 @@ def _discover(cfg: Config, state: tables.TopicState, out: TopicOutcome) -> None:
     """Cluster the outlier pool; clusters unlike every topic become new topics."""
     path, a = cfg.warehouse_path, cfg.analysis
     pool = tables.load_corpus(path, a.vector_model, where="pt.topic_id = -1")
-    fit = fit_clusters(pool.vectors, pool.terms, min_topic_size=a.min_topic_size,
-                       reducer=a.reducer, stop_words=a.stop_words)
+    fit = fit_on(pool.vectors, a)
     keys, means, sizes = identity.cluster_means(pool.vectors, fit.labels)
     if len(keys) == 0:
         return

@@ -26,11 +26,10 @@ import numpy as np
 
 from nlp import tables
 from nlp.catalogue import embed_catalogue
-from nlp.cluster import make_analysis_embedder
 from nlp.costs import StepCosts, cpu_seconds, thread_cpu_seconds
-from nlp.embedders import uses_torch
+from nlp.loaded import LazyEmbedder, WarmModels, default_preprocessor
 from nlp.passages import is_part_of_page, split_document
-from nlp.preprocess import Preprocessor, embedding_text
+from nlp.preprocess import embedding_text
 from nlp.refresh import refresh_areas, refresh_labels, refresh_stats, sync_taxonomy
 from nlp.spacy_blas import one_blas_thread
 from nlp.topic_step import PreFit, TopicOutcome, fit_kind, fit_on, fit_sample, run_topic_step
@@ -64,21 +63,6 @@ class NlpSummary:
     catalogue_embedded: int = 0   # services and watch items (re-)embedded
     seconds: dict[str, float] = field(default_factory=dict)
     costs: StepCosts = field(default_factory=StepCosts)  # wall, CPU, peak RSS per step
-
-
-class LazyEmbedder:
-    """Loads the embedding model on first use only (a no-op run never loads it)."""
-
-    def __init__(self, cfg: Config, embedder=None) -> None:
-        self.cfg = cfg
-        self._embedder = embedder
-
-    def __call__(self):
-        if self._embedder is None:
-            a = self.cfg.analysis
-            self._embedder = make_analysis_embedder(a.embedder, a.embedding_model,
-                                                    a.embedding_batch_size, a.cluster)
-        return self._embedder
 
 
 def release_freed_memory() -> None:
@@ -236,32 +220,40 @@ def embed_passages(cfg: Config, embedder: LazyEmbedder, progress: Progress | Non
     return done
 
 
-def _default_preprocessor(cfg: Config):
-    models = {"en": cfg.analysis.spacy_model, **cfg.analysis.spacy_models}
-    return Preprocessor(models, stop_words=cfg.analysis.stop_words,
-                        without_torch=not uses_torch(cfg.analysis.embedder))
-
-
 def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = False,
-            embedder=None, preprocessor=None) -> NlpSummary:
+            embedder=None, preprocessor=None, warm: WarmModels | None = None) -> NlpSummary:
     """Run the NLP stage on what is new in the warehouse; `refit` forces a full refit.
 
     `embedder` and `preprocessor` replace the configured ones (used by the
-    benchmark and tests to load models once); `progress(done, total=, description=)`.
+    benchmark and tests to load models once); `warm` keeps the configured ones loaded
+    for the next run of this process (`radar serve`; nlp/loaded.py);
+    `progress(done, total=, description=)`.
     `summary.costs` holds each step's wall time, CPU time and peak memory.
     """
+    if warm is None:
+        return _analyze(cfg, progress, refit, LazyEmbedder(cfg, embedder), preprocessor)
+    kept_pre, kept_embedder = warm.models(cfg)
+    try:
+        return _analyze(cfg, progress, refit,
+                        kept_embedder if embedder is None else LazyEmbedder(cfg, embedder),
+                        preprocessor or kept_pre)
+    finally:
+        warm.settle()
+
+
+def _analyze(cfg: Config, progress: Progress | None, refit: bool, lazy: LazyEmbedder,
+             preprocessor) -> NlpSummary:
     path = cfg.warehouse_path
     if not warehouse.exists(path):
         raise warehouse.WarehouseMissing(f"{path}: no warehouse here yet; run `radar init` first")
     summary = NlpSummary()
     costs = summary.costs
-    lazy = LazyEmbedder(cfg, embedder)
     started = datetime.now(UTC).replace(tzinfo=None)
     t0 = time.perf_counter()
     pending = tables.count_pending_documents(path)
     prefit = None
     if pending:
-        pre = preprocessor or _default_preprocessor(cfg)
+        pre = preprocessor or default_preprocessor(cfg)
         hold = held_documents(cfg, pending, refit)
         held = Held(hold) if hold else None  # None: an incremental run, spaCy beside the model
         (summary.new_documents, summary.new_passages, summary.expectation_passages,

@@ -198,6 +198,7 @@ class Preprocessor:
         self.batch_size = batch_size
         self.without_torch = without_torch and not any(map(pipeline_needs_torch, models.values()))
         self._loaded: dict[str, tuple] = {}
+        self._lexemes_at_load: dict[str, int] = {}
 
     def _pipeline(self, language: str):
         if language not in self._loaded:
@@ -220,7 +221,14 @@ class Preprocessor:
             patterns = load_patterns(language)
             matcher = ExpectationMatcher(nlp, patterns) if patterns else None
             self._loaded[language] = (nlp, matcher)
+            self._lexemes_at_load[language] = len(nlp.vocab)
         return self._loaded[language]
+
+    def vocabulary_growth(self) -> int:
+        """Lexemes the loaded pipelines added to their vocabularies since loading (the most
+        of any language): spaCy keeps every word form it has met."""
+        return max((len(nlp.vocab) - self._lexemes_at_load[lang]
+                    for lang, (nlp, _) in self._loaded.items()), default=0)
 
     def route(self, language: str | None) -> str | None:
         """The language whose pipeline processes a passage (None: no pipeline)."""

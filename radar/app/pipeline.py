@@ -28,11 +28,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from crawlers import distributed
 from crawlers.run import crawl_sources
+from nlp.loaded import WarmModels
 from nlp.pipeline import analyze
 from radar.alerts import send_alerts
 from radar.alerts.subscriptions import sync as sync_subscriptions
@@ -114,15 +116,18 @@ Progress = Callable[..., None] | None
 
 
 def run_pipeline(cfg: Config, progress: Progress = None,
-                 stages: tuple[str, ...] = STAGES) -> RunSummary:
-    """Run the stages in order under the run lock; raises PipelineLocked if one is running."""
+                 stages: tuple[str, ...] = STAGES, warm: WarmModels | None = None) -> RunSummary:
+    """Run the stages in order under the run lock; raises PipelineLocked if one is running.
+
+    `warm`: the analysis's models, kept loaded for the next run of this process
+    (`radar serve`; nlp/loaded.py)."""
     with run_lock(cfg):
         summary = RunSummary(started_at=utcnow())
         for name in stages:
             if name == "alert" and _failed(summary, "analyze"):
                 summary.stages.append(StageResult("alert", "skipped", "analysis failed"))
                 continue
-            summary.stages.append(_run_stage(name, cfg, progress))
+            summary.stages.append(_run_stage(name, cfg, progress, warm))
         summary.finished_at = utcnow()
         for line in summary.lines():
             log.info("run: %s", line)
@@ -134,8 +139,10 @@ def _failed(summary: RunSummary, name: str) -> bool:
     return s is not None and s.status == "failed"
 
 
-def _run_stage(name: str, cfg: Config, progress: Progress) -> StageResult:
-    func = {"crawl": crawl_stage, "analyze": analyze_stage, "alert": alert_stage}[name]
+def _run_stage(name: str, cfg: Config, progress: Progress,
+               warm: WarmModels | None = None) -> StageResult:
+    func = {"crawl": crawl_stage, "analyze": partial(analyze_stage, warm=warm),
+            "alert": alert_stage}[name]
     t0 = time.monotonic()
     try:
         result = func(cfg, progress)
@@ -170,9 +177,11 @@ def crawl_stage(cfg: Config, progress: Progress = None) -> StageResult:
     return StageResult("crawl", status, detail, result=rows)
 
 
-def analyze_stage(cfg: Config, progress: Progress = None) -> StageResult:
-    """NLP, then scoring, then the decision loop, then (if available) the full-text search index."""
-    nlp = analyze(cfg, progress=progress)
+def analyze_stage(cfg: Config, progress: Progress = None,
+                  warm: WarmModels | None = None) -> StageResult:
+    """NLP, then scoring, then the decision loop, then (if available) the full-text search
+    index; `warm` keeps the NLP models loaded for the next run."""
+    nlp = analyze(cfg, progress=progress, warm=warm)
     scored = score(cfg, progress=progress)
     detail = (f"{nlp.new_passages} new passages, {nlp.topics} topics ({nlp.action}); "
               f"radar run {scored.run_id}: {scored.signals} signals")

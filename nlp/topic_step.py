@@ -222,7 +222,9 @@ def _discover(cfg: Config, state: tables.TopicState, out: TopicOutcome) -> None:
             rows.append({"topic_id": tid, "size": int(total), "active": True, "centroid": state.means[r]})
     tables.write_topics(path, rows, version)
     all_ids = ids + [r["topic_id"] for r in rows if r["topic_id"] in new]
-    all_means = np.vstack([state.means] + [r["centroid"][None, :] for r in rows if r["topic_id"] in new])
+    # No topic yet (a first fit that found no cluster): the known means are (0, 0).
+    known = state.means if len(ids) else np.zeros((0, means.shape[1]), dtype=means.dtype)
+    all_means = np.vstack([known] + [r["centroid"][None, :] for r in rows if r["topic_id"] in new])
     folder = models_dir(cfg) / version
     _save(fit, folder, a.vector_model, all_ids, all_means, save_model)
     tables.record_model(path, version, "discover", len(pool.ids), len(keys), folder,

@@ -24,6 +24,16 @@ def test_template_written_by_init_loads_with_defaults(tmp_path):
     assert {a.name for a in cfg.areas} >= {"libraries", "transport", "housing"}
 
 
+@pytest.mark.parametrize(("period", "baseline"), [("day", 182), ("week", 26), ("month", 6),
+                                                  ("year", 6)])
+def test_the_baseline_covers_six_periods_and_at_least_half_a_year(tmp_path, period, baseline):
+    template = config_template().replace('period = "month"', f'period = "{period}"', 1)
+    assert f'period = "{period}"' in template
+    assert load_config(write(tmp_path, template)).scoring.baseline_periods == baseline
+    pinned = template.replace("[scoring]\n", "[scoring]\nbaseline_periods = 4\n")
+    assert load_config(write(tmp_path, pinned)).scoring.baseline_periods == 4
+
+
 def test_minimum_shape_from_the_issue(tmp_path):
     cfg = load_config(write(tmp_path, """
 [warehouse]

@@ -330,7 +330,8 @@ def test_out_of_range_settings_are_a_clear_error(project):
 
     from radar.app.cli import cli
 
-    text = project.read_text().replace("baseline_periods = 6", "baseline_periods = 0")
+    text = project.read_text().replace("[scoring]\n", "[scoring]\nbaseline_periods = 0\n")
+    assert "baseline_periods = 0" in text
     project.write_text(text)
     events = str(Path(__file__).parent / "fixtures" / "scoring" / "events.csv")
     result = CliRunner().invoke(cli, ["backtest", events, "--config", str(project)])

@@ -21,9 +21,11 @@ from typing import Any, Literal
 from radar.core import backends
 from radar.core.areas import DEFAULT_AREAS
 from radar.core.backends import LakeSpec
+from radar.core.config_alerts import SmtpConfig, SubscriptionConfig  # noqa: F401  (re-exported)
 from radar.core.config_dashboard import DashboardConfig, DashboardUser  # noqa: F401  (re-exported)
 from radar.core.config_warehouse import WarehouseConfig, check_warehouse, lake_spec
 from radar.core.limits import check_cluster, check_crawl, check_ingest
+from radar.core.periods import default_baseline
 
 DEFAULT_CONFIG = "radar.toml"
 CONFIG_ENV = "RADAR_CONFIG"
@@ -144,7 +146,7 @@ class ScoringConfig:
     """Emergence scoring, rings and whose-voice rules (every default in docs/scoring.md)."""
 
     min_authors: int = 5
-    baseline_periods: int = 6
+    baseline_periods: int = 6  # not set in radar.toml: 6, and at least half a year of periods
     min_volume: int = 3
     min_growth: float = 1.0
     min_z: float = 2.5
@@ -164,42 +166,6 @@ class ScoringConfig:
     gap_min: float = 0.02
     top_k: int = 10
     fdr: float = 0.05   # false-discovery rate of the calibrated rise test over a period's topics
-
-
-@dataclass
-class SmtpConfig:
-    """Mail delivery; the password comes from the environment variable named here."""
-
-    host: str = "127.0.0.1"
-    port: int = 25
-    security: Literal["none", "starttls", "tls"] = "none"
-    user: str = ""
-    password_env: str = "RADAR_SMTP_PASSWORD"
-    sender: str = "radar@localhost"
-    # A private CA bundle for STARTTLS/TLS to an internal relay ("" = system CAs).
-    ca_file: str = ""
-    timeout: int = 30
-    # Outbox retries: wait retry_backoff * 2**(attempts-1) seconds (capped at a day)
-    # before the next attempt; after max_attempts a message is marked failed.
-    max_attempts: int = 8
-    retry_backoff: int = 300
-    # A message left in 'sending' by a process that is gone is settled after this many
-    # seconds (or at once when that process is known to be dead on this host).
-    stale_after: int = 900
-
-
-@dataclass
-class SubscriptionConfig:
-    """One subscriber and what they want to hear about."""
-
-    email: str
-    areas: list[str] = field(default_factory=list)
-    keywords: list[str] = field(default_factory=list)
-    channels: list[str] = field(default_factory=list)
-    min_ring: Literal["Act", "Prepare", "Watch", "Monitor"] = "Prepare"
-    frequency: Literal["immediate", "daily", "weekly"] = "immediate"
-    # Also alert when a topic's score rises past this (unset = rings only).
-    score_threshold: float | None = None
 
 
 @dataclass
@@ -333,6 +299,8 @@ def load_config(path: str | os.PathLike | None = None, *, required: bool = True)
 def parse_config(data: dict[str, Any], source: str = DEFAULT_CONFIG) -> Config:
     """Validate a parsed TOML mapping into a Config."""
     cfg = _build(Config, data, source, "")
+    if "baseline_periods" not in (data.get("scoring") or {}):  # 6 periods, at least half a year
+        cfg.scoring.baseline_periods = default_baseline(cfg.analysis.period)
     problem = check_crawl(cfg.crawl) or check_ingest(cfg.ingest) or check_cluster(cfg.analysis.cluster)
     if problem:
         raise ConfigError(f"{source}: {problem}")

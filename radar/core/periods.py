@@ -23,6 +23,19 @@ PERIODS = ("day", "week", "month", "year")
 #: A publication date this far after the fetch is wrong; the fetch time is used instead.
 FUTURE_TOLERANCE = timedelta(days=1)
 
+#: The scoring's baseline (`[scoring] baseline_periods` when not set): this many periods,
+#: and at least about half a year of them, so that weeks and days compare a period with
+#: as much history as months do (six weeks hold too few passages of a small theme to
+#: know its usual rate).
+BASELINE_PERIODS = 6
+BASELINE_DAYS = 182
+_DAYS = {"day": 1, "week": 7, "month": 30.4375, "year": 365.25}
+
+
+def default_baseline(period: str) -> int:
+    """Periods in the scoring's baseline for `period`: 6 months or years, 26 weeks, 182 days."""
+    return max(BASELINE_PERIODS, round(BASELINE_DAYS / _DAYS[check_period(period)]))
+
 
 def check_period(period: str) -> str:
     """`period` itself, or ValueError naming the allowed periods."""

@@ -129,6 +129,26 @@ def test_a_new_theme_inside_an_old_topic_is_found_and_a_churning_topic_is_not():
     assert "new terms: " in text and "tsunami (" in text and text.endswith(".")
 
 
+def test_novel_passages_in_one_lump_are_no_rise_and_a_theme_is():
+    """A topic's novel passages come in lumps of at least min_volume (a term surges only with
+    that many passages in the period). One lump of 3 against none in 26 periods is no rise
+    once the dispersion is at least the lump size; 9 novel passages (three lumps) are."""
+    rng = np.random.default_rng(4)
+    V = rng.poisson(8.0, size=(20, 30)).astype(float)   # 20 steady topics, ~160 passages a period
+    V[:, -1] = 8
+    V[7, -1] = 10                                       # no rise in volume (8 a period)
+    novel = np.zeros_like(V)
+    novel[3, -1] = 3                                    # one word surged by chance in topic 3
+    novel[7, -1] = 9                                    # a new theme in topic 7
+    phi = np.ones(30)
+    old = calibrated_rise(V, V.sum(axis=0), novel, 26, 0.05, 2.0, phi, novel_lump=1)
+    assert old.significant[3, -1]                       # what the radar said before
+    rise = calibrated_rise(V, V.sum(axis=0), novel, 26, 0.05, 2.0, phi, novel_lump=3)
+    assert not rise.significant[3, -1] and rise.phi_novel[-1] == 3
+    assert rise.significant[7, -1] and rise.reason[7, -1] == "novel terms"
+    assert rise.significant[:, -1].sum() == 1
+
+
 def test_a_word_climbing_a_few_passages_a_period_adds_up_its_evidence():
     """"makerspace" climbs 3, 4, 5 passages a period out of 200 (a citizen theme on its way
     up). Against the three periods before, the last period alone is no surprise (5 now, 7

@@ -290,7 +290,8 @@ class CalibratedRise:
 
 
 def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, window: int,
-                    q: float, min_ratio: float, novel_phi: np.ndarray | None = None) -> CalibratedRise:
+                    q: float, min_ratio: float, novel_phi: np.ndarray | None = None,
+                    novel_lump: float = 1.0) -> CalibratedRise:
     """Test every topic in every period for a rise in volume or in novel passages.
 
     Volume: the topic's passages against all passages, this period vs the
@@ -299,7 +300,12 @@ def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, wi
     the topic's own novel passages in the baseline window (its own churn).
     Novel passages are made of term occurrences, so their dispersion is the
     terms' (`novel_phi`, from `topic_novelty`); without it, it is learned from
-    the topics' novel counts like the volume's. The smaller p-value
+    the topics' novel counts like the volume's. Either way it is at least `novel_lump`:
+    a term surges only with `min_volume` passages in the period, so novel passages come
+    in lumps of at least that many (a topic holds 0, or 3 or more), and a count of lumps
+    of size L varies L times as much as its mean (compound Poisson). Without that floor a
+    topic whose three passages of the week carry a word that surged by chance was "new
+    within the topic" against a baseline of zero. The smaller p-value
     of the two, doubled (Bonferroni over the two questions), goes into a
     Benjamini-Hochberg procedure over the period's topics. A discovery also
     needs the rate ratio of the winning question (point estimate) >= `min_ratio`.
@@ -328,10 +334,11 @@ def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, wi
         pv, lv, _, point_v = _sustained(V, N, t, window, out.phi_volume[t], q)
         zn = zn_all[:, t]
         if novel_phi is not None:
-            out.phi_novel[t] = max(1.0, float(novel_phi[t]))
+            out.phi_novel[t] = max(1.0, float(novel_phi[t]), novel_lump)
         else:
             phi = past_dispersion(zn_all, ok_n, t, window)
-            out.phi_novel[t] = phi if phi is not None else dispersion(zn, nv[:, t] + bn[:, t])
+            phi = phi if phi is not None else dispersion(zn, nv[:, t] + bn[:, t])
+            out.phi_novel[t] = max(phi, novel_lump)
         pn, ln = rate_test(nv[:, t], N[t], bn[:, t], mv[t], out.phi_novel[t], q)
         # A topic with no past passages is new: its volume test covers it.
         pn = np.where(bv[:, t] > 0, pn, 1.0)

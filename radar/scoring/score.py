@@ -187,7 +187,8 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
     else:
         novel, new_terms, term_sources, novel_phi = np.zeros((K, T)), {}, {}, None
         themes = None
-    rise = calibrated_rise(P, N, novel, W, sc.fdr, 1.0 + sc.min_growth, novel_phi)
+    rise = calibrated_rise(P, N, novel, W, sc.fdr, 1.0 + sc.min_growth, novel_phi,
+                           novel_lump=sc.min_volume)
     # The score's growth part is the growth we are sure of: the lower confidence bound of
     # the rate ratio (volume, novel passages or a new theme's strongest term, whichever is
     # higher); a topic with no baseline at all keeps its point growth.

@@ -1,9 +1,10 @@
 """The models an analysis runs: spaCy pipelines and the embedding model, loaded on first
 use, and kept loaded between the analyses of one long-running process (`radar serve`).
 
-A fresh `radar analyze` pays for loading them every time: spaCy's pipeline ~0.5 s, the
-embedding model ~0.3-0.5 s, a quarter of an incremental run on the development corpus.
-`WarmModels` keeps them for the next run of the same process, as long as
+A fresh `radar analyze` loads them every time (spaCy's pipeline 0.45-0.6 s, the model
+beside it in the embedding thread). `WarmModels` keeps them for the next run of the same
+process: a scheduled 1% run of the development corpus takes 3.2-3.4 s instead of 3.7 s
+(`bench/serve_runs.py`, docs/performance.md). It keeps them as long as
 
 - the settings that shape them are unchanged (`model_key`: the spaCy pipelines, stop
   words, the embedder and its model and batch size); a changed setting loads afresh;

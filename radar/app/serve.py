@@ -13,7 +13,8 @@ On SIGTERM or SIGINT the service stops scheduling, lets the current run finish
 its batch (stages are never interrupted halfway), stops the dashboard and
 exits 0. Runs happen in this process, so the libraries stay imported between runs (spaCy,
 ONNX Runtime, UMAP's compiled code: ~1 s of a fresh `radar analyze`), and the spaCy
-pipeline and embedding model stay loaded (`nlp.loaded.WarmModels`, ~0.8 s more): spaCy's
+pipeline and embedding model stay loaded (`nlp.loaded.WarmModels`; 0.3-0.4 s of a scheduled 1%
+run on the dev corpus, docs/deploy.md): spaCy's
 pipeline is loaded afresh once its vocabulary has grown by `MAX_NEW_LEXEMES` word forms,
 so months of news do not grow the service's memory without bound.
 """

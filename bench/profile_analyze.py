@@ -164,22 +164,28 @@ def phase_analyze(work: Path) -> dict:
 
 def phase_edit(work: Path, share: float) -> dict:
     """Change the text of `share` of the documents, as a crawler storing a new version does."""
-    from radar.core import warehouse
     from radar.core.config import load_config
+
+    return {"edited": edit_documents(load_config(work / "radar.toml"), share, 5, "(revised)")}
+
+
+def edit_documents(cfg, share: float, seed: int, mark: str) -> int:
+    """Change the text of a seeded random `share` of the documents (their words rotated,
+    `mark` appended) with a new content hash; returns how many were edited."""
+    from radar.core import warehouse
     from radar.core.documents import content_hash
 
-    cfg = load_config(work / "radar.toml")
     ids = [r[0] for r in warehouse.query(cfg.warehouse_path,
                                          "SELECT doc_id FROM documents ORDER BY doc_id")]
-    pick = random.Random(5).sample(ids, max(1, round(len(ids) * share)))
+    pick = random.Random(seed).sample(ids, max(1, round(len(ids) * share)))
     with warehouse.write(cfg.warehouse_path) as con:
         for doc_id in pick:
             text = con.execute("SELECT text FROM documents WHERE doc_id = ?", [doc_id]).fetchone()[0]
             words = text.split()
-            new = " ".join(words[len(words) // 2:] + words[: len(words) // 2]) + " (revised)"
+            new = " ".join(words[len(words) // 2:] + words[: len(words) // 2]) + f" {mark}"
             con.execute("UPDATE documents SET text = ?, content_hash = ? WHERE doc_id = ?",
                         [new, content_hash(new), doc_id])
-    return {"edited": len(pick)}
+    return len(pick)
 
 
 def phase_bare(work: Path, batch: int, sample: int = 0) -> dict:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -37,25 +36,9 @@ def rss_mb() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def edit(cfg, share: float, seed: int) -> int:
-    """Change the text of `share` of the documents (their words rotated, a note added)."""
-    from radar.core import warehouse
-    from radar.core.documents import content_hash
-
-    ids = [r[0] for r in warehouse.query(cfg.warehouse_path,
-                                         "SELECT doc_id FROM documents ORDER BY doc_id")]
-    pick = random.Random(seed).sample(ids, max(1, round(len(ids) * share)))
-    with warehouse.write(cfg.warehouse_path) as con:
-        for doc_id in pick:
-            text = con.execute("SELECT text FROM documents WHERE doc_id = ?", [doc_id]).fetchone()[0]
-            words = text.split()
-            new = " ".join(words[len(words) // 2:] + words[: len(words) // 2]) + f" (revised {seed})"
-            con.execute("UPDATE documents SET text = ?, content_hash = ? WHERE doc_id = ?",
-                        [new, content_hash(new), doc_id])
-    return len(pick)
-
-
 def child(project: Path, mode: str, cycles: int, share: float) -> dict:
+    from profile_analyze import edit_documents
+
     import radar.app.pipeline  # noqa: F401  (what serve has imported before its first run)
     from nlp.costs import cpu_seconds, peak_rss_mb
     from nlp.loaded import WarmModels
@@ -67,7 +50,7 @@ def child(project: Path, mode: str, cycles: int, share: float) -> dict:
     warm = WarmModels() if mode == "warm" else None
     out = []
     for c in range(cycles):
-        edited = edit(cfg, share, 1000 + c)
+        edited = edit_documents(cfg, share, 1000 + c, f"(revised {1000 + c})")
         w0, c0 = time.perf_counter(), cpu_seconds()
         s = analyze(cfg, warm=warm)
         score(cfg)

@@ -225,18 +225,16 @@ def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = Fals
     """Run the NLP stage on what is new in the warehouse; `refit` forces a full refit.
 
     `embedder` and `preprocessor` replace the configured ones (used by the
-    benchmark and tests to load models once); `warm` keeps the configured ones loaded
-    for the next run of this process (`radar serve`; nlp/loaded.py);
-    `progress(done, total=, description=)`.
+    benchmark and tests to load models once); `warm`, instead, supplies the configured
+    ones and keeps them loaded for the next run of this process (`radar serve`;
+    nlp/loaded.py); `progress(done, total=, description=)`.
     `summary.costs` holds each step's wall time, CPU time and peak memory.
     """
     if warm is None:
         return _analyze(cfg, progress, refit, LazyEmbedder(cfg, embedder), preprocessor)
-    kept_pre, kept_embedder = warm.models(cfg)
+    preprocessor, lazy = warm.models(cfg)
     try:
-        return _analyze(cfg, progress, refit,
-                        kept_embedder if embedder is None else LazyEmbedder(cfg, embedder),
-                        preprocessor or kept_pre)
+        return _analyze(cfg, progress, refit, lazy, preprocessor)
     finally:
         warm.settle()
 

@@ -3,7 +3,8 @@ representative passages, terms and labels, service areas and time series.
 
 Runs after any change to passage_topics, or when a setting that shapes these
 (stop words, period, taxonomy) changed. Sizes, shares, representatives and the
-time series are SQL over the warehouse; terms are c-TF-IDF in memory.
+time series are SQL over the warehouse; so are the terms' counts (c-TF-IDF,
+nlp/label_counts.py), of which Python reads each topic's best candidates only.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import pyarrow as pa
 from nlp import areas as areas_mod
 from nlp import timeseries
 from nlp.embeddings import Embedder, vectors_from_arrow, vectors_to_arrow
+from nlp.label_counts import topic_terms_in_warehouse
 from nlp.surface import readable_label
-from nlp.terms import label_still_fits, label_terms, short_label, topic_terms
+from nlp.terms import label_still_fits, label_terms, short_label
 from radar.core import warehouse
 from radar.core.config import Config
 from radar.core.periods import period_start_sql
@@ -88,17 +90,7 @@ def refresh_labels(path, stop_words: list[str], period: str = "month", *,
     is labelled afresh."""
     with warehouse.read(path) as con:
         stored = con.execute("SELECT topic_id, top_terms, label FROM topics").fetchall()
-        tbl = con.execute(
-            "SELECT coalesce(p.terms, '') AS terms, coalesce(pt.topic_id, -1) AS topic, "
-            f"CAST({period_start_sql(period)} AS VARCHAR) AS period, "
-            "CASE WHEN d.channel = 'citizen' AND d.author_hash IS NOT NULL "
-            "THEN 'author:' || d.author_hash ELSE 'source:' || d.source END AS voice "
-            "FROM passages p JOIN passage_topics pt USING (passage_id) "
-            "JOIN documents d USING (doc_id) ORDER BY p.passage_id").to_arrow_table()
-    learned: dict[str, float] = {}
-    terms = topic_terms(tbl["terms"].to_pylist(), tbl["topic"].to_numpy(), stop_words=stop_words,
-                        periods=np.array(tbl["period"].to_pylist(), dtype=object), learned=learned,
-                        voices=np.array(tbl["voice"].to_pylist(), dtype=object))
+        terms, learned = topic_terms_in_warehouse(con, period, stop_words)
     common_tbl = pa.table({"term": pa.array(list(learned), pa.string()),  # noqa: F841 (SQL)
                            "spread": pa.array(list(learned.values()), pa.float64())})
     before = {t: top for t, top, _ in stored}

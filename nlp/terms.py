@@ -196,7 +196,7 @@ def topic_terms(
     out: dict[int, list[str]] = {}
     for t, i in index.items():
         row = weights[i].toarray().ravel()  # one topic's row dense at a time
-        order = np.argsort(-row)
+        order = np.argsort(-row, kind="stable")  # ties by code point
         out[t] = [str(vocab[j]) for j in order[: n_terms * 2] if row[j] > 0]
         out[t] = dedupe_terms(out[t])[:n_terms]
     return out

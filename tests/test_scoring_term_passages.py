@@ -192,6 +192,7 @@ def test_the_term_data_is_grouped_in_bounded_memory_and_the_limit_restored():
     (spilling to disk beyond it) and restores the connection's own limit after, a default
     one exactly (repeated calls do not wear it down) and a lower one untouched."""
     from radar.core.config import ScoringConfig
+    from radar.core.warehouse import setting_bytes
     from radar.scoring import term_inputs
     from radar.scoring.term_inputs import load_term_data
 
@@ -219,7 +220,7 @@ def test_the_term_data_is_grouped_in_bounded_memory_and_the_limit_restored():
         assert limit() == low
     finally:
         term_inputs._load_counts = real
-    assert term_inputs._bytes(seen[0]) == pytest.approx(term_inputs.TERM_MEMORY_LIMIT, rel=0.01)
+    assert setting_bytes(seen[0]) == pytest.approx(term_inputs.TERM_MEMORY_LIMIT, rel=0.01)
     assert seen[-1] == low
 
 

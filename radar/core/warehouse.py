@@ -277,3 +277,33 @@ next_id = portable.next_id
 insert_with_id = portable.insert_with_id
 update_returning = portable.update_returning
 is_lake = backends.is_lake
+
+
+@contextlib.contextmanager
+def memory_limit(con, limit: int):
+    """DuckDB's memory limit on `con` lowered to `limit` bytes (when higher) for the block,
+    so that a large grouping spills to disk instead of growing the process, then restored
+    (DuckDB reads a limit back rounded: a default limit is restored by RESET, so repeated
+    calls do not wear it down)."""
+    def current() -> str:
+        return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    before = current()
+    if setting_bytes(before) <= limit:
+        yield
+        return
+    con.execute("RESET memory_limit")
+    restore = "RESET memory_limit" if current() == before else f"SET memory_limit = '{before}'"
+    con.execute(f"SET memory_limit = '{limit // 1000}KB'")
+    try:
+        yield
+    finally:
+        con.execute(restore)
+
+
+def setting_bytes(setting: str) -> float:
+    """Bytes of a DuckDB memory setting as it reads it back ('1.0 GiB', '953.6 MiB')."""
+    number, _, unit = setting.strip().partition(" ")
+    scale = {"bytes": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+             "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12}
+    return float(number) * scale.get(unit.strip().lower(), 1)

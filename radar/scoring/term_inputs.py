@@ -22,11 +22,10 @@ Both read `scoring_passages` (radar/scoring/inputs.py) and keep a term only when
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import numpy as np
 import pyarrow as pa
 
+from radar.core.warehouse import memory_limit
 from radar.scoring.novelty import MIN_DISPERSION_TRIALS
 from radar.scoring.termdata import TermCounts, TermPassages
 from radar.scoring.themes import needed_terms
@@ -128,7 +127,7 @@ def load_term_data(con, t_index: dict, k_index: dict, settings: tuple) -> TermPa
         "t": pa.array(list(t_index.values()), pa.int32())}))
     tables = ["scoring_period_index"]
     try:
-        with _memory_limit(con, TERM_MEMORY_LIMIT):
+        with memory_limit(con, TERM_MEMORY_LIMIT):
             tables += _pair_tables(con, min_volume)
             counts = _load_counts(con, T)
             if counts is None:
@@ -249,35 +248,6 @@ def _temp_table(con, name: str, table: pa.Table) -> None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_rows")
     finally:
         con.unregister(f"{name}_rows")
-
-
-@contextmanager
-def _memory_limit(con, limit: int):
-    """DuckDB's memory limit lowered to `limit` bytes (when higher) for the block, then
-    restored (DuckDB reads a limit back rounded: a default limit is restored by RESET, so
-    repeated calls do not wear it down)."""
-    def current() -> str:
-        return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-
-    before = current()
-    if _bytes(before) <= limit:
-        yield
-        return
-    con.execute("RESET memory_limit")
-    restore = "RESET memory_limit" if current() == before else f"SET memory_limit = '{before}'"
-    con.execute(f"SET memory_limit = '{limit // 1000}KB'")
-    try:
-        yield
-    finally:
-        con.execute(restore)
-
-
-def _bytes(setting: str) -> float:
-    """Bytes of a DuckDB memory setting as it reads it back ('1.0 GiB', '953.6 MiB')."""
-    number, _, unit = setting.strip().partition(" ")
-    scale = {"bytes": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
-             "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12}
-    return float(number) * scale.get(unit.strip().lower(), 1)
 
 
 def _term_passages(matrix, vocab: list[str], meta: pa.Table, t_index: dict,

@@ -34,17 +34,19 @@ def normalise(m: np.ndarray) -> np.ndarray:
 
 def assign(
     vectors: np.ndarray, topic_ids: np.ndarray, centroids: np.ndarray, threshold: float,
-    chunk: int = 8192,
+    chunk: int = 8192, rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(topic id or -1, cosine to that topic's centroid) for each vector."""
-    n = len(vectors)
+    """(topic id or -1, cosine to that topic's centroid) for each vector, or for the `rows`
+    of `vectors` given (read a chunk at a time, not copied out first)."""
+    n = len(vectors) if rows is None else len(rows)
     ids = np.full(n, -1, dtype=np.int64)
     sims = np.zeros(n, dtype=np.float64)
     if n == 0 or len(topic_ids) == 0:
         return ids, sims
     c = normalise(centroids)
     for s in range(0, n, chunk):  # bounded memory: chunk x topics at a time
-        block = normalise(vectors[s : s + chunk]) @ c.T
+        part = vectors[s : s + chunk] if rows is None else vectors[rows[s : s + chunk]]
+        block = normalise(part) @ c.T
         best = block.argmax(axis=1)
         top = block[np.arange(len(best)), best]
         sims[s : s + chunk] = top

@@ -120,7 +120,7 @@ def _fit(cfg: Config, state: tables.TopicState, kind: str, out: TopicOutcome, pr
     keys, means, _ = identity.cluster_means(corpus.vectors, labels)
     rest = np.flatnonzero(labels < 0)
     # Passages outside the sample, and HDBSCAN's noise, join a cluster when close enough.
-    got, _ = identity.assign(corpus.vectors[rest], keys, means, a.assign_threshold)
+    got, _ = identity.assign(corpus.vectors, keys, means, a.assign_threshold, rows=rest)
     labels[rest] = got
     keys, means, sizes = identity.cluster_means(corpus.vectors, labels)
     overlap = identity.overlap_matrix(labels, corpus.topic, keys, state.ids)
@@ -234,17 +234,18 @@ def _discover(cfg: Config, state: tables.TopicState, out: TopicOutcome) -> None:
     out.outliers = max(0, out.outliers - int(members.sum()))
 
 
-def _similarity_to_own(vectors, labels, keys, means) -> np.ndarray:
+def _similarity_to_own(vectors, labels, keys, means, chunk: int = 8192) -> np.ndarray:
     """Cosine of each passage to its own cluster's centroid (0 for outliers)."""
     out = np.zeros(len(vectors))
     if len(keys) == 0:
         return out
     row = {int(k): i for i, k in enumerate(keys)}
     c = identity.normalise(means)
-    v = identity.normalise(vectors)
-    for i, k in enumerate(labels):
-        if k >= 0:
-            out[i] = float(v[i] @ c[row[int(k)]])
+    for s in range(0, len(vectors), chunk):  # a normalised copy of a chunk at a time
+        v = identity.normalise(vectors[s:s + chunk])
+        for i, k in enumerate(labels[s:s + chunk]):
+            if k >= 0:
+                out[s + i] = float(v[i] @ c[row[int(k)]])
     return out
 
 

@@ -70,3 +70,35 @@ def test_discovery_makes_the_first_topics_after_a_fit_that_found_none(tmp_path, 
     assert size == 5 and float(np.asarray(centroid)[0]) > 0.9
     saved = topic_step.models_dir(cfg) / out.version / "centroids.safetensors"
     assert saved.exists()
+
+
+def test_the_corpus_is_read_in_id_order_with_each_vector_on_its_own_row(tmp_path, monkeypatch):
+    """`load_corpus` sorts the ids alone and streams the vectors in storage order into their
+    rows: each row's vector is its own passage's, across several batches, for another
+    model's vectors too, and with a condition on the assignment."""
+    from nlp import tables
+
+    init_project(tmp_path / "radar.toml")
+    cfg = load_config(tmp_path / "radar.toml")
+    rng = np.random.default_rng(4)
+    vectors = rng.normal(size=(23, 8)).astype(np.float32)
+    order = rng.permutation(23)  # stored in another order than the ids sort in
+    ids = _passages(cfg, vectors[order], prefix="x")
+    want = {pid: vectors[order][i] for i, pid in enumerate(ids)}
+    with warehouse.write(cfg.warehouse_path) as con:
+        other = pa.table({"passage_id": ids[:5], "model": ["other"] * 5,  # noqa: F841 (SQL)
+                          "vector": vectors_to_arrow(np.zeros((5, 8), np.float32))})
+        con.execute("DELETE FROM passage_embeddings WHERE passage_id IN (SELECT passage_id FROM other)")
+        con.execute("INSERT INTO passage_embeddings BY NAME SELECT * FROM other")
+        con.execute("INSERT INTO passage_topics (passage_id, topic_id, probability, model_version) "
+                    "SELECT passage_id, 7, 1.0, 'v' FROM passages WHERE passage_id > 'x2'")
+    monkeypatch.setattr(tables, "CORPUS_BATCH", 4)
+    corpus = tables.load_corpus(cfg.warehouse_path, cfg.analysis.vector_model)
+    assert list(corpus.ids) == sorted(set(ids) - set(ids[:5]))
+    assert all(np.array_equal(corpus.vectors[i], want[pid]) for i, pid in enumerate(corpus.ids))
+    assert list(corpus.topic) == [7 if pid > "x2" else -2 for pid in corpus.ids]
+    assigned = tables.load_corpus(cfg.warehouse_path, cfg.analysis.vector_model, where="pt.topic_id = 7")
+    assert list(assigned.ids) == [p for p in corpus.ids if p > "x2"]
+    assert all(np.array_equal(assigned.vectors[i], want[pid]) for i, pid in enumerate(assigned.ids))
+    none = tables.load_corpus(cfg.warehouse_path, "no such model")
+    assert none.ids.size == 0 and none.vectors.shape == (0, 0)

@@ -5,10 +5,10 @@ Every `radar analyze` relabels the topics from every passage's terms
 ~40 lemmas drawn from a Zipf vocabulary of 50,000 words, spread over 24 months, 300
 sources and 5,000 citizen authors, assigned to N / 1,000 topics (a twentieth left as
 outliers), then times the refresh in a child process per run with its peak RSS:
-`sql`, what it runs now (the counts grouped in DuckDB, nlp/label_counts.py), and
-`memory`, the in-memory count it replaced (`nlp.terms.topic_terms` on every passage's
-terms). Both give the same terms (tests/test_nlp_label_counts.py); the bench checks it too
-when both modes run.
+`sql`, what a large corpus runs now (the counts grouped in DuckDB, nlp/label_counts.py),
+and `memory`, the in-memory count it replaced (`nlp.terms.topic_terms` on every passage's
+terms), still used below `IN_MEMORY_PASSAGES`. Both give the same terms
+(tests/test_nlp_label_counts.py); the bench checks it too when both modes run.
 """
 
 from __future__ import annotations
@@ -57,31 +57,10 @@ def build(path: Path, n: int) -> None:
 def measure(path: Path, mode: str, out: Path) -> None:
     """One refresh in this process (a child of main): its time, peak RSS and top terms."""
     sys.path.insert(0, str(ROOT))
-    from nlp import refresh
+    from nlp import label_counts, refresh
     from radar.core import warehouse
 
-    if mode == "memory":
-        import numpy as np
-
-        from nlp.terms import topic_terms
-        from radar.core.periods import period_start_sql
-
-        def in_memory(con, period, stop_words):
-            tbl = con.execute(
-                "SELECT coalesce(p.terms, '') AS terms, coalesce(pt.topic_id, -1) AS topic, "
-                f"CAST({period_start_sql(period)} AS VARCHAR) AS period, "
-                "CASE WHEN d.channel = 'citizen' AND d.author_hash IS NOT NULL "
-                "THEN 'author:' || d.author_hash ELSE 'source:' || d.source END AS voice "
-                "FROM passages p JOIN passage_topics pt USING (passage_id) "
-                "JOIN documents d USING (doc_id) ORDER BY p.passage_id").to_arrow_table()
-            learned: dict[str, float] = {}
-            terms = topic_terms(tbl["terms"].to_pylist(), tbl["topic"].to_numpy(),
-                                stop_words=stop_words, learned=learned,
-                                periods=np.array(tbl["period"].to_pylist(), dtype=object),
-                                voices=np.array(tbl["voice"].to_pylist(), dtype=object))
-            return terms, learned
-
-        refresh.topic_terms_in_warehouse = in_memory
+    label_counts.IN_MEMORY_PASSAGES = 10**12 if mode == "memory" else 0
     started, cpu = time.perf_counter(), time.process_time()
     changed = refresh.refresh_labels(path, [], "month")
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu

@@ -1,5 +1,8 @@
 """Topic terms counted in the warehouse: what `nlp.terms.topic_terms` computes, in bounded memory.
 
+`count_topic_terms` is what a label refresh calls: a small corpus is counted in memory
+(`topic_terms`, faster there), a large one in the warehouse.
+
 `topic_terms` counts every passage's terms in Python (a passages x terms matrix, the
 one-voice test's (topic, term, voice) keys): a label refresh over a million passages held
 9.4 GB and took 98 s (bench/label_refresh.py), and every `radar analyze` refreshes the
@@ -23,12 +26,17 @@ import math
 
 import pyarrow as pa
 
-from nlp.terms import COMMON_SPREAD, MAX_VOICE_SHARE, _leans_on_common, dedupe_terms
+from nlp.terms import COMMON_SPREAD, MAX_VOICE_SHARE, _leans_on_common, dedupe_terms, topic_terms
 from radar.core.periods import period_start_sql
 from radar.core.warehouse import memory_limit
 
 # DuckDB groups the term pairs within this much memory and spills the rest to disk.
 LABEL_MEMORY_LIMIT = 500 * 10**6  # bytes
+
+# Below this many assigned passages the terms are counted in memory (`topic_terms`): about
+# 12 KB a passage (240 MB here), and faster than DuckDB's passes on a small corpus (the dev
+# corpus's 6,234 passages: 0.5 s against 0.6-0.9 s); above, in the warehouse.
+IN_MEMORY_PASSAGES = 20_000
 
 # Candidates fetched per topic before the terms leaning on a common word are dropped;
 # four times as many for the topics that need more.
@@ -38,6 +46,34 @@ FIRST_CANDIDATES = 100
 _WORDS = r"[\p{L}\p{N}_]{2,}"
 
 _TABLES = ("lbl_rows", "lbl_pairs", "lbl_vocab", "lbl_tc", "lbl_weights", "lbl_need")
+
+
+def count_topic_terms(con, period: str, stop_words=()) -> tuple[dict[int, list[str]], dict[str, float]]:
+    """(top terms of every topic holding passages, learned common terms -> spread) of the
+    warehouse open on `con`: in memory for a small corpus, in the warehouse for a large one
+    (the same result either way)."""
+    n = con.execute("SELECT count(*) FROM passage_topics").fetchone()[0]
+    if n < IN_MEMORY_PASSAGES:
+        return topic_terms_in_memory(con, period, stop_words)
+    return topic_terms_in_warehouse(con, period, stop_words)
+
+
+def topic_terms_in_memory(con, period: str, stop_words=()) -> tuple[dict[int, list[str]], dict[str, float]]:
+    """`count_topic_terms` by `nlp.terms.topic_terms` over every assigned passage's terms."""
+    import numpy as np
+
+    tbl = con.execute(
+        "SELECT coalesce(p.terms, '') AS terms, coalesce(pt.topic_id, -1) AS topic, "
+        f"CAST({period_start_sql(period)} AS VARCHAR) AS period, "
+        "CASE WHEN d.channel = 'citizen' AND d.author_hash IS NOT NULL "
+        "THEN 'author:' || d.author_hash ELSE 'source:' || d.source END AS voice "
+        "FROM passages p JOIN passage_topics pt USING (passage_id) "
+        "JOIN documents d USING (doc_id) ORDER BY p.passage_id").to_arrow_table()
+    learned: dict[str, float] = {}
+    terms = topic_terms(tbl["terms"].to_pylist(), tbl["topic"].to_numpy(), stop_words=stop_words,
+                        periods=np.array(tbl["period"].to_pylist(), dtype=object),
+                        learned=learned, voices=np.array(tbl["voice"].to_pylist(), dtype=object))
+    return terms, learned
 
 
 def topic_terms_in_warehouse(con, period: str, stop_words=(), n_terms: int = 10

@@ -17,7 +17,7 @@ import pyarrow as pa
 from nlp import areas as areas_mod
 from nlp import timeseries
 from nlp.embeddings import Embedder, vectors_from_arrow, vectors_to_arrow
-from nlp.label_counts import topic_terms_in_warehouse
+from nlp.label_counts import count_topic_terms
 from nlp.surface import readable_label
 from nlp.terms import label_still_fits, label_terms, short_label
 from radar.core import warehouse
@@ -90,7 +90,7 @@ def refresh_labels(path, stop_words: list[str], period: str = "month", *,
     is labelled afresh."""
     with warehouse.read(path) as con:
         stored = con.execute("SELECT topic_id, top_terms, label FROM topics").fetchall()
-        terms, learned = topic_terms_in_warehouse(con, period, stop_words)
+        terms, learned = count_topic_terms(con, period, stop_words)
     common_tbl = pa.table({"term": pa.array(list(learned), pa.string()),  # noqa: F841 (SQL)
                            "spread": pa.array(list(learned.values()), pa.float64())})
     before = {t: top for t, top, _ in stored}

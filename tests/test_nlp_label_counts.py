@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nlp.label_counts import LABEL_MEMORY_LIMIT, topic_terms_in_warehouse
+from nlp.label_counts import LABEL_MEMORY_LIMIT, topic_terms_in_memory, topic_terms_in_warehouse
 from nlp.terms import topic_terms
 from radar.core import warehouse
-from radar.core.periods import period_start_sql
 
 POLIS = Path(__file__).parent / "fixtures" / "scoring" / "polis_background.csv"
 
@@ -63,19 +62,8 @@ def build(path: Path, seed: int = 5, lone: bool = True) -> None:
 
 
 def in_memory(con, period: str, stop_words=()):
-    """`topic_terms` on the same passages, read as refresh_labels read them before."""
-    tbl = con.execute(
-        "SELECT coalesce(p.terms, '') AS terms, coalesce(pt.topic_id, -1) AS topic, "
-        f"CAST({period_start_sql(period)} AS VARCHAR) AS period, "
-        "CASE WHEN d.channel = 'citizen' AND d.author_hash IS NOT NULL "
-        "THEN 'author:' || d.author_hash ELSE 'source:' || d.source END AS voice "
-        "FROM passages p JOIN passage_topics pt USING (passage_id) "
-        "JOIN documents d USING (doc_id) ORDER BY p.passage_id").to_arrow_table()
-    learned: dict[str, float] = {}
-    terms = topic_terms(tbl["terms"].to_pylist(), tbl["topic"].to_numpy(), stop_words=stop_words,
-                        periods=np.array(tbl["period"].to_pylist(), dtype=object),
-                        learned=learned, voices=np.array(tbl["voice"].to_pylist(), dtype=object))
-    return terms, learned
+    """`topic_terms` on the same passages, read as refresh_labels reads a small corpus."""
+    return topic_terms_in_memory(con, period, stop_words)
 
 
 def _docs_and_labels(path: Path):
@@ -147,9 +135,14 @@ def test_the_memory_limit_is_restored_and_nothing_left_behind(tmp_path):
         assert not {t for t in tables if t.startswith("lbl_")}
 
 
-def test_refresh_labels_reads_the_warehouse_counts(tmp_path):
-    """The label refresh labels every topic from the counts (and learns the common terms)."""
+@pytest.mark.parametrize("in_memory_below", [0, 10**9])
+def test_refresh_labels_reads_the_warehouse_counts(tmp_path, monkeypatch, in_memory_below):
+    """The label refresh labels every topic from the counts (and learns the common terms),
+    counted in the warehouse or, for a small corpus, in memory: the same either way."""
+    from nlp import label_counts
     from nlp.refresh import refresh_labels
+
+    monkeypatch.setattr(label_counts, "IN_MEMORY_PASSAGES", in_memory_below)
 
     path = tmp_path / "w.duckdb"
     build(path)

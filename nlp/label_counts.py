@@ -5,8 +5,8 @@
 
 `topic_terms` counts every passage's terms in Python (a passages x terms matrix, the
 one-voice test's (topic, term, voice) keys): a label refresh over a million passages held
-9.4 GB and took 98 s (bench/label_refresh.py), and every `radar analyze` refreshes the
-labels. Here DuckDB does the counting: it tokenises each passage's lemmas by the same
+9.8 GB and took two minutes (bench/label_refresh.py), and every `radar analyze` refreshes
+the labels. Here DuckDB does the counting: it tokenises each passage's lemmas by the same
 rule (runs of two or more word characters, lower case, stop words removed, bigrams of
 neighbouring words), hashes every term to 64 bits and groups integers, which it spills to
 disk beyond LABEL_MEMORY_LIMIT. Python receives, per topic, the candidates for its top

@@ -158,3 +158,16 @@ def test_refresh_labels_reads_the_warehouse_counts(tmp_path, monkeypatch, in_mem
     stored = dict(warehouse.query(path, "SELECT topic_id, top_terms FROM topics"))
     assert {t: list(v) for t, v in stored.items()} == want
     assert {r[0] for r in warehouse.query(path, "SELECT term FROM common_terms")} == set(common)
+
+
+def test_the_same_on_each_warehouse_backend(backend_project):
+    """On DuckLake (its catalog in a real PostgreSQL) the counts run on the lake's own
+    connection, temporary tables and memory limit included: the same terms."""
+    from radar.core.config import load_config
+
+    path = load_config(backend_project).warehouse_path
+    build(path)
+    with warehouse.read(path) as con:
+        want = in_memory(con, "month")
+        got = topic_terms_in_warehouse(con, "month")
+    assert got[0] == want[0] and got[1].keys() == want[1].keys() and len(got[0]) == 9

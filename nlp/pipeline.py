@@ -336,16 +336,22 @@ def start_fit_beside(cfg: Config, held: Held, refit: bool, pool: ThreadPoolExecu
     if fit_kind(state, a, state.embedded + len(held.rows), refit) is None:
         return None
     written = tables.load_corpus(cfg.warehouse_path, a.vector_model)
+    n = len(written.ids)
     ids = np.concatenate([written.ids, np.array([r["passage_id"] for r in held.rows], dtype=object)])
     order = np.argsort(ids, kind="stable")  # as the topic step will read them: by passage id
-    fresh = np.asarray(held.vectors, dtype=np.float32)
-    vectors = np.concatenate([written.vectors.reshape(len(written.ids), fresh.shape[1]), fresh])
     sample = order[fit_sample(len(ids), a.max_fit_passages)]
-    del written
+    fresh = np.asarray(held.vectors, dtype=np.float32)
+    # Only the sample's vectors are kept for the fit (not a copy of the whole corpus).
+    vectors = np.empty((len(sample), fresh.shape[1]), dtype=np.float32)
+    old = sample < n
+    vectors[old] = written.vectors.reshape(n, fresh.shape[1])[sample[old]]
+    vectors[~old] = fresh[sample[~old] - n]
+    sample_ids = ids[sample]
+    del written, ids, fresh
 
     def fit() -> tuple[PreFit, float, float]:
         w0, c0 = time.perf_counter(), thread_cpu_seconds()
-        result = PreFit(ids[sample], fit_on(vectors[sample], a))
+        result = PreFit(sample_ids, fit_on(vectors, a))
         return result, time.perf_counter() - w0, thread_cpu_seconds() - c0
 
     return pool.submit(fit)

@@ -3,8 +3,9 @@ representative passages, terms and labels, service areas and time series.
 
 Runs after any change to passage_topics, or when a setting that shapes these
 (stop words, period, taxonomy) changed. Sizes, shares, representatives and the
-time series are SQL over the warehouse; so are the terms' counts (c-TF-IDF,
-nlp/label_counts.py), of which Python reads each topic's best candidates only.
+time series are SQL over the warehouse; so are a large corpus's term counts (c-TF-IDF,
+nlp/label_counts.py), of which Python reads each topic's best candidates only (a small
+corpus is counted in memory).
 """
 
 from __future__ import annotations

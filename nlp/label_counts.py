@@ -45,6 +45,10 @@ FIRST_CANDIDATES = 100
 # The same tokens as nlp.terms._TOKEN (`\b\w\w+\b`, Unicode word characters).
 _WORDS = r"[\p{L}\p{N}_]{2,}"
 
+# Who says a passage (the one-voice rule): a citizen post's author, else its source.
+_VOICE = ("CASE WHEN d.channel = 'citizen' AND d.author_hash IS NOT NULL "
+          "THEN 'author:' || d.author_hash ELSE 'source:' || d.source END")
+
 _TABLES = ("lbl_rows", "lbl_pairs", "lbl_vocab", "lbl_tc", "lbl_weights", "lbl_need")
 
 
@@ -65,8 +69,7 @@ def topic_terms_in_memory(con, period: str, stop_words=()) -> tuple[dict[int, li
     tbl = con.execute(
         "SELECT coalesce(p.terms, '') AS terms, coalesce(pt.topic_id, -1) AS topic, "
         f"CAST({period_start_sql(period)} AS VARCHAR) AS period, "
-        "CASE WHEN d.channel = 'citizen' AND d.author_hash IS NOT NULL "
-        "THEN 'author:' || d.author_hash ELSE 'source:' || d.source END AS voice "
+        f"{_VOICE} AS voice "
         "FROM passages p JOIN passage_topics pt USING (passage_id) "
         "JOIN documents d USING (doc_id) ORDER BY p.passage_id").to_arrow_table()
     learned: dict[str, float] = {}
@@ -135,8 +138,7 @@ def _pairs(con, period: str, stop_words: list[str]) -> tuple[int, int]:
                dense_rank() OVER (ORDER BY voice)::INTEGER AS vc
         FROM (SELECT p.passage_id, CASE WHEN pt.topic_id >= 0 THEN pt.topic_id ELSE -1 END AS topic,
                      {period_start_sql(period)} AS period,
-                     CASE WHEN d.channel = 'citizen' AND d.author_hash IS NOT NULL
-                          THEN 'author:' || d.author_hash ELSE 'source:' || d.source END AS voice
+                     {_VOICE} AS voice
               FROM passages p JOIN passage_topics pt USING (passage_id)
               JOIN documents d USING (doc_id))""")
     con.execute(f"""

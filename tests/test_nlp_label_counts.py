@@ -61,11 +61,6 @@ def build(path: Path, seed: int = 5, lone: bool = True) -> None:
                         "model_version) VALUES (?, ?, 1.0, 'test')", assigned)
 
 
-def in_memory(con, period: str, stop_words=()):
-    """`topic_terms` on the same passages, read as refresh_labels reads a small corpus."""
-    return topic_terms_in_memory(con, period, stop_words)
-
-
 def _docs_and_labels(path: Path):
     rows = warehouse.query(path, """SELECT p.terms, pt.topic_id FROM passages p
                                     JOIN passage_topics pt USING (passage_id)
@@ -79,7 +74,7 @@ def test_the_same_terms_and_common_terms_as_in_memory(tmp_path, period, stop_wor
     path = tmp_path / "w.duckdb"
     build(path)
     with warehouse.read(path) as con:
-        want_terms, want_common = in_memory(con, period, stop_words)
+        want_terms, want_common = topic_terms_in_memory(con, period, stop_words)
         got_terms, got_common = topic_terms_in_warehouse(con, period, stop_words)
     assert got_terms == want_terms
     assert got_common.keys() == want_common.keys()
@@ -106,13 +101,13 @@ def test_edge_cases_as_in_memory(tmp_path):
     with warehouse.write(path) as con:  # one topic only: no common terms
         con.execute("UPDATE passage_topics SET topic_id = 3 WHERE topic_id >= 0")
     with warehouse.read(path) as con:
-        assert topic_terms_in_warehouse(con, "month") == in_memory(con, "month")
+        assert topic_terms_in_warehouse(con, "month") == topic_terms_in_memory(con, "month")
         assert topic_terms_in_warehouse(con, "month")[1] == {}
     with warehouse.write(path) as con:  # no term at all
         con.execute("UPDATE passages SET terms = '!'")
     with warehouse.read(path) as con:
         assert topic_terms_in_warehouse(con, "month") == ({3: []}, {})
-        assert in_memory(con, "month")[0] == {3: []}
+        assert topic_terms_in_memory(con, "month")[0] == {3: []}
     with warehouse.write(path) as con:  # no topic: outliers only
         con.execute("UPDATE passage_topics SET topic_id = -1")
     with warehouse.read(path) as con:
@@ -152,7 +147,7 @@ def test_refresh_labels_reads_the_warehouse_counts(tmp_path, monkeypatch, in_mem
                        SELECT DISTINCT topic_id, 'x', ['x'], 'other', 0, 'test'
                        FROM passage_topics WHERE topic_id >= 0""")
     with warehouse.read(path) as con:
-        want, common = in_memory(con, "month")
+        want, common = topic_terms_in_memory(con, "month")
     changed = refresh_labels(path, [], "month")
     assert changed == set(want)
     stored = dict(warehouse.query(path, "SELECT topic_id, top_terms FROM topics"))
@@ -168,6 +163,6 @@ def test_the_same_on_each_warehouse_backend(backend_project):
     path = load_config(backend_project).warehouse_path
     build(path)
     with warehouse.read(path) as con:
-        want = in_memory(con, "month")
+        want = topic_terms_in_memory(con, "month")
         got = topic_terms_in_warehouse(con, "month")
     assert got[0] == want[0] and got[1].keys() == want[1].keys() and len(got[0]) == 9

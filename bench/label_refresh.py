@@ -54,13 +54,16 @@ def build(path: Path, n: int) -> None:
             SELECT i, 'topic ' || i, ['t' || i], 'other', 0, 'm' FROM range({k}) t(i);""")
 
 
-def measure(path: Path, mode: str, out: Path) -> None:
-    """One refresh in this process (a child of main): its time, peak RSS and top terms."""
+def measure(path: Path, mode: str, out: Path, limit_mb: int = 0) -> None:
+    """One refresh in this process (a child of main): its time, peak RSS and top terms.
+    `limit_mb`: DuckDB's memory limit for the counting (0: `label_memory`)."""
     sys.path.insert(0, str(ROOT))
     from nlp import label_counts, refresh
     from radar.core import warehouse
 
     label_counts.IN_MEMORY_PASSAGES = 10**12 if mode == "memory" else 0
+    if limit_mb:
+        label_counts.label_memory = lambda passages: limit_mb * 10**6
     started, cpu = time.perf_counter(), time.process_time()
     changed = refresh.refresh_labels(path, [], "month")
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -76,27 +79,33 @@ def main(argv=None) -> int:
     ap.add_argument("--passages", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--modes", nargs="+", choices=["sql", "memory"], default=["sql", "memory"])
     ap.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
+    ap.add_argument("--memory-limit", type=int, nargs="+", default=[0], metavar="MB",
+                    help="DuckDB's memory limit for the sql mode, one run each (0: the default, "
+                         "nlp.label_counts.label_memory)")
     args = ap.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="radar-bench-labels-"))
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "RADAR_PSEUDONYM_SALT": os.environ.get("RADAR_PSEUDONYM_SALT", "bench")}
-    print(f"{'passages':>10} {'mode':>7} {'wall s':>8} {'CPU s':>8} {'peak RSS MB':>12}  same terms")
+    print(f"{'passages':>10} {'mode':>11} {'wall s':>8} {'CPU s':>8} {'peak RSS MB':>12}  same terms")
     for n in args.passages:
         template = work / f"labels-{n}.duckdb"
         if not template.exists():
             subprocess.run([sys.executable, __file__, "--build", str(template), str(n)],
                            check=True, env=env)
         results = {}
-        for mode in args.modes:
+        runs = [(m, limit) for m in args.modes
+                for limit in (args.memory_limit if m == "sql" else [0])]
+        for mode, limit in runs:
+            name = f"{mode} {limit} MB" if limit else mode
             copy = work / f"run-{n}-{mode}.duckdb"
             shutil.copy2(template, copy)
             out = work / f"run-{n}-{mode}.json"
-            subprocess.run([sys.executable, __file__, "--measure", str(copy), mode, str(out)],
-                           check=True, env=env)
-            results[mode] = r = json.loads(out.read_text())
+            subprocess.run([sys.executable, __file__, "--measure", str(copy), mode, str(out),
+                            str(limit)], check=True, env=env)
+            results[name] = r = json.loads(out.read_text())
             same = ("" if len(results) < 2 else
                     "yes" if r["terms"] == next(iter(results.values()))["terms"] else "NO")
-            print(f"{n:>10,} {mode:>7} {r['wall']:>8.1f} {r['cpu']:>8.1f} "
+            print(f"{n:>10,} {name:>11} {r['wall']:>8.1f} {r['cpu']:>8.1f} "
                   f"{r['peak_rss_mb']:>12,.0f}  {same}", flush=True)
             copy.unlink()
     return 0
@@ -106,6 +115,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--build"]:
         build(Path(sys.argv[2]), int(sys.argv[3]))
     elif sys.argv[1:2] == ["--measure"]:
-        measure(Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4]))
+        measure(Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4]),
+                int(sys.argv[5]) if len(sys.argv) > 5 else 0)
     else:
         sys.exit(main())

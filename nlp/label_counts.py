@@ -9,8 +9,9 @@ one-voice test's (topic, term, voice) keys): a label refresh over a million pass
 the labels. Here DuckDB does the counting: it tokenises each passage's lemmas by the same
 rule (runs of two or more word characters, lower case, stop words removed, bigrams of
 neighbouring words), hashes every term to 64 bits and groups integers, which it spills to
-disk beyond LABEL_MEMORY_LIMIT. Python receives, per topic, the candidates for its top
-terms only, and names only them and the corpus-wide common terms.
+disk beyond `label_memory` (a base and a little per passage). Python receives, per
+topic, the candidates for its top terms only, and names only them and the corpus-wide
+common terms.
 
 Same definitions as nlp/terms.py, checked against it on real comments
 (tests/test_nlp_label_counts.py): c-TF-IDF weights over the topics and the outlier class,
@@ -28,10 +29,18 @@ import pyarrow as pa
 
 from nlp.terms import COMMON_SPREAD, MAX_VOICE_SHARE, _leans_on_common, dedupe_terms, topic_terms
 from radar.core.periods import period_start_sql
-from radar.core.warehouse import memory_limit
+from radar.core.warehouse import within_memory
 
-# DuckDB groups the term pairs within this much memory and spills the rest to disk.
-LABEL_MEMORY_LIMIT = 500 * 10**6  # bytes
+# DuckDB groups the term pairs within a base and a little per passage and spills the rest
+# to disk (bench/label_refresh.py: 100k passages within 126 MB, 1M within 356 MB; 1M ran out
+# of memory within 250 MB on two threads; `warehouse.within_memory` then tries with more).
+LABEL_MEMORY_BASE = 100 * 10**6  # bytes
+LABEL_MEMORY_PER_PASSAGE = 256  # bytes
+
+
+def label_memory(passages: int) -> int:
+    """DuckDB's memory limit for counting the terms of `passages` assigned passages (bytes)."""
+    return LABEL_MEMORY_BASE + LABEL_MEMORY_PER_PASSAGE * passages
 
 # Below this many assigned passages the terms are counted in memory (`topic_terms`): about
 # 12 KB a passage (240 MB here), and faster than DuckDB's passes on a small corpus (the dev
@@ -59,7 +68,7 @@ def count_topic_terms(con, period: str, stop_words=()) -> tuple[dict[int, list[s
     n = con.execute("SELECT count(*) FROM passage_topics").fetchone()[0]
     if n < IN_MEMORY_PASSAGES:
         return topic_terms_in_memory(con, period, stop_words)
-    return topic_terms_in_warehouse(con, period, stop_words)
+    return topic_terms_in_warehouse(con, period, stop_words, passages=n)
 
 
 def topic_terms_in_memory(con, period: str, stop_words=()) -> tuple[dict[int, list[str]], dict[str, float]]:
@@ -79,17 +88,24 @@ def topic_terms_in_memory(con, period: str, stop_words=()) -> tuple[dict[int, li
     return terms, learned
 
 
-def topic_terms_in_warehouse(con, period: str, stop_words=(), n_terms: int = 10
+def topic_terms_in_warehouse(con, period: str, stop_words=(), n_terms: int = 10,
+                             passages: int | None = None
                              ) -> tuple[dict[int, list[str]], dict[str, float]]:
     """(top terms of every topic holding passages, learned common terms -> spread), as
     `topic_terms(docs, labels, stop_words=, periods=, voices=, learned=)` gives them for
-    the assigned passages of the warehouse open on `con` (read-only is enough)."""
-    try:
-        with memory_limit(con, LABEL_MEMORY_LIMIT):
+    the assigned passages of the warehouse open on `con` (read-only is enough).
+    `passages`: how many are assigned, when the caller has counted them."""
+    if passages is None:
+        passages = con.execute("SELECT count(*) FROM passage_topics").fetchone()[0]
+
+    def count():
+        try:
             return _topic_terms(con, period, list(stop_words), n_terms)
-    finally:
-        for table in _TABLES:
-            con.execute(f"DROP TABLE IF EXISTS {table}")
+        finally:
+            for table in _TABLES:
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+
+    return within_memory(con, label_memory(passages), count, "counting the topic terms")
 
 
 def _topic_terms(con, period: str, stop_words: list[str], n_terms: int):

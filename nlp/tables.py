@@ -138,10 +138,19 @@ class Corpus:
     topic: np.ndarray  # current topic id (-1 outlier, -2 never assigned)
 
 
-# Rows of vectors read at a time by `load_corpus`, and DuckDB's memory meanwhile (its
-# cache of the file's blocks would otherwise hold the vectors a second time).
+# Rows of vectors read at a time by `load_corpus`.
 CORPUS_BATCH = 65_536
-CORPUS_MEMORY_LIMIT = 500 * 10**6  # bytes
+# DuckDB's memory while the corpus is read (its cache of the file's blocks would otherwise
+# hold the vectors a second time): a base and a little per embedded passage, for the sorted
+# keys. bench/corpus_load.py, 1M passages: 2,446 MB peak within DuckDB's default 500 MB
+# here, 2,074 MB within 100 MB and faster; 50 MB ran out of memory.
+CORPUS_MEMORY_BASE = 64 * 10**6  # bytes
+CORPUS_MEMORY_PER_ROW = 64  # bytes
+
+
+def corpus_memory(rows: int) -> int:
+    """DuckDB's memory limit for reading a corpus of `rows` embedded passages (bytes)."""
+    return CORPUS_MEMORY_BASE + CORPUS_MEMORY_PER_ROW * rows
 
 
 def load_corpus(path, model: str, where: str = "true") -> Corpus:
@@ -149,30 +158,37 @@ def load_corpus(path, model: str, where: str = "true") -> Corpus:
 
     The passages are sorted without their vectors; the vectors then stream in batches
     straight into one array (1M passages: 1.5 GB held once; sorting them with the rows
-    held 6.4 GB)."""
-    with warehouse.read(path) as con, warehouse.memory_limit(con, CORPUS_MEMORY_LIMIT):
-        keys = con.execute(
-            "SELECT p.passage_id, coalesce(pt.topic_id, -2) AS topic FROM passages p "
-            "JOIN passage_embeddings e ON e.passage_id = p.passage_id AND e.model = ? "
-            f"LEFT JOIN passage_topics pt ON pt.passage_id = p.passage_id WHERE {where} "
-            "ORDER BY p.passage_id", [model]).to_arrow_table()
-        ids = np.asarray(keys["passage_id"].to_pylist(), dtype=object)
-        topic = keys["topic"].to_numpy().astype(np.int64)
-        vectors = np.zeros((0, 0), dtype=np.float32)
-        position = {pid: i for i, pid in enumerate(ids)}
-        con.register("corpus_keys", keys.select(["passage_id"]))
-        try:
-            reader = con.execute(
-                "SELECT passage_id, vector FROM passage_embeddings WHERE model = ? "
-                "AND passage_id IN (SELECT passage_id FROM corpus_keys)",
-                [model]).fetch_record_batch(CORPUS_BATCH)
-            for batch in reader:
-                block = vectors_from_arrow(batch.column(1))
-                if vectors.shape[0] != len(ids):
-                    vectors = np.zeros((len(ids), block.shape[1]), dtype=np.float32)
-                vectors[[position[p] for p in batch.column(0).to_pylist()]] = block
-        finally:
-            con.unregister("corpus_keys")
+    held 6.4 GB), with DuckDB's memory lowered to `corpus_memory`."""
+    with warehouse.read(path) as con:
+        rows = con.execute("SELECT count(*) FROM passage_embeddings WHERE model = ?",
+                           [model]).fetchone()[0]
+        return warehouse.within_memory(con, corpus_memory(rows),
+                                       lambda: _read_corpus(con, model, where), "reading the corpus")
+
+
+def _read_corpus(con, model: str, where: str) -> Corpus:
+    keys = con.execute(
+        "SELECT p.passage_id, coalesce(pt.topic_id, -2) AS topic FROM passages p "
+        "JOIN passage_embeddings e ON e.passage_id = p.passage_id AND e.model = ? "
+        f"LEFT JOIN passage_topics pt ON pt.passage_id = p.passage_id WHERE {where} "
+        "ORDER BY p.passage_id", [model]).to_arrow_table()
+    ids = np.asarray(keys["passage_id"].to_pylist(), dtype=object)
+    topic = keys["topic"].to_numpy().astype(np.int64)
+    vectors = np.zeros((0, 0), dtype=np.float32)
+    position = {pid: i for i, pid in enumerate(ids)}
+    con.register("corpus_keys", keys.select(["passage_id"]))
+    try:
+        reader = con.execute(
+            "SELECT passage_id, vector FROM passage_embeddings WHERE model = ? "
+            "AND passage_id IN (SELECT passage_id FROM corpus_keys)",
+            [model]).fetch_record_batch(CORPUS_BATCH)
+        for batch in reader:
+            block = vectors_from_arrow(batch.column(1))
+            if vectors.shape[0] != len(ids):
+                vectors = np.zeros((len(ids), block.shape[1]), dtype=np.float32)
+            vectors[[position[p] for p in batch.column(0).to_pylist()]] = block
+    finally:
+        con.unregister("corpus_keys")
     return Corpus(ids=ids, vectors=vectors, topic=topic)
 
 

@@ -188,9 +188,10 @@ def test_counts_grouped_in_sql_equal_the_counts_of_every_passage(n):
 
 
 def test_the_term_data_is_grouped_in_bounded_memory_and_the_limit_restored():
-    """load_term_data lowers DuckDB's memory limit to TERM_MEMORY_LIMIT for its queries
-    (spilling to disk beyond it) and restores the connection's own limit after, a default
-    one exactly (repeated calls do not wear it down) and a lower one untouched."""
+    """load_term_data lowers DuckDB's memory limit to `term_memory` of the scored passages
+    for its queries (spilling to disk beyond it) and restores the connection's own limit
+    after, a default one exactly (repeated calls do not wear it down) and a lower one
+    untouched."""
     from radar.core.config import ScoringConfig
     from radar.core.warehouse import setting_bytes
     from radar.scoring import term_inputs
@@ -214,13 +215,15 @@ def test_the_term_data_is_grouped_in_bounded_memory_and_the_limit_restored():
         for _ in range(3):
             load_term_data(con, t_index, {3: 0}, _settings(ScoringConfig()))
         assert limit() == default
-        con.execute("SET memory_limit = '300MB'")
+        con.execute("SET memory_limit = '60MB'")  # below term_memory: left as it is
         low = limit()
         load_term_data(con, t_index, {3: 0}, _settings(ScoringConfig()))
         assert limit() == low
     finally:
         term_inputs._load_counts = real
-    assert setting_bytes(seen[0]) == pytest.approx(term_inputs.TERM_MEMORY_LIMIT, rel=0.01)
+    scored = con.execute("SELECT count(*) FROM scoring_passages").fetchone()[0]
+    assert setting_bytes(seen[0]) == pytest.approx(term_inputs.term_memory(scored), rel=0.01)
+    assert term_inputs.term_memory(scored) < setting_bytes(default)
     assert seen[-1] == low
 
 

@@ -26,9 +26,9 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -41,6 +41,8 @@ from radar.core.migrations import current_version, latest_version, migrate
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0
+
+T = TypeVar("T")
 
 
 def _open(path: Path, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
@@ -282,9 +284,12 @@ is_lake = backends.is_lake
 @contextlib.contextmanager
 def memory_limit(con, limit: int):
     """DuckDB's memory limit on `con` lowered to `limit` bytes (when higher) for the block,
-    so that a large grouping spills to disk instead of growing the process, then restored
-    (DuckDB reads a limit back rounded: a default limit is restored by RESET, so repeated
-    calls do not wear it down)."""
+    so that a large grouping spills to disk instead of growing the process, then restored.
+
+    DuckDB reads a limit back rounded down to a tenth of its unit ('18.8 GiB'), and
+    `RESET memory_limit` changes what it reads back but not the limit its buffers obey
+    (measured with DuckDB 1.5), so the limit is set back to the value read before plus
+    0.04 of its unit: it reads back the same, and repeated calls do not wear it down."""
     def current() -> str:
         return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
 
@@ -292,13 +297,39 @@ def memory_limit(con, limit: int):
     if setting_bytes(before) <= limit:
         yield
         return
-    con.execute("RESET memory_limit")
-    restore = "RESET memory_limit" if current() == before else f"SET memory_limit = '{before}'"
+    number, _, unit = before.strip().partition(" ")
+    restore = f"SET memory_limit = '{int(setting_bytes(f'{float(number) + 0.04} {unit}')) // 1000}KB'"
     con.execute(f"SET memory_limit = '{limit // 1000}KB'")
     try:
         yield
     finally:
-        con.execute(restore)
+        try:
+            con.execute(restore)
+        except duckdb.TransactionException:
+            pass  # an error aborted the caller's transaction: it propagates, the connection closes
+
+
+def within_memory(con, first: int, work: Callable[[], T], what: str) -> T:
+    """`work()` with DuckDB's memory limit on `con` lowered to `first` bytes, so that its
+    sorts, joins and groupings spill to disk early instead of growing the process.
+
+    A fixed low limit is not safe for every corpus: some operators keep a part in memory
+    that grows with the data (a join's keys, a grouping's partitions). When DuckDB runs out
+    of memory, `work()` runs again within four times as much, then within the connection's
+    own limit, and a warning says so. `work` must be repeatable (reads, and temporary tables
+    it drops itself). Inside a transaction an error aborts it, so there the error is raised."""
+    for limit in (first, 4 * first):
+        try:
+            with memory_limit(con, limit):
+                return work()
+        except duckdb.OutOfMemoryException as exc:
+            try:
+                con.execute("SELECT 1")
+            except duckdb.TransactionException:
+                raise exc from None
+            log.warning("%s: DuckDB ran out of memory within %.0f MB; running it again with more "
+                        "(%s)", what, limit / 1e6, str(exc).splitlines()[0])
+    return work()
 
 
 def setting_bytes(setting: str) -> float:

@@ -10,8 +10,8 @@ Two ways to read them:
   the corpus: about 80 million passage-term pairs at a million passages);
 - `load_term_data`: what scoring reads. The terms are read once, as (passage, period,
   source, term hash) pairs in a temporary table that DuckDB spills to disk beyond
-  TERM_MEMORY_LIMIT; the counts per period and term (passages, distinct sources) are
-  grouped from it; the term tests run on the counts alone
+  `term_memory` (a base and a little per passage); the counts per period and term
+  (passages, distinct sources) are grouped from it; the term tests run on the counts alone
   (`radar.scoring.themes.needed_terms`); then only the passages carrying a term the tests
   need in their period are read, and only those terms named. Memory follows the
   vocabulary and the surging terms, not the corpus.
@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from radar.core.warehouse import memory_limit
+from radar.core.warehouse import within_memory
 from radar.scoring.novelty import MIN_DISPERSION_TRIALS
 from radar.scoring.termdata import TermCounts, TermPassages
 from radar.scoring.themes import needed_terms
@@ -105,9 +105,18 @@ def load_term_passages(con, t_index: dict, k_index: dict,
     return _term_passages(matrix, vocab, meta, t_index, k_index)
 
 
-# The term data is grouped within this much of DuckDB's memory (or the connection's limit
-# when lower); the pairs of a large corpus spill to DuckDB's temporary directory.
-TERM_MEMORY_LIMIT = 500 * 10**6  # bytes
+# The term data is grouped within a base and a little per scored passage of DuckDB's memory
+# (or the connection's limit when lower); the pairs of a large corpus spill to DuckDB's
+# temporary directory. bench/term_counts.py, 1M passages: 951 MB peak within 150 MB, 988
+# within 250 MB (1.5 s slower than within 500 MB, which peaked at 1,320 MB).
+TERM_MEMORY_BASE = 100 * 10**6  # bytes
+TERM_MEMORY_PER_PASSAGE = 150  # bytes
+_PAIR_TABLES = ("scoring_rows", "scoring_source_codes", "scoring_term_pairs", "scoring_vocab")
+
+
+def term_memory(passages: int) -> int:
+    """DuckDB's memory limit for the term data of `passages` scored passages (bytes)."""
+    return TERM_MEMORY_BASE + TERM_MEMORY_PER_PASSAGE * passages
 
 
 def load_term_data(con, t_index: dict, k_index: dict, settings: tuple) -> TermPassages | None:
@@ -125,24 +134,26 @@ def load_term_data(con, t_index: dict, k_index: dict, settings: tuple) -> TermPa
     _temp_table(con, "scoring_period_index", pa.table({
         "period_start": pa.array(list(t_index), pa.date32()),
         "t": pa.array(list(t_index.values()), pa.int32())}))
-    tables = ["scoring_period_index"]
+    passages = con.execute("SELECT count(*) FROM scoring_passages").fetchone()[0]
+
+    def count() -> TermPassages | None:
+        _pair_tables(con, min_volume)
+        counts = _load_counts(con, T)
+        if counts is None:
+            return None
+        needed = needed_terms(counts, T, window, q, min_volume, min_sources, min_ratio)
+        return _load_needed(con, counts, needed, t_index, k_index, tuple(settings))
+
     try:
-        with memory_limit(con, TERM_MEMORY_LIMIT):
-            tables += _pair_tables(con, min_volume)
-            counts = _load_counts(con, T)
-            if counts is None:
-                return None
-            needed = needed_terms(counts, T, window, q, min_volume, min_sources, min_ratio)
-            tables.append("scoring_needed")
-            return _load_needed(con, counts, needed, t_index, k_index, tuple(settings))
+        return within_memory(con, term_memory(passages), count, "counting the terms of every period")
     finally:
-        for table in tables:
+        for table in ("scoring_period_index", *_PAIR_TABLES, "scoring_needed"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _pair_tables(con, min_volume: int) -> list[str]:
-    """Temporary tables of the scored passages (row, period, source), their terms as (row,
-    64-bit hash) pairs, and the kept terms' hashes with a column each; their names.
+def _pair_tables(con, min_volume: int) -> None:
+    """Temporary tables (`_PAIR_TABLES`) of the scored passages (row, period, source), their
+    terms as (row, 64-bit hash) pairs, and the kept terms' hashes with a column each.
 
     Terms are read once and grouped by hash: DuckDB spills integers to disk, not these
     strings (two of a million terms share a hash with odds of about 3e-8)."""
@@ -165,7 +176,6 @@ def _pair_tables(con, min_volume: int) -> list[str]:
         CREATE OR REPLACE TEMP TABLE scoring_vocab AS
         SELECT h, (row_number() OVER (ORDER BY h) - 1)::INTEGER AS col
         FROM scoring_term_pairs GROUP BY h HAVING count(*) >= {floor}""")
-    return ["scoring_rows", "scoring_source_codes", "scoring_term_pairs", "scoring_vocab"]
 
 
 def _load_counts(con, T: int) -> TermCounts | None:

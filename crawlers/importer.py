@@ -32,6 +32,7 @@ from typing import Any
 import pyarrow as pa
 
 from crawlers.import_files import BadRow, parse_date, read_rows
+from crawlers.seen_keys import SeenKeys
 from radar.core import warehouse
 from radar.core.config import CHANNELS
 from radar.core.documents import canonical_url, content_hash, detect_language, doc_id, utcnow
@@ -252,8 +253,7 @@ def import_file(
     window = window or DateWindow.from_config(now=now)
     result = ImportResult()
     batch: list[dict] = []
-    seen_ids: set[str] = set()
-    seen_pairs: set[tuple[str, str]] = set()
+    seen = SeenKeys()  # ids and (URL, text) pairs of the rows kept so far, 8 bytes each
     run_source = source or f"import:{path.name}"
     result.run_id = _start_run(warehouse_path, run_source, path.name, now)
     sources: dict[str, str] = {}
@@ -264,19 +264,17 @@ def import_file(
             nonlocal batch
             docs = build_documents([r for _, r in chunk], salt=salt, fetched_at=now,
                                    source=source, channel=channel, window=window)
+            good = []
             for (lineno, _), doc in zip(chunk, docs, strict=True):
                 if isinstance(doc, Exception):
                     reason = str(doc) if isinstance(doc, ValueError) else f"{type(doc).__name__}: {doc}"
                     result.bad_rows.append(BadRow(lineno, reason[:500]))
-                    continue
-                pair = ((doc["canonical_url"] + doc["fragment"], doc["content_hash"])
-                        if doc["canonical_url"] else None)
-                if doc["doc_id"] in seen_ids or (pair and pair in seen_pairs):
+                else:
+                    good.append(doc)
+            for doc, first in zip(good, seen.first_seen([_keys(d) for d in good]), strict=True):
+                if not first:  # the same id, or URL and text, as an earlier row of the file
                     result.duplicates += 1
                     continue
-                seen_ids.add(doc["doc_id"])
-                if pair:
-                    seen_pairs.add(pair)
                 sources.setdefault(doc["source"], doc["channel"])
                 batch.append(doc)
             if len(batch) >= BATCH_ROWS:
@@ -305,6 +303,15 @@ def import_file(
     if progress:
         progress(result.rows)
     return result
+
+
+def _keys(doc: dict[str, Any]) -> tuple[str, ...]:
+    """What makes a row the same document as an earlier row of the file: its id, or its
+    canonical URL (with the fragment) and text."""
+    key = "id\x00" + doc["doc_id"]
+    if not doc["canonical_url"]:
+        return (key,)
+    return key, f"url+text\x00{doc['canonical_url']}{doc['fragment']}\x00{doc['content_hash']}"
 
 
 def _start_run(warehouse_path: Path, source: str, filename: str, started: datetime) -> int:

@@ -52,7 +52,12 @@ def test_the_un_debate_archive_imports_as_6220_documents(warehouse_path):
     assert runs == [(6220, 6220, 0, 0, 0, "ok"), (6220, 0, 6220, 0, 0, "ok")]
 
 
-def test_same_document_only_when_same_url_and_text_or_same_id(tmp_path, warehouse_path):
+@pytest.mark.parametrize("merge_every", [65_536, 1])  # 1: every key already merged
+def test_same_document_only_when_same_url_and_text_or_same_id(tmp_path, warehouse_path,
+                                                              monkeypatch, merge_every):
+    from crawlers import seen_keys
+
+    monkeypatch.setattr(seen_keys, "MERGE_EVERY", merge_every)
     kwt = "https://un.example/1990/KWT"
     path = _write(tmp_path / "a.jsonl", [
         _row(url=kwt + "#p1", text="First paragraph."),

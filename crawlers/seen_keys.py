@@ -26,7 +26,7 @@ def digest(key: str) -> int:
 
 
 class SeenKeys:
-    """A set of strings that keeps only their digests (`key in seen`, `seen.add(key)`)."""
+    """A set of strings that keeps only their digests (`first_seen` adds, `key in seen`)."""
 
     def __init__(self) -> None:
         self._recent: set[int] = set()
@@ -37,14 +37,6 @@ class SeenKeys:
 
     def __len__(self) -> int:
         return len(self._recent) + self._merged.size
-
-    def add(self, key: str) -> None:
-        h = digest(key)
-        if self._has(h):
-            return
-        self._recent.add(h)
-        if len(self._recent) >= MERGE_EVERY:
-            self._merge()
 
     def first_seen(self, rows: list[tuple[str, ...]]) -> list[bool]:
         """For each row's keys, in order: True when none of them was met before (in an
@@ -74,7 +66,7 @@ class SeenKeys:
         return i < self._merged.size and int(self._merged[i]) == h
 
     def _merge(self) -> None:
-        # The recent keys are distinct and none is merged already (`add`, `first_seen`):
+        # The recent keys are distinct and none is merged already (`first_seen`):
         # sorted, they are inserted in place, one copy of the array.
         fresh = np.sort(np.fromiter(self._recent, dtype=np.uint64, count=len(self._recent)))
         self._merged = np.insert(self._merged, np.searchsorted(self._merged, fresh), fresh)

@@ -16,9 +16,9 @@ def test_keys_added_are_found_and_others_not_before_and_after_merging(monkeypatc
                                                     "caf\u00e9 \U0001F600", "", "\ud800 lone"]
     for k in keys:
         assert k not in seen
-        seen.add(k)
+        assert seen.first_seen([(k,)]) == [True]
         assert k in seen
-    seen.add(keys[0])  # again: still one key
+    assert seen.first_seen([(keys[0],)]) == [False]  # again: still one key
     assert len(seen) == len(keys)
     assert all(k in seen for k in keys)
     assert not any(k in seen for k in ("id\x00doc-50", "id\x00doc-1 ", "url+text\x00https://a.example/x#p2\x00ab"))

@@ -58,3 +58,23 @@ def test_inside_a_transaction_running_out_of_memory_is_raised():
         warehouse.within_memory(con, 10 * MB, lambda: _joined(con, 2_000_000, seen), "joining")
     assert len(seen) == 1
     con.rollback()
+
+
+@pytest.mark.parametrize(("rows", "runs"), [(1000, 1), (500_000, 2), (2_000_000, 3)])
+def test_a_write_batch_runs_within_the_limit_and_again_with_more(tmp_path, caplog, rows, runs):
+    """A batch that runs out of memory is rolled back and written again with more: its
+    rows are stored once, and the connection of each attempt had the limit asked for."""
+    path = tmp_path / "w.duckdb"
+    seen: list[str] = []
+
+    def work(con):
+        con.execute("INSERT INTO sources (name, type, url, channel) VALUES ('s', 'import', NULL, 'news')")
+        return _joined(con, rows, seen)
+
+    with caplog.at_level(logging.WARNING, logger="radar.core.warehouse"):
+        warehouse.write_within_memory(path, 10 * MB, work, "writing")
+    assert [warehouse.setting_bytes(s) for s in seen[:2]] == [
+        pytest.approx(w, rel=0.01) for w in (10 * MB, 40 * MB)][:len(seen[:2])]
+    assert len(seen) == runs and (runs < 3 or warehouse.setting_bytes(seen[-1]) > 1000 * MB)
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == runs - 1
+    assert warehouse.query(path, "SELECT count(*) FROM sources WHERE name = 's'") == [(1,)]

@@ -262,10 +262,13 @@ def write_assignments(path, ids, topics, probs, version: str, replace_all: bool 
     for start in range(0, max(len(ids), 1), chunk):
         arrow_tbl = _assignments_table(ids[start:start + chunk], topics[start:start + chunk],
                                        probs[start:start + chunk])
-        with warehouse.write(path) as con:
-            if replace_all and start == 0:
+
+        def work(con, arrow_tbl=arrow_tbl, first=start == 0) -> None:
+            if replace_all and first:
                 con.execute("DELETE FROM passage_topics")
             _upsert_assignments(con, arrow_tbl, version)
+
+        warehouse.write_within_memory(path, WRITE_MEMORY, work, "writing topic assignments")
 
 
 def _assignments_table(ids, topics, probs) -> pa.Table:
@@ -291,10 +294,12 @@ def write_assigned(path, ids, topics, probs, topic_rows: list[dict], version: st
     new sizes and centroids, and the model's row (`write_assignments`, `write_topics` and
     `record_model` together: a reader never sees passages assigned to a topic whose size
     does not count them yet)."""
-    with warehouse.write(path) as con:
+    def work(con) -> None:
         _upsert_assignments(con, _assignments_table(ids, topics, probs), version)
         _upsert_topics(con, topic_rows, version)
         _insert_model(con, version, "assign", len(ids), n_topics, folder, params)
+
+    warehouse.write_within_memory(path, WRITE_MEMORY, work, "writing topic assignments")
 
 
 def write_topics(path, rows: list[dict], version: str) -> None:

@@ -187,18 +187,19 @@ def _read_corpus(con, model: str, where: str) -> Corpus:
     ids = np.asarray(keys["passage_id"].to_pylist(), dtype=object)
     topic = keys["topic"].to_numpy().astype(np.int64)
     vectors = np.zeros((0, 0), dtype=np.float32)
-    position = {pid: i for i, pid in enumerate(ids)}
-    con.register("corpus_keys", keys.select(["passage_id"]))
+    # Each row's place in the sorted order, joined in DuckDB (no dictionary of the ids here).
+    con.register("corpus_keys", pa.table({
+        "passage_id": keys["passage_id"], "pos": pa.array(np.arange(len(ids), dtype=np.int64))}))
     try:
         reader = con.execute(
-            "SELECT passage_id, vector FROM passage_embeddings WHERE model = ? "
-            "AND passage_id IN (SELECT passage_id FROM corpus_keys)",
+            "SELECT k.pos, e.vector FROM passage_embeddings e JOIN corpus_keys k "
+            "ON k.passage_id = e.passage_id WHERE e.model = ?",
             [model]).fetch_record_batch(CORPUS_BATCH)
         for batch in reader:
             block = vectors_from_arrow(batch.column(1))
             if vectors.shape[0] != len(ids):
                 vectors = np.zeros((len(ids), block.shape[1]), dtype=np.float32)
-            vectors[[position[p] for p in batch.column(0).to_pylist()]] = block
+            vectors[batch.column(0).to_numpy()] = block
     finally:
         con.unregister("corpus_keys")
     return Corpus(ids=ids, vectors=vectors, topic=topic)

@@ -322,13 +322,12 @@ def write_within_memory(path: str | os.PathLike, first: int, work: Callable[[Any
     ~90 MB within 100 MB (and ran faster). When DuckDB runs out of memory, the batch
     (rolled back) runs again within four times as much, then within DuckDB's own limit,
     with a warning; `work` must be repeatable in a new transaction."""
-    for limit in (first, 4 * first):
+    for limit in _lower_limits(first):
         try:
             with write(path, memory=limit) as con:
                 return work(con)
         except duckdb.OutOfMemoryException as exc:
-            log.warning("%s: DuckDB ran out of memory within %.0f MB; writing again with more "
-                        "(%s)", what, limit / 1e6, str(exc).splitlines()[0])
+            _ran_out(what, limit, exc, "writing")
     with write(path) as con:
         return work(con)
 
@@ -342,7 +341,7 @@ def within_memory(con, first: int, work: Callable[[], T], what: str) -> T:
     of memory, `work()` runs again within four times as much, then within the connection's
     own limit, and a warning says so. `work` must be repeatable (reads, and temporary tables
     it drops itself). Inside a transaction an error aborts it, so there the error is raised."""
-    for limit in (first, 4 * first):
+    for limit in _lower_limits(first):
         try:
             with memory_limit(con, limit):
                 return work()
@@ -351,9 +350,18 @@ def within_memory(con, first: int, work: Callable[[], T], what: str) -> T:
                 con.execute("SELECT 1")
             except duckdb.TransactionException:
                 raise exc from None
-            log.warning("%s: DuckDB ran out of memory within %.0f MB; running it again with more "
-                        "(%s)", what, limit / 1e6, str(exc).splitlines()[0])
+            _ran_out(what, limit, exc, "running it")
     return work()
+
+
+def _lower_limits(first: int) -> tuple[int, int]:
+    """The limits a step tries before DuckDB's own: `first`, then four times as much."""
+    return first, 4 * first
+
+
+def _ran_out(what: str, limit: int, exc: Exception, again: str) -> None:
+    log.warning("%s: DuckDB ran out of memory within %.0f MB; %s again with more (%s)",
+                what, limit / 1e6, again, str(exc).splitlines()[0])
 
 
 def setting_bytes(setting: str) -> float:

@@ -90,3 +90,32 @@ def test_a_missing_earlier_step_is_still_applied(tmp_path):
                 [first_later.version, first_later.name])
     assert migrate(con) == [skipped.version] + [m.version for m in later[1:]]
     assert current_version(con) == latest_version()
+
+
+def test_the_passages_tables_lose_their_keys_and_keep_every_row(tmp_path):
+    """0014: passages, vectors and assignments written before keep every column's value and
+    their defaults; their key index is gone (DuckDB rewrote it at every batch's checkpoint)."""
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    migrate(con, target=13)
+    con.execute(DOC)
+    con.execute("INSERT INTO passages (passage_id, doc_id, seq, text, n_words, terms, "
+                "doc_content_hash) VALUES ('d1:0', 'd1', 0, 'kept text', 2, 'keep text', 'h1')")
+    con.execute("INSERT INTO passage_embeddings VALUES ('d1:0', 'm', [0.6, 0.8])")
+    con.execute("INSERT INTO passage_topics (passage_id, topic_id, probability, model_version) "
+                "VALUES ('d1:0', 4, 0.9, 'v1')")
+    before = {t: con.execute(f"SELECT * FROM {t}").fetchall()
+              for t in ("passages", "passage_embeddings", "passage_topics")}
+    con.close()
+    with warehouse.write(path) as con:
+        for table, rows in before.items():
+            assert con.execute(f"SELECT * FROM {table}").fetchall() == rows
+        keys = con.execute("SELECT table_name FROM duckdb_constraints() WHERE constraint_type = "
+                           "'PRIMARY KEY' AND table_name LIKE 'passage%'").fetchall()
+        assert keys == []
+        con.execute("INSERT INTO passages (passage_id, doc_id, seq, text, n_words) "
+                    "VALUES ('d1:1', 'd1', 1, 'new', 1)")
+        assert con.execute("SELECT is_expectation, created_at IS NOT NULL FROM passages "
+                           "WHERE passage_id = 'd1:1'").fetchone() == (False, True)
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("INSERT INTO passage_topics (passage_id, topic_id) VALUES ('d1:1', 1)")

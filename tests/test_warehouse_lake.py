@@ -139,6 +139,38 @@ def test_upsert_keeps_one_row_per_key_on_both_backends(backend_project):
     assert got == [("b", "changed")]
 
 
+
+@pytest.mark.parametrize("table", ["passages", "passage_embeddings", "passage_topics"])
+def test_the_unkeyed_tables_keep_one_row_per_passage_on_both_backends(backend_project, table):
+    """No key holds these ids on the DuckDB file either (migration 0014): `upsert` alone
+    keeps one row per passage, inserting the new ones and updating or keeping the others."""
+    path = load_config(backend_project).warehouse_path
+    cols, values, change = {
+        "passages": (("passage_id", "doc_id", "seq", "text", "n_words"),
+                     "'d' AS doc_id, 0 AS seq, 'text' AS text, 1 AS n_words", "text = excluded.text"),
+        "passage_embeddings": (("passage_id", "model", "vector"),
+                               "'m' AS model, [1.0]::FLOAT[] AS vector", "model = excluded.model"),
+        "passage_topics": (("passage_id", "topic_id", "model_version"),
+                           "3 AS topic_id, 'v1' AS model_version", "topic_id = excluded.topic_id"),
+    }[table]
+    src = f"SELECT id AS passage_id, {values} FROM (VALUES ('a'), ('a'), ('b')) t(id)"
+    with warehouse.write(path) as con:
+        assert warehouse.upsert(con, table, cols, ("passage_id",), src) == 2
+    new_value = {"passages": "'d' AS doc_id, 0 AS seq, 'changed' AS text, 1 AS n_words",
+                 "passage_embeddings": "'m2' AS model, [1.0]::FLOAT[] AS vector",
+                 "passage_topics": "7 AS topic_id, 'v1' AS model_version"}[table]
+    with warehouse.write(path) as con:
+        warehouse.upsert(con, table, cols, ("passage_id",),
+                         f"SELECT id AS passage_id, {new_value} FROM (VALUES ('b'), ('c')) t(id)",
+                         update=change)
+        warehouse.upsert(con, table, cols, ("passage_id",),
+                         f"SELECT 'a' AS passage_id, {new_value}")  # kept as it was
+    column = change.split(" = ")[0]
+    assert warehouse.query(path, f"SELECT passage_id, {column} FROM {table} ORDER BY 1") == [
+        ("a", {"passages": "text", "passage_embeddings": "m", "passage_topics": 3}[table]),
+        ("b", {"passages": "changed", "passage_embeddings": "m2", "passage_topics": 7}[table]),
+        ("c", {"passages": "changed", "passage_embeddings": "m2", "passage_topics": 7}[table])]
+
 def test_imports_are_idempotent_on_the_lake(lake_project, tmp_path):
     f = jsonl(tmp_path / "in.jsonl", rows(20) + rows(5))  # five repeated rows
     for _ in range(2):

@@ -5,6 +5,10 @@ no RETURNING. Stages therefore never write `INSERT ... ON CONFLICT`, `INSERT OR 
 `... RETURNING` or `nextval` themselves: they call `upsert`, `update_returning`,
 `insert_with_id` and `next_id`, which emit today's SQL on the DuckDB file and the
 DuckLake equivalent on a lake; `ddl_for_lake` translates the migrations.
+
+The tables in `UNKEYED` have no key on the DuckDB file either (migration 0014: DuckDB
+rewrote their key index at the checkpoint after every batch, bench/write_batches.py), so
+`upsert` merges into them as it does on DuckLake.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import duckdb
 
 from radar.core import lake_locks
 from radar.core.backends import ident, is_lake, spec_of
+
+# Large tables written in batches whose ids are kept unique by `upsert` alone (no index).
+UNKEYED = frozenset({"passages", "passage_embeddings", "passage_topics"})
 
 
 def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:
@@ -35,8 +42,9 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], k
     (an ON CONFLICT DO UPDATE SET list: `col = excluded.col, ...`) update the others.
     `data`: Arrow tables or DataFrames the SELECT reads, by name. Returns rows written.
 
-    DuckDB: `INSERT ... ON CONFLICT`, as the primary key allows. DuckLake: MERGE INTO,
-    the source first reduced to one row per key (the primary key's guarantee).
+    DuckDB: `INSERT ... ON CONFLICT`, as the primary key allows. DuckLake, and the
+    `UNKEYED` tables on DuckDB: MERGE INTO, the source first reduced to one row per key
+    (the primary key's guarantee).
     """
     for name, rel in (data or {}).items():
         con.register(name, rel)
@@ -49,7 +57,7 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], k
 
 def _upsert(con, table, columns, keys, source, params, update) -> int:
     cols = ", ".join(columns)
-    if not is_lake(con):
+    if not is_lake(con) and table not in UNKEYED:
         action = f"DO UPDATE SET {update}" if update else "DO NOTHING"
         return con.execute(f"INSERT INTO {table} ({cols}) {source} ON CONFLICT ({', '.join(keys)}) "
                            f"{action}", params or []).fetchone()[0]

@@ -5,7 +5,9 @@ transaction, and recorded in `schema_version`. Never edit a migration that has
 shipped: add a new one. Every table and column is documented in docs/warehouse.md.
 
 On a DuckLake warehouse each file is translated first (`portable.ddl_for_lake`: no
-constraints, sequences in PostgreSQL); the files stay written for DuckDB.
+constraints, sequences in PostgreSQL); the files stay written for DuckDB. A file whose
+first line is `LAKE_SKIP` changes only what DuckLake does not have (keys, indexes): on a
+lake it is recorded as applied without running.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from radar.core import backends, lake_locks, portable
 from radar.core.errors import WarehouseError
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+LAKE_SKIP = "-- lake: skip"
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,9 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[i
                     f"version INTEGER{'' if lake else ' PRIMARY KEY'}, name VARCHAR NOT NULL, "
                     "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
                 )
-            if lake:
+            if lake and m.sql.startswith(LAKE_SKIP):
+                pass  # keys and indexes only: a lake has none
+            elif lake:
                 sql, sequences = portable.ddl_for_lake(m.sql)
                 lake_locks.create_sequences(backends.spec_of(con), sequences)
                 con.execute(sql)

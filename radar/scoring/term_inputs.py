@@ -108,8 +108,11 @@ def load_term_passages(con, t_index: dict, k_index: dict,
 # The term data is grouped within a base and a little per scored passage of DuckDB's memory
 # (or the connection's limit when lower); the pairs of a large corpus spill to DuckDB's
 # temporary directory. bench/term_counts.py, 1M passages: 951 MB peak within 150 MB, 988
-# within 250 MB (1.5 s slower than within 500 MB, which peaked at 1,320 MB).
-TERM_MEMORY_BASE = 100 * 10**6  # bytes
+# within 250 MB (1.5 s slower than within 500 MB, which peaked at 1,320 MB). The 100k
+# cost-curve corpus (longer passages than the bench's) ran out within 115 MB at every +1%
+# run and was counted again with more: 7.2 s and 721 MB, against 8.1 s and 533 MB within
+# 200 MB; hence a base of 200 MB.
+TERM_MEMORY_BASE = 200 * 10**6  # bytes
 TERM_MEMORY_PER_PASSAGE = 150  # bytes
 _PAIR_TABLES = ("scoring_rows", "scoring_source_codes", "scoring_term_pairs", "scoring_vocab")
 

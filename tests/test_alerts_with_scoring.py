@@ -17,6 +17,14 @@ TOPICS = {0: ("Bus lane enforcement", "transport"), 1: ("Library opening hours",
           3: ("Library e-book lending", "libraries")}
 SOURCES = [f"site-{i}" for i in range(6)]
 
+# Rows whose key is already there are skipped (the passages' tables have no key to do it).
+_NEW_ONLY = {
+    "documents": "ON CONFLICT DO NOTHING",
+    "document_sources": "ON CONFLICT DO NOTHING",
+    "passages": "WHERE passage_id NOT IN (SELECT passage_id FROM passages)",
+    "passage_topics": "WHERE passage_id NOT IN (SELECT passage_id FROM passage_topics)",
+}
+
 
 def add_docs(path, plan: dict[tuple[int, int], int], channel: str = "news") -> None:
     """{(topic, month): n} one-passage documents in 2024 across six sources, through Arrow."""
@@ -41,7 +49,7 @@ def add_docs(path, plan: dict[tuple[int, int], int], channel: str = "news") -> N
     with warehouse.write(path) as con:
         for name, (rows, cols) in tables.items():
             con.register("batch", pa.table(list(zip(*rows, strict=True)), names=cols))
-            con.execute(f"INSERT OR IGNORE INTO {name} BY NAME SELECT * FROM batch")
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM batch {_NEW_ONLY[name]}")
             con.unregister("batch")
         for t, (label, area) in TOPICS.items():
             reps = [r[0] for r in con.execute(

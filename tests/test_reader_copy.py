@@ -127,6 +127,41 @@ def test_publishing_can_be_turned_off(warehouse_path):
         readcopy.configure(warehouse_path, readcopy.DEFAULT_EVERY)
 
 
+
+@pytest.mark.parametrize(("age", "every", "last_cost", "published"), [
+    (29.0, 30.0, 0.5, False),     # a small warehouse: every 30 s
+    (31.0, 30.0, 0.5, True),
+    (31.0, 30.0, 6.0, False),     # a copy of 6 s: at most 5% of the time, every 120 s
+    (119.0, 30.0, 6.0, False),
+    (121.0, 30.0, 6.0, True),
+    (float("inf"), 30.0, 60.0, True),  # no copy yet
+    (1e9, -1.0, 0.0, False),      # turned off
+])
+def test_publishing_during_a_command_takes_at_most_a_twentieth_of_it(age, every, last_cost, published):
+    assert readcopy.due(age, every, last_cost) is published
+
+
+def test_a_slow_copy_waits_longer_before_the_next(warehouse_path, monkeypatch):
+    """The wait after a commit grows with what the last publication cost here."""
+    readcopy.configure(warehouse_path, 0.0)   # every commit, were it not for the cost
+    try:
+        assert readcopy.publish(warehouse_path)
+        copy = readcopy.reader_copy_path(warehouse_path)
+        first = copy.stat().st_mtime_ns
+        assert readcopy._cost[warehouse_path.resolve()] > 0   # what it cost is remembered
+        monkeypatch.setitem(readcopy._cost, warehouse_path.resolve(), 0.0)
+        time.sleep(0.01)
+        with warehouse.write(warehouse_path) as w:   # a copy that cost nothing: published again
+            w.execute("SELECT 1")
+        assert copy.stat().st_mtime_ns > first
+        monkeypatch.setitem(readcopy._cost, warehouse_path.resolve(), 60.0)  # as a huge file would
+        second = copy.stat().st_mtime_ns
+        with warehouse.write(warehouse_path) as w:
+            w.execute("SELECT 1")
+        assert copy.stat().st_mtime_ns == second
+    finally:
+        readcopy.configure(warehouse_path, readcopy.DEFAULT_EVERY)
+
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_reader_copy_opens_throughout_a_real_analyze(tmp_path, project):

@@ -16,6 +16,14 @@ from radar.scoring.score import score
 
 TOPICS = {0: "bus lanes", 1: "library hours", 2: "park benches", 3: "heat pumps", 4: "forum rant"}
 
+# Rows whose key is already there are skipped (the passages' tables have no key to do it).
+_NEW_ONLY = {
+    "documents": "ON CONFLICT DO NOTHING",
+    "document_sources": "ON CONFLICT DO NOTHING",
+    "passages": "WHERE passage_id NOT IN (SELECT passage_id FROM passages)",
+    "passage_topics": "WHERE passage_id NOT IN (SELECT passage_id FROM passage_topics)",
+}
+
 
 def add_topic_docs(path, topic, month, n, sources, authors=None, channel="citizen",
                    syndicated_to=(), seed=0):
@@ -61,7 +69,7 @@ def insert(path, docs, passages, assigned, carriers):
     with warehouse.write(path) as con:
         for name, (rows, columns) in tables.items():
             con.register("batch", pa.table(list(zip(*rows, strict=True)), names=columns))
-            con.execute(f"INSERT OR IGNORE INTO {name} BY NAME SELECT * FROM batch")
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM batch {_NEW_ONLY[name]}")
             con.unregister("batch")
         for t, label in TOPICS.items():
             con.execute(

@@ -20,11 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.batch_timing import over_sizes, time_closes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,28 +59,12 @@ def build(path: Path, n: int) -> None:
 def measure(path: Path, batch: int, repeat: int, start: int) -> None:
     """Write `repeat` batches of `batch` new passages (ids from `start` on); print the timings."""
     sys.path.insert(0, str(ROOT))
-    import duckdb
     import numpy as np
 
     from nlp import tables
     from radar.core import warehouse
 
-    closes: list[float] = []
-    real_connect = duckdb.connect
-
-    class Timed:  # the connection's close is DuckDB's checkpoint of the batch
-        def __init__(self, con):
-            self._con = con
-
-        def __getattr__(self, name):
-            return getattr(self._con, name)
-
-        def close(self):
-            t0 = time.perf_counter()
-            self._con.close()
-            closes.append(time.perf_counter() - t0)
-
-    warehouse.duckdb.connect = lambda *a, **k: Timed(real_connect(*a, **k))
+    closes = time_closes(warehouse)
     rng = np.random.default_rng(7)
     out = {"passages": [], "passages_close": [], "assign": [], "assign_close": []}
     with warehouse.read(path) as con:
@@ -116,28 +101,11 @@ def main(argv=None) -> int:
         path, batch, repeat, start = args.measure
         measure(Path(path), int(batch), int(repeat), int(start))
         return 0
-    with tempfile.TemporaryDirectory(prefix="radar-write-batches-") as tmp:
-        work = args.work or Path(tmp)
-        work.mkdir(parents=True, exist_ok=True)
-        print("| passages in the warehouse | passages + vectors written: wall (close) | "
-              "assignments written: wall (close) |")
-        print("|---|---|---|")
-        for n in args.passages:
-            path = work / f"write-{n}.duckdb"
-            for leftover in work.glob(f"write-{n}.*"):
-                leftover.unlink()
-            t0 = time.perf_counter()
-            build(path, n)
-            built = time.perf_counter() - t0
-            res = subprocess.run([sys.executable, __file__, "--measure", str(path), str(args.batch),
-                                  str(args.repeat), str(n)], capture_output=True, text=True, check=True)
-            m = json.loads(res.stdout.strip().splitlines()[-1])
-            print(f"| {n:,} | {m['passages']:.2f} s ({m['passages_close']:.2f}) | "
-                  f"{m['assign']:.2f} s ({m['assign_close']:.2f}) |", flush=True)
-            print(f"  (built in {built:.0f} s; batches of {args.batch:,}, median of {args.repeat})",
-                  file=sys.stderr)
-            for leftover in work.glob(f"write-{n}.*"):
-                leftover.unlink()
+    over_sizes(__file__, args.passages, args.work, "write", build,
+               lambda path, n: [str(path), str(args.batch), str(args.repeat), str(n)],
+               ("passages in the warehouse", "passages + vectors written: wall (close)",
+                "assignments written: wall (close)"), ("passages", "assign"),
+               f"batches of {args.batch:,}, median of {args.repeat}")
     return 0
 
 

@@ -17,10 +17,10 @@ TOPICS = {0: ("Bus lane enforcement", "transport"), 1: ("Library opening hours",
           3: ("Library e-book lending", "libraries")}
 SOURCES = [f"site-{i}" for i in range(6)]
 
-# Rows whose key is already there are skipped (the passages' tables have no key to do it).
+# Rows whose key is already there are skipped (these tables have no key to do it).
 _NEW_ONLY = {
-    "documents": "ON CONFLICT DO NOTHING",
-    "document_sources": "ON CONFLICT DO NOTHING",
+    "documents": "WHERE doc_id NOT IN (SELECT doc_id FROM documents)",
+    "document_sources": "WHERE (doc_id, source) NOT IN (SELECT (doc_id, source) FROM document_sources)",
     "passages": "WHERE passage_id NOT IN (SELECT passage_id FROM passages)",
     "passage_topics": "WHERE passage_id NOT IN (SELECT passage_id FROM passage_topics)",
 }

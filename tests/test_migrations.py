@@ -119,3 +119,40 @@ def test_the_passages_tables_lose_their_keys_and_keep_every_row(tmp_path):
                            "WHERE passage_id = 'd1:1'").fetchone() == (False, True)
         with pytest.raises(duckdb.ConstraintException):
             con.execute("INSERT INTO passage_topics (passage_id, topic_id) VALUES ('d1:1', 1)")
+
+
+def test_the_documents_tables_lose_their_keys_and_keep_every_row(tmp_path):
+    """0015: documents, their sources, fingerprints, forum context and crawl state written
+    before keep every value and their defaults; no key index is left on them (DuckDB rewrote
+    each at every crawl batch's checkpoint)."""
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    migrate(con, target=14)
+    con.execute(DOC)
+    con.execute("INSERT INTO document_sources (doc_id, source, url) VALUES "
+                "('d1', 's', 'https://x.org/a'), ('d1', 'copy', 'https://y.org/a')")
+    con.execute("INSERT INTO document_fingerprints VALUES ('d1', -42, 2)")
+    con.execute("INSERT INTO forum_posts VALUES ('d1', 's', 'https://x.org/t', 'Thread', 2, 1)")
+    con.execute("INSERT INTO crawl_state (url, source, kind, etag, content_hash, doc_id, "
+                "complete, first_seen, last_fetched) VALUES ('https://x.org/a', 's', 'document', "
+                "'\"e1\"', 'h1', 'd1', false, '2026-01-03', '2026-01-04')")
+    tables = ("documents", "document_sources", "document_fingerprints", "forum_posts",
+              "crawl_state")
+    before = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+    con.close()
+    with warehouse.write(path) as con:
+        for table, rows in before.items():
+            assert rows and con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == rows
+        keyed = con.execute("SELECT table_name FROM duckdb_constraints() WHERE constraint_type = "
+                            "'PRIMARY KEY' AND list_contains(?, table_name)", [list(tables)]).fetchall()
+        assert keyed == []
+        con.execute("INSERT INTO document_sources (doc_id, source) VALUES ('d1', 'third')")
+        con.execute("INSERT INTO crawl_state (url, source, kind, first_seen, last_fetched) "
+                    "VALUES ('https://x.org/b', 's', 'index', '2026-01-05', '2026-01-05')")
+        assert con.execute("SELECT seen_at IS NOT NULL FROM document_sources "
+                           "WHERE source = 'third'").fetchone() == (True,)
+        assert con.execute("SELECT complete FROM crawl_state WHERE url = 'https://x.org/b'"
+                           ).fetchone() == (True,)
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("INSERT INTO documents (doc_id, text, fetched_at, source, channel) "
+                        "VALUES ('d2', 'no hash', '2026-01-05', 's', 'news')")

@@ -16,10 +16,10 @@ from radar.scoring.score import score
 
 TOPICS = {0: "bus lanes", 1: "library hours", 2: "park benches", 3: "heat pumps", 4: "forum rant"}
 
-# Rows whose key is already there are skipped (the passages' tables have no key to do it).
+# Rows whose key is already there are skipped (these tables have no key to do it).
 _NEW_ONLY = {
-    "documents": "ON CONFLICT DO NOTHING",
-    "document_sources": "ON CONFLICT DO NOTHING",
+    "documents": "WHERE doc_id NOT IN (SELECT doc_id FROM documents)",
+    "document_sources": "WHERE (doc_id, source) NOT IN (SELECT (doc_id, source) FROM document_sources)",
     "passages": "WHERE passage_id NOT IN (SELECT passage_id FROM passages)",
     "passage_topics": "WHERE passage_id NOT IN (SELECT passage_id FROM passage_topics)",
 }

@@ -171,6 +171,50 @@ def test_the_unkeyed_tables_keep_one_row_per_passage_on_both_backends(backend_pr
         ("b", {"passages": "changed", "passage_embeddings": "m2", "passage_topics": 7}[table]),
         ("c", {"passages": "changed", "passage_embeddings": "m2", "passage_topics": 7}[table])]
 
+def test_the_unkeyed_crawl_tables_keep_one_row_per_key_on_both_backends(backend_project):
+    """The documents' tables have no key on the DuckDB file either (migration 0015): `upsert`
+    keeps one row per document, per (document, source) and per URL, and the crawl state's
+    update keeps a validator the new row lacks."""
+    path = load_config(backend_project).warehouse_path
+    doc = ("SELECT id AS doc_id, 'u' AS url, 'u' AS canonical_url, 't' AS title, {text} AS text, "
+           "NULL::TIMESTAMP AS published_at, TIMESTAMP '2026-01-01' AS fetched_at, 's' AS source, "
+           "'news' AS channel, 'en' AS language, NULL AS author_hash, 'h' AS content_hash "
+           "FROM (VALUES {ids}) t(id)")
+    cols = ("doc_id", "url", "canonical_url", "title", "text", "published_at", "fetched_at",
+            "source", "channel", "language", "author_hash", "content_hash")
+    carried = ("SELECT DISTINCT ON (doc_id, source) doc_id, source, url FROM (VALUES {rows}) "
+               "t(doc_id, source, url)")
+    state_cols = ("url", "source", "kind", "etag", "doc_id", "first_seen", "last_fetched")
+    state = ("SELECT url, 's' AS source, 'document' AS kind, etag, doc_id, "
+             "TIMESTAMP '2026-01-01' AS first_seen, last AS last_fetched "
+             "FROM (VALUES {rows}) t(url, etag, doc_id, last)")
+    state_update = ("last_fetched = excluded.last_fetched, "
+                    "etag = coalesce(excluded.etag, crawl_state.etag)")
+    with warehouse.write(path) as con:
+        assert warehouse.upsert(con, "documents", cols, ("doc_id",),
+                                doc.format(text="'first'", ids="('a'), ('a'), ('b')")) == 2
+        warehouse.upsert(con, "document_sources", ("doc_id", "source", "url"), ("doc_id", "source"),
+                         carried.format(rows="('a', 's', 'u1'), ('a', 'copy', 'u2'), ('a', 's', 'u1')"))
+        warehouse.upsert(con, "crawl_state", state_cols, ("url",),
+                         state.format(rows="('u1', '\"e1\"', 'a', TIMESTAMP '2026-01-01')"),
+                         update=state_update)
+    with warehouse.write(path) as con:
+        assert warehouse.upsert(con, "documents", cols, ("doc_id",),
+                                doc.format(text="'again'", ids="('b'), ('c')")) == 1
+        warehouse.upsert(con, "document_sources", ("doc_id", "source", "url"), ("doc_id", "source"),
+                         carried.format(rows="('a', 's', 'other'), ('b', 'copy', 'u3')"))
+        warehouse.upsert(con, "crawl_state", state_cols, ("url",),
+                         state.format(rows="('u1', NULL, 'a', TIMESTAMP '2026-02-01'), "
+                                      "('u2', NULL, 'b', TIMESTAMP '2026-02-01')"),
+                         update=state_update)
+    assert warehouse.query(path, "SELECT doc_id, text FROM documents ORDER BY 1") == [
+        ("a", "first"), ("b", "first"), ("c", "again")]
+    assert warehouse.query(path, "SELECT doc_id, source, url FROM document_sources ORDER BY 1, 2") == [
+        ("a", "copy", "u2"), ("a", "s", "u1"), ("b", "copy", "u3")]
+    assert warehouse.query(path, "SELECT url, etag, last_fetched::DATE::VARCHAR FROM crawl_state "
+                                 "ORDER BY 1") == [("u1", '"e1"', "2026-02-01"), ("u2", None, "2026-02-01")]
+
+
 def test_imports_are_idempotent_on_the_lake(lake_project, tmp_path):
     f = jsonl(tmp_path / "in.jsonl", rows(20) + rows(5))  # five repeated rows
     for _ in range(2):

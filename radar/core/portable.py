@@ -6,9 +6,9 @@ no RETURNING. Stages therefore never write `INSERT ... ON CONFLICT`, `INSERT OR 
 `insert_with_id` and `next_id`, which emit today's SQL on the DuckDB file and the
 DuckLake equivalent on a lake; `ddl_for_lake` translates the migrations.
 
-The tables in `UNKEYED` have no key on the DuckDB file either (migration 0014: DuckDB
-rewrote their key index at the checkpoint after every batch, bench/write_batches.py), so
-`upsert` merges into them as it does on DuckLake.
+The tables in `UNKEYED` have no key on the DuckDB file either (migrations 0014 and 0015:
+DuckDB rewrote their key index at the checkpoint after every batch, bench/write_batches.py
+and bench/crawl_batches.py), so `upsert` merges into them as it does on DuckLake.
 """
 
 from __future__ import annotations
@@ -22,7 +22,11 @@ from radar.core import lake_locks
 from radar.core.backends import ident, is_lake, spec_of
 
 # Large tables written in batches whose ids are kept unique by `upsert` alone (no index).
-UNKEYED = frozenset({"passages", "passage_embeddings", "passage_topics"})
+UNKEYED = frozenset({
+    "passages", "passage_embeddings", "passage_topics",                      # 0014
+    "documents", "document_sources", "document_fingerprints", "forum_posts",  # 0015
+    "crawl_state",
+})
 
 
 def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:

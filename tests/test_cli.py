@@ -129,6 +129,33 @@ def test_status_on_a_fresh_warehouse_says_what_to_do(project):
     assert "0 documents" in result.output and "radar import" in result.output
 
 
+def test_status_check_finds_ids_written_twice_outside_the_radar(project):
+    """The unkeyed tables hold unique ids only by the radar's own writes: `--check` says so,
+    or names each table with repeated ids and exits 1."""
+    from radar.core import warehouse
+    from radar.core.config import load_config
+
+    clean = CliRunner().invoke(cli, ["status", "--check", "--config", str(project)])
+    assert clean.exit_code == 0, clean.output
+    assert "no id repeated in the 8 tables checked" in clean.output
+    path = load_config(project).warehouse_path
+    with warehouse.write(path) as con:
+        for _ in range(3):  # the same document three times, by plain INSERTs
+            con.execute("INSERT INTO documents (doc_id, text, fetched_at, source, channel, "
+                        "content_hash) VALUES ('d1', 't', '2026-01-01', 's', 'news', 'h')")
+        con.execute("INSERT INTO document_sources (doc_id, source) VALUES ('d1', 's'), ('d1', 's'), "
+                    "('d1', 'other')")
+    found = CliRunner().invoke(cli, ["status", "--check", "--config", str(project)])
+    assert found.exit_code == 1, found.output
+    check = found.output.split("Ids written more than once")[1]
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip()
+            for line in check.splitlines() if line.count("│") == 3}
+    assert rows == {"documents": "2", "document_sources": "1"}
+    assert "remove the extra rows" in found.output
+    plain = CliRunner().invoke(cli, ["status", "--config", str(project)])
+    assert plain.exit_code == 0 and "Ids written more than once" not in plain.output
+
+
 def test_status_without_init_is_a_clear_error(tmp_path, salt):
     config = tmp_path / "radar.toml"
     config.write_text("", encoding="utf-8")

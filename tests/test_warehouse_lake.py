@@ -215,6 +215,21 @@ def test_the_unkeyed_crawl_tables_keep_one_row_per_key_on_both_backends(backend_
                                  "ORDER BY 1") == [("u1", '"e1"', "2026-02-01"), ("u2", None, "2026-02-01")]
 
 
+def test_ids_written_twice_outside_the_radar_are_found_on_both_backends(backend_project):
+    path = load_config(backend_project).warehouse_path
+    with warehouse.read(path) as con:
+        assert set(warehouse.duplicate_keys(con).values()) == {0}
+    with warehouse.write(path) as con:
+        for _ in range(2):
+            con.execute("INSERT INTO crawl_state (url, source, kind, first_seen, last_fetched) "
+                        "VALUES ('u1', 's', 'index', TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-01')")
+        con.execute("INSERT INTO passage_topics (passage_id, topic_id, model_version) "
+                    "VALUES ('p1', 1, 'v'), ('p1', 2, 'v'), ('p1', 3, 'v'), ('p2', 1, 'v')")
+    with warehouse.read(path) as con:
+        found = {t: n for t, n in warehouse.duplicate_keys(con).items() if n}
+    assert found == {"crawl_state": 1, "passage_topics": 2}
+
+
 def test_imports_are_idempotent_on_the_lake(lake_project, tmp_path):
     f = jsonl(tmp_path / "in.jsonl", rows(20) + rows(5))  # five repeated rows
     for _ in range(2):

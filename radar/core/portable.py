@@ -22,11 +22,28 @@ from radar.core import lake_locks
 from radar.core.backends import ident, is_lake, spec_of
 
 # Large tables written in batches whose ids are kept unique by `upsert` alone (no index).
-UNKEYED = frozenset({
-    "passages", "passage_embeddings", "passage_topics",                      # 0014
-    "documents", "document_sources", "document_fingerprints", "forum_posts",  # 0015
-    "crawl_state",
-})
+# The unkeyed tables and the columns each keeps unique (`upsert`'s keys for them).
+UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
+    "documents": ("doc_id",),                                          # 0015
+    "document_sources": ("doc_id", "source"),
+    "document_fingerprints": ("doc_id",),
+    "forum_posts": ("doc_id",),
+    "crawl_state": ("url",),
+    "passages": ("passage_id",),                                       # 0014
+    "passage_embeddings": ("passage_id",),
+    "passage_topics": ("passage_id",),
+}
+UNKEYED = frozenset(UNIQUE_KEYS)
+
+
+def duplicate_keys(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows beyond the first of each key in the unkeyed tables (`UNIQUE_KEYS`), by table:
+    0 everywhere unless something wrote to them other than the radar's upserts."""
+    out = {}
+    for table, keys in UNIQUE_KEYS.items():
+        key = keys[0] if len(keys) == 1 else f"({', '.join(keys)})"
+        out[table] = con.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM {table}").fetchone()[0]
+    return out
 
 
 def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:

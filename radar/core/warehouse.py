@@ -283,6 +283,7 @@ upsert = portable.upsert
 next_id = portable.next_id
 insert_with_id = portable.insert_with_id
 update_returning = portable.update_returning
+duplicate_keys = portable.duplicate_keys
 is_lake = backends.is_lake
 
 

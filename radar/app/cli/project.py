@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -34,12 +35,18 @@ def init(config_path: Path) -> None:
 @click.option("--as-of", "as_of", default=None, metavar="WHEN",
               help="DuckLake backend: the warehouse and its radar as they were then (a date, "
                    "meaning the end of that day, or a UTC time such as '2026-11-01 14:30').")
+@click.option("--check", is_flag=True,
+              help="Also check that the ids the radar keeps unique without a key (documents, "
+                   "passages, crawl state ...) are unique; exit 1 when one repeats.")
 @config_option
 @friendly_errors
-def status(errors: int, as_of: str | None, config_path: Path) -> None:
+def status(errors: int, as_of: str | None, check: bool, config_path: Path) -> None:
     """Documents per channel and source, the last crawl per source, recent errors."""
     cfg = load(config_path)
-    render_status(warehouse_status(cfg.warehouse_path, errors=errors, as_of=as_of), cfg.warehouse_path)
+    found = warehouse_status(cfg.warehouse_path, errors=errors, as_of=as_of, check=check)
+    render_status(found, cfg.warehouse_path)
+    if not found.sound:
+        sys.exit(1)
 
 
 @click.command()

@@ -6,9 +6,10 @@ no RETURNING. Stages therefore never write `INSERT ... ON CONFLICT`, `INSERT OR 
 `insert_with_id` and `next_id`, which emit today's SQL on the DuckDB file and the
 DuckLake equivalent on a lake; `ddl_for_lake` translates the migrations.
 
-The tables in `UNKEYED` have no key on the DuckDB file either (migrations 0014 and 0015:
-DuckDB rewrote their key index at the checkpoint after every batch, bench/write_batches.py
-and bench/crawl_batches.py), so `upsert` merges into them as it does on DuckLake.
+The tables in `UNKEYED` have no key on the DuckDB file either (migrations 0014, 0015 and
+0017: DuckDB rewrote their key index at the checkpoint after every batch,
+bench/write_batches.py and bench/crawl_batches.py), so `upsert` merges into them as it
+does on DuckLake.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
     "passages": ("passage_id",),                                       # 0014
     "passage_embeddings": ("passage_id",),
     "passage_topics": ("passage_id",),
+    "watch_matches": ("watch_id", "passage_id"),                       # 0017
 }
 UNKEYED = frozenset(UNIQUE_KEYS)
 

@@ -60,7 +60,7 @@ MARGIN = timedelta(hours=1)
 
 def signature(keywords: list[str], threshold: float, text_hash: str | None, model: str | None) -> str:
     """What an item's matches depend on; another signature means matching every passage again."""
-    return json.dumps([sorted(keywords), float(threshold), text_hash, model])
+    return json.dumps([list(keywords), float(threshold), text_hash, model])  # order: which keyword is named
 
 
 def match_mark(con, model: str):

@@ -79,7 +79,7 @@ _MATCH = """
     WITH scope AS (SELECT passage_id, text FROM passages WHERE ?::TIMESTAMP IS NULL OR created_at > ?),
     v AS (SELECT vector, model FROM catalogue_vectors WHERE kind = 'watch' AND item_id = ?),
     s AS (SELECT e.passage_id, list_cosine_similarity(e.vector, v.vector) AS sim
-          FROM passage_embeddings e JOIN v ON e.model = v.model JOIN scope USING (passage_id))
+          FROM passage_embeddings e JOIN v ON e.model = v.model {only_scope})
     SELECT ?, p.passage_id, s.sim,
            CASE WHEN ?::VARCHAR IS NOT NULL AND regexp_matches(p.text, ?::VARCHAR)
                 THEN regexp_extract(p.text, ?::VARCHAR, 2) END
@@ -120,8 +120,11 @@ def refresh(cfg: Config, full: bool = False) -> WatchSummary:
                 con.execute("DELETE FROM watch_matches WHERE watch_id = ? AND passage_id IN "
                             "(SELECT passage_id FROM passages WHERE created_at > ?)", [watch_id, since])
             if text_hash is not None or pattern:
-                con.execute(_MATCH, [since, since, watch_id, watch_id, pattern, pattern, pattern,
-                                     text_hash is not None, threshold, pattern, pattern])
+                # Every passage in scope: no join needed to pick their vectors.
+                only = "" if since is None else "JOIN scope USING (passage_id)"
+                con.execute(_MATCH.format(only_scope=only),
+                            [since, since, watch_id, watch_id, pattern, pattern, pattern,
+                             text_hash is not None, threshold, pattern, pattern])
             warehouse.upsert(con, "watch_state", ("watch_id", "signature", "matched_through"),
                              ("watch_id",), "SELECT ? AS watch_id, ? AS signature, "
                              "?::TIMESTAMP AS matched_through", [watch_id, sig, mark],

@@ -23,10 +23,10 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 from bench.batch_timing import over_sizes, time_closes  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 _TEXT = ("The city council discussed the library opening hours, the new makerspace and "
          "the loan of e-readers to residents who cannot visit in person. ")
 

@@ -24,10 +24,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.batch_timing import over_sizes, time_closes  # noqa: E402
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.batch_timing import over_sizes, time_closes  # noqa: E402
 
 
 def _ids(expr: str) -> str:

@@ -77,14 +77,14 @@ def match_mark(con, model: str):
 _MATCH = """
     INSERT INTO watch_matches
     WITH scope AS (SELECT passage_id, text FROM passages WHERE ?::TIMESTAMP IS NULL OR created_at > ?),
-    v AS (SELECT vector, model FROM catalogue_vectors WHERE kind = 'watch' AND item_id = ?),
+    v AS (SELECT vector, model FROM catalogue_vectors WHERE kind = 'watch' AND item_id = ? AND model = ?),
     s AS (SELECT e.passage_id, list_cosine_similarity(e.vector, v.vector) AS sim
           FROM passage_embeddings e JOIN v ON e.model = v.model {only_scope})
     SELECT ?, p.passage_id, s.sim,
            CASE WHEN ?::VARCHAR IS NOT NULL AND regexp_matches(p.text, ?::VARCHAR)
                 THEN regexp_extract(p.text, ?::VARCHAR, 2) END
     FROM scope p LEFT JOIN s USING (passage_id)
-    WHERE (?::BOOLEAN AND s.sim >= ?) OR (?::VARCHAR IS NOT NULL AND regexp_matches(p.text, ?::VARCHAR))
+    WHERE s.sim >= ? OR (?::VARCHAR IS NOT NULL AND regexp_matches(p.text, ?::VARCHAR))
 """
 
 
@@ -123,8 +123,8 @@ def refresh(cfg: Config, full: bool = False) -> WatchSummary:
                 # Every passage in scope: no join needed to pick their vectors.
                 only = "" if since is None else "JOIN scope USING (passage_id)"
                 con.execute(_MATCH.format(only_scope=only),
-                            [since, since, watch_id, watch_id, pattern, pattern, pattern,
-                             text_hash is not None, threshold, pattern, pattern])
+                            [since, since, watch_id, model, watch_id, pattern, pattern, pattern,
+                             threshold, pattern, pattern])
             warehouse.upsert(con, "watch_state", ("watch_id", "signature", "matched_through"),
                              ("watch_id",), "SELECT ? AS watch_id, ? AS signature, "
                              "?::TIMESTAMP AS matched_through", [watch_id, sig, mark],

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from radar.core import portable, warehouse
+from radar.core import cells, portable, warehouse
 from radar.core.config import ScoringConfig
 from radar.scoring import term_cells
 from radar.scoring.inputs import _base_sql, store_term_cells
@@ -127,8 +127,8 @@ def test_stored_counts_follow_every_change(tmp_path):
 
 def test_cells_are_appended_then_compacted(tmp_path, monkeypatch):
     """Deltas are appended (signed rows of the same cell); once the cells have grown
-    COMPACT_FACTOR times they are rewritten grouped, with no empty cell, and read the same."""
-    monkeypatch.setattr(term_cells, "COMPACT_FACTOR", 1.02)
+    cells.COMPACT_FACTOR times they are rewritten grouped, with no empty cell, and read the same."""
+    monkeypatch.setattr(cells, "COMPACT_FACTOR", 1.02)
     path = tmp_path / "w.duckdb"
     add(path, 0, 300, seed=3)
     store_term_cells(path, "month")
@@ -143,9 +143,9 @@ def test_cells_are_appended_then_compacted(tmp_path, monkeypatch):
         rows, distinct, empty = con.execute("""
             SELECT count(*), count(DISTINCT (period_start, source, h)),
                    count(*) FILTER (passages <= 0) FROM term_cells""").fetchone()
-        state = con.execute("SELECT period, rule, compacted FROM term_cells_state").fetchone()
+        state = con.execute("SELECT signature, compacted FROM term_cells_state").fetchone()
     assert rows == distinct and empty == 0 and rows > before  # 'fare' bigrams are new cells
-    assert state == ("month", term_cells.RULE, rows)
+    assert state == (term_cells.signature("month"), rows)
     assert_same(path)
 
 
@@ -187,3 +187,22 @@ def test_an_erasure_takes_passages_off_at_once_leaving_no_row_of_them(tmp_path):
                            "GROUP BY ALL HAVING sum(passages) = 0)").fetchone()[0] == 0
     assert_same(path)
     assert store_term_cells(path, "month")["gone"] == 0  # nothing left to take off
+
+
+def test_when_most_passages_changed_everything_is_counted_again(tmp_path):
+    """A delta of more than cells.RECOUNT_SHARE of the passages (a new term rule upstream, a
+    re-analysis) is counted afresh: no -1 rows for every passage, the same counts."""
+    path = tmp_path / "w.duckdb"
+    add(path, 0, 160, seed=6)
+    store_term_cells(path, "month")
+    with warehouse.write(path) as con:
+        con.execute("UPDATE passages SET terms = terms || ' tram' WHERE passage_id < 'd6'")
+    with warehouse.read(path) as con:
+        edited = con.execute("SELECT count(*) FROM passages WHERE passage_id < 'd6'").fetchone()[0]
+    assert edited > 160 * cells.RECOUNT_SHARE / 2
+    assert_same(path)
+    again = store_term_cells(path, "month")
+    assert again["recounted"] and again["gone"] == 0 and again["added"] == 160
+    with warehouse.read(path) as con:
+        assert con.execute("SELECT count(*) FROM term_cells WHERE passages < 0").fetchone()[0] == 0
+    assert_same(path)

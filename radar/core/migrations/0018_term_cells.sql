@@ -1,7 +1,8 @@
 -- Scoring stage: the weak-signal tier's term counts, kept between runs (performance issue
 -- #17: every scoring run split, paired and counted the terms of every passage; at 100,000
 -- passages 8 s of a 26 s incremental analyze). A run now counts only the passages whose
--- period, source or terms changed since the counts were made (radar/scoring/term_cells.py).
+-- period, source or terms changed since the counts were made (radar/core/cells.py,
+-- radar/scoring/term_cells.py).
 CREATE TABLE term_cells (
     period_start  DATE NOT NULL,             -- the period, at the grain of term_cells_state
     source        VARCHAR NOT NULL,          -- the passages' source ('' when none)
@@ -16,7 +17,6 @@ CREATE TABLE term_ledger (
     terms         VARCHAR NOT NULL           -- the terms counted (to take them off again)
 );
 CREATE TABLE term_cells_state (
-    period        VARCHAR NOT NULL,          -- the period grain the cells count by
-    rule          INTEGER NOT NULL,          -- version of the term rule (split, bigrams)
+    signature     VARCHAR NOT NULL,          -- what the cells were counted with (period grain, term rule)
     compacted     BIGINT NOT NULL            -- term_cells rows at the last compaction
 );

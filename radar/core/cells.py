@@ -1,8 +1,8 @@
 """Counts of passages' terms kept between runs: additive cells, a ledger of what they count.
 
-Scoring's term tests and the topics' labels both count, per group of passages (a period
-and source; a topic, voice and period) and term, the passages carrying the term. Counting
-splits every passage's lemmas into terms: work that grows with the corpus at every run.
+Scoring's term tests count, per group of passages (a period and source) and term, the
+passages carrying the term. Counting splits every passage's lemmas into terms: work that
+grows with the corpus at every run.
 The counts add up over passages, so a stage keeps them (`Cells`: its own three tables)
 and a run counts only what changed:
 
@@ -163,7 +163,7 @@ def forget(con, spec: Cells, passage_ids: str, params=()) -> int:
             FROM ({spec.pairs(f"SELECT {groups}, terms, -1 AS sign FROM {gone}")})""")
         columns = f"{groups}, h, {', '.join(spec.values)}"
         sums = ", ".join(f"sum({v})::INTEGER AS {v}" for v in spec.values)
-        on = " AND ".join(f"c.{c} = d.{c}" for c in key)
+        on = " AND ".join(f"d.{c} = {spec.cells}.{c}" for c in key)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {fixed} AS
             SELECT {groups}, h, {sums}
@@ -171,7 +171,7 @@ def forget(con, spec: Cells, passage_ids: str, params=()) -> int:
                   UNION ALL SELECT {columns} FROM ({spec.pairs(
                       f"SELECT {groups}, terms, -1 AS sign FROM {gone}")}))
             GROUP BY ALL HAVING {" OR ".join(f"sum({v}) <> 0" for v in spec.values)}""")
-        con.execute(f"DELETE FROM {spec.cells} c USING {dlt} d WHERE {on}")
+        con.execute(f"DELETE FROM {spec.cells} WHERE EXISTS (SELECT 1 FROM {dlt} d WHERE {on})")
         con.execute(f"INSERT INTO {spec.cells} BY NAME SELECT * FROM {fixed}")
         con.execute(f"DELETE FROM {spec.ledger} WHERE passage_id IN (SELECT passage_id FROM {gone})")
         return n

@@ -126,25 +126,32 @@ def test_stored_counts_follow_every_change(tmp_path):
 
 
 def test_cells_are_appended_then_compacted(tmp_path, monkeypatch):
-    """Deltas are appended (signed rows of the same cell); once the cells have grown
-    cells.COMPACT_FACTOR times they are rewritten grouped, with no empty cell, and read the same."""
-    monkeypatch.setattr(cells, "COMPACT_FACTOR", 1.02)
+    """A first count stores a row per passage and term; deltas are appended (signed rows
+    of the same cell); once the cells have grown cells.COMPACT_FACTOR times they are
+    rewritten grouped, one row per cell, none empty, and read the same."""
+    monkeypatch.setattr(cells, "COMPACT_FACTOR", 1.0)
     path = tmp_path / "w.duckdb"
     add(path, 0, 300, seed=3)
     store_term_cells(path, "month")
-    before = stored(path)["term_cells"]
+
+    def counts():
+        with warehouse.read(path) as con:
+            return con.execute("""
+                SELECT count(*), count(DISTINCT (period_start, source, h)),
+                       count(*) FILTER (passages <= 0) FROM term_cells""").fetchone()
+
+    first_rows, first_cells, _ = counts()
+    assert first_rows > first_cells  # a row per passage and term: a cell's rows add up
     with warehouse.write(path) as con:  # every passage of month 2 edited: -1 and +1 rows
         con.execute("UPDATE passages SET terms = terms || ' fare' WHERE passage_id IN ("
                     "SELECT passage_id FROM passages JOIN documents USING (doc_id) "
                     "WHERE month(published_at) = 2)")
     step = store_term_cells(path, "month")
     assert step["gone"] == step["added"] > 30 and step["compacted"]
+    rows, distinct, empty = counts()
     with warehouse.read(path) as con:
-        rows, distinct, empty = con.execute("""
-            SELECT count(*), count(DISTINCT (period_start, source, h)),
-                   count(*) FILTER (passages <= 0) FROM term_cells""").fetchone()
         state = con.execute("SELECT signature, compacted FROM term_cells_state").fetchone()
-    assert rows == distinct and empty == 0 and rows > before  # 'fare' bigrams are new cells
+    assert rows == distinct and empty == 0 and distinct > first_cells  # 'fare' cells are new
     assert state == (term_cells.signature("month"), rows)
     assert_same(path)
 
@@ -205,4 +212,20 @@ def test_when_most_passages_changed_everything_is_counted_again(tmp_path):
     assert again["recounted"] and again["gone"] == 0 and again["added"] == 160
     with warehouse.read(path) as con:
         assert con.execute("SELECT count(*) FROM term_cells WHERE passages < 0").fetchone()[0] == 0
+    assert_same(path)
+
+
+def test_a_store_that_runs_out_of_memory_is_rolled_back_and_run_again(tmp_path, monkeypatch, caplog):
+    """Within too little of DuckDB's memory the store fails, its batch rolls back whole, and
+    it runs again with more: the same counts, and a warning saying so."""
+    import radar.scoring.inputs as inputs
+
+    path = tmp_path / "w.duckdb"
+    add(path, 0, 400, seed=7)
+    monkeypatch.setattr(inputs, "term_memory", lambda passages: 1_000_000)
+    with caplog.at_level("WARNING"):
+        did = store_term_cells(path, "month")
+    assert did["recounted"] and did["added"] == 400
+    assert "ran out of memory" in caplog.text
+    assert stored(path)["term_ledger"] == 400
     assert_same(path)

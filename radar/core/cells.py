@@ -95,11 +95,14 @@ def delta(con, spec: Cells, signature: str | None, current: str) -> bool:
         FROM {added} a JOIN passages ps USING (passage_id)
         UNION ALL
         SELECT {groups}, terms, -1 AS sign FROM {gone}"""
-    sums = ", ".join(f"sum({v})::INTEGER AS {v}" for v in spec.values)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {spec.temp("delta")} AS
-        SELECT {groups}, h, {sums} FROM ({spec.pairs(rows)}) GROUP BY ALL
-        HAVING {" OR ".join(f"sum({v}) <> 0" for v in spec.values)}""")
+    if keep:  # a few passages: their cells grouped, what cancels out left out
+        sums = ", ".join(f"sum({v})::INTEGER AS {v}" for v in spec.values)
+        select = (f"SELECT {groups}, h, {sums} FROM ({spec.pairs(rows)}) GROUP BY ALL "
+                  f"HAVING {' OR '.join(f'sum({v}) <> 0' for v in spec.values)}")
+    else:  # every passage: a row per passage and term (a grouping here needs memory at 1M
+        # passages; readers group the cells anyway, and compaction groups them later)
+        select = f"SELECT {groups}, h, {', '.join(spec.values)} FROM ({spec.pairs(rows)})"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.temp('delta')} AS {select}")
     return keep
 
 
@@ -120,27 +123,27 @@ def refresh(con, spec: Cells, signature: str, current: str) -> dict:
     """Bring the stored cells and ledger up to the passages of `current` (a write
     connection). Returns what it did: passages counted in and out, cells appended, whether
     it counted everything and whether it compacted."""
-    try:
-        keep = delta(con, spec, signature, current)
-        if not keep:
-            con.execute(f"DELETE FROM {spec.cells}")
-            con.execute(f"DELETE FROM {spec.ledger}")
-        added, gone, cells = (con.execute(f"SELECT count(*) FROM {spec.temp(t)}").fetchone()[0]
-                              for t in ("added", "gone", "delta"))
-        con.execute(f"INSERT INTO {spec.cells} BY NAME SELECT * FROM {spec.temp('delta')}")
-        if gone:
-            con.execute(f"DELETE FROM {spec.ledger} WHERE passage_id IN "
-                        f"(SELECT passage_id FROM {spec.temp('gone')})")
-        if added:
-            con.execute(f"""
-                INSERT INTO {spec.ledger} BY NAME
-                SELECT a.*, coalesce(ps.terms, '') AS terms
-                FROM {spec.temp('added')} a JOIN passages ps USING (passage_id)""")
-        compacted = _compact(con, spec, signature, keep)
-        return {"added": added, "gone": gone, "cells": cells, "recounted": not keep,
-                "compacted": compacted}
-    finally:
-        drop_temp(con, spec)
+    # No try/finally: on an error the caller's transaction rolls back, temporary tables
+    # included (dropping them in an aborted transaction would hide the error).
+    keep = delta(con, spec, signature, current)
+    if not keep:
+        con.execute(f"DELETE FROM {spec.cells}")
+        con.execute(f"DELETE FROM {spec.ledger}")
+    added, gone, cells = (con.execute(f"SELECT count(*) FROM {spec.temp(t)}").fetchone()[0]
+                          for t in ("added", "gone", "delta"))
+    con.execute(f"INSERT INTO {spec.cells} BY NAME SELECT * FROM {spec.temp('delta')}")
+    if gone:
+        con.execute(f"DELETE FROM {spec.ledger} WHERE passage_id IN "
+                    f"(SELECT passage_id FROM {spec.temp('gone')})")
+    if added:
+        con.execute(f"""
+            INSERT INTO {spec.ledger} BY NAME
+            SELECT a.*, coalesce(ps.terms, '') AS terms
+            FROM {spec.temp('added')} a JOIN passages ps USING (passage_id)""")
+    compacted = _compact(con, spec, signature, keep)
+    drop_temp(con, spec)
+    return {"added": added, "gone": gone, "cells": cells, "recounted": not keep,
+            "compacted": compacted}
 
 
 def forget(con, spec: Cells, passage_ids: str, params=()) -> int:
@@ -152,31 +155,30 @@ def forget(con, spec: Cells, passage_ids: str, params=()) -> int:
     gone, fixed, dlt = spec.temp("gone"), spec.temp("fixed"), spec.temp("delta")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {gone} AS SELECT * FROM {spec.ledger} "
                 f"WHERE passage_id IN ({passage_ids})", list(params))
-    try:
-        n = con.execute(f"SELECT count(*) FROM {gone}").fetchone()[0]
-        if not n:
-            return 0
-        groups, key = spec.group_columns, (*_names(spec), "h")
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {dlt} AS
-            SELECT DISTINCT {groups}, h
-            FROM ({spec.pairs(f"SELECT {groups}, terms, -1 AS sign FROM {gone}")})""")
-        columns = f"{groups}, h, {', '.join(spec.values)}"
-        sums = ", ".join(f"sum({v})::INTEGER AS {v}" for v in spec.values)
-        on = " AND ".join(f"d.{c} = {spec.cells}.{c}" for c in key)
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {fixed} AS
-            SELECT {groups}, h, {sums}
-            FROM (SELECT {columns} FROM {spec.cells} SEMI JOIN {dlt} USING ({", ".join(key)})
-                  UNION ALL SELECT {columns} FROM ({spec.pairs(
-                      f"SELECT {groups}, terms, -1 AS sign FROM {gone}")}))
-            GROUP BY ALL HAVING {" OR ".join(f"sum({v}) <> 0" for v in spec.values)}""")
-        con.execute(f"DELETE FROM {spec.cells} WHERE EXISTS (SELECT 1 FROM {dlt} d WHERE {on})")
-        con.execute(f"INSERT INTO {spec.cells} BY NAME SELECT * FROM {fixed}")
-        con.execute(f"DELETE FROM {spec.ledger} WHERE passage_id IN (SELECT passage_id FROM {gone})")
-        return n
-    finally:
+    n = con.execute(f"SELECT count(*) FROM {gone}").fetchone()[0]
+    if not n:
         drop_temp(con, spec)
+        return 0
+    groups, key = spec.group_columns, (*_names(spec), "h")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {dlt} AS
+        SELECT DISTINCT {groups}, h
+        FROM ({spec.pairs(f"SELECT {groups}, terms, -1 AS sign FROM {gone}")})""")
+    columns = f"{groups}, h, {', '.join(spec.values)}"
+    sums = ", ".join(f"sum({v})::INTEGER AS {v}" for v in spec.values)
+    on = " AND ".join(f"d.{c} = {spec.cells}.{c}" for c in key)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {fixed} AS
+        SELECT {groups}, h, {sums}
+        FROM (SELECT {columns} FROM {spec.cells} SEMI JOIN {dlt} USING ({", ".join(key)})
+              UNION ALL SELECT {columns} FROM ({spec.pairs(
+                  f"SELECT {groups}, terms, -1 AS sign FROM {gone}")}))
+        GROUP BY ALL HAVING {" OR ".join(f"sum({v}) <> 0" for v in spec.values)}""")
+    con.execute(f"DELETE FROM {spec.cells} WHERE EXISTS (SELECT 1 FROM {dlt} d WHERE {on})")
+    con.execute(f"INSERT INTO {spec.cells} BY NAME SELECT * FROM {fixed}")
+    con.execute(f"DELETE FROM {spec.ledger} WHERE passage_id IN (SELECT passage_id FROM {gone})")
+    drop_temp(con, spec)
+    return n
 
 
 def _names(spec: Cells) -> list[str]:

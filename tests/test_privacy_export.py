@@ -16,7 +16,6 @@ from radar.app.export import analyst_copy, export_parquet, shown_topics
 from radar.core import warehouse
 from radar.core.config import load_config
 from radar.core.privacy import author_hash, load_salt, pseudonym
-from radar.scoring.inputs import store_term_cells
 
 SUBSCRIBER = "olli.subscriber@example.org"
 STAFF = "Kaarina Strategist"
@@ -150,33 +149,6 @@ def test_forget_by_pseudonym_erases_documents_quotes_and_recomputes(filled):
     assert after < before
     assert "secret" not in log and victim not in log and f"{n_docs} documents" in log
     assert salt  # the salt itself is untouched
-
-
-def test_forget_takes_the_erased_passages_off_scorings_counted_terms_at_once(filled, monkeypatch):
-    """The erasure's own transaction removes what scoring counted of the passages (their
-    terms in `term_ledger`, their share of `term_cells` without a +1/-1 pair of rows left),
-    not the scoring run after it (held back here to look at what the erasure left)."""
-    import radar.app.erasure as erasure
-
-    path = filled.warehouse_path
-    store_term_cells(path, filled.analysis.period)  # scoring's counted terms, as after a run
-    with warehouse.read(path) as con:
-        victim = con.execute(
-            "SELECT author_hash FROM documents WHERE author_hash IS NOT NULL "
-            "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
-        counted = con.execute("SELECT count(*) FROM term_ledger l JOIN passages USING (passage_id) "
-                              "JOIN documents d USING (doc_id) WHERE d.author_hash = ?",
-                              [victim]).fetchone()[0]
-    assert counted > 0
-    monkeypatch.setattr(erasure, "score", lambda cfg, force=False: None)
-    erase(filled, pseudonym=f"<USER:{victim}>")
-    with warehouse.read(path) as con:
-        assert con.execute("SELECT count(*) FROM term_ledger WHERE passage_id NOT IN "
-                           "(SELECT passage_id FROM passages)").fetchone()[0] == 0
-        # No +1/-1 pair of rows keeps a term only the erased passages had.
-        assert con.execute("SELECT count(*) FROM (SELECT period_start, source, h FROM term_cells "
-                           "GROUP BY ALL HAVING sum(passages) = 0)").fetchone()[0] == 0
-    assert store_term_cells(path, filled.analysis.period)["gone"] == 0
 
 
 def test_forget_by_url_and_reimport_does_not_bring_it_back(filled, tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 from datetime import date
-from importlib import resources
 
 import duckdb
 import numpy as np
@@ -17,7 +16,6 @@ from radar.scoring.term_inputs import load_term_passages
 WORDS = ["bus", "lane", "heat", "pump", "ça", "öffnung", "Zebra", "zebra", "library", "e",
          "tsunami", "ebola", "kosovo", "a", "straße"]
 PERIODS = [date(2024, m, 1) for m in range(1, 5)]
-MIGRATIONS = resources.files("radar.core.migrations")
 
 
 def warehouse(n: int, seed: int = 0):
@@ -278,7 +276,6 @@ def test_passages_chosen_for_other_settings_are_refused():
                    fetched_at = sp.period_start + INTERVAL 3 DAY
                    FROM scoring_passages sp WHERE sp.doc_id = d.doc_id""")
     con.execute("DROP TABLE scoring_passages")
-    con.execute(MIGRATIONS.joinpath("0018_term_cells.sql").read_text())  # the stored counts
     sc = ScoringConfig()
     series = load_series(con, "month", scoring=sc)
     assert series.terms.chosen_for == _settings(sc) and len(series.periods) == 8

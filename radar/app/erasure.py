@@ -1,10 +1,9 @@
 """Erasure and salt rotation: `radar forget` and `radar salt --rotate`.
 
 Erasing a person (by pseudonym) or a document (by URL) removes the documents with
-their versions, sources, fingerprints, thread rows, passages, embeddings, topic
-assignments and the terms scoring counted (`term_ledger`, `term_cells`); quotes of the
-person in other posts are cut out of those posts (whose passages are then derived again
-by the next `radar analyze`), and the person's
+their versions, sources, fingerprints, thread rows, passages, embeddings and topic
+assignments; quotes of the person in other posts are cut out of those posts (whose
+passages are then derived again by the next `radar analyze`), and the person's
 pseudonym in mentions becomes a bare <USER>. The erased ids are kept so an import
 or crawl does not bring them back. Topic sizes, time series, labels and the radar
 are recomputed at once. The privacy log records counts, never the erased content.
@@ -26,7 +25,6 @@ from radar.core import privacy_log, warehouse
 from radar.core.config import Config
 from radar.core.documents import canonical_url
 from radar.core.privacy import USER_TOKEN, finish_rotation, rehash, rotate_salt_file
-from radar.scoring import term_cells
 from radar.scoring.score import score
 
 _HASH = re.compile(r"^(?:<USER:)?([0-9a-f]{16,64})>?$")
@@ -71,7 +69,6 @@ def _delete(con, doc_ids: list[str]) -> int:
     n_pass = con.execute("SELECT count(*) FROM passages WHERE doc_id IN (SELECT doc_id FROM erase_ids)"
                          ).fetchone()[0]
     sub = "(SELECT passage_id FROM passages WHERE doc_id IN (SELECT doc_id FROM erase_ids))"
-    term_cells.forget(con, sub)  # the terms scoring counted
     con.execute(f"DELETE FROM passage_embeddings WHERE passage_id IN {sub}")
     con.execute(f"DELETE FROM passage_topics WHERE passage_id IN {sub}")
     for table in ("passages", "document_versions", "document_sources", "document_fingerprints",
@@ -101,7 +98,6 @@ def _cut_quotes(con, author: str) -> tuple[int, int]:
         con.execute("DELETE FROM document_versions WHERE doc_id = ?", [doc_id])
         # Its passages held the quoted words: derive them again from the cut text.
         sub = "(SELECT passage_id FROM passages WHERE doc_id = ?)"
-        term_cells.forget(con, sub, [doc_id])
         con.execute(f"DELETE FROM passage_embeddings WHERE passage_id IN {sub}", [doc_id])
         con.execute(f"DELETE FROM passage_topics WHERE passage_id IN {sub}", [doc_id])
         con.execute("DELETE FROM passages WHERE doc_id = ?", [doc_id])

@@ -34,7 +34,6 @@ UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
     "passage_embeddings": ("passage_id",),
     "passage_topics": ("passage_id",),
     "watch_matches": ("watch_id", "passage_id"),                       # 0017
-    "term_ledger": ("passage_id",),                                    # 0018
 }
 UNKEYED = frozenset(UNIQUE_KEYS)
 

@@ -13,24 +13,18 @@ document counts in its fetch period, so a typo cannot put the radar in 2099.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-import duckdb
 import numpy as np
 
-from radar.core import warehouse
 from radar.core.config import CHANNELS
 from radar.core.periods import period_start_sql
-from radar.scoring import term_cells
 from radar.scoring.metrics import breadth, voice
-from radar.scoring.term_inputs import load_term_data, load_term_passages, term_memory
+from radar.scoring.term_inputs import load_term_data, load_term_passages
 from radar.scoring.termdata import TermPassages
 from radar.scoring.themes import term_test_settings
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -154,7 +148,7 @@ def load_series(con, period: str, with_terms: bool = True, scoring=None) -> Topi
     return TopicSeries(
         topic_ids, periods, passages, documents, expectation, channel_passages,
         sources, effective, authors, top_author, total_passages, total_documents, channel_totals,
-        terms=_terms(con, t_index, k_index, scoring, period) if with_terms else None,
+        terms=_terms(con, t_index, k_index, scoring) if with_terms else None,
     )
 
 
@@ -163,31 +157,10 @@ def load_terms(con, series: TopicSeries, period: str, scoring=None) -> TermPassa
     `load_series`), for a caller that first decides from the counts whether to score."""
     con.execute(_base_sql(period))
     return _terms(con, {p: i for i, p in enumerate(series.periods)},
-                  {t: i for i, t in enumerate(series.topic_ids)}, scoring, period)
+                  {t: i for i, t in enumerate(series.topic_ids)}, scoring)
 
 
-def store_term_cells(path, period: str) -> dict:
-    """Bring the warehouse's stored term counts up to the passages scored now, counting only
-    what changed since (radar/scoring/term_cells.py), in one write batch. Within
-    `term_memory` of DuckDB's memory, then four times as much, then its own limit (an
-    out-of-memory error rolls the batch back; it runs again). Returns what it did."""
-    for factor in (1, 4):
-        try:
-            with warehouse.write(path) as con:
-                con.execute(_base_sql(period))
-                limit = factor * term_memory(con.execute(
-                    "SELECT count(*) FROM scoring_passages").fetchone()[0])
-                with warehouse.memory_limit(con, limit):
-                    return term_cells.refresh(con, period)
-        except duckdb.OutOfMemoryException as exc:
-            log.warning("storing the term counts: DuckDB ran out of memory within %.0f MB; "
-                        "running it again with more (%s)", limit / 1e6, str(exc).splitlines()[0])
-    with warehouse.write(path) as con:
-        con.execute(_base_sql(period))
-        return term_cells.refresh(con, period)
-
-
-def _terms(con, t_index: dict, k_index: dict, scoring, period: str) -> TermPassages | None:
+def _terms(con, t_index: dict, k_index: dict, scoring) -> TermPassages | None:
     if scoring is None:
         return load_term_passages(con, t_index, k_index)
-    return load_term_data(con, t_index, k_index, term_test_settings(scoring), period)
+    return load_term_data(con, t_index, k_index, term_test_settings(scoring))

@@ -37,7 +37,7 @@ from radar.core import warehouse
 from radar.core.config import Config, ConfigError, ScoringConfig
 from radar.scoring.burst import kleinberg_online
 from radar.scoring.gap import expectation_gap
-from radar.scoring.inputs import TopicSeries, load_series, load_terms, store_term_cells
+from radar.scoring.inputs import TopicSeries, load_series, load_terms
 from radar.scoring.kem import degrees, kem_axes, quadrants
 from radar.scoring.metrics import (
     WeightedScorer,
@@ -402,10 +402,7 @@ def score(cfg: Config, progress: Callable | None = None, force: bool = False) ->
                                     seconds=time.monotonic() - started, unchanged=True)
         model_version = _model_version(con)
         stored = _stored_digests(con)
-    if K and T:
-        store_term_cells(path, period)  # only the passages changed since are counted
-        with warehouse.read(path) as con:
-            series.terms = load_terms(con, series, period, scoring=sc)
+        series.terms = load_terms(con, series, period, scoring=sc) if K and T else None
     rows = compute_signals(series, sc)
     latest = series.periods[-1] if T else None
     digests = period_digests(pa.Table.from_pylist(rows, schema=SIGNAL_SCHEMA))

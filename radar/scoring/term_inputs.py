@@ -8,14 +8,13 @@ Two ways to read them:
 
 - `load_term_passages`: every scored passage's terms as a matrix (its memory grows with
   the corpus: about 80 million passage-term pairs at a million passages);
-- `load_term_data`: what scoring reads. The counts per period and term (passages,
-  distinct sources) come from the cells kept in the warehouse (radar/scoring/term_cells.py:
-  only passages new, gone or changed since they were stored are split into terms), grouped
-  in DuckDB within `term_memory` (a base and a little per passage; beyond it DuckDB spills
-  to disk); the term tests run on the counts alone (`radar.scoring.themes.needed_terms`);
-  then only the passages of the periods where the tests need a term are split again, and
-  only those carrying a needed term are read, and only those terms named. Memory follows
-  the vocabulary and the surging terms, not the corpus.
+- `load_term_data`: what scoring reads. The terms are read once, as (passage, period,
+  source, term hash) pairs in a temporary table that DuckDB spills to disk beyond
+  `term_memory` (a base and a little per passage); the counts per period and term
+  (passages, distinct sources) are grouped from it; the term tests run on the counts alone
+  (`radar.scoring.themes.needed_terms`); then only the passages carrying a term the tests
+  need in their period are read, and only those terms named. Memory follows the
+  vocabulary and the surging terms, not the corpus.
 
 Both read `scoring_passages` (radar/scoring/inputs.py) and keep a term only when at least
 `floor` passages of the whole corpus carry it.
@@ -27,7 +26,6 @@ import numpy as np
 import pyarrow as pa
 
 from radar.core.warehouse import within_memory
-from radar.scoring import term_cells
 from radar.scoring.novelty import MIN_DISPERSION_TRIALS
 from radar.scoring.termdata import TermCounts, TermPassages
 from radar.scoring.themes import needed_terms
@@ -116,7 +114,7 @@ def load_term_passages(con, t_index: dict, k_index: dict,
 # 200 MB; hence a base of 200 MB.
 TERM_MEMORY_BASE = 200 * 10**6  # bytes
 TERM_MEMORY_PER_PASSAGE = 150  # bytes
-_PAIR_TABLES = ("scoring_rows", "scoring_cells", "scoring_vocab")
+_PAIR_TABLES = ("scoring_rows", "scoring_source_codes", "scoring_term_pairs", "scoring_vocab")
 
 
 def term_memory(passages: int) -> int:
@@ -124,8 +122,7 @@ def term_memory(passages: int) -> int:
     return TERM_MEMORY_BASE + TERM_MEMORY_PER_PASSAGE * passages
 
 
-def load_term_data(con, t_index: dict, k_index: dict, settings: tuple,
-                   period: str | None = None) -> TermPassages | None:
+def load_term_data(con, t_index: dict, k_index: dict, settings: tuple) -> TermPassages | None:
     """The term counts of every period, and the passages carrying the terms the tests need,
     for the term-test `settings` (`radar.scoring.themes.term_test_settings`); None when no
     term is carried by enough passages. Gives the tests the same results as
@@ -134,11 +131,7 @@ def load_term_data(con, t_index: dict, k_index: dict, settings: tuple,
     Only the needed terms are named: `vocab` holds None for the others (their counts
     enter the dispersion; no passage of theirs is read). The needed terms come first in
     the columns, by code point as `load_term_passages` orders them, so ties among them
-    break the same way.
-
-    `period`: the grain `scoring_passages` is by; the counts stored for it in the warehouse
-    (radar/scoring/term_cells.py) are used, and only passages changed since are counted.
-    None: every passage is counted (a warehouse without them)."""
+    break the same way."""
     window, q, min_volume, min_sources, min_ratio = settings
     T = len(t_index)
     _temp_table(con, "scoring_period_index", pa.table({
@@ -147,7 +140,7 @@ def load_term_data(con, t_index: dict, k_index: dict, settings: tuple,
     passages = con.execute("SELECT count(*) FROM scoring_passages").fetchone()[0]
 
     def count() -> TermPassages | None:
-        _pair_tables(con, min_volume, period)
+        _pair_tables(con, min_volume)
         counts = _load_counts(con, T)
         if counts is None:
             return None
@@ -157,38 +150,35 @@ def load_term_data(con, t_index: dict, k_index: dict, settings: tuple,
     try:
         return within_memory(con, term_memory(passages), count, "counting the terms of every period")
     finally:
-        for table in ("scoring_period_index", *_PAIR_TABLES, "scoring_needed", "scoring_needed_h"):
+        for table in ("scoring_period_index", *_PAIR_TABLES, "scoring_needed"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _pair_tables(con, min_volume: int, period: str | None) -> None:
-    """Temporary tables (`_PAIR_TABLES`) of the scored passages (row, period, source), the
-    cells (period, source code, term hash) -> passages of the terms they carry, and the kept
-    terms' hashes with a column each.
+def _pair_tables(con, min_volume: int) -> None:
+    """Temporary tables (`_PAIR_TABLES`) of the scored passages (row, period, source), their
+    terms as (row, 64-bit hash) pairs, and the kept terms' hashes with a column each.
 
-    The cells are the stored ones plus what changed since (radar/scoring/term_cells.py):
-    only new, gone and changed passages are split into terms here."""
+    Terms are read once and grouped by hash: DuckDB spills integers to disk, not these
+    strings (two of a million terms share a hash with odds of about 3e-8)."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE scoring_rows AS
         SELECT sp.passage_id, (row_number() OVER (ORDER BY sp.passage_id) - 1)::INTEGER AS row,
                pi.t, coalesce(d.source, '') AS source
         {_TERM_PASSAGES} JOIN scoring_period_index pi USING (period_start)""")
-    usable = term_cells.delta(con, period)
-    # Per period and term: passages, and sources holding any (cells of a source add up).
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE scoring_source_codes AS
+        SELECT source, (row_number() OVER (ORDER BY source) - 1)::INTEGER AS s
+        FROM (SELECT DISTINCT source FROM scoring_rows)""")
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE scoring_cells AS
-        SELECT pi.t, x.h, x.n, x.sources
-        FROM (SELECT period_start, h, sum(n)::INTEGER AS n, count(*)::INTEGER AS sources
-              FROM (SELECT period_start, source, h, sum(passages) AS n
-                    FROM ({term_cells.cells_sql(usable)}) GROUP BY ALL HAVING sum(passages) > 0)
-              GROUP BY ALL) x
-        JOIN scoring_period_index pi USING (period_start)""")
-    term_cells.drop_temp(con)
+        CREATE OR REPLACE TEMP TABLE scoring_term_pairs AS
+        SELECT r.row, r.t, c.s, hash(unnest(sp.terms)) AS h
+        FROM ({_terms_sql('sp.passage_id')}) sp JOIN scoring_rows r USING (passage_id)
+        JOIN scoring_source_codes c ON c.source = r.source""")
     floor = term_floor(con.execute("SELECT count(*) FROM scoring_rows").fetchone()[0], min_volume)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE scoring_vocab AS
         SELECT h, (row_number() OVER (ORDER BY h) - 1)::INTEGER AS col
-        FROM scoring_cells GROUP BY h HAVING sum(n) >= {floor}""")
+        FROM scoring_term_pairs GROUP BY h HAVING count(*) >= {floor}""")
 
 
 def _load_counts(con, T: int) -> TermCounts | None:
@@ -202,8 +192,10 @@ def _load_counts(con, T: int) -> TermCounts | None:
                                   FROM scoring_rows GROUP BY t""").fetchall():
         passages[t], period_sources[t] = n, s
     cells = con.execute("""
-        SELECT c.t, v.col, c.n AS passages, c.sources
-        FROM scoring_cells c JOIN scoring_vocab v USING (h)""").fetchnumpy()
+        SELECT t, col, sum(n)::INTEGER AS passages, count(*)::INTEGER AS sources
+        FROM (SELECT p.t, v.col, p.s, count(*) AS n
+              FROM scoring_term_pairs p JOIN scoring_vocab v USING (h) GROUP BY ALL)
+        GROUP BY ALL""").fetchnumpy()
     counts, sources = np.zeros((T, V)), np.zeros((T, V))
     counts[cells["t"], cells["col"]] = cells["passages"]
     sources[cells["t"], cells["col"]] = cells["sources"]
@@ -220,20 +212,9 @@ def _load_needed(con, counts: TermCounts, needed: list[np.ndarray], t_index: dic
     t_col = np.concatenate([np.full(len(c), t, dtype=np.int32) for t, c in enumerate(needed)])
     c_col = np.concatenate([np.asarray(c, dtype=np.int32) for c in needed])
     _temp_table(con, "scoring_needed", pa.table({"t": t_col, "col": c_col}))
-    # Only the passages of the periods with a needed term are split into terms, matched
-    # to the few (period, term) pairs needed (a passage's repeated terms count once below).
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE scoring_needed_h AS
-        SELECT n.t, v.h, n.col FROM scoring_needed n JOIN scoring_vocab v USING (col)""")
     hits = con.execute("""
-        SELECT x.row, n.col
-        FROM (SELECT row, t, hash(unnest(list_concat(w, list_transform(
-                         range(1, len(w)), i -> w[i] || ' ' || w[i + 1])))) AS h
-              FROM (SELECT r.row, r.t, list_filter(string_split(coalesce(ps.terms, ''), ' '),
-                                                   x -> x <> '') AS w
-                    FROM scoring_rows r JOIN passages ps USING (passage_id)
-                    WHERE r.t IN (SELECT t FROM scoring_needed))) x
-        JOIN scoring_needed_h n ON n.t = x.t AND n.h = x.h""").fetchnumpy()
+        SELECT p.row, v.col FROM scoring_term_pairs p JOIN scoring_vocab v USING (h)
+        JOIN scoring_needed n ON n.t = p.t AND n.col = v.col""").fetchnumpy()
     rows, cols = hits["row"], hits["col"]
     passage_rows, row_of = np.unique(rows, return_inverse=True)
     _temp_table(con, "scoring_hit_rows", pa.table({

@@ -224,3 +224,33 @@ def test_past_dispersion_is_the_median_variance_over_the_chi_square_median():
     assert past_dispersion(z, ok, 7, 6) == max(1.0, np.median(var) / (chi2.median(dof) / dof))
     assert 2.5 < past_dispersion(z, ok, 7, 6) < 6  # about the variance of the residuals, 4
     assert past_dispersion(z, ok, 1, 6) is None  # fewer than two past periods
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_bounds_a_test_asks_for_are_those_of_computing_every_bound(seed):
+    """`_sustained` computes only the lower bounds its caller uses ("h1": the topic test's
+    bound at one period; "significant": the term tests' bound of the winning scale where
+    p <= q); those equal the bounds computed for every row, and p and the point ratios
+    do not change."""
+    from radar.scoring.novelty import _sustained, rate_bound, rate_p, rate_test
+
+    rng = np.random.default_rng(seed)
+    T, rows, q = 14, 4000, 0.05
+    N = rng.integers(200, 2000, T).astype(float)
+    X = rng.poisson(rng.gamma(0.6, 2.0, (rows, 1)) * N / 400).astype(float)
+    X[:40, -3:] += rng.integers(5, 30, (40, 3))  # some surge
+    for t in (3, 8, 13):
+        p, lb1, lb, ratio = _sustained(X, N, t, 6, 1.7, q, "all")
+        ph, lb1_h, lb_h, ratio_h = _sustained(X, N, t, 6, 1.7, q, "h1")
+        ps, lb1_s, lb_s, ratio_s = _sustained(X, N, t, 6, 1.7, q, "significant")
+        for other in (ph, ps):
+            assert np.array_equal(other, p)
+        assert np.array_equal(ratio_h, ratio) and np.array_equal(ratio_s, ratio)
+        assert np.array_equal(lb1_h, lb1) and not lb_h.any()
+        sig = p <= q
+        assert sig.sum() >= (20 if t == 13 else 1) and (~sig).sum() > 1000  # both kinds
+        assert np.array_equal(lb_s[sig], lb[sig]) and not lb_s[~sig].any() and not lb1_s.any()
+    x, n, b, m = X[:, -1], N[-1], X[:, -4:-1].sum(axis=1), N[-4:-1].sum()
+    both = rate_test(x, n, b, m, 1.3)
+    assert np.array_equal(both[0], rate_p(x, n, b, m, 1.3))
+    assert np.array_equal(both[1], rate_bound(x, n, b, m, 1.3))

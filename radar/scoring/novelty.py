@@ -124,16 +124,32 @@ def rate_test(x, n, b, m, phi: float | np.ndarray = 1.0, level: float = 0.05):
     into a ratio of rates: (pL / (1 - pL)) x (m / n); infinite when m = 0 (no
     baseline at all), 0 when x = 0.
     """
+    return rate_p(x, n, b, m, phi), rate_bound(x, n, b, m, phi, level)
+
+
+def _scaled(x, n, b, m, phi):
+    """The counts divided by phi and the share of trials now, broadcast together."""
     x, n, b, m = (np.asarray(a, dtype=float) for a in (x, n, b, m))
     phi = np.maximum(np.asarray(phi, dtype=float), 1.0)
     xs, ss = x / phi, (x + b) / phi
     pi = np.divide(n, n + m, out=np.ones(np.broadcast(n, m).shape), where=(n + m) > 0)
     shape = np.broadcast(xs, ss, pi).shape
-    xs, ss, pi = (np.broadcast_to(a, shape) for a in (xs, ss, pi))
+    return (*(np.broadcast_to(a, shape) for a in (xs, ss, pi)), n, m, shape)
+
+
+def rate_p(x, n, b, m, phi: float | np.ndarray = 1.0) -> np.ndarray:
+    """The p-value of `rate_test` alone."""
+    xs, ss, pi, _, _, shape = _scaled(x, n, b, m, phi)
     p = np.ones(shape)
     test = (xs > 0) & (pi < 1)
     p[test] = betainc(xs[test], ss[test] - xs[test] + 1, pi[test])
-    lb = np.zeros(shape)
+    return p
+
+
+def rate_bound(x, n, b, m, phi: float | np.ndarray = 1.0, level: float = 0.05) -> np.ndarray:
+    """The rate-ratio lower bound of `rate_test` alone (its inverse incomplete beta is five
+    times the p-value's work: callers that need few bounds ask for those only)."""
+    xs, ss, _, n, m, shape = _scaled(x, n, b, m, phi)
     pos = xs > 0
     pl = np.zeros(shape)
     pl[pos] = betaincinv(xs[pos], ss[pos] - xs[pos] + 1, level)
@@ -141,8 +157,7 @@ def rate_test(x, n, b, m, phi: float | np.ndarray = 1.0, level: float = 0.05):
     with np.errstate(divide="ignore", invalid="ignore"):
         lb = np.where(pos, pl / np.maximum(1 - pl, 1e-300) * np.divide(m_b, n_b, out=np.zeros(shape),
                                                                         where=n_b > 0), 0.0)
-    lb = np.where(pos & (m_b == 0), np.inf, lb)
-    return p, lb
+    return np.where(pos & (m_b == 0), np.inf, lb)
 
 
 def point_ratio(x, n, b, m) -> np.ndarray:
@@ -202,7 +217,8 @@ def surging_terms(tp: TermPassages | TermCounts, T: int, window: int, q: float,
     part of every topic's baseline and cancel out.
     Returns (surging term indices per period, (T, V) passages-per-term counts,
     (T,) the terms' dispersion per period); `tested`, when given, receives per period
-    the tested term columns with their p-values, rate-ratio lower bounds and point ratios.
+    the tested term columns with their p-values, rate-ratio lower bounds (0 where the
+    p-value exceeds q: not computed, they decide nothing there) and point ratios.
     Only the counts are used (`term_counts`): no passage is read.
     """
     tc = term_counts(tp, T)
@@ -225,7 +241,7 @@ def surging_terms(tp: TermPassages | TermCounts, T: int, window: int, q: float,
         if cand.size == 0:
             out.append(np.zeros(0, dtype=np.int64))
             continue
-        p, _, lb, point = _sustained(counts[:, cand].T, n, t, window, phi, q)
+        p, _, lb, point = _sustained(counts[:, cand].T, n, t, window, phi, q, "significant")
         if tested is not None:
             tested[t] = (cand, p, lb, point)
         sig = (p <= q) & (lb >= min_ratio)
@@ -331,7 +347,7 @@ def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, wi
         zv = zv_all[:, t]
         phi = past_dispersion(zv_all, ok_v, t, window)
         out.phi_volume[t] = phi if phi is not None else dispersion(zv, V[:, t] + bv[:, t])
-        pv, lv, _, point_v = _sustained(V, N, t, window, out.phi_volume[t], q)
+        pv, lv, _, point_v = _sustained(V, N, t, window, out.phi_volume[t], q, "h1")
         zn = zn_all[:, t]
         if novel_phi is not None:
             out.phi_novel[t] = max(1.0, float(novel_phi[t]), novel_lump)
@@ -359,19 +375,26 @@ def calibrated_rise(volume: np.ndarray, total: np.ndarray, novel: np.ndarray, wi
     return out
 
 
-def _sustained(X: np.ndarray, N: np.ndarray, t: int, window: int, phi: float, q: float):
+def _sustained(X: np.ndarray, N: np.ndarray, t: int, window: int, phi: float, q: float,
+               bounds: str = "all"):
     """The rate test at the scales of SCALES periods, for the rows of X (items x periods,
     a topic's volume or a term's passages) against the period totals N: the last h
     periods ending at t against the `window` periods before them; the smallest p-value
     times the number of scales tested (Bonferroni). A jump shows at h = 1, a steady climb
     of a few passages a period at h = 2 or 3, where its evidence adds up. Returns (p,
     rate-ratio lower bound at h = 1, and of the winning scale, point rate ratio of the
-    winning scale)."""
+    winning scale).
+
+    `bounds` says which lower bounds are computed (the rest are 0): "all"; "h1", the bound
+    at h = 1 of every row (the topic test); "significant", the winning scale's bound of
+    the rows whose p is at most q only (the term tests: a bound decides nothing where p
+    exceeds q, and there are thousands of terms a period)."""
     best_p = np.ones(X.shape[0])
     best_ratio = np.zeros(X.shape[0])
     best_lb = np.zeros(X.shape[0])
+    best_scale = np.full(X.shape[0], -1)
     lb1 = np.zeros(X.shape[0])
-    tested = 0
+    scales = []
     for h in SCALES:
         lo = t - h + 1
         if lo - 1 < 0 or lo - window < 0 and h > 1:
@@ -380,12 +403,20 @@ def _sustained(X: np.ndarray, N: np.ndarray, t: int, window: int, phi: float, q:
         b, m = X[:, max(0, lo - window):lo].sum(axis=1), N[max(0, lo - window):lo].sum()
         if m == 0:
             continue
-        p, lb = rate_test(x, n, b, m, phi, q)
+        p = rate_p(x, n, b, m, phi)
         ratio = point_ratio(x, n, b, m)
-        if h == 1:
-            lb1 = lb
-        tested += 1
+        if h == 1 and bounds in ("all", "h1"):
+            lb1 = rate_bound(x, n, b, m, phi, q)
+        scales.append((x, n, b, m))
         better = p < best_p
         best_p = np.where(better, p, best_p)
-        best_ratio, best_lb = np.where(better, ratio, best_ratio), np.where(better, lb, best_lb)
-    return np.minimum(1.0, best_p * max(tested, 1)), lb1, best_lb, best_ratio
+        best_ratio = np.where(better, ratio, best_ratio)
+        best_scale = np.where(better, len(scales) - 1, best_scale)
+    p = np.minimum(1.0, best_p * max(len(scales), 1))
+    if bounds != "h1":
+        rows = np.ones(X.shape[0], dtype=bool) if bounds == "all" else p <= q
+        for i, (x, n, b, m) in enumerate(scales):
+            sel = rows & (best_scale == i)
+            if sel.any():
+                best_lb[sel] = rate_bound(x[sel], n, b[sel], m, phi, q)
+    return p, lb1, best_lb, best_ratio

@@ -132,15 +132,29 @@ def _topic_terms(con, period: str, stop_words: list[str], n_terms: int):
     return _top_terms(con, ids, common, n_terms, stop_words)
 
 
-def _terms_sql(stop_words: list[str]) -> str:
-    """A passage's terms (`p.terms`): its words (runs of two or more word characters, lower
-    case, stop words removed) with repeats, then the bigrams of neighbouring words."""
+def _words_sql(stop_words: list[str]) -> str:
+    """A passage's words (`p.terms`): runs of two or more word characters, lower case, stop
+    words removed."""
     words = f"regexp_extract_all(lower(coalesce(p.terms, '')), '{_WORDS}')"
     if stop_words:
         listed = ", ".join("'" + w.replace("'", "''") + "'" for w in sorted(set(stop_words)))
         words = f"list_filter({words}, x -> NOT list_contains([{listed}], x))"
+    return words
+
+
+def _terms_sql(stop_words: list[str]) -> str:
+    """A passage's terms (`p.terms`): its words (runs of two or more word characters, lower
+    case, stop words removed) with repeats, then the bigrams of neighbouring words."""
+    words = _words_sql(stop_words)
     return (f"(SELECT list_concat(w, list_transform(range(1, len(w)), "
             f"i -> w[i] || ' ' || w[i + 1])) FROM (SELECT {words} AS w))")
+
+
+def _hashed_terms_sql(stop_words: list[str]) -> str:
+    """`_terms_sql`'s terms as their hashes, each hashed as it is made (no list of strings)."""
+    words = _words_sql(stop_words)
+    return (f"(SELECT list_concat(list_transform(w, x -> hash(x)), list_transform(range(1, len(w)), "
+            f"i -> hash(w[i] || ' ' || w[i + 1]))) FROM (SELECT {words} AS w))")
 
 
 def _pairs(con, period: str, stop_words: list[str]) -> tuple[int, int]:
@@ -161,7 +175,7 @@ def _pairs(con, period: str, stop_words: list[str]) -> tuple[int, int]:
         CREATE TEMP TABLE lbl_pairs AS
         SELECT row, topic, pc, vc, e.key AS h, e.value::INTEGER AS n
         FROM (SELECT r.row, r.topic, r.pc, r.vc, unnest(map_entries(list_aggregate(
-                  list_transform({_terms_sql(stop_words)}, t -> hash(t)), 'histogram'))) AS e
+                  {_hashed_terms_sql(stop_words)}, 'histogram'))) AS e
               FROM lbl_rows r JOIN passages p USING (passage_id))""")
     return con.execute("SELECT count(*), count(DISTINCT topic) FILTER (topic >= 0) "
                        "FROM lbl_rows").fetchone()

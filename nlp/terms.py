@@ -194,11 +194,13 @@ def topic_terms(
         # Still ranked, after every shared term: a topic of lone words keeps a label.
         weights = sparse.csr_matrix(weights - weights.multiply(lone) * (1 - 1e-6))
     out: dict[int, list[str]] = {}
+    weights = weights.tocsr()
     for t, i in index.items():
-        row = weights[i].toarray().ravel()  # one topic's row dense at a time
-        order = np.argsort(-row, kind="stable")  # ties by code point
-        out[t] = [str(vocab[j]) for j in order[: n_terms * 2] if row[j] > 0]
-        out[t] = dedupe_terms(out[t])[:n_terms]
+        row = weights[i]  # a topic's stored weights: the terms it holds
+        kept = row.data > 0
+        cols, vals = row.indices[kept], row.data[kept]
+        order = cols[np.lexsort((cols, -vals))][: n_terms * 2]  # ties by code point
+        out[t] = dedupe_terms([str(vocab[j]) for j in order])[:n_terms]
     return out
 
 

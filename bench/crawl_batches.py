@@ -40,7 +40,6 @@ def _url(expr: str) -> str:
 
 
 def build(path: Path, n: int) -> None:
-    sys.path.insert(0, str(ROOT))
     from radar.core import warehouse
 
     with warehouse.write(path) as con:
@@ -69,7 +68,6 @@ def build(path: Path, n: int) -> None:
 
 def measure(path: Path, n: int, batch: int, repeat: int) -> None:
     """Write `repeat` batches of new documents and of recrawled state; print the timings."""
-    sys.path.insert(0, str(ROOT))
     from crawlers.batches import Batch, flush
     from radar.core import warehouse
 

@@ -35,7 +35,6 @@ def _ids(expr: str) -> str:
 
 
 def build(path: Path, n: int) -> None:
-    sys.path.insert(0, str(ROOT))
     from radar.core import warehouse
 
     with warehouse.write(path) as con:
@@ -57,7 +56,6 @@ def build(path: Path, n: int) -> None:
 
 def measure(path: Path, batch: int, repeat: int, start: int) -> None:
     """Write `repeat` batches of `batch` new passages (ids from `start` on); print the timings."""
-    sys.path.insert(0, str(ROOT))
     import numpy as np
 
     from nlp import tables

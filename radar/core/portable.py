@@ -22,8 +22,8 @@ import duckdb
 from radar.core import lake_locks
 from radar.core.backends import ident, is_lake, spec_of
 
-# Large tables written in batches whose ids are kept unique by `upsert` alone (no index).
-# The unkeyed tables and the columns each keeps unique (`upsert`'s keys for them).
+# Large tables written in batches whose ids are kept unique by `upsert` alone (no index),
+# with the columns each keeps unique (`upsert`'s keys for them).
 UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
     "documents": ("doc_id",),                                          # 0015
     "document_sources": ("doc_id", "source"),

@@ -188,7 +188,7 @@ def test_a_one_period_blip_in_one_conversation_is_not_detected_as_a_trend(assign
             SELECT 'blip' || i || ':0', (SELECT topic_id FROM topics WHERE label LIKE '%ubi'),
                    1.0, 'x' FROM range(25) t(i)""")
     from radar.scoring.inputs import load_series
-    from radar.scoring.score import compute_signals
+    from radar.scoring.signals import compute_signals
 
     with warehouse.read(background.warehouse_path) as con:
         rows = compute_signals(load_series(con, "month"), background.scoring)

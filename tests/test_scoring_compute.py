@@ -9,7 +9,7 @@ import numpy as np
 
 from radar.core.config import ScoringConfig
 from radar.scoring.inputs import TopicSeries, empty_series
-from radar.scoring.score import compute_signals
+from radar.scoring.signals import compute_signals
 
 PERIODS = [date(2024, m, 1) for m in range(1, 9)]
 

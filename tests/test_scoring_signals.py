@@ -357,3 +357,40 @@ def test_a_document_dated_in_the_future_does_not_move_the_radar_there(cfg):
                     "WHERE doc_id = (SELECT min(doc_id) FROM documents)")
     summary = score(cfg)
     assert str(summary.latest_period) == "2024-04-01" and summary.periods == 4
+
+
+def test_a_planned_run_writes_nothing_until_stored_and_equals_score(cfg, tmp_path):
+    """`plan_run` only reads (the app runs it beside the NLP stage's writes); stored, it is
+    the run `score` makes of the same warehouse."""
+    import shutil
+
+    from radar.scoring.score import plan_run, store_run
+
+    background(cfg.warehouse_path, range(1, 9))
+    for month, n in [(6, 4), (7, 9), (8, 20)]:
+        add_topic_docs(cfg.warehouse_path, 3, month, n, SOURCES)
+    insert(cfg.warehouse_path, *PENDING.pop(str(cfg.warehouse_path)))
+    twin_path = tmp_path / "twin.duckdb"
+    shutil.copy(cfg.warehouse_path, twin_path)
+    twin = parse_config_with(cfg, {})
+    twin.warehouse.path = str(twin_path)
+
+    def stored():
+        return warehouse.query(cfg.warehouse_path, "SELECT (SELECT count(*) FROM radar_runs), "
+                                                   "(SELECT count(*) FROM signals)")[0]
+
+    plan = plan_run(cfg)
+    assert stored() == (0, 0) and len(plan.rows) > 0
+    summary = store_run(cfg, plan)
+    expected = score(twin)
+    assert (summary.signals, summary.topics, summary.periods, summary.rings, summary.movements) == (
+        expected.signals, expected.topics, expected.periods, expected.rings, expected.movements)
+    assert stored() == (1, summary.signals)
+    mine = signals(cfg).drop(columns=["run_id"])
+    theirs = warehouse.query_df(twin_path, "SELECT * FROM signals ORDER BY topic_id, period_start"
+                                ).drop(columns=["run_id"])
+    # Equal up to float summation order (SQL groups arrive in any order).
+    pd.testing.assert_frame_equal(mine, theirs, check_exact=False, rtol=1e-9)
+    # Planned again with nothing changed: the last run, nothing to store.
+    again = plan_run(cfg)
+    assert again.unchanged and store_run(cfg, again) is again and stored()[0] == 1

@@ -259,7 +259,7 @@ def test_only_the_passages_the_tests_need_are_read_and_the_results_are_the_same(
 def test_passages_chosen_for_other_settings_are_refused():
     from radar.core.config import ScoringConfig
     from radar.scoring.inputs import load_series
-    from radar.scoring.score import compute_signals
+    from radar.scoring.signals import compute_signals
 
     con, _ = _themed_warehouse()
     con.execute("CREATE TABLE passage_topics AS SELECT passage_id, topic_id FROM scoring_passages")

@@ -130,7 +130,7 @@ def test_a_new_theme_is_scored_on_its_own_voices_when_wider_than_its_topic():
     """The signal stands for the theme: seven passages on Kosovo from five speakers rank above
     the same seven from two, even when the topic holding them shows few voices of its own."""
     from radar.core.config import ScoringConfig
-    from radar.scoring.score import compute_signals
+    from radar.scoring.signals import compute_signals
 
     sc = ScoringConfig(min_sources=2)
     _, th = _themes(_corpus(new_theme=(5, 7, 5, None)))

@@ -36,7 +36,8 @@ from radar.core.periods import period_start_sql
 from radar.scoring.backtest import MATCH_SHARE, Event, EventsFileError, evaluate, readability
 from radar.scoring.inputs import load_series
 from radar.scoring.rings import effective_warmup
-from radar.scoring.score import check_settings, compute_signals
+from radar.scoring.score import check_settings
+from radar.scoring.signals import compute_signals
 
 log = logging.getLogger(__name__)
 

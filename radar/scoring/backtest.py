@@ -31,7 +31,8 @@ from radar.core.config import Config
 from radar.core.periods import period_start
 from radar.scoring.inputs import load_series
 from radar.scoring.rings import FLAG_RINGS, FLAG_STAGES, effective_warmup
-from radar.scoring.score import check_settings, compute_signals
+from radar.scoring.score import check_settings
+from radar.scoring.signals import compute_signals
 
 # A topic matches an event when a keyword is in its label or top terms, or
 # when at least this share of its passages mention a keyword.

@@ -34,39 +34,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from radar.core import warehouse
-from radar.core.config import Config, ConfigError, ScoringConfig
-from radar.scoring.burst import kleinberg_online
-from radar.scoring.gap import expectation_gap
+from radar.core.config import Config, ConfigError
 from radar.scoring.inputs import TopicSeries, load_series, load_terms
-from radar.scoring.kem import degrees, kem_axes, quadrants
-from radar.scoring.metrics import (
-    WeightedScorer,
-    acceleration,
-    channel_mix,
-    expectation_growth,
-    expectation_share,
-    expected_volume,
-    first_seen_index,
-    growth,
-    novelty,
-    score_components,
-    share,
-    surprise,
-)
-from radar.scoring.novelty import calibrated_rise, topic_novelty
-from radar.scoring.reasons import headline, theme_headline, theme_words
-from radar.scoring.rings import (
-    Evidence,
-    RingRules,
-    narrow_voice,
-    period_movement,
-    reasons,
-    ring,
-    show_quotes,
-    stage,
-)
-from radar.scoring.termdata import term_counts
-from radar.scoring.themes import new_themes, term_test_settings
+from radar.scoring.signals import compute_signals
 
 log = logging.getLogger(__name__)
 
@@ -134,158 +104,9 @@ def check_settings(cfg: Config) -> None:
                           f"scoring.act_score ({sc.act_score:g})")
 
 
-def _f(x: float) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)
-
-
-def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list[dict]:
-    """Score every topic in every period (pure: no database). Rows without run_id.
-
-    `scorer` turns the score components into the score (default WeightedScorer).
-
-    A row is produced for every topic on the radar in a period, and for a
-    topic that has just left it (ring None, movement 'left'). `previous_ring`
-    and `movement` compare each period with the period before in this replay
-    (see `period_movement`: a topic is 'new' once, 'back' when it returns).
-    """
-    K, T = series.shape
-    if K == 0 or T == 0:
-        return []
-    P, N, D = series.passages, series.total_passages, series.total_documents
-    W = sc.baseline_periods
-    m = {
-        "share": share(P, N),
-        "growth": growth(P, N, W),
-        "surprise": surprise(P, N, W),
-        "expected": expected_volume(P, N, W),
-        "novelty": novelty(P, sc.novelty_half_life),
-        "dov": degrees(P, D),
-        "dod": degrees(series.documents, D),
-        "expectation_share": expectation_share(series.expectation, P),
-        "expectation_growth": expectation_growth(series.expectation, N, W),
-    }
-    m["acceleration"] = acceleration(m["growth"])
-    _, m["burst"] = kleinberg_online(P, N, s=sc.burst_s, gamma=sc.burst_gamma, window=W)
-    m["kem_frequency"], m["kem_growth"] = kem_axes(series.documents, D, W, sc.kem_time_weight)
-    quad = quadrants(m["kem_frequency"], m["kem_growth"], P > 0)
-    mix = channel_mix(series.channel_passages, P)
-    gap = expectation_gap(
-        series.channel_passages["citizen"], series.channel_passages["policy"],
-        series.channel_totals["citizen"], series.channel_totals["policy"],
-        sc.gap_periods, sc.gap_min, sc.min_volume,
-    )
-    if series.terms is not None:
-        settings = term_test_settings(sc)
-        if series.terms.chosen_for not in (None, settings):
-            raise ValueError("the series' term passages were chosen for other scoring settings "
-                             f"{series.terms.chosen_for}, not {settings}: load the series "
-                             "with these settings")
-        nov = topic_novelty(series.terms, K, T, *settings)
-        novel, new_terms, term_sources, novel_phi = nov.novel, nov.terms, nov.term_sources, nov.phi
-        themes = new_themes(series.terms, nov.tested, K, T, *settings, sc.min_authors,
-                            sc.max_top_author_share)
-    else:
-        novel, new_terms, term_sources, novel_phi = np.zeros((K, T)), {}, {}, None
-        themes = None
-    rise = calibrated_rise(P, N, novel, W, sc.fdr, 1.0 + sc.min_growth, novel_phi,
-                           novel_lump=sc.min_volume)
-    # The score's growth part is the growth we are sure of: the lower confidence bound of
-    # the rate ratio (volume, novel passages or a new theme's strongest term, whichever is
-    # higher); a topic with no baseline at all keeps its point growth.
-    sure = np.maximum(rise.ratio_volume, rise.ratio_novel) - 1.0
-    if themes is not None:
-        sure = np.maximum(sure, themes.ratio - 1.0)
-    credible = np.where(np.isfinite(sure), np.minimum(sure, np.maximum(m["growth"], sure)),
-                        m["growth"])
-    all_sources = _sources_per_period(series, T)
-    # A topic holding a new theme is scored on the theme's voices and passages too when the
-    # theme is wider than the topic's own share of it (a new theme is often spread over a few
-    # topics at first: seven speakers on Kosovo, three of them in the Balkans topic).
-    breadth_in, volume_in = series.effective_sources, P
-    if themes is not None:
-        breadth_in = np.maximum(breadth_in, themes.effective_sources)
-        volume_in = np.maximum(volume_in, themes.passages)
-    comps = score_components(credible, m["burst"], m["novelty"], breadth_in, volume_in,
-                             m["expectation_growth"])
-    score = (scorer or WeightedScorer()).score(comps)
-    first = first_seen_index(P)
-    rules = RingRules.from_config(sc)
-    rows: list[dict] = []
-    for k in range(K):
-        prev_ring, seen = None, False
-        for t in range(T):
-            e = Evidence(
-                period_index=t, volume=int(P[k, t]), expected=float(m["expected"][k, t]),
-                growth=float(m["growth"][k, t]), z=float(m["surprise"][k, t]),
-                burst=float(m["burst"][k, t]), novelty=float(m["novelty"][k, t]),
-                quadrant=quad[k, t], score=float(score[k, t]),
-                sources=int(series.sources[k, t]),
-                effective_sources=float(series.effective_sources[k, t]),
-                citizen_share=float(mix["citizen"][k, t]), authors=int(series.authors[k, t]),
-                top_author_share=float(series.top_author_share[k, t]),
-                age=int(t - first[k]) if 0 <= first[k] <= t else -1,
-                expectation_share=float(m["expectation_share"][k, t]),
-                expectation_growth=float(m["expectation_growth"][k, t]),
-                gap_risk=bool(gap.risk[k, t]),
-                significant=bool(rise.significant[k, t]),
-                new_theme=bool(themes is not None and themes.present[k, t]),
-            )
-            terms_kt = new_terms.get((k, t), [])
-            why = rise.reason[k, t] or ("new theme" if e.new_theme else "")
-            theme = (theme_words(themes.terms[(k, t)]) if why == "new theme"
-                     else theme_words(terms_kt) if why == "novel terms" else None)
-            if why == "new theme":
-                e.headline = theme_headline(
-                    themes.terms[(k, t)], term_sources, t, int(themes.passages[k, t]),
-                    int(themes.sources[k, t]), int(themes.in_topic[k, t]), e.volume)
-            elif rise.significant[k, t] or terms_kt:
-                e.headline = headline(
-                    rise.reason[k, t], int(series.sources[k, t]), all_sources[t],
-                    _baseline_mean(series.sources[k], t, W), e.volume, int(novel[k, t]),
-                    terms_kt, term_sources, t, float(m["growth"][k, t]))
-            st = stage(e, rules)
-            narrow = narrow_voice(e, rules)
-            rg = ring(e, st, narrow, rules)
-            mv = period_movement(prev_ring, rg, seen)
-            if rg is not None or mv == "left":
-                rows.append({
-                    "period_start": series.periods[t], "topic_id": series.topic_ids[k],
-                    "score": float(score[k, t]), "stage": st, "ring": rg, "volume": e.volume,
-                    **{name: _f(arr[k, t]) for name, arr in m.items()},
-                    "quadrant": quad[k, t], "sources": e.sources,
-                    "effective_sources": e.effective_sources,
-                    "news_share": _f(mix["news"][k, t]), "policy_share": _f(mix["policy"][k, t]),
-                    "citizen_share": e.citizen_share, "authors": e.authors,
-                    "top_author_share": e.top_author_share, "narrow_voice": narrow,
-                    "show_quotes": show_quotes(e.authors, rules),
-                    "expectation_gap": _f(gap.gap[k, t]), "gap_risk": e.gap_risk,
-                    "citizen_attention": _f(gap.citizen_attention[k, t]),
-                    "policy_attention": _f(gap.policy_attention[k, t]),
-                    "previous_ring": prev_ring, "movement": mv,
-                    "reasons": reasons(e, st, rg, narrow, rules),
-                    "new_terms": terms_kt, "novel_passages": int(novel[k, t]),
-                    "rise": why or None, "credible_growth": _f(credible[k, t]), "theme": theme,
-                })
-            prev_ring, seen = rg, seen or rg is not None
-    return rows
-
-
 def _previous_run(con) -> int | None:
     row = con.execute("SELECT max(run_id) FROM radar_runs").fetchone()
     return row[0] if row else None
-
-
-def _baseline_mean(x: np.ndarray, t: int, window: int) -> float:
-    """Mean of x over the `window` periods before t (0 with no history)."""
-    lo = max(0, t - window)
-    return float(np.mean(x[lo:t])) if t > lo else 0.0
-
-
-def _sources_per_period(series: TopicSeries, T: int) -> list[int | None]:
-    """Distinct sources with any passage in each period (None when unknown)."""
-    if series.terms is None:
-        return [None] * T
-    return [int(n) for n in term_counts(series.terms, T).period_sources]
 
 
 def period_digests(table: pa.Table) -> dict[date, str]:
@@ -383,6 +204,26 @@ def score(cfg: Config, progress: Callable | None = None, force: bool = False) ->
     When neither the inputs nor the scoring settings changed since the last
     run, nothing is written (unless `force`) and the last run is summarised.
     """
+    return store_run(cfg, plan_run(cfg, force=force), progress)
+
+
+@dataclass
+class RunPlan:
+    """A radar run computed by `plan_run` and not yet stored (`store_run`)."""
+
+    rows: list[dict]             # the signals of the periods to store
+    run_values: list             # the radar_runs row's values after run_id
+    latest: date | None
+    topics: int
+    periods: int
+    stored_periods: int
+    started: float               # time.monotonic() when planning began
+
+
+def plan_run(cfg: Config, force: bool = False) -> RunPlan | ScoreSummary:
+    """Read the warehouse and compute the radar run `score` would store; only reads, so it
+    may run beside another stage's writes (radar/app/analysis.py). A ScoreSummary instead
+    when the inputs and settings are those of the last run (and not `force`)."""
     started = time.monotonic()
     check_settings(cfg)
     sc, period = cfg.scoring, cfg.analysis.period
@@ -408,19 +249,30 @@ def score(cfg: Config, progress: Callable | None = None, force: bool = False) ->
     digests = period_digests(pa.Table.from_pylist(rows, schema=SIGNAL_SCHEMA))
     keep = {p for p, d in digests.items() if p == latest or stored.get(p) != d}
     rows = [r for r in rows if r["period_start"] in keep]
+    return RunPlan(rows, [period, latest, model_version, json.dumps(params), K, T, len(rows),
+                          len(keep)], latest, K, T, len(keep), started)
+
+
+def store_run(cfg: Config, plan: RunPlan | ScoreSummary,
+              progress: Callable | None = None) -> ScoreSummary:
+    """Store a planned radar run (signal batches first, the run row that shows it last)."""
+    if isinstance(plan, ScoreSummary):
+        return plan
+    rows, latest = plan.rows, plan.latest
     total = len(rows)
-    run_id = _write_run(path, rows, [period, latest, model_version, json.dumps(params), K, T, total,
-                                     len(keep)], progress)
+    run_id = _write_run(cfg.warehouse_path, rows, plan.run_values, progress)
     if progress:
         progress(total, total)
-    latest_rows = [r for r in rows if r["period_start"] == latest]
-    summary = ScoreSummary(run_id, T, K, total, latest, seconds=time.monotonic() - started,
-                           periods_stored=len(keep))
-    for r in latest_rows:
+    summary = ScoreSummary(run_id, plan.periods, plan.topics, total, latest,
+                           seconds=time.monotonic() - plan.started,
+                           periods_stored=plan.stored_periods)
+    for r in rows:
+        if r["period_start"] != latest:
+            continue
         if r["ring"]:
             summary.rings[r["ring"]] = summary.rings.get(r["ring"], 0) + 1
         if r["movement"]:
             summary.movements[r["movement"]] = summary.movements.get(r["movement"], 0) + 1
     log.info("scoring run %s: %d topics x %d periods, %d signals in %.1fs",
-             run_id, K, T, total, summary.seconds)
+             run_id, plan.topics, plan.periods, total, summary.seconds)
     return summary

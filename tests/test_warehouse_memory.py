@@ -78,3 +78,36 @@ def test_a_write_batch_runs_within_the_limit_and_again_with_more(tmp_path, caplo
     assert len(seen) == runs and (runs < 3 or warehouse.setting_bytes(seen[-1]) > 1000 * MB)
     assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == runs - 1
     assert warehouse.query(path, "SELECT count(*) FROM sources WHERE name = 's'") == [(1,)]
+
+
+def test_two_threads_lowering_the_limit_take_turns(tmp_path):
+    """DuckDB's memory limit is the database's, shared by the connections of every thread of
+    the process: one thread's block must neither run within another's limit nor have its
+    limit restored under it."""
+    import threading
+
+    path = tmp_path / "w.duckdb"
+    duckdb.connect(str(path)).close()
+    first, second = duckdb.connect(str(path)), duckdb.connect(str(path))  # one database
+    inside, release = threading.Event(), threading.Event()
+    seen: list[str] = []
+
+    def hold():
+        with warehouse.memory_limit(first, 300 * MB):
+            inside.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert inside.wait(10)
+    other = threading.Thread(target=lambda: warehouse.within_memory(
+        second, 500 * MB, lambda: _joined(second, 10, seen), "the other thread"))
+    other.start()
+    other.join(0.3)
+    assert other.is_alive() and seen == []  # waits for the first block to end
+    release.set()
+    holder.join(10)
+    other.join(10)
+    assert [warehouse.setting_bytes(s) for s in seen] == [pytest.approx(500 * MB, rel=0.01)]
+    assert warehouse.setting_bytes(
+        second.execute("SELECT current_setting('memory_limit')").fetchone()[0]) > 500 * MB

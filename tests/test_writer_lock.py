@@ -149,3 +149,37 @@ def test_sigkill_mid_crawl_then_rerun_every_document_exactly_once(tmp_path, monk
     assert rows(cfg, "SELECT count(*) FROM document_sources") == [(n,)]
     titles = {t for (t,) in rows(cfg, "SELECT title FROM documents")}
     assert titles == {f"Story {i}" for i in range(n)}
+
+
+def test_threads_of_one_process_wait_for_each_other_not_for_the_timeout(warehouse_path):
+    """A write waits for another thread's read however long it takes (the file lock's
+    timeout is for other processes), and a thread asking for a write inside its own read
+    gets an error at once instead of waiting for itself."""
+    import threading
+
+    from radar.core.errors import WarehouseError
+
+    reading, release, order = threading.Event(), threading.Event(), []
+
+    def read():
+        with warehouse.read(warehouse_path, timeout=0.2):
+            reading.set()
+            release.wait(10)
+            order.append("read done")
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    assert reading.wait(10)
+    threading.Timer(0.6, release.set).start()  # three times the write's timeout
+    with warehouse.write(warehouse_path, timeout=0.2) as con:
+        order.append("write")
+        con.execute("SELECT 1")
+    reader.join(10)
+    assert order == ["read done", "write"]
+
+    t0 = time.monotonic()
+    with warehouse.read(warehouse_path):
+        with pytest.raises(WarehouseError, match="already holds the warehouse"):
+            with warehouse.write(warehouse_path, timeout=30):
+                pass
+    assert time.monotonic() - t0 < 5

@@ -3,6 +3,12 @@
 A file beside the warehouse (`<warehouse>.lock`) is taken shared by readers and
 exclusively by a writer, with a turnstile (`<warehouse>.lock.turnstile`) that
 gives writers preference so a steady stream of readers cannot starve them.
+
+Threads of one process (`radar analyze` scores the radar in a second thread while the NLP
+stage refreshes its labels) first take an in-process reader/writer lock on the same path,
+without a timeout: a batch waiting for another thread of its own command waits for work
+that will end, however long, while the file lock's timeout still bounds the wait for
+other processes.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -44,14 +51,71 @@ def _flock(fd: int, mode: int, deadline: float, what: str) -> None:
             delay = min(delay * 2, 0.05)
 
 
+class ThreadLock:
+    """A reader/writer lock between the threads of this process: any number of readers or
+    one writer. A thread may nest reads; a thread that already holds the lock and asks for
+    it in a way that would wait for itself (a write inside its own read or write, a read
+    inside its own write) gets a WarehouseError at once, not a wait without end."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers: dict[int, int] = {}  # thread ident -> nested reads
+        self._writer: int | None = None
+
+    @contextlib.contextmanager
+    def hold(self, exclusive: bool, what: str = "the warehouse") -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cond:
+            if self._writer == me or (exclusive and me in self._readers):
+                raise WarehouseError(f"{what}: this thread already holds the warehouse "
+                                     f"({'writing' if self._writer == me else 'reading'}); "
+                                     "close that connection first")
+            if exclusive:
+                self._cond.wait_for(lambda: self._writer is None and not self._readers)
+                self._writer = me
+            else:
+                self._cond.wait_for(lambda: self._writer is None)
+                self._readers[me] = self._readers.get(me, 0) + 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                if exclusive:
+                    self._writer = None
+                elif self._readers[me] == 1:
+                    del self._readers[me]
+                else:
+                    self._readers[me] -= 1
+                self._cond.notify_all()
+
+
+_thread_locks: dict[Path, ThreadLock] = {}
+_thread_locks_guard = threading.Lock()
+
+
+def thread_lock(path: Path) -> ThreadLock:
+    """The in-process lock of the warehouse at `path` (one per lock file)."""
+    key = lock_path(Path(path)).absolute()
+    with _thread_locks_guard:
+        return _thread_locks.setdefault(key, ThreadLock())
+
+
 @contextlib.contextmanager
 def file_lock(path: Path, exclusive: bool, timeout: float) -> Iterator[None]:
     """A cross-process reader/writer lock with writer preference.
 
     Readers pass a turnstile (held shared only for an instant) before taking the
     data lock shared; a writer holds the turnstile exclusively while it waits for
-    the data lock, so a steady stream of readers cannot starve it.
+    the data lock, so a steady stream of readers cannot starve it. Threads of this
+    process are coordinated first by `thread_lock`, with no timeout (module doc).
     """
+    with thread_lock(path).hold(exclusive, f"{path} ({'write' if exclusive else 'read'})"):
+        with _file_lock(path, exclusive, timeout):
+            yield
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path, exclusive: bool, timeout: float) -> Iterator[None]:
     deadline = time.monotonic() + timeout
     what = f"{path} ({'write' if exclusive else 'read'})"
     fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o644)

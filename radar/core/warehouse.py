@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -287,6 +288,12 @@ duplicate_keys = portable.duplicate_keys
 is_lake = backends.is_lake
 
 
+# DuckDB's memory limit belongs to the database, which every connection this process has
+# open to the same file shares: blocks that lower it run one at a time (two threads would
+# otherwise restore each other's limits, or run within the other's lower one).
+_memory_limit_lock = threading.RLock()
+
+
 @contextlib.contextmanager
 def memory_limit(con, limit: int):
     """DuckDB's memory limit on `con` lowered to `limit` bytes (when higher) for the block,
@@ -295,7 +302,15 @@ def memory_limit(con, limit: int):
     DuckDB reads a limit back rounded down to a tenth of its unit ('18.8 GiB'), and
     `RESET memory_limit` changes what it reads back but not the limit its buffers obey
     (measured with DuckDB 1.5), so the limit is set back to the value read before plus
-    0.04 of its unit: it reads back the same, and repeated calls do not wear it down."""
+    0.04 of its unit: it reads back the same, and repeated calls do not wear it down.
+    One block at a time per process (`_memory_limit_lock`)."""
+    with _memory_limit_lock:
+        with _lowered(con, limit):
+            yield
+
+
+@contextlib.contextmanager
+def _lowered(con, limit: int):
     def current() -> str:
         return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
 

@@ -137,7 +137,7 @@ def phase_import(work: Path, name: str) -> dict:
 
 def phase_analyze(work: Path) -> dict:
     from nlp.costs import StepCosts, cores_busy, cpu_seconds, peak_rss_mb
-    from nlp.pipeline import analyze
+    from radar.app.analysis import analyze_and_score
     from radar.core.config import load_config
 
     w0, c0 = time.perf_counter(), cpu_seconds()
@@ -145,12 +145,10 @@ def phase_analyze(work: Path) -> dict:
         # What `radar analyze` loads before it runs (it once pulled in spaCy and torch here).
         importlib.import_module("radar.app.cli.analysis")
         cfg = load_config(work / "radar.toml")
-        s = analyze(cfg)
+        # As `radar analyze` runs them: the radar planned beside the NLP stage's refresh
+        # ("scoring", its thread's own CPU), then stored ("scoring write").
+        s, scored = analyze_and_score(cfg)
         costs: StepCosts = s.costs
-        with costs.step("scoring"):
-            from radar.scoring.score import score
-
-            scored = score(cfg)
     return {"costs": costs.as_dict(), "wall": time.perf_counter() - w0, "cpu": cpu_seconds() - c0,
             "cores_busy": busy,
             "peak_rss_mb": peak_rss_mb(), "new_documents": s.new_documents,

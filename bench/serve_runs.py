@@ -42,9 +42,8 @@ def child(project: Path, mode: str, cycles: int, share: float) -> dict:
     import radar.app.pipeline  # noqa: F401  (what serve has imported before its first run)
     from nlp.costs import cpu_seconds, peak_rss_mb
     from nlp.loaded import WarmModels
-    from nlp.pipeline import analyze
+    from radar.app.analysis import analyze_and_score
     from radar.core.config import load_config
-    from radar.scoring.score import score
 
     cfg = load_config(project / "radar.toml")
     warm = WarmModels() if mode == "warm" else None
@@ -52,8 +51,7 @@ def child(project: Path, mode: str, cycles: int, share: float) -> dict:
     for c in range(cycles):
         edited = edit_documents(cfg, share, 1000 + c, f"(revised {1000 + c})")
         w0, c0 = time.perf_counter(), cpu_seconds()
-        s = analyze(cfg, warm=warm)
-        score(cfg)
+        s, _ = analyze_and_score(cfg, warm=warm)  # as serve's scheduled runs do
         out.append({"edited": edited, "passages": s.new_passages, "wall": time.perf_counter() - w0,
                     "cpu": cpu_seconds() - c0, "rss_mb": rss_mb()})
     return {"mode": mode, "cycles": out, "peak_rss_mb": peak_rss_mb(),

@@ -17,8 +17,9 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -221,26 +222,50 @@ def embed_passages(cfg: Config, embedder: LazyEmbedder, progress: Progress | Non
 
 
 def analyze(cfg: Config, progress: Progress | None = None, *, refit: bool = False,
-            embedder=None, preprocessor=None, warm: WarmModels | None = None) -> NlpSummary:
+            embedder=None, preprocessor=None, warm: WarmModels | None = None,
+            beside: Callable[[], object] | None = None) -> NlpSummary:
     """Run the NLP stage on what is new in the warehouse; `refit` forces a full refit.
 
     `embedder` and `preprocessor` replace the configured ones (used by the
     benchmark and tests to load models once); `warm`, instead, supplies the configured
     ones and keeps them loaded for the next run of this process (`radar serve`;
     nlp/loaded.py); `progress(done, total=, description=)`.
+    `beside`: another stage's work that needs only the passages and their topics (the app
+    plans the radar run there, radar/app/analysis.py), run once per call: in a second
+    thread while this stage refreshes its labels and areas, or after the topic step when
+    there is nothing to refresh; its error is raised after this stage's own work.
     `summary.costs` holds each step's wall time, CPU time and peak memory.
     """
     if warm is None:
-        return _analyze(cfg, progress, refit, LazyEmbedder(cfg, embedder), preprocessor)
+        return _analyze(cfg, progress, refit, LazyEmbedder(cfg, embedder), preprocessor, beside)
     preprocessor, lazy = warm.models(cfg)
     try:
-        return _analyze(cfg, progress, refit, lazy, preprocessor)
+        return _analyze(cfg, progress, refit, lazy, preprocessor, beside)
     finally:
         warm.settle()
 
 
+@contextmanager
+def running_beside(work: Callable[[], object] | None) -> Iterator[None]:
+    """`work()` in a second thread while the block runs. The block's error wins (after the
+    thread has ended: no thread is left reading the warehouse); else work's is raised."""
+    if work is None:
+        yield
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside") as pool:
+        future = pool.submit(work)
+        try:
+            yield
+        except BaseException:
+            if future.exception() is not None:
+                log.error("analysis: the work run beside the refresh failed too: %s",
+                          future.exception())
+            raise
+        future.result()
+
+
 def _analyze(cfg: Config, progress: Progress | None, refit: bool, lazy: LazyEmbedder,
-             preprocessor) -> NlpSummary:
+             preprocessor, beside: Callable[[], object] | None = None) -> NlpSummary:
     path = cfg.warehouse_path
     if not warehouse.exists(path):
         raise warehouse.WarehouseMissing(f"{path}: no warehouse here yet; run `radar init` first")
@@ -293,23 +318,26 @@ def _analyze(cfg: Config, progress: Progress | None, refit: bool, lazy: LazyEmbe
     changed = outcome.action != "none" or summary.new_passages > 0
     if not changed and outcome.last_settings == settings:
         summary.topics = outcome.active_topics
+        if beside is not None:
+            beside()
         return summary  # nothing new: no model loaded, nothing written
     t0 = time.perf_counter()
     a = cfg.analysis
-    with costs.step("series"):
+    with costs.step("series"):  # first: a write, which `beside`'s reads would hold up
         refresh_stats(path, a.period, a.representative_passages,
                       reset_first_seen=outcome.last_period not in (None, a.period))
-    with costs.step("labels"):
-        relabelled = refresh_labels(path, a.stop_words, a.period)
-    with costs.step("areas"):
-        taxonomy_changed = sync_taxonomy(path, cfg, lazy)
-        everything = (taxonomy_changed or outcome.last_settings != settings
-                      or outcome.action in ("fit", "refit"))
-        refresh_areas(path, a.area_threshold, lazy, only=None if everything else relabelled)
-    summary.seconds["refresh"] = time.perf_counter() - t0
-    if summary.action == "none":
-        summary.action = "relabel"
-    _record_run(path, started, summary, a.period, settings)
+    with running_beside(beside):
+        with costs.step("labels"):
+            relabelled = refresh_labels(path, a.stop_words, a.period)
+        with costs.step("areas"):
+            taxonomy_changed = sync_taxonomy(path, cfg, lazy)
+            everything = (taxonomy_changed or outcome.last_settings != settings
+                          or outcome.action in ("fit", "refit"))
+            refresh_areas(path, a.area_threshold, lazy, only=None if everything else relabelled)
+        summary.seconds["refresh"] = time.perf_counter() - t0
+        if summary.action == "none":
+            summary.action = "relabel"
+        _record_run(path, started, summary, a.period, settings)
     return summary
 
 

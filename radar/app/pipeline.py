@@ -35,9 +35,9 @@ from typing import Any
 from crawlers import distributed
 from crawlers.run import crawl_sources
 from nlp.loaded import WarmModels
-from nlp.pipeline import analyze
 from radar.alerts import send_alerts
 from radar.alerts.subscriptions import sync as sync_subscriptions
+from radar.app.analysis import analyze_and_score
 from radar.core import readcopy, warehouse
 from radar.core.config import Config
 from radar.core.documents import utcnow
@@ -45,7 +45,6 @@ from radar.core.locks import LOCKED_EXIT, WriterLocked, writer_lock_path  # noqa
 from radar.core.search_index import build_search_index
 from radar.decisions import LoopSummary
 from radar.decisions import update as update_loop
-from radar.scoring.score import score
 
 log = logging.getLogger(__name__)
 
@@ -179,10 +178,10 @@ def crawl_stage(cfg: Config, progress: Progress = None) -> StageResult:
 
 def analyze_stage(cfg: Config, progress: Progress = None,
                   warm: WarmModels | None = None) -> StageResult:
-    """NLP, then scoring, then the decision loop, then (if available) the full-text search
-    index; `warm` keeps the NLP models loaded for the next run."""
-    nlp = analyze(cfg, progress=progress, warm=warm)
-    scored = score(cfg, progress=progress)
+    """NLP with the scoring beside its refresh (radar/app/analysis.py), then the decision
+    loop, then (if available) the full-text search index; `warm` keeps the NLP models
+    loaded for the next run."""
+    nlp, scored = analyze_and_score(cfg, progress, warm=warm, score_progress=progress)
     detail = (f"{nlp.new_passages} new passages, {nlp.topics} topics ({nlp.action}); "
               f"radar run {scored.run_id}: {scored.signals} signals")
     # The decision loop after every scoring: matches, watch list, signposts (docs/decisions.md).

@@ -1,4 +1,4 @@
-"""Analysis commands: `radar analyze` (NLP then scoring) and `radar backtest`."""
+"""Analysis commands: `radar analyze` (NLP, with the radar scored beside its refresh) and `radar backtest`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from nlp.cluster import ClusterUnavailable
 from nlp.embeddings import EmbeddingModelMissing
 from nlp.pipeline import analyze as analyze_nlp
 from nlp.preprocess import SpacyModelMissing
+from radar.app.analysis import analyze_and_score
 from radar.app.cli.common import config_option, fail, friendly_errors, load, writing
 from radar.app.pipeline import decision_loop
 from radar.app.plant import read_plants, run_plant
@@ -18,7 +19,6 @@ from radar.app.replay import backtest_replay, can_replay
 from radar.core.progress import Progress
 from radar.scoring.backtest import EventsFileError, read_events, render
 from radar.scoring.backtest import backtest as run_backtest
-from radar.scoring.score import score
 
 
 @click.command()
@@ -31,9 +31,15 @@ def analyze(refit: bool, no_score: bool, config_path: Path) -> None:
     radar. An unchanged warehouse does almost nothing."""
     cfg = load(config_path)
     with writing(cfg, "radar analyze"):
+        scored = None
         try:
             with Progress("analyzing") as bar:
-                s = analyze_nlp(cfg, progress=bar.update, refit=refit)
+                if no_score:
+                    s = analyze_nlp(cfg, progress=bar.update, refit=refit)
+                else:  # the radar is scored beside the NLP stage's refresh
+                    s, scored = analyze_and_score(
+                        cfg, bar.update, refit=refit,
+                        score_progress=lambda done, total: bar.update(done, total, "scoring"))
         except (EmbeddingModelMissing, SpacyModelMissing, ClusterUnavailable) as exc:
             fail(str(exc))
         click.echo(
@@ -42,10 +48,8 @@ def analyze(refit: bool, no_score: bool, config_path: Path) -> None:
             f"topics: {s.action}, {s.assigned} assigned, {s.outliers} outliers, "
             f"{s.new_topics} new, {s.topics} active"
         )
-        if no_score:
+        if scored is None:
             return
-        with Progress("scoring") as bar:
-            scored = score(cfg, progress=bar.update)
     click.echo(f"radar run {getattr(scored, 'run_id', '?')}: {getattr(scored, 'signals', '?')} signals")
     click.echo(f"decision loop: {decision_loop(cfg).line()}")
 

@@ -77,6 +77,11 @@ def prepare(work: Path, embedder: str, generate: int, limit: int = 0) -> dict:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
+    # A first analysis as a user's first: without spaCy's token-type tables that earlier
+    # runs kept in the model cache (nlp/lemma_table.py); the incremental runs load its own.
+    from nlp.onnx_embedder import default_cache_dir
+
+    shutil.rmtree(default_cache_dir() / "spacy", ignore_errors=True)
     rows = corpus_rows(generate, limit=limit)
     rng = random.Random(11)
     held = set(rng.sample(range(len(rows)), max(1, round(len(rows) * HOLDOUT))))

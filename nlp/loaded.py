@@ -25,6 +25,7 @@ import logging
 
 from nlp.cluster import make_analysis_embedder
 from nlp.embedders import uses_torch
+from nlp.onnx_embedder import default_cache_dir
 from nlp.preprocess import Preprocessor
 from radar.core.config import Config
 
@@ -54,10 +55,12 @@ class LazyEmbedder:
 
 
 def default_preprocessor(cfg: Config) -> Preprocessor:
-    """The configured spaCy pipelines (loaded per language on first use)."""
+    """The configured spaCy pipelines (loaded per language on first use), their lemmatizer
+    tables kept between runs in the model cache (`RADAR_MODEL_CACHE`; nlp/lemma_table.py)."""
     models = {"en": cfg.analysis.spacy_model, **cfg.analysis.spacy_models}
     return Preprocessor(models, stop_words=cfg.analysis.stop_words,
-                        without_torch=not uses_torch(cfg.analysis.embedder))
+                        without_torch=not uses_torch(cfg.analysis.embedder),
+                        tables_dir=default_cache_dir() / "spacy")
 
 
 def model_key(cfg: Config) -> str:

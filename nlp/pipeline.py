@@ -295,6 +295,9 @@ def _analyze(cfg: Config, progress: Progress | None, refit: bool, lazy: LazyEmbe
             summary.new_passages += counts[1]
             summary.expectation_passages += counts[2]
             summary.embedded += counts[3]
+        save_tables = getattr(pre, "save_tables", None)
+        if save_tables is not None:  # the token types met, for the next run (nlp/lemma_table.py)
+            save_tables()
         release_freed_memory()  # spaCy's and the model's working memory
     summary.seconds["passages"] = time.perf_counter() - t0
     t0 = time.perf_counter()

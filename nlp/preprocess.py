@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 from nlp import lemma_table, ruler_table, spacy_blas
 from nlp.expectations import ExpectationMatch, ExpectationMatcher, load_patterns
@@ -191,12 +192,15 @@ class Preprocessor:
     # batch is inside the pipeline falls from ~780 to ~440 MB (1,000 dev paragraphs).
     # `without_torch`: load the pipelines without importing torch when none of them needs it
     # (the ONNX embedders do not; the torch embedder imports torch anyway).
+    # `tables_dir`: where the lemmatizer's token-type table is kept between processes
+    # (nlp/lemma_table.py; None: not kept).
     def __init__(self, models: dict[str, str], stop_words: Sequence[str] = (), batch_size: int = 64,
-                 without_torch: bool = False):
+                 without_torch: bool = False, tables_dir: Path | None = None):
         self.models = models  # language -> spaCy pipeline name; "en" is the default
         self.stop_words = {w.casefold() for w in stop_words}
         self.batch_size = batch_size
         self.without_torch = without_torch and not any(map(pipeline_needs_torch, models.values()))
+        self.tables_dir = tables_dir
         self._loaded: dict[str, tuple] = {}
         self._lexemes_at_load: dict[str, int] = {}
 
@@ -215,14 +219,25 @@ class Preprocessor:
             _add_lemma_fixes(nlp, language)
             if "attribute_ruler" in nlp.pipe_names:  # same annotations, a fifth of the time
                 ruler_table.install(nlp.get_pipe("attribute_ruler"))
-            if "lemmatizer" in nlp.pipe_names:  # same lemmas, a fifth of the time
-                lemma_table.install(nlp.get_pipe("lemmatizer"))
+            lemmatizer = nlp.get_pipe("lemmatizer") if "lemmatizer" in nlp.pipe_names else None
+            if lemmatizer is not None and lemma_table.install(lemmatizer):  # same lemmas, faster
+                if self.tables_dir is not None:  # with the types earlier runs met
+                    lemma_table.load(lemmatizer, lemma_table.table_path(self.tables_dir, nlp, lemmatizer))
             spacy_blas.use_numpy_blas(nlp)  # same annotations, less CPU
             patterns = load_patterns(language)
             matcher = ExpectationMatcher(nlp, patterns) if patterns else None
             self._loaded[language] = (nlp, matcher)
             self._lexemes_at_load[language] = len(nlp.vocab)
         return self._loaded[language]
+
+    def save_tables(self) -> None:
+        """Keep the lemmatizers' token-type tables for the next process (with `tables_dir`)."""
+        if self.tables_dir is None:
+            return
+        for nlp, _ in self._loaded.values():
+            if "lemmatizer" in nlp.pipe_names:
+                lemmatizer = nlp.get_pipe("lemmatizer")
+                lemma_table.save(lemmatizer, lemma_table.table_path(self.tables_dir, nlp, lemmatizer))
 
     def vocabulary_growth(self) -> int:
         """Lexemes the loaded pipelines added to their vocabularies since loading (the most

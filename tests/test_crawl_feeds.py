@@ -258,7 +258,7 @@ def troubles(tmp_path_factory):
         good = paragraphs("good", n=4)
         web.add("/a/good.html", article_html("Good", good))
         web.add("/a/flaky.html", article_html("Flaky", paragraphs("flaky", n=4)), fail_times=1)
-        web.add("/a/slow.html", article_html("Slow", paragraphs("slow")), delay=12)
+        web.add("/a/slow.html", article_html("Slow", paragraphs("slow")), delay=6)
         web.add("/a/huge.html", article_html("Huge", ["word " * 400_000]))
         web.add("/a/empty.html", b"")
         web.add("/a/binary.html", bytes(range(256)) * 40, "application/octet-stream")
@@ -285,7 +285,7 @@ def troubles(tmp_path_factory):
         web.add("/troubles.rss", _rss(web, items), "application/rss+xml")
         cfg = make_project(tmp_path_factory.mktemp("troubles"),
                            [source("troubles", "feed", web.url("/troubles.rss"), "news")],
-                           download_timeout=4, retry_times=1, max_page_bytes=1_000_000)
+                           download_timeout=2, retry_times=1, max_page_bytes=1_000_000)
         summary = crawl_sources(cfg)[0]
         web.clear_log()
         again = crawl_sources(cfg)[0]
@@ -303,7 +303,7 @@ def test_failures_are_recorded_with_reasons_and_the_crawl_goes_on(troubles):
     cfg, summary = troubles["cfg"], troubles["summary"]
     assert summary.status == "partial"
     reasons = _reasons(cfg)
-    assert "timed out after 4s" in reasons["slow.html"]
+    assert "timed out after 2s" in reasons["slow.html"]
     assert "larger than max_page_bytes" in reasons["huge.html"]
     assert "empty page" in reasons["empty.html"]
     assert "binary content, not text" in reasons["binary.html"]

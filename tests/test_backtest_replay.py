@@ -10,7 +10,7 @@ import pytest
 from test_backtest import FIXTURES, _background, templates  # noqa: F401 (fixture)
 
 from radar.app.plant import generate, inject, read_plants
-from radar.app.replay import backtest_replay, can_replay, replay, terms_match
+from radar.app.replay import can_replay, replay, replay_report, terms_match
 from radar.core import warehouse
 from radar.core.config import WarehouseConfig
 from radar.scoring.backtest import Event, label_words_common
@@ -48,7 +48,8 @@ def test_replay_knows_nothing_of_the_future_and_finds_planted_trends(analysed, t
     for those months (topic discovery included), and the planted trends are found."""
     cfg, events = analysed
     assert can_replay(cfg)
-    report = backtest_replay(cfg, events, tmp_path / "full")
+    full = replay(cfg, events, tmp_path / "full")
+    report = replay_report(cfg, events, full, tmp_path / "full")  # what backtest_replay reports
     assert report.topics_mode == "replay" and "prospective" in report.note
     detected = [e for e in report.events if e.detected]
     assert len(detected) >= 3, report.to_json()
@@ -62,7 +63,6 @@ def test_replay_knows_nothing_of_the_future_and_finds_planted_trends(analysed, t
         con.execute(f"DELETE FROM passage_embeddings WHERE passage_id IN "
                     f"(SELECT passage_id FROM passages WHERE doc_id IN ({late}))")
     cut_cfg = dataclasses.replace(cfg, warehouse=WarehouseConfig(path=str(cut / "radar.duckdb")))
-    full = replay(cfg, events, tmp_path / "full2")
     part = replay(cut_cfg, events, tmp_path / "part")
     assert part.periods[-1] == date(2024, 7, 1)
 

@@ -207,8 +207,14 @@ def backtest_replay(cfg: Config, events: list[Event], workdir: Path, k: int | No
                     progress: Callable[[int, int, str], None] | None = None):
     """`radar backtest` with topics discovered prospectively: a BacktestReport."""
     check_settings(cfg)
+    return replay_report(cfg, events, replay(cfg, events, workdir, progress), workdir, k,
+                         tolerance, max_lead)
+
+
+def replay_report(cfg: Config, events: list[Event], res: ReplayResult, workdir: Path,
+                  k: int | None = None, tolerance: int = 1, max_lead: int | None = None):
+    """The BacktestReport of a replay run in `workdir` (`replay`)."""
     sc = cfg.scoring
-    res = replay(cfg, events, workdir, progress)
     report = evaluate(res.rows, res.periods, events, {}, cfg.analysis.period, k or sc.top_k,
                       tolerance, effective_warmup(sc.warmup_periods),
                       sc.baseline_periods if max_lead is None else max_lead,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 from collections import Counter, defaultdict
@@ -92,10 +93,13 @@ def main() -> int:
     t0 = time.perf_counter()
     redactor = Redactor.get()
     load_s = time.perf_counter() - t0
+    loaded_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     labelled, ordinary = load("labelled.jsonl"), load("ordinary.jsonl")
     res = evaluate(labelled, ordinary, redactor)
 
-    print(f"analyser load {load_s:.1f} s; {res['docs_per_second']:.0f} documents/s "
+    print(f"analyser load {load_s:.1f} s ({loaded_mb:.0f} MB resident, torch "
+          f"{'imported' if 'torch' in sys.modules else 'not imported'}); "
+          f"{res['docs_per_second']:.0f} documents/s "
           f"({len(labelled)} labelled + {len(ordinary)} ordinary comments)")
     print(f"{'type':18} {'recall':>7} {'caught':>9}")
     worst = 1.0
@@ -118,6 +122,7 @@ def main() -> int:
     if args.json:
         out = {k: v for k, v in res.items() if k not in ("misses", "fp_examples")}
         out["load_seconds"] = load_s
+        out["load_peak_rss_mb"] = loaded_mb
         args.json.write_text(json.dumps(out, indent=2), encoding="utf-8")
     return 0 if worst >= TARGET else 1
 

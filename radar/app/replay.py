@@ -114,7 +114,7 @@ def _content(words: list[str]) -> list[str]:
 def _stop_words() -> frozenset[str]:
     """spaCy's English stop words, imported when first needed: importing spaCy at the top
     would load thinc, and with it torch (~2 s, ~300 MB), in every `radar analyze` before
-    the NLP stage could load spaCy without torch (nlp.preprocess.torch_hidden)."""
+    the NLP stage could load spaCy without torch (radar.core.spacy_imports.torch_hidden)."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
     return frozenset(STOP_WORDS)

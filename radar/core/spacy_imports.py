@@ -42,7 +42,7 @@ def torch_hidden(hide: bool = True) -> Iterator[None]:
     plugin's entry point (Presidio's), caches "no torch" at import: its modules are dropped
     afterwards so that a later import (the torch embedder) finds torch. Does nothing when torch,
     thinc or transformers is already imported (transformers, imported with torch importable,
-    would fail to import it inside the block).
+    has settled that torch is there; its modules imported inside the block could then fail).
     """
     if not hide or any(name in sys.modules for name in ("torch", "thinc", "transformers")):
         yield

@@ -18,11 +18,9 @@ optionally `name`, `channel` (default citizen), `sources` (default 4),
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import logging
 import random
-import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -32,11 +30,12 @@ from dateutil.relativedelta import relativedelta
 
 from crawlers.importer import build_document, import_file
 from nlp.pipeline import analyze
-from nlp.topic_step import models_dir
+from radar.app.copies import copy_warehouse
+from radar.app.replay import backtest_replay
 from radar.core import warehouse
-from radar.core.config import CHANNELS, Config, WarehouseConfig
+from radar.core.config import CHANNELS, Config
 from radar.core.periods import period_start
-from radar.core.privacy import load_salt, salt_path
+from radar.core.privacy import load_salt
 from radar.scoring.backtest import BacktestReport, Event, EventsFileError, backtest
 
 log = logging.getLogger(__name__)
@@ -145,28 +144,6 @@ def generate(plants: list[Plant], period: str, seed: int = 0) -> list[dict]:
     return rows
 
 
-def copy_warehouse(cfg: Config, workdir: Path, with_models: bool = True) -> Config:
-    """Copy the warehouse (and its salt file) into `workdir`; a Config pointing at the copy.
-    `with_models` also copies the fitted topic models (a replay starts without them)."""
-    workdir = workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    src = cfg.warehouse_path
-    dst = workdir / src.name
-    with warehouse.read(src):  # no writer mid-batch while we copy
-        shutil.copy2(src, dst)
-        wal = src.with_name(src.name + ".wal")
-        if wal.exists():
-            shutil.copy2(wal, dst.with_name(dst.name + ".wal"))
-    if salt_path(src).exists():
-        shutil.copy2(salt_path(src), salt_path(dst))
-    copy = dataclasses.replace(cfg, warehouse=WarehouseConfig(path=str(dst)))
-    copy.path = workdir / "radar.toml"
-    # Fitted topic models live beside the warehouse; the copy needs its own.
-    if with_models and models_dir(cfg).exists():
-        shutil.copytree(models_dir(cfg), models_dir(copy), dirs_exist_ok=True)
-    return copy
-
-
 def inject(cfg: Config, rows: list[dict], workdir: Path) -> dict[str, list[str]]:
     """Import the planted rows into the copy; returns plant name -> doc ids."""
     path = workdir / "planted.jsonl"
@@ -208,9 +185,9 @@ def assign_deterministic(cfg: Config, plants: list[Plant], docs: dict[str, list[
                 "probability = excluded.probability, model_version = excluded.model_version")
 
 
-def run_plant(cfg: Config, plants: list[Plant], workdir: Path, assign: str = "auto",
-              k: int | None = None, tolerance: int = 1, seed: int = 0) -> BacktestReport:
-    """Plant, assign topics, replay and evaluate on a copy of the warehouse."""
+def plant_copy(cfg: Config, plants: list[Plant], workdir: Path, assign: str = "auto",
+               seed: int = 0) -> tuple[Config, dict[str, list[str]], str]:
+    """The planted copy: (its Config, plant name -> doc ids, how topics were assigned)."""
     copy = copy_warehouse(cfg, workdir)
     docs = inject(copy, generate(plants, cfg.analysis.period, seed), workdir)
     mode = "nlp" if assign == "auto" else assign
@@ -219,8 +196,44 @@ def run_plant(cfg: Config, plants: list[Plant], workdir: Path, assign: str = "au
         log.info("plant: NLP stage on the copy: %s", nlp_summary)
     else:
         assign_deterministic(copy, plants, docs)
+    return copy, docs, mode
+
+
+def evaluate_plant(copy: Config, plants: list[Plant], docs: dict[str, list[str]], mode: str,
+                   workdir: Path, topics: str = "auto", k: int | None = None,
+                   tolerance: int = 1) -> BacktestReport:
+    """The backtest of a planted copy. `topics`: "replay" discovers the topics period by period
+    with data up to each period only, as a live radar would (the NLP stage's topics only);
+    "stored" scores the topics fitted on the whole copy (look-ahead: a fit that has seen the
+    whole trend); "auto": replay when the NLP stage assigned the topics."""
+    topics = plant_topics(mode, topics)
     events = [Event(p.name, [ph.lower() for ph in p.phrases], p.onset) for p in plants]
-    report = backtest(copy, events, k=k, tolerance=tolerance, max_lead=0)
+    if topics == "replay":
+        report = backtest_replay(copy, events, workdir / "replay", k=k, tolerance=tolerance,
+                                 max_lead=0)
+    else:
+        report = backtest(copy, events, k=k, tolerance=tolerance, max_lead=0)
     report.note = (f"{sum(map(len, docs.values()))} planted documents in {len(plants)} trends; "
-                   f"topics assigned by {mode}; copy at {copy.warehouse_path}")
+                   f"topics assigned by {mode}, {topics}; copy at {copy.warehouse_path}; "
+                   + report.note).rstrip("; ")
     return report
+
+
+def plant_topics(assign: str, topics: str) -> str:
+    """"replay" or "stored" for `--assign` and `--topics`; EventsFileError when they conflict."""
+    nlp = assign in ("auto", "nlp")
+    if topics == "auto":
+        return "replay" if nlp else "stored"
+    if topics == "replay" and not nlp:
+        raise EventsFileError("--topics replay needs the NLP stage's topics (--assign nlp): "
+                              "a replay discovers them from the passages' embeddings")
+    return topics
+
+
+def run_plant(cfg: Config, plants: list[Plant], workdir: Path, assign: str = "auto",
+              k: int | None = None, tolerance: int = 1, seed: int = 0,
+              topics: str = "auto") -> BacktestReport:
+    """Plant, assign topics, replay and evaluate on a copy of the warehouse (`evaluate_plant`)."""
+    plant_topics(assign, topics)  # a conflict is reported before anything is planted
+    copy, docs, mode = plant_copy(cfg, plants, workdir, assign, seed)
+    return evaluate_plant(copy, plants, docs, mode, workdir, topics, k, tolerance)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from nlp.refresh import refresh_labels, refresh_stats
 from nlp.topic_step import run_topic_step
-from radar.app.plant import copy_warehouse
+from radar.app.copies import copy_warehouse
 from radar.core import warehouse
 from radar.core.config import Config
 from radar.core.periods import period_start_sql

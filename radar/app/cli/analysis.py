@@ -69,7 +69,8 @@ def analyze(refit: bool, no_score: bool, config_path: Path) -> None:
               default="auto", show_default=True,
               help="replay: discover topics period by period with data up to each period only "
                    "(no look-ahead; needs embedded passages); stored: the warehouse's topics "
-                   "(fitted on the whole corpus); auto: replay when possible.")
+                   "(fitted on the whole corpus); auto: replay when possible (with --plant: "
+                   "when the NLP stage assigns the planted documents' topics).")
 @click.option("-k", "k", type=int, default=None, help="k for precision@k (default: [scoring] top_k).")
 @click.option("--tolerance", type=int, default=1, show_default=True,
               help="Periods after the onset a detection may come and still count.")
@@ -92,7 +93,7 @@ def backtest(events: Path | None, plants: Path | None, assign: str, workdir: Pat
             with writing(cfg, "radar backtest --plant"), \
                     tempfile.TemporaryDirectory(prefix="radar-plant-") as tmp:
                 report = run_plant(cfg, planted, workdir or Path(tmp), assign=assign, k=k,
-                                   tolerance=tolerance)
+                                   tolerance=tolerance, topics=topics_mode)
                 if workdir is None:
                     report.note += " (a temporary copy, now removed; keep one with --workdir)"
         else:

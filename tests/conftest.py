@@ -173,7 +173,7 @@ SLOW_FILES = {
     "test_demo_e2e.py": 75, "test_decisions_e2e.py": 80, "test_backtest_replay.py": 70,
     "test_reader_copy.py": 55, "test_crawl_forums.py": 60, "test_pipeline.py": 65,
     "test_crawl_feeds.py": 100, "test_crawl_distributed.py": 70, "test_nlp_pipeline.py": 40,
-    "test_scale_concurrent.py": 33, "test_backtest.py": 65, "test_privacy_access_e2e.py": 30,
+    "test_scale_concurrent.py": 33, "test_backtest.py": 60, "test_privacy_access_e2e.py": 30,
     "test_writer_lock.py": 25, "test_radar_picture_e2e.py": 22, "test_nlp_cluster.py": 25,
     "test_nlp_embedders.py": 30, "test_crawl_broken_pages.py": 32,
 }

@@ -22,6 +22,11 @@ def test_terms_match_folds_plurals_and_phrases():
     assert not terms_match(["iraq"], ["iran"]) and not terms_match(["aids"], ["aid"])
     # Terms are lemmas of content words: the radar shows "responsibility protect".
     assert terms_match(["responsibility to protect"], ["responsibility protect"])
+    # A term inside a keyword needs half of its content words: a generic word is no match.
+    assert not terms_match(["an AI chatbot for council services"], ["council", "nature"])
+    assert terms_match(["an AI chatbot for council services"], ["council service"])
+    assert not terms_match(["international criminal court"], ["court"])
+    assert terms_match(["international criminal court"], ["criminal court"])
 
 
 def test_label_readability_counts_common_words():

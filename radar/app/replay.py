@@ -126,14 +126,17 @@ def _contains(long: list[str], short: list[str]) -> bool:
 
 
 def terms_match(keywords: list[str], terms: list[str]) -> bool:
-    """A keyword inside a term or a term inside a keyword, as whole content words, plurals
-    folded ("landmines" matches the lemma "landmine"; "climate" matches "climate change";
-    "responsibility to protect" matches "responsibility protect")."""
+    """A keyword inside a term, or a term inside a keyword holding at least half of its
+    content words, as whole content words, plurals folded ("landmines" matches the lemma
+    "landmine"; "climate" matches "climate change"; "responsibility to protect" matches
+    "responsibility protect"; "council" does not match "an AI chatbot for council services":
+    one word of four, which any council topic holds)."""
     for kw in keywords:
         k = _content(_words(kw))
         for term in terms:
             t = _content(_words(term))
-            if len(" ".join(t)) >= 4 and (_contains(t, k) or _contains(k, t)):
+            if len(" ".join(t)) >= 4 and (_contains(t, k) or (2 * len(t) >= len(k)
+                                                              and _contains(k, t))):
                 return True
     return False
 

@@ -228,8 +228,8 @@ def test_backtest_cli_writes_table_and_json(assigned, tmp_path):
     "issue 15, not solved: replayed (topics discovered period by period, the default), the "
     "trends are caught within a month for 3 of 5 (library, heat pumps, school meals); the "
     "chatbot and e-scooter trends 2 months after onset. Fitted once on the whole copy "
-    "(--topics stored) the topic step splits each trend over 2-7 topics, one per templated opener, and none is caught within "
-    "a month. Needs 'one theme as one topic' in the topic step."))
+    "(--topics stored) the topic step splits each trend over 2-7 topics, one per templated "
+    "opener, and none is caught within a month. Needs 'one theme as one topic' in the topic step."))
 def test_planted_trends_end_to_end_with_the_nlp_stage(background, tmp_path):
     """The honest version: the NLP stage (passages, embeddings, UMAP + HDBSCAN) finds the
     topics, and the planted copy is replayed as a live radar would have seen it (topics

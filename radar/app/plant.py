@@ -6,8 +6,11 @@ several sources and authors, following a growth curve from the onset period.
 They are injected into a *copy* of the warehouse (the real one is never
 touched), through the ordinary import path (pseudonymised authors), topics are
 assigned (by the NLP stage when available, else deterministically: one new
-topic per planted trend), and the replay of radar.scoring.backtest reports recall,
-precision@k, detection delay and false alarms among the other topics.
+topic per planted trend), and a backtest reports recall, precision@k, detection
+delay and false alarms among the other topics: with the NLP stage's topics the copy
+is replayed period by period, topic discovery included (radar/app/replay.py), as a
+live radar would have seen it; deterministic topics are scored as stored
+(radar.scoring.backtest).
 
 Plants CSV columns: `phrases` (`|`-separated), `onset` (date), `counts`
 (`|`-separated passages per period from the onset, e.g. `3|6|12|24`), and

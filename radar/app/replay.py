@@ -135,8 +135,9 @@ def terms_match(keywords: list[str], terms: list[str]) -> bool:
         k = _content(_words(kw))
         for term in terms:
             t = _content(_words(term))
-            if len(" ".join(t)) >= 4 and (_contains(t, k) or (2 * len(t) >= len(k)
-                                                              and _contains(k, t))):
+            keyword_in_term = _contains(t, k)
+            term_in_keyword = 2 * len(t) >= len(k) and _contains(k, t)
+            if len(" ".join(t)) >= 4 and (keyword_in_term or term_in_keyword):
                 return True
     return False
 

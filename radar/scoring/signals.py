@@ -8,6 +8,8 @@ period only; `radar.scoring.score` reads the series and stores the rows.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from radar.core.config import ScoringConfig
@@ -45,8 +47,8 @@ from radar.scoring.termdata import term_counts
 from radar.scoring.themes import new_themes, term_test_settings
 
 
-def _f(x: float) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)
+def _f(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
 
 
 def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list[dict]:
@@ -119,41 +121,51 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
     comps = score_components(credible, m["burst"], m["novelty"], breadth_in, volume_in,
                              m["expectation_growth"])
     score = (scorer or WeightedScorer()).score(comps)
-    first = first_seen_index(P)
+    first = first_seen_index(P).tolist()
     rules = RingRules.from_config(sc)
+    # The loop reads Python lists: a numpy scalar per cell costs more than the rules do.
+    v = {name: arr.tolist() for name, arr in m.items()}
+    vol, sc_, src = P.tolist(), score.tolist(), series.sources.tolist()
+    eff, authors, top = (series.effective_sources.tolist(), series.authors.tolist(),
+                         series.top_author_share.tolist())
+    citizen, news, policy = mix["citizen"].tolist(), mix["news"].tolist(), mix["policy"].tolist()
+    gap_risk, gap_gap = gap.risk.tolist(), gap.gap.tolist()
+    citizen_att, policy_att = gap.citizen_attention.tolist(), gap.policy_attention.tolist()
+    significant, reason = rise.significant.tolist(), rise.reason.tolist()
+    novel_n, credible_l, quad_l = novel.tolist(), credible.tolist(), quad.tolist()
+    present = themes.present.tolist() if themes is not None else None
     rows: list[dict] = []
     for k in range(K):
         prev_ring, seen = None, False
         for t in range(T):
             e = Evidence(
-                period_index=t, volume=int(P[k, t]), expected=float(m["expected"][k, t]),
-                growth=float(m["growth"][k, t]), z=float(m["surprise"][k, t]),
-                burst=float(m["burst"][k, t]), novelty=float(m["novelty"][k, t]),
-                quadrant=quad[k, t], score=float(score[k, t]),
-                sources=int(series.sources[k, t]),
-                effective_sources=float(series.effective_sources[k, t]),
-                citizen_share=float(mix["citizen"][k, t]), authors=int(series.authors[k, t]),
-                top_author_share=float(series.top_author_share[k, t]),
+                period_index=t, volume=int(vol[k][t]), expected=float(v["expected"][k][t]),
+                growth=float(v["growth"][k][t]), z=float(v["surprise"][k][t]),
+                burst=float(v["burst"][k][t]), novelty=float(v["novelty"][k][t]),
+                quadrant=quad_l[k][t], score=float(sc_[k][t]),
+                sources=int(src[k][t]), effective_sources=float(eff[k][t]),
+                citizen_share=float(citizen[k][t]), authors=int(authors[k][t]),
+                top_author_share=float(top[k][t]),
                 age=int(t - first[k]) if 0 <= first[k] <= t else -1,
-                expectation_share=float(m["expectation_share"][k, t]),
-                expectation_growth=float(m["expectation_growth"][k, t]),
-                gap_risk=bool(gap.risk[k, t]),
-                significant=bool(rise.significant[k, t]),
-                new_theme=bool(themes is not None and themes.present[k, t]),
+                expectation_share=float(v["expectation_share"][k][t]),
+                expectation_growth=float(v["expectation_growth"][k][t]),
+                gap_risk=bool(gap_risk[k][t]),
+                significant=bool(significant[k][t]),
+                new_theme=bool(present is not None and present[k][t]),
             )
             terms_kt = new_terms.get((k, t), [])
-            why = rise.reason[k, t] or ("new theme" if e.new_theme else "")
+            why = reason[k][t] or ("new theme" if e.new_theme else "")
             theme = (theme_words(themes.terms[(k, t)]) if why == "new theme"
                      else theme_words(terms_kt) if why == "novel terms" else None)
             if why == "new theme":
                 e.headline = theme_headline(
                     themes.terms[(k, t)], term_sources, t, int(themes.passages[k, t]),
                     int(themes.sources[k, t]), int(themes.in_topic[k, t]), e.volume)
-            elif rise.significant[k, t] or terms_kt:
+            elif significant[k][t] or terms_kt:
                 e.headline = headline(
-                    rise.reason[k, t], int(series.sources[k, t]), all_sources[t],
-                    _baseline_mean(series.sources[k], t, W), e.volume, int(novel[k, t]),
-                    terms_kt, term_sources, t, float(m["growth"][k, t]))
+                    reason[k][t], e.sources, all_sources[t],
+                    _baseline_mean(series.sources[k], t, W), e.volume, int(novel_n[k][t]),
+                    terms_kt, term_sources, t, float(v["growth"][k][t]))
             st = stage(e, rules)
             narrow = narrow_voice(e, rules)
             rg = ring(e, st, narrow, rules)
@@ -161,21 +173,21 @@ def compute_signals(series: TopicSeries, sc: ScoringConfig, scorer=None) -> list
             if rg is not None or mv == "left":
                 rows.append({
                     "period_start": series.periods[t], "topic_id": series.topic_ids[k],
-                    "score": float(score[k, t]), "stage": st, "ring": rg, "volume": e.volume,
-                    **{name: _f(arr[k, t]) for name, arr in m.items()},
-                    "quadrant": quad[k, t], "sources": e.sources,
+                    "score": e.score, "stage": st, "ring": rg, "volume": e.volume,
+                    **{name: _f(arr[k][t]) for name, arr in v.items()},
+                    "quadrant": e.quadrant, "sources": e.sources,
                     "effective_sources": e.effective_sources,
-                    "news_share": _f(mix["news"][k, t]), "policy_share": _f(mix["policy"][k, t]),
+                    "news_share": _f(news[k][t]), "policy_share": _f(policy[k][t]),
                     "citizen_share": e.citizen_share, "authors": e.authors,
                     "top_author_share": e.top_author_share, "narrow_voice": narrow,
                     "show_quotes": show_quotes(e.authors, rules),
-                    "expectation_gap": _f(gap.gap[k, t]), "gap_risk": e.gap_risk,
-                    "citizen_attention": _f(gap.citizen_attention[k, t]),
-                    "policy_attention": _f(gap.policy_attention[k, t]),
+                    "expectation_gap": _f(gap_gap[k][t]), "gap_risk": e.gap_risk,
+                    "citizen_attention": _f(citizen_att[k][t]),
+                    "policy_attention": _f(policy_att[k][t]),
                     "previous_ring": prev_ring, "movement": mv,
                     "reasons": reasons(e, st, rg, narrow, rules),
-                    "new_terms": terms_kt, "novel_passages": int(novel[k, t]),
-                    "rise": why or None, "credible_growth": _f(credible[k, t]), "theme": theme,
+                    "new_terms": terms_kt, "novel_passages": int(novel_n[k][t]),
+                    "rise": why or None, "credible_growth": _f(credible_l[k][t]), "theme": theme,
                 })
             prev_ring, seen = rg, seen or rg is not None
     return rows

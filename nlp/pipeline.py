@@ -31,7 +31,14 @@ from nlp.costs import StepCosts, cpu_seconds, thread_cpu_seconds
 from nlp.loaded import LazyEmbedder, WarmModels, default_preprocessor
 from nlp.passages import is_part_of_page, split_document
 from nlp.preprocess import embedding_text
-from nlp.refresh import refresh_areas, refresh_labels, refresh_stats, sync_taxonomy
+from nlp.refresh import (
+    area_update,
+    label_update,
+    sync_taxonomy,
+    write_areas,
+    write_labels,
+    write_stats,
+)
 from nlp.spacy_blas import one_blas_thread
 from nlp.topic_step import PreFit, TopicOutcome, fit_kind, fit_on, fit_sample, run_topic_step
 from radar.core import warehouse
@@ -326,21 +333,29 @@ def _analyze(cfg: Config, progress: Progress | None, refit: bool, lazy: LazyEmbe
         return summary  # nothing new: no model loaded, nothing written
     t0 = time.perf_counter()
     a = cfg.analysis
-    with costs.step("series"):  # first: a write, which `beside`'s reads would hold up
-        refresh_stats(path, a.period, a.representative_passages,
-                      reset_first_seen=outcome.last_period not in (None, a.period))
     with running_beside(beside):
+        # Labels and areas are worked out on reads, which run beside `beside`'s; they are
+        # written with the sizes, time series and the run's row in one transaction, once
+        # (a write waits for every reader).
         with costs.step("labels"):
-            relabelled = refresh_labels(path, a.stop_words, a.period)
+            labels = label_update(path, a.stop_words, a.period)
         with costs.step("areas"):
             taxonomy_changed = sync_taxonomy(path, cfg, lazy)
             everything = (taxonomy_changed or outcome.last_settings != settings
                           or outcome.action in ("fit", "refit"))
-            refresh_areas(path, a.area_threshold, lazy, only=None if everything else relabelled)
-        summary.seconds["refresh"] = time.perf_counter() - t0
+            areas = area_update(path, a.area_threshold, lazy,
+                                only=None if everything else labels.changed, top_terms=labels.terms)
         if summary.action == "none":
             summary.action = "relabel"
-        _record_run(path, started, summary, a.period, settings)
+        with warehouse.write(path) as con:
+            with costs.step("series"):
+                write_stats(con, a.period, a.representative_passages,
+                            reset_first_seen=outcome.last_period not in (None, a.period))
+            write_labels(con, labels)
+            if areas is not None:
+                write_areas(con, areas)
+            summary.seconds["refresh"] = time.perf_counter() - t0
+            _record_run(con, started, summary, a.period, settings)
     return summary
 
 
@@ -388,14 +403,14 @@ def start_fit_beside(cfg: Config, held: Held, refit: bool, pool: ThreadPoolExecu
     return pool.submit(fit)
 
 
-def _record_run(path, started: datetime, s: NlpSummary, period: str, settings: str) -> None:
-    """The run's row in nlp_runs; also counts the active topics into `s.topics`."""
-    with warehouse.write(path) as con:
-        s.topics = con.execute("SELECT count(*) FROM topics WHERE active").fetchone()[0]
-        con.execute(
-            "INSERT INTO nlp_runs (run_id, started_at, finished_at, action, new_passages, embedded, "
-            "assigned, new_topics, model_version, period, settings_hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [warehouse.next_id(con, "nlp_run_seq"), started, datetime.now(UTC).replace(tzinfo=None),
-             s.action, s.new_passages, s.embedded,
-             s.assigned, s.new_topics, s.model_version, period, settings])
+def _record_run(con, started: datetime, s: NlpSummary, period: str, settings: str) -> None:
+    """The run's row in nlp_runs, on a write connection; also counts the active topics into
+    `s.topics`."""
+    s.topics = con.execute("SELECT count(*) FROM topics WHERE active").fetchone()[0]
+    con.execute(
+        "INSERT INTO nlp_runs (run_id, started_at, finished_at, action, new_passages, embedded, "
+        "assigned, new_topics, model_version, period, settings_hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [warehouse.next_id(con, "nlp_run_seq"), started, datetime.now(UTC).replace(tzinfo=None),
+         s.action, s.new_passages, s.embedded,
+         s.assigned, s.new_topics, s.model_version, period, settings])

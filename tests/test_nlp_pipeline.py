@@ -223,6 +223,37 @@ def test_a_label_is_kept_while_its_terms_lead_and_made_afresh_when_they_do_not(s
     assert term_pattern(label_terms(list(steady_terms))[0]).fullmatch(fresh.split(", ")[0])
 
 
+
+def test_areas_are_worked_out_from_top_terms_not_yet_written(scenario, tmp_path):
+    """`radar analyze` works out areas before it writes the labels (one write at the end):
+    `area_update` with a label update's top terms gives what it gives once they are stored."""
+    import shutil
+
+    from nlp.refresh import area_update, write_areas
+
+    src = scenario["cfg"]
+    path = tmp_path / "w.duckdb"
+    shutil.copy(src.warehouse_path, path)
+    topic_id, stored = warehouse.query(path, "SELECT topic_id, top_terms FROM topics WHERE active "
+                                             "ORDER BY size DESC LIMIT 1")[0]
+    newer = ["zebra crossing", "zebra", "pedestrian"]
+    lazy = lambda: scenario["embedder"].inner  # noqa: E731
+    threshold = src.analysis.area_threshold
+    before = area_update(path, threshold, lazy, only={topic_id}).to_pylist()
+    ahead = area_update(path, threshold, lazy, only={topic_id},
+                        top_terms={topic_id: newer}).to_pylist()
+    with warehouse.write(path) as con:
+        con.execute("UPDATE topics SET top_terms = ? WHERE topic_id = ?", [newer, topic_id])
+    written = area_update(path, threshold, lazy, only={topic_id}).to_pylist()
+    assert ahead == written and ahead != before
+    assert list(stored) != newer
+    assert area_update(path, threshold, lazy, only=set()) is None
+    areas = area_update(path, threshold, lazy, only={topic_id}, top_terms={})
+    with warehouse.write(path) as con:
+        write_areas(con, areas)
+    assert warehouse.query(path, "SELECT service_area, area_similarity FROM topics WHERE topic_id = ?",
+                           [topic_id]) == [(written[0]["service_area"], written[0]["area_similarity"])]
+
 def test_expectation_flags_and_shares(scenario):
     cfg = scenario["cfg"]
     flagged, phrases = q(cfg, "SELECT count(*) FILTER (WHERE is_expectation), count(*) FILTER "

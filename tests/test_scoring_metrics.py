@@ -68,6 +68,18 @@ def test_effective_number_of_sources():
     assert 1.4 < skew < 1.8  # one dominant source is barely more than one
 
 
+def test_effective_number_does_not_depend_on_the_order_of_the_counts():
+    """SQL groups arrive in any order; a rerun on the same data gives the same floats."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        counts = rng.integers(1, 40, size=int(rng.integers(2, 30))).tolist()
+        first = scoring.effective_number(counts)
+        for _ in range(5):
+            shuffled = rng.permutation(counts).tolist()
+            assert scoring.effective_number(shuffled) == first  # to the last bit
+            assert scoring.breadth(dict(enumerate(shuffled)))[1] == first
+
+
 def test_breadth_counts_each_carrier_and_voice_the_top_author():
     assert scoring.breadth({"a": 3, "b": 3, "c": 0}) == (2, pytest.approx(2.0))
     authors, top = scoring.voice({"x": 6, "y": 2, "z": 2})

@@ -128,9 +128,11 @@ def effective_number(counts: Iterable[float]) -> float:
     """Effective number of sources: exp(Shannon entropy) of the count distribution.
 
     Ten sources carrying a topic equally give 10; one source with 91 of 100
-    passages and nine with one each give about 1.6. Empty gives 0.
+    passages and nine with one each give about 1.6. Empty gives 0. The counts are summed in
+    sorted order, so the same counts in any order (SQL groups arrive in any) give the same
+    float, to the last bit.
     """
-    c = np.asarray([x for x in counts if x > 0], dtype=float)
+    c = np.sort(np.asarray([x for x in counts if x > 0], dtype=float))
     if c.size == 0:
         return 0.0
     p = c / c.sum()

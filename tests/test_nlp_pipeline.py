@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import random
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 
 from crawlers.importer import import_file
 from nlp.pipeline import analyze
-from nlp.refresh import refresh_labels
+from nlp.refresh import area_update, refresh_labels, write_areas
 from nlp.surface import MAX_GAP, term_pattern
 from nlp.terms import label_terms, label_window
 from radar.core import warehouse
@@ -190,8 +191,6 @@ def test_a_label_is_kept_while_its_terms_lead_and_made_afresh_when_they_do_not(s
     """A run that only reorders a topic's leading terms keeps its label (a reader sees the
     same name); one whose label term fell out of the leading terms labels it afresh from its
     best terms; after an erasure (`steady=False`) every changed topic is labelled afresh."""
-    import shutil
-
     src = scenario["cfg"]
     shutil.copy(src.warehouse_path, tmp_path / "w.duckdb")
     path = tmp_path / "w.duckdb"
@@ -223,21 +222,19 @@ def test_a_label_is_kept_while_its_terms_lead_and_made_afresh_when_they_do_not(s
     assert term_pattern(label_terms(list(steady_terms))[0]).fullmatch(fresh.split(", ")[0])
 
 
-
 def test_areas_are_worked_out_from_top_terms_not_yet_written(scenario, tmp_path):
     """`radar analyze` works out areas before it writes the labels (one write at the end):
     `area_update` with a label update's top terms gives what it gives once they are stored."""
-    import shutil
-
-    from nlp.refresh import area_update, write_areas
-
     src = scenario["cfg"]
     path = tmp_path / "w.duckdb"
     shutil.copy(src.warehouse_path, path)
     topic_id, stored = warehouse.query(path, "SELECT topic_id, top_terms FROM topics WHERE active "
                                              "ORDER BY size DESC LIMIT 1")[0]
     newer = ["zebra crossing", "zebra", "pedestrian"]
-    lazy = lambda: scenario["embedder"].inner  # noqa: E731
+
+    def lazy():
+        return scenario["embedder"].inner
+
     threshold = src.analysis.area_threshold
     before = area_update(path, threshold, lazy, only={topic_id}).to_pylist()
     ahead = area_update(path, threshold, lazy, only={topic_id},
@@ -253,6 +250,7 @@ def test_areas_are_worked_out_from_top_terms_not_yet_written(scenario, tmp_path)
         write_areas(con, areas)
     assert warehouse.query(path, "SELECT service_area, area_similarity FROM topics WHERE topic_id = ?",
                            [topic_id]) == [(written[0]["service_area"], written[0]["area_similarity"])]
+
 
 def test_expectation_flags_and_shares(scenario):
     cfg = scenario["cfg"]

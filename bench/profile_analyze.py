@@ -3,13 +3,16 @@
     python bench/profile_analyze.py                       # the UNGDC dev corpus, configured embedder
     python bench/profile_analyze.py --embedder torch      # the same with the torch embedder
     python bench/profile_analyze.py --generate 10000      # a generated corpus instead
+    python bench/profile_analyze.py --demo                # the demo's documents (monthly)
     python bench/profile_analyze.py --no-bare             # skip the bare-model reference
 
 One bench run does, each in a fresh child process (so each peak RSS is its own):
 
 1. import: the corpus imported into a fresh warehouse (`[analysis] period =
    "year"`). The UNGDC rows' URLs end in `#p<N>`; they are rewritten to `/p<N>`
-   in a temporary copy so that every paragraph is its own document.
+   in a temporary copy so that every paragraph is its own document. With `--demo`, the
+   documents `radar demo` crawled (built in `--demo-folder` if it is not there yet),
+   analysed with the demo's radar.toml (`period = "month"`, its service catalogue).
 2. analyze: the first `radar analyze` (NLP stage + radar scoring) with wall
    time, CPU time (all threads) and peak RSS per step: passages (split and
    write), spaCy, embedding, embedding write, topics (fit), series, labels,
@@ -46,8 +49,13 @@ os.environ.setdefault("RADAR_PSEUDONYM_SALT", "bench-salt")
 HOLDOUT = 0.01
 
 
-def corpus_rows(generate: int, seed: int = 7, limit: int = 0) -> list[dict]:
-    """The UNGDC paragraphs (URLs made unique), or `generate` synthetic policy paragraphs."""
+def corpus_rows(generate: int, seed: int = 7, limit: int = 0, demo: Path | None = None) -> list[dict]:
+    """The UNGDC paragraphs (URLs made unique), `generate` synthetic policy paragraphs, or
+    the documents of the demo in folder `demo`."""
+    if demo is not None:
+        from bench.demo_corpus import demo_rows
+
+        return demo_rows(demo)
     if generate:
         from bench.corpus import generated_rows
 
@@ -71,7 +79,8 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def prepare(work: Path, embedder: str, generate: int, limit: int = 0) -> dict:
+def prepare(work: Path, embedder: str, generate: int, limit: int = 0,
+            demo: Path | None = None) -> dict:
     """A fresh project folder; the corpus split into first import and held-out 1%."""
     import shutil
 
@@ -83,15 +92,20 @@ def prepare(work: Path, embedder: str, generate: int, limit: int = 0) -> dict:
     from nlp.onnx_embedder import default_cache_dir
 
     shutil.rmtree(default_cache_dir() / "spacy", ignore_errors=True)
-    rows = corpus_rows(generate, limit=limit)
+    rows = corpus_rows(generate, limit=limit, demo=demo)
     rng = random.Random(11)
     held = set(rng.sample(range(len(rows)), max(1, round(len(rows) * HOLDOUT))))
     first = [r for i, r in enumerate(rows) if i not in held]
     write_jsonl(work / "first.jsonl", first)
     write_jsonl(work / "more.jsonl", [r for i, r in enumerate(rows) if i in held])
-    (work / "radar.toml").write_text(
-        '[warehouse]\npath = "radar.duckdb"\n\n[analysis]\nperiod = "year"\n'
-        f'embedder = "{embedder}"\n', encoding="utf-8")
+    if demo is not None:
+        from bench.demo_corpus import demo_config
+
+        config = demo_config(demo, embedder)
+    else:
+        config = ('[warehouse]\npath = "radar.duckdb"\n\n[analysis]\nperiod = "year"\n'
+                  f'embedder = "{embedder}"\n')
+    (work / "radar.toml").write_text(config, encoding="utf-8")
     return {"documents": len(rows), "first": len(first), "held_out": len(held)}
 
 
@@ -318,6 +332,9 @@ def main() -> None:
     ap.add_argument("--embedder", default="auto", help="[analysis] embedder for the run")
     ap.add_argument("--generate", type=int, default=0, help="generated documents instead of UNGDC")
     ap.add_argument("--limit", type=int, default=0, help="only this many UNGDC paragraphs (sampled)")
+    ap.add_argument("--demo", action="store_true", help="the demo's documents instead of UNGDC")
+    ap.add_argument("--demo-folder", type=Path, default=Path("/tmp/radar-profile-demo"),
+                    help="where the demo is built (or reused) for --demo")
     ap.add_argument("--no-bare", action="store_true", help="skip the bare sentence-transformers run")
     ap.add_argument("--no-incremental", action="store_true")
     ap.add_argument("--batch", type=int, default=32, help="bare encode batch size")
@@ -347,11 +364,16 @@ def main() -> None:
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load0 = os.getloadavg()[0]
     report: dict = {"started": started, "embedder": args.embedder, "load_start": load0,
-                    "corpus": prepare(work, args.embedder, args.generate, args.limit)}
+                    "corpus": prepare(work, args.embedder, args.generate, args.limit,
+                                      args.demo_folder if args.demo else None)}
     base = ["--work", str(work)]
     report["import"] = child([*base, "--phase", "import", "--arg", "first.jsonl"], args.timeout)
     report["analyze"] = child([*base, "--phase", "analyze"], args.timeout)
     events = args.events or (None if args.generate or args.limit else UNGDC.parent / "events.csv")
+    if args.demo and not args.events:  # the planted themes (bench/signal_quality.py)
+        from bench.signal_quality import demo_events
+
+        events = demo_events(args.demo_folder.resolve())
     if events:  # detection on a copy of the warehouse as the first run left it
         report["backtest"] = backtest_snapshot(work, Path(events), args.timeout)
     if not args.no_incremental:

@@ -55,10 +55,12 @@ def stage_text(stage: object, theme: object = None, missing: str = "no stage") -
 
 
 def period_label(value: object, period: str = "month") -> str:
-    """A period start in words: 'November 2026', 'week of 2026-11-02', '2026'."""
+    """A period start in words: 'November 2026', 'week of 2026-11-02', 'Q4 2026', '2026'."""
     ts = pd.Timestamp(value)
     if period == "month":
         return ts.strftime("%B %Y")
+    if period == "quarter":
+        return f"Q{ts.quarter} {ts.year}"
     if period == "year":
         return ts.strftime("%Y")
     if period == "week":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import random
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +14,7 @@ from crawlers.importer import import_file
 from radar.app.plant import generate, read_plants, run_plant
 from radar.core import warehouse
 from radar.core.config import load_config
+from radar.core.periods import period_start
 from radar.scoring.backtest import EventsFileError, read_events
 
 FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures" / "scoring"
@@ -151,6 +152,13 @@ def test_plants_follow_their_growth_curve():
     assert list(per_month.items())[:3] == [("2024-05", 4), ("2024-06", 8), ("2024-07", 14)]
     assert all("librar" in r["text"].lower() for r in rows)
     assert len({r["source"] for r in rows}) == 4
+    # In quarters the same curve: a quarter's passages, one quarter after the other.
+    quarterly = {}
+    for r in generate(plants[:1], "quarter"):
+        q = period_start(datetime.fromisoformat(r["published_at"]), "quarter")
+        quarterly[q] = quarterly.get(q, 0) + 1
+    assert list(quarterly.items())[:3] == [(date(2024, 4, 1), 4), (date(2024, 7, 1), 8),
+                                           (date(2024, 10, 1), 14)]
 
 
 def test_planted_trends_on_real_citizen_comments_deterministic_topics(assigned, tmp_path):

@@ -25,7 +25,7 @@ def test_template_written_by_init_loads_with_defaults(tmp_path):
 
 
 @pytest.mark.parametrize(("period", "baseline"), [("day", 182), ("week", 26), ("month", 6),
-                                                  ("year", 6)])
+                                                  ("quarter", 6), ("year", 6)])
 def test_the_baseline_covers_six_periods_and_at_least_half_a_year(tmp_path, period, baseline):
     template = config_template().replace('period = "month"', f'period = "{period}"', 1)
     assert f'period = "{period}"' in template

@@ -169,3 +169,11 @@ def test_a_stage_shows_the_new_theme_it_stands_for():
     assert stage_text("emerging", None) == "emerging"
     assert stage_text("emerging", float("nan")) == "emerging"  # a missing value from pandas
     assert stage_text(None, None) == "no stage"
+
+
+def test_periods_are_named_in_words():
+    assert ui.period_label("2026-11-01", "month") == "November 2026"
+    assert ui.period_label("2026-11-02", "week") == "week of 2026-11-02"
+    assert ui.period_label("2026-10-01", "quarter") == "Q4 2026"
+    assert ui.period_label("2026-01-01", "year") == "2026"
+    assert ui.period_label("2026-11-03", "day") == "2026-11-03"

@@ -329,3 +329,6 @@ def test_trend_chart_is_drawn_from_the_series():
     svg = brief_render.trend_svg(trend, "month")
     assert svg.count("<polyline") == 2 and "Feb 2026" in svg
     assert "No passages" in brief_render.trend_svg(trend.iloc[0:0])
+    quarterly = trend.assign(period_start=pd.to_datetime(["2026-01-01", "2026-04-01", "2026-04-01"]))
+    svg = brief_render.trend_svg(quarterly, "quarter")
+    assert "Q1 2026" in svg and "Q2 2026" in svg

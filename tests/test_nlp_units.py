@@ -306,6 +306,35 @@ def test_topic_periods_count_documents_sources_and_citizen_authors(warehouse_pat
                       ("2024-03-11", "news", 1, 0)]
 
 
+
+def test_quarterly_series_count_each_quarter_and_keep_a_silent_one(warehouse_path):
+    """`period = "quarter"`: the series and the radar's inputs in quarters, a silent quarter
+    counted as zero."""
+    from radar.scoring.inputs import load_series
+
+    docs = [("q1a", datetime(2024, 1, 2)), ("q1b", datetime(2024, 3, 31, 23, 59)),
+            ("q3a", datetime(2024, 7, 1)), ("q4a", datetime(2024, 12, 31, 12))]
+    rows = [{"doc_id": d, "text": "t", "published_at": p, "fetched_at": p, "source": f"s{i}",
+             "channel": "news", "content_hash": d} for i, (d, p) in enumerate(docs)]
+    passages = [{"passage_id": f"{d}:0", "doc_id": d, "seq": 0, "text": "t", "n_words": 1}
+                for d, _ in docs]
+    assigned = [{"passage_id": p["passage_id"], "topic_id": 0, "model_version": "v"} for p in passages]
+    docs_tbl, pas_tbl, pt_tbl = (pa.Table.from_pylist(x) for x in (rows, passages, assigned))  # noqa: F841
+    with warehouse.write(warehouse_path) as con:
+        con.execute("INSERT INTO documents BY NAME SELECT * FROM docs_tbl")
+        con.execute("INSERT INTO passages BY NAME SELECT * FROM pas_tbl")
+        con.execute("INSERT INTO passage_topics BY NAME SELECT * FROM pt_tbl")
+        con.execute("INSERT INTO topics (topic_id, label, top_terms, service_area, size, model_version) "
+                    "VALUES (0, 'x', ['x'], 'libraries', 4, 'v')")
+        rebuild(con, "quarter")
+    got = warehouse.query(warehouse_path, "SELECT period_start::VARCHAR, passages FROM topic_periods "
+                          "ORDER BY 1")
+    assert got == [("2024-01-01", 2), ("2024-07-01", 1), ("2024-10-01", 1)]
+    with warehouse.read(warehouse_path) as con:
+        series = load_series(con, "quarter", with_terms=False)
+    assert [str(p) for p in series.periods] == ["2024-01-01", "2024-04-01", "2024-07-01", "2024-10-01"]
+    assert series.passages.tolist() == [[2, 0, 1, 1]]
+
 def test_missing_models_are_clear_cli_errors(project, monkeypatch):
     from click.testing import CliRunner
 

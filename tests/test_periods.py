@@ -11,6 +11,7 @@ import pytest
 from radar.core.periods import (
     PERIODS,
     check_period,
+    default_baseline,
     document_time,
     next_period,
     period_range,
@@ -31,6 +32,11 @@ from radar.core.periods import (
     (datetime(2027, 1, 1, 12), "week", date(2026, 12, 28)),
     (date(2024, 2, 29), "month", date(2024, 2, 1)),
     (datetime(2026, 3, 5, 23, 0), "day", date(2026, 3, 5)),
+    # quarters start on 1 January, April, July and October
+    (datetime(2026, 3, 31, 23, 59, 59), "quarter", date(2026, 1, 1)),
+    (datetime(2026, 4, 1), "quarter", date(2026, 4, 1)),
+    (date(2026, 8, 15), "quarter", date(2026, 7, 1)),
+    (datetime(2026, 12, 31, 23, 59, 59), "quarter", date(2026, 10, 1)),
 ])
 def test_period_start_on_boundaries(value, period, expected):
     assert period_start(value, period) == expected
@@ -68,11 +74,20 @@ def test_next_period_and_ranges_cover_silent_periods():
     assert next_period(date(2026, 12, 3), "week") == date(2026, 12, 7)
     months = list(period_range(date(2026, 11, 15), date(2027, 2, 2), "month"))
     assert months == [date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1), date(2027, 2, 1)]
+    assert next_period(date(2026, 11, 20), "quarter") == date(2027, 1, 1)
+    quarters = list(period_range(date(2026, 5, 15), date(2027, 4, 2), "quarter"))
+    assert quarters == [date(2026, 4, 1), date(2026, 7, 1), date(2026, 10, 1), date(2027, 1, 1),
+                        date(2027, 4, 1)]
+
+
+def test_the_default_baseline_covers_six_periods_and_at_least_half_a_year():
+    assert {p: default_baseline(p) for p in PERIODS} == {
+        "day": 182, "week": 26, "month": 6, "quarter": 6, "year": 6}
 
 
 def test_unknown_period_is_refused_with_the_allowed_ones():
-    with pytest.raises(ValueError, match="day, week, month, year"):
-        check_period("quarter")
+    with pytest.raises(ValueError, match="day, week, month, quarter, year"):
+        check_period("fortnight")
     with pytest.raises(ValueError):
         period_start_sql("quarter'; DROP TABLE documents; --")
 

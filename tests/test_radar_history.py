@@ -43,3 +43,22 @@ def test_archive_history_in_the_views_and_the_export(project, tmp_path):
     history = pq.read_table(out / "radar_history.parquet").to_pandas()
     assert len(history) == warehouse.query(cfg.warehouse_path,
                                            "SELECT count(*) FROM radar_history")[0][0]
+
+
+def test_the_archive_scored_in_quarters(project):
+    """`period = "quarter"`: the same archive in 48 quarters, each signal on a quarter's first
+    day, the newcomers new in their first quarter and nowhere before."""
+    project.write_text(project.read_text().replace('period = "month"', 'period = "quarter"'))
+    cfg = load_config(project)
+    assert cfg.scoring.baseline_periods == 6
+    spec = radar_archive.build(cfg.warehouse_path)
+    summary = radar_archive.analyse(project)
+    assert summary.periods == 4 * len(radar_archive.YEARS)
+    starts = warehouse.query(cfg.warehouse_path, "SELECT DISTINCT period_start FROM signals")
+    assert len(starts) == summary.periods
+    assert all(d.day == 1 and d.month in (1, 4, 7, 10) for (d,) in starts)
+    newcomers = {t["topic_id"] for t in spec if t["label"].startswith("newcomer")}
+    first = dict(warehouse.query(cfg.warehouse_path, """
+        SELECT topic_id, min(period_start)::VARCHAR FROM radar_history
+        WHERE movement = 'new' GROUP BY 1"""))
+    assert {first[k] for k in newcomers} == {"2021-01-01"}

@@ -120,6 +120,8 @@ def add_periods(d: date, n: int, period: str) -> date:
         return d + timedelta(weeks=n)
     if period == "month":
         return d + relativedelta(months=n)
+    if period == "quarter":
+        return d + relativedelta(months=3 * n)
     return d + relativedelta(years=n)
 
 

@@ -53,7 +53,8 @@ def trend_svg(trend: pd.DataFrame, period: str = "month") -> str:
     step = max(1, n // 8)
     fmt = {"year": "%Y", "month": "%b %Y"}.get(period, "%Y-%m-%d")
     for i in range(0, n, step):
-        label = pd.Timestamp(periods[i]).strftime(fmt)
+        ts = pd.Timestamp(periods[i])
+        label = f"Q{ts.quarter} {ts.year}" if period == "quarter" else ts.strftime(fmt)
         parts.append(f'<text x="{x(i):.1f}" y="{HEIGHT - PAD_B + 14}" text-anchor="middle">'
                      f'{escape(label)}</text>')
     for k, channel in enumerate(table.columns):

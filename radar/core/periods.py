@@ -10,7 +10,8 @@ period whichever stage looks at it:
 - Times are UTC. The warehouse stores naive UTC timestamps; an aware datetime
   is converted to UTC first, so 00:30 at UTC+2 on 1 March is still February.
 - A period is named by its first day: the day itself, the ISO week's Monday,
-  the first of the month, or 1 January.
+  the first of the month, the first of the quarter (1 January, April, July or
+  October), or 1 January.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-PERIODS = ("day", "week", "month", "year")
+PERIODS = ("day", "week", "month", "quarter", "year")
 
 #: A publication date this far after the fetch is wrong; the fetch time is used instead.
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -29,11 +30,12 @@ FUTURE_TOLERANCE = timedelta(days=1)
 #: know its usual rate).
 BASELINE_PERIODS = 6
 BASELINE_DAYS = 182
-_DAYS = {"day": 1, "week": 7, "month": 30.4375, "year": 365.25}
+_DAYS = {"day": 1, "week": 7, "month": 30.4375, "quarter": 91.3125, "year": 365.25}
 
 
 def default_baseline(period: str) -> int:
-    """Periods in the scoring's baseline for `period`: 6 months or years, 26 weeks, 182 days."""
+    """Periods in the scoring's baseline for `period`: 6 months, quarters or years, 26 weeks,
+    182 days."""
     return max(BASELINE_PERIODS, round(BASELINE_DAYS / _DAYS[check_period(period)]))
 
 
@@ -71,6 +73,8 @@ def period_start(value: date | datetime, period: str) -> date:
         return value - timedelta(days=value.weekday())
     if period == "month":
         return value.replace(day=1)
+    if period == "quarter":
+        return value.replace(month=(value.month - 1) // 3 * 3 + 1, day=1)
     return value.replace(month=1, day=1)
 
 
@@ -81,8 +85,9 @@ def next_period(start: date, period: str) -> date:
         return start + timedelta(days=1)
     if period == "week":
         return start + timedelta(days=7)
-    if period == "month":
-        return date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    if period in ("month", "quarter"):
+        months = start.month - 1 + (1 if period == "month" else 3)
+        return date(start.year + months // 12, months % 12 + 1, 1)
     return date(start.year + 1, 1, 1)
 
 

@@ -13,10 +13,11 @@ One bench run does, each in a fresh child process (so each peak RSS is its own):
    in a temporary copy so that every paragraph is its own document. With `--demo`, the
    documents `radar demo` crawled (built in `--demo-folder` if it is not there yet),
    analysed with the demo's radar.toml (`period = "month"`, its service catalogue).
-2. analyze: the first `radar analyze` (NLP stage + radar scoring) with wall
+2. analyze: the first `radar analyze` (NLP stage + radar scoring, under the
+   writer lock, then the decision loop, as the command runs them) with wall
    time, CPU time (all threads) and peak RSS per step: passages (split and
    write), spaCy, embedding, embedding write, topics (fit), series, labels,
-   areas, scoring; and how many cores were busy, second by second.
+   areas, scoring, decision loop; and how many cores were busy, second by second.
 3. incremental: 1% more documents (held-out paragraphs, never seen by the
    first run) imported and `radar analyze` run again, `--repeat` times (3), each
    from the state the first run left, the median reported; and 1% of the first
@@ -73,9 +74,7 @@ def corpus_rows(generate: int, seed: int = 7, limit: int = 0, demo: Path | None 
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    with open(path, "w", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write(json.dumps(r) + "\n")
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
 
 
@@ -157,18 +156,25 @@ def phase_import(work: Path, name: str) -> dict:
 
 def phase_analyze(work: Path) -> dict:
     from nlp.costs import StepCosts, cores_busy, cpu_seconds, peak_rss_mb
-    from radar.app.analysis import analyze_and_score
     from radar.core.config import load_config
 
     w0, c0 = time.perf_counter(), cpu_seconds()
     with cores_busy() as busy:
         # What `radar analyze` loads before it runs (it once pulled in spaCy and torch here).
         importlib.import_module("radar.app.cli.analysis")
+        from radar.app.analysis import analyze_and_score
+        from radar.app.cli.common import writing
+        from radar.app.pipeline import decision_loop
+
         cfg = load_config(work / "radar.toml")
-        # As `radar analyze` runs them: the radar planned beside the NLP stage's refresh
-        # ("scoring", its thread's own CPU), then stored ("scoring write").
-        s, scored = analyze_and_score(cfg)
+        # As `radar analyze` runs them: under the writer lock (runs left running settled),
+        # the radar planned beside the NLP stage's refresh ("scoring", its thread's own CPU),
+        # then stored ("scoring write"), then the decision loop.
+        with writing(cfg, "radar analyze"):
+            s, scored = analyze_and_score(cfg)
         costs: StepCosts = s.costs
+        with costs.step("decision loop"):
+            decision_loop(cfg)
     return {"costs": costs.as_dict(), "wall": time.perf_counter() - w0, "cpu": cpu_seconds() - c0,
             "cores_busy": busy,
             "peak_rss_mb": peak_rss_mb(), "new_documents": s.new_documents,
@@ -306,11 +312,6 @@ def summarise_backtest(rep: dict) -> dict:
 
 # ---- the bench -------------------------------------------------------------------------------------
 
-def fmt_row(name: str, c: dict) -> str:
-    return (f"| {name} | {c['wall']:.1f} | {c['cpu']:.1f} | {c['peak_rss_mb']:.0f} | "
-            f"{c.get('rss_mb', 0):.0f} |")
-
-
 def print_costs(title: str, res: dict) -> None:
     print(f"\n{title}: wall {res['wall']:.1f} s (process {res['process_wall']:.1f} s), "
           f"CPU {res['cpu']:.1f} s, peak RSS {res['peak_rss_mb']:.0f} MB; "
@@ -319,7 +320,8 @@ def print_costs(title: str, res: dict) -> None:
     print(f"heavy modules loaded: {', '.join(res.get('heavy_modules') or []) or 'none'}")
     print("| step | wall s | CPU s | peak RSS MB so far | RSS MB after |\n|---|---|---|---|---|")
     for name, c in res["costs"].items():
-        print(fmt_row(name, c))
+        print(f"| {name} | {c['wall']:.1f} | {c['cpu']:.1f} | {c['peak_rss_mb']:.0f} | "
+              f"{c.get('rss_mb', 0):.0f} |")
     busy = [c for _, c in res.get("cores_busy") or []]
     if busy:  # where a core stood idle (steps overlap in threads, so the table cannot say)
         print(f"cores busy, second by second (mean {sum(busy) / len(busy):.2f}): "

@@ -266,6 +266,30 @@ def test_watch_list_follows_small_themes_and_tells_subscribers_once(cfg, server)
     assert "5 matching passages" in mails[0].part("plain")
 
 
+
+def test_a_loop_with_nothing_to_do_clears_what_it_kept_and_then_writes_nothing(cfg, monkeypatch):
+    path = cfg.warehouse_path
+    add_documents(cfg, [f"Council weighs drone delivery of library books, trial {i}." for i in range(4)])
+    update(cfg)
+    kept = ("SELECT (SELECT count(*) FROM service_matches) + (SELECT count(*) FROM watch_matches) "
+            "+ (SELECT count(*) FROM watch_state) + (SELECT count(*) FROM watch_periods)")
+    assert q(cfg, kept)[0][0] > 0
+    # Every service and watch item retired: the next update still clears their rows.
+    for s in catalogue.services(path):
+        catalogue.set_active(path, "services", s.service_id, False)
+    for w in catalogue.watch_items(path):
+        catalogue.set_active(path, "watch_items", w.watch_id, False)
+    update(cfg)
+    assert q(cfg, kept)[0][0] == 0
+    # Now the loop is idle: an update is one read, and writes nothing.
+    def no_write(*args, **kwargs):
+        raise AssertionError("an idle decision loop opened the warehouse to write")
+
+    monkeypatch.setattr(warehouse, "write", no_write)
+    summary = update(cfg)
+    assert (summary.matches, summary.watch.items, summary.triggers.evaluated) == (0, 0, 0)
+    assert summary.alerts.moved == [] and summary.triggers.fired == []
+
 def test_watch_term_signpost(cfg):
     path = cfg.warehouse_path
     update(cfg)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from radar.core import warehouse
 from radar.core.config import Config
 from radar.decisions import matches, triggers, watch
 
@@ -37,8 +38,28 @@ class LoopSummary:
         return text
 
 
+# What the loop reads or keeps: with none of it, an update would change nothing.
+_LOOP_ROWS = """
+    SELECT (SELECT count(*) FROM services WHERE active) + (SELECT count(*) FROM service_matches)
+         + (SELECT count(*) FROM watch_items WHERE active) + (SELECT count(*) FROM watch_matches)
+         + (SELECT count(*) FROM watch_state) + (SELECT count(*) FROM watch_periods)
+         + (SELECT count(*) FROM signposts
+            WHERE signpost_id NOT IN (SELECT signpost_id FROM signpost_firings))"""
+
+
+def idle(cfg: Config) -> bool:
+    """True when the loop has nothing to do: no active service, watch item or armed signpost,
+    and no matches or watch rows of its own to clear (a project without a catalogue, a watch
+    list or decisions). One read instead of the update's five connections."""
+    with warehouse.read(cfg.warehouse_path) as con:
+        return con.execute(_LOOP_ROWS).fetchone()[0] == 0
+
+
 def update(cfg: Config, now=None) -> LoopSummary:
-    """Matches, watch list and triggers, in that order (triggers read the watch list)."""
+    """Matches, watch list and triggers, in that order (triggers read the watch list);
+    nothing when the loop is `idle`."""
+    if idle(cfg):
+        return LoopSummary(0, watch.WatchSummary(), watch.WatchSummary(), triggers.TriggerSummary())
     m = matches.refresh(cfg)
     w = watch.refresh(cfg)
     a = watch.alert_moves(cfg, now=now)

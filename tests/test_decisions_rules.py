@@ -49,6 +49,24 @@ def test_keywords_match_whole_words_and_phrases():
     assert loop.keyword_hits([" "], ["anything"]) == []
 
 
+def test_keywords_read_once_find_what_each_keyword_finds_on_its_own():
+    """`prepared` keywords in a text made into `words` once (the matching of every service
+    with every topic's passages) find exactly what `keyword_in` finds keyword by keyword."""
+    rng = np.random.default_rng(5)
+    vocab = ["bus", "buses", "Bus", "lane", "lanes", "bus-lane", "tram", "trams", "heat", "pump",
+             "it's", "pumps!", "", " ", "|"]
+    for _ in range(500):
+        kws = [" ".join(rng.choice(vocab, rng.integers(1, 3))) for _ in range(rng.integers(0, 5))]
+        texts = [" ".join(rng.choice(vocab, rng.integers(0, 9))) for _ in range(rng.integers(0, 4))]
+        joined = " | ".join(t for t in texts if t)
+        expected: list[str] = []
+        for k in kws:
+            if k.strip() and k not in expected and loop.keyword_in(k, joined):
+                expected.append(k)
+        assert loop.keyword_hits(kws, texts) == expected
+        assert loop.hits_in(loop.prepared(kws), loop.words(joined)) == expected
+
+
 def test_match_score_weighs_similarity_and_keywords():
     assert loop.match_score(None, 0, 0) == 0
     assert loop.match_score(0.1, 0, 0) == 0            # below the floor: unrelated

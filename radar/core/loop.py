@@ -95,8 +95,18 @@ def validate_step(current: str | None, step: str, who: str, why: str,
 # --- topic-service matching ---------------------------------------------------------------
 
 
-def _words(text: str) -> str:
-    return " " + " ".join(re.findall(r"[\w'-]+", (text or "").lower())) + " "
+_WORD = re.compile(r"[\w'-]+")
+
+
+def words(text: str | None) -> str:
+    """`text` as its lower-case words between single spaces (" two new bus lanes "): what
+    keywords are looked for in. Made once per text, it serves every keyword."""
+    return " " + " ".join(_WORD.findall((text or "").lower())) + " "
+
+
+def _found(kw: str, hay: str) -> bool:
+    return any(f" {kw}{end} " in hay for end in ("", "s", "es")) or (
+        kw.endswith("s") and f" {kw[:-1]} " in hay)
 
 
 def keyword_in(keyword: str, text: str) -> bool:
@@ -105,22 +115,28 @@ def keyword_in(keyword: str, text: str) -> bool:
     A keyword of several words matches as a phrase ("bus lane" in "new bus lanes"
     does not, "bus lanes" does); a plural "s" or "es" is forgiven on the last word.
     """
-    kw = _words(keyword).strip()
-    if not kw:
-        return False
-    hay = _words(text)
-    return any(f" {kw}{end} " in hay for end in ("", "s", "es")) or (
-        kw.endswith("s") and f" {kw[:-1]} " in hay)
+    kw = words(keyword).strip()
+    return bool(kw) and _found(kw, words(text))
 
 
 def keyword_hits(keywords: Iterable[str], texts: Iterable[str]) -> list[str]:
     """The keywords found in any of `texts`, in the order given, without repeats."""
-    joined = " | ".join(t for t in texts if t)
-    out: list[str] = []
+    return hits_in(prepared(keywords), words(" | ".join(t for t in texts if t)))
+
+
+def prepared(keywords: Iterable[str]) -> list[tuple[str, str]]:
+    """Each keyword once, with its words (for `hits_in`); keywords without words left out."""
+    out: dict[str, str] = {}
     for k in keywords:
-        if k.strip() and k not in out and keyword_in(k, joined):
-            out.append(k)
-    return out
+        if k not in out and (kw := words(k).strip()):
+            out[k] = kw
+    return list(out.items())
+
+
+def hits_in(keywords: list[tuple[str, str]], hay: str) -> list[str]:
+    """`keyword_hits` of `prepared` keywords in a text already made into `words`: the text and
+    the keywords are read once, however many texts and keywords are compared."""
+    return [k for k, kw in keywords if _found(kw, hay)]
 
 
 def similarity_part(similarity: float | None) -> float:

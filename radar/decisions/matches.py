@@ -51,20 +51,23 @@ def refresh(cfg: Config) -> int:
             block = loop.cosine_matrix(_vectors([services[i][2] for i in with_vec]),
                                        _vectors([topics[j][3] for j in topic_vec]))
             sims[np.ix_(with_vec, topic_vec)] = block
+        # Each text made into words once, for every service's keywords (`loop.hits_in`).
+        heads = [loop.words(" | ".join(t for t in (label, ", ".join(terms or [])) if t))
+                 for _, label, terms, _, _, _ in topics]
+        said = [[(pid, loop.words(text)) for pid, text in zip(pids or [], texts or [], strict=False)
+                 if pid is not None] for _, _, _, _, pids, texts in topics]
+        everything = [loop.words(" | ".join(t for t in texts or [] if t))
+                      for _, _, _, _, _, texts in topics]
         for i, (sid, keywords, _) in enumerate(services):
-            keywords = list(keywords or [])
-            for j, (tid, label, terms, _, pids, texts) in enumerate(topics):
-                head = loop.keyword_hits(keywords, [label, ", ".join(terms or [])])
-                passage_hits = []
-                if keywords:
-                    for pid, text in zip(pids or [], texts or [], strict=False):
-                        if pid is not None and loop.keyword_hits(keywords, [text]):
-                            passage_hits.append(pid)
+            keywords = loop.prepared(keywords or [])
+            for j, (tid, *_) in enumerate(topics):
+                head = loop.hits_in(keywords, heads[j])
+                passage_hits = [pid for pid, hay in said[j] if loop.hits_in(keywords, hay)] \
+                    if keywords else []
                 sim = None if np.isnan(sims[i, j]) else float(sims[i, j])
                 score = loop.match_score(sim, len(head), len(passage_hits))
                 if score >= cfg.decisions.match_threshold:
-                    found = head + [k for k in loop.keyword_hits(
-                        keywords, [t for t in texts or [] if t]) if k not in head]
+                    found = head + [k for k in loop.hits_in(keywords, everything[j]) if k not in head]
                     rows.append([sid, tid, score, sim, found, passage_hits])
     now = utcnow()
     with warehouse.write(path) as con:

@@ -47,21 +47,25 @@ _LOOP_ROWS = """
             WHERE signpost_id NOT IN (SELECT signpost_id FROM signpost_firings))"""
 
 
-def idle(cfg: Config) -> bool:
+def idle(con) -> bool:
     """True when the loop has nothing to do: no active service, watch item or armed signpost,
     and no matches or watch rows of its own to clear (a project without a catalogue, a watch
-    list or decisions). One read instead of the update's five connections."""
-    with warehouse.read(cfg.warehouse_path) as con:
-        return con.execute(_LOOP_ROWS).fetchone()[0] == 0
+    list or decisions)."""
+    return con.execute(_LOOP_ROWS).fetchone()[0] == 0
 
 
 def update(cfg: Config, now=None) -> LoopSummary:
-    """Matches, watch list and triggers, in that order (triggers read the watch list);
-    nothing when the loop is `idle`."""
-    if idle(cfg):
-        return LoopSummary(0, watch.WatchSummary(), watch.WatchSummary(), triggers.TriggerSummary())
-    m = matches.refresh(cfg)
-    w = watch.refresh(cfg)
-    a = watch.alert_moves(cfg, now=now)
-    t = triggers.evaluate(cfg, now=now)
+    """Matches, watch list and triggers, in that order (triggers read the watch list): the
+    matches worked out on a read connection, then everything written in one transaction, so a
+    reader sees the loop as one run left it. Nothing when the loop is `idle` (one read)."""
+    with warehouse.read(cfg.warehouse_path) as con:
+        if idle(con):
+            return LoopSummary(0, watch.WatchSummary(), watch.WatchSummary(),
+                               triggers.TriggerSummary())
+        pairs = matches.compute(con, cfg)
+    with warehouse.write(cfg.warehouse_path) as con:
+        m = matches.store(con, pairs)
+        w = watch.refresh_on(con, cfg)
+        a = watch.alert_moves_on(con, cfg, now=now)
+        t = triggers.evaluate_on(con, cfg, now=now)
     return LoopSummary(m, w, a, t)

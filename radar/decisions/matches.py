@@ -25,23 +25,30 @@ def _vectors(column) -> np.ndarray:
 
 def refresh(cfg: Config) -> int:
     """Recompute every topic-service match; returns how many pairs were stored."""
-    path = cfg.warehouse_path
-    with warehouse.read(path) as con:
-        services = con.execute(
-            "SELECT s.service_id, s.keywords, v.vector FROM services s LEFT JOIN catalogue_vectors v "
-            "ON v.kind = 'service' AND v.item_id = s.service_id AND v.model = ? WHERE s.active "
-            "ORDER BY s.service_id", [cfg.analysis.vector_model]).fetchall()
-        # Representative passages by an equality join on the unnested ids (not list_contains,
-        # which would compare every topic with every passage).
-        topics = con.execute("""
-            WITH reps AS (SELECT t.topic_id, r.pid FROM topics t,
-                          unnest(coalesce(t.representative_passages, [])) AS r(pid) WHERE t.active)
-            SELECT t.topic_id, t.label, t.top_terms, t.centroid,
-                   list(p.passage_id ORDER BY p.passage_id) FILTER (WHERE p.passage_id IS NOT NULL),
-                   list(p.text ORDER BY p.passage_id) FILTER (WHERE p.passage_id IS NOT NULL)
-            FROM topics t LEFT JOIN reps USING (topic_id)
-            LEFT JOIN passages p ON p.passage_id = reps.pid
-            WHERE t.active GROUP BY ALL ORDER BY t.topic_id""").fetchall()
+    with warehouse.read(cfg.warehouse_path) as con:
+        rows = compute(con, cfg)
+    with warehouse.write(cfg.warehouse_path) as con:
+        return store(con, rows)
+
+
+def compute(con, cfg: Config) -> list[list]:
+    """Every topic-service pair at `match_threshold` or above, as `store` takes them
+    (reads only)."""
+    services = con.execute(
+        "SELECT s.service_id, s.keywords, v.vector FROM services s LEFT JOIN catalogue_vectors v "
+        "ON v.kind = 'service' AND v.item_id = s.service_id AND v.model = ? WHERE s.active "
+        "ORDER BY s.service_id", [cfg.analysis.vector_model]).fetchall()
+    # Representative passages by an equality join on the unnested ids (not list_contains,
+    # which would compare every topic with every passage).
+    topics = con.execute("""
+        WITH reps AS (SELECT t.topic_id, r.pid FROM topics t,
+                      unnest(coalesce(t.representative_passages, [])) AS r(pid) WHERE t.active)
+        SELECT t.topic_id, t.label, t.top_terms, t.centroid,
+               list(p.passage_id ORDER BY p.passage_id) FILTER (WHERE p.passage_id IS NOT NULL),
+               list(p.text ORDER BY p.passage_id) FILTER (WHERE p.passage_id IS NOT NULL)
+        FROM topics t LEFT JOIN reps USING (topic_id)
+        LEFT JOIN passages p ON p.passage_id = reps.pid
+        WHERE t.active GROUP BY ALL ORDER BY t.topic_id""").fetchall()
     rows = []
     if services and topics:
         with_vec = [i for i, s in enumerate(services) if s[2] is not None]
@@ -69,10 +76,15 @@ def refresh(cfg: Config) -> int:
                 if score >= cfg.decisions.match_threshold:
                     found = head + [k for k in loop.hits_in(keywords, everything[j]) if k not in head]
                     rows.append([sid, tid, score, sim, found, passage_hits])
+    return rows
+
+
+def store(con, rows: list[list]) -> int:
+    """Replace the stored matches with `rows` (`compute`) on a write connection; returns how
+    many pairs were stored."""
     now = utcnow()
-    with warehouse.write(path) as con:
-        con.execute("DELETE FROM service_matches")
-        if rows:
-            con.executemany("INSERT INTO service_matches VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            [r + [now] for r in rows])
+    con.execute("DELETE FROM service_matches")
+    if rows:
+        con.executemany("INSERT INTO service_matches VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [r + [now] for r in rows])
     return len(rows)

@@ -91,64 +91,68 @@ _MATCH = """
 def refresh(cfg: Config, full: bool = False) -> WatchSummary:
     """Bring every active watch item's matches up to date and rebuild the trajectories (one
     write transaction); `full`: match every item against every passage again."""
-    path = cfg.warehouse_path
+    with warehouse.write(cfg.warehouse_path) as con:
+        return refresh_on(con, cfg, full)
+
+
+def refresh_on(con, cfg: Config, full: bool = False) -> WatchSummary:
+    """`refresh` on an open write connection (inside the caller's transaction)."""
     out = WatchSummary()
     period = period_sql(cfg.analysis.period)
-    with warehouse.write(path) as con:
-        items = con.execute(
-            "SELECT w.watch_id, w.keywords, coalesce(w.similarity, ?), v.text_hash, v.model "
-            "FROM watch_items w LEFT JOIN catalogue_vectors v ON v.kind = 'watch' "
-            "AND v.item_id = w.watch_id AND v.model = ? WHERE w.active ORDER BY w.watch_id",
-            [cfg.decisions.watch_similarity, cfg.analysis.vector_model]).fetchall()
-        state = {r[0]: (r[1], r[2]) for r in con.execute(
-            "SELECT watch_id, signature, matched_through FROM watch_state").fetchall()}
-        mark = match_mark(con, cfg.analysis.vector_model)
-        active = [int(i[0]) for i in items]
-        for table in ("watch_matches", "watch_state"):  # items removed or paused
-            con.execute(f"DELETE FROM {table} WHERE watch_id NOT IN (SELECT unnest(?::BIGINT[]))",
-                        [active])
-        con.execute("DELETE FROM watch_matches WHERE passage_id NOT IN (SELECT passage_id FROM passages)")
-        for watch_id, keywords, threshold, text_hash, model in items:
-            pattern = keyword_pattern(list(keywords or []))
-            sig = signature(list(keywords or []), threshold, text_hash, model)
-            before = state.get(watch_id)
-            since = None if full or before is None or before[0] != sig or before[1] is None \
-                else before[1] - MARGIN
-            if since is None:
-                con.execute("DELETE FROM watch_matches WHERE watch_id = ?", [watch_id])
-            else:
-                con.execute("DELETE FROM watch_matches WHERE watch_id = ? AND passage_id IN "
-                            "(SELECT passage_id FROM passages WHERE created_at > ?)", [watch_id, since])
-            if text_hash is not None or pattern:
-                # Every passage in scope: no join needed to pick their vectors.
-                only = "" if since is None else "JOIN scope USING (passage_id)"
-                con.execute(_MATCH.format(only_scope=only),
-                            [since, since, watch_id, model, watch_id, pattern, pattern, pattern,
-                             threshold, pattern, pattern])
-            warehouse.upsert(con, "watch_state", ("watch_id", "signature", "matched_through"),
-                             ("watch_id",), "SELECT ? AS watch_id, ? AS signature, "
-                             "?::TIMESTAMP AS matched_through", [watch_id, sig, mark],
-                             update="signature = excluded.signature, "
-                             "matched_through = excluded.matched_through")
-        con.execute("DELETE FROM watch_periods")
-        con.execute(f"""
-            INSERT INTO watch_periods
-            WITH m AS (
-                SELECT w.watch_id, {period} AS period_start, d.channel, p.doc_id,
-                       CASE WHEN d.channel = 'citizen' THEN d.author_hash END AS author
-                FROM watch_matches w JOIN passages p USING (passage_id) JOIN documents d USING (doc_id)
-            ),
-            carriers AS (SELECT doc_id, source FROM document_sources
-                         UNION SELECT doc_id, source FROM documents),
-            src AS (SELECT watch_id, period_start, channel, count(DISTINCT c.source) AS sources
-                    FROM (SELECT DISTINCT watch_id, period_start, channel, doc_id FROM m) x
-                    JOIN carriers c USING (doc_id) GROUP BY ALL)
-            SELECT m.watch_id, m.period_start, m.channel, count(*), count(DISTINCT m.doc_id),
-                   coalesce(any_value(src.sources), 0), count(DISTINCT m.author)
-            FROM m LEFT JOIN src USING (watch_id, period_start, channel)
-            GROUP BY m.watch_id, m.period_start, m.channel""")
-        out.items = len(items)
-        out.matched = con.execute("SELECT count(*) FROM watch_matches").fetchone()[0]
+    items = con.execute(
+        "SELECT w.watch_id, w.keywords, coalesce(w.similarity, ?), v.text_hash, v.model "
+        "FROM watch_items w LEFT JOIN catalogue_vectors v ON v.kind = 'watch' "
+        "AND v.item_id = w.watch_id AND v.model = ? WHERE w.active ORDER BY w.watch_id",
+        [cfg.decisions.watch_similarity, cfg.analysis.vector_model]).fetchall()
+    state = {r[0]: (r[1], r[2]) for r in con.execute(
+        "SELECT watch_id, signature, matched_through FROM watch_state").fetchall()}
+    mark = match_mark(con, cfg.analysis.vector_model)
+    active = [int(i[0]) for i in items]
+    for table in ("watch_matches", "watch_state"):  # items removed or paused
+        con.execute(f"DELETE FROM {table} WHERE watch_id NOT IN (SELECT unnest(?::BIGINT[]))",
+                    [active])
+    con.execute("DELETE FROM watch_matches WHERE passage_id NOT IN (SELECT passage_id FROM passages)")
+    for watch_id, keywords, threshold, text_hash, model in items:
+        pattern = keyword_pattern(list(keywords or []))
+        sig = signature(list(keywords or []), threshold, text_hash, model)
+        before = state.get(watch_id)
+        since = None if full or before is None or before[0] != sig or before[1] is None \
+            else before[1] - MARGIN
+        if since is None:
+            con.execute("DELETE FROM watch_matches WHERE watch_id = ?", [watch_id])
+        else:
+            con.execute("DELETE FROM watch_matches WHERE watch_id = ? AND passage_id IN "
+                        "(SELECT passage_id FROM passages WHERE created_at > ?)", [watch_id, since])
+        if text_hash is not None or pattern:
+            # Every passage in scope: no join needed to pick their vectors.
+            only = "" if since is None else "JOIN scope USING (passage_id)"
+            con.execute(_MATCH.format(only_scope=only),
+                        [since, since, watch_id, model, watch_id, pattern, pattern, pattern,
+                         threshold, pattern, pattern])
+        warehouse.upsert(con, "watch_state", ("watch_id", "signature", "matched_through"),
+                         ("watch_id",), "SELECT ? AS watch_id, ? AS signature, "
+                         "?::TIMESTAMP AS matched_through", [watch_id, sig, mark],
+                         update="signature = excluded.signature, "
+                         "matched_through = excluded.matched_through")
+    con.execute("DELETE FROM watch_periods")
+    con.execute(f"""
+        INSERT INTO watch_periods
+        WITH m AS (
+            SELECT w.watch_id, {period} AS period_start, d.channel, p.doc_id,
+                   CASE WHEN d.channel = 'citizen' THEN d.author_hash END AS author
+            FROM watch_matches w JOIN passages p USING (passage_id) JOIN documents d USING (doc_id)
+        ),
+        carriers AS (SELECT doc_id, source FROM document_sources
+                     UNION SELECT doc_id, source FROM documents),
+        src AS (SELECT watch_id, period_start, channel, count(DISTINCT c.source) AS sources
+                FROM (SELECT DISTINCT watch_id, period_start, channel, doc_id FROM m) x
+                JOIN carriers c USING (doc_id) GROUP BY ALL)
+        SELECT m.watch_id, m.period_start, m.channel, count(*), count(DISTINCT m.doc_id),
+               coalesce(any_value(src.sources), 0), count(DISTINCT m.author)
+        FROM m LEFT JOIN src USING (watch_id, period_start, channel)
+        GROUP BY m.watch_id, m.period_start, m.channel""")
+    out.items = len(items)
+    out.matched = con.execute("SELECT count(*) FROM watch_matches").fetchone()[0]
     return out
 
 
@@ -186,48 +190,52 @@ def _subscribers(con, area: str | None, words: str) -> list[tuple[int, str]]:
 
 def alert_moves(cfg: Config, now=None) -> WatchSummary:
     """Tell subscribers about watch items that moved in the latest period, once each."""
-    path = cfg.warehouse_path
+    with warehouse.write(cfg.warehouse_path) as con:
+        return alert_moves_on(con, cfg, now)
+
+
+def alert_moves_on(con, cfg: Config, now=None) -> WatchSummary:
+    """`alert_moves` on an open write connection (inside the caller's transaction)."""
     out = WatchSummary()
     now = now or utcnow()
     d = cfg.decisions
     base_url = cfg.dashboard.base_url.rstrip("/")
-    with warehouse.write(path) as con:
-        run = con.execute("SELECT run_id FROM radar_runs ORDER BY run_id DESC LIMIT 1").fetchone()
-        run_id = run[0] if run else None
-        items = con.execute("SELECT watch_id, name, description, keywords, area FROM watch_items "
-                            "WHERE active ORDER BY watch_id").fetchall()
-        for watch_id, name, description, keywords, area in items:
-            series = trajectory(con, watch_id, cfg.analysis.period)
-            if not series:
+    run = con.execute("SELECT run_id FROM radar_runs ORDER BY run_id DESC LIMIT 1").fetchone()
+    run_id = run[0] if run else None
+    items = con.execute("SELECT watch_id, name, description, keywords, area FROM watch_items "
+                        "WHERE active ORDER BY watch_id").fetchall()
+    for watch_id, name, description, keywords, area in items:
+        series = trajectory(con, watch_id, cfg.analysis.period)
+        if not series:
+            continue
+        move = loop.watch_moved([n for _, n in series], d.watch_min_passages, d.watch_growth,
+                                d.watch_baseline_periods)
+        if move is None:
+            continue
+        latest = series[-1][0]
+        out.moved.append(name)
+        voice = con.execute(
+            "SELECT coalesce(sum(sources), 0)::INTEGER, coalesce(sum(authors), 0)::INTEGER, "
+            "list(channel ORDER BY channel) FROM watch_periods WHERE watch_id = ? "
+            "AND period_start = ?", [watch_id, latest]).fetchone()
+        words = " ".join([name, description or "", *(keywords or [])])
+        for sid, email in _subscribers(con, area, words):
+            done = con.execute("SELECT 1 FROM watch_alerts WHERE watch_id = ? AND period_start = ? "
+                               "AND subscription_id = ?", [watch_id, latest, sid]).fetchone()
+            if done:
                 continue
-            move = loop.watch_moved([n for _, n in series], d.watch_min_passages, d.watch_growth,
-                                    d.watch_baseline_periods)
-            if move is None:
-                continue
-            latest = series[-1][0]
-            out.moved.append(name)
-            voice = con.execute(
-                "SELECT coalesce(sum(sources), 0)::INTEGER, coalesce(sum(authors), 0)::INTEGER, "
-                "list(channel ORDER BY channel) FROM watch_periods WHERE watch_id = ? "
-                "AND period_start = ?", [watch_id, latest]).fetchone()
-            words = " ".join([name, description or "", *(keywords or [])])
-            for sid, email in _subscribers(con, area, words):
-                done = con.execute("SELECT 1 FROM watch_alerts WHERE watch_id = ? AND period_start = ? "
-                                   "AND subscription_id = ?", [watch_id, latest, sid]).fetchone()
-                if done:
-                    continue
-                lines = [f"{move.passages} matching passages in the period starting {latest} "
-                         f"(baseline {move.baseline:g} a period, growth {move.growth:+.0%})",
-                         f"carried by {voice[0]} source(s) in {', '.join(voice[2] or []) or 'no'} "
-                         f"channel(s); {voice[1]} distinct citizen author(s)"]
-                n = notices.compose(
-                    sender=cfg.smtp.sender, recipient=email, kind="watch",
-                    subject=f"Horizon Radar watch list: {name} is moving",
-                    heading=f"Watch list: {name} is moving", lines=lines,
-                    link=f"{base_url}/watch?watch={watch_id}", topic_ids=[], now=now,
-                    idstring=f"watch{watch_id}")
-                notices.enqueue(con, n, sid, run_id, now)
-                con.execute("INSERT INTO watch_alerts VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            [watch_id, latest, sid, n.message_id, move.passages, move.baseline, now])
-                out.notices.append(n.message_id)
+            lines = [f"{move.passages} matching passages in the period starting {latest} "
+                     f"(baseline {move.baseline:g} a period, growth {move.growth:+.0%})",
+                     f"carried by {voice[0]} source(s) in {', '.join(voice[2] or []) or 'no'} "
+                     f"channel(s); {voice[1]} distinct citizen author(s)"]
+            n = notices.compose(
+                sender=cfg.smtp.sender, recipient=email, kind="watch",
+                subject=f"Horizon Radar watch list: {name} is moving",
+                heading=f"Watch list: {name} is moving", lines=lines,
+                link=f"{base_url}/watch?watch={watch_id}", topic_ids=[], now=now,
+                idstring=f"watch{watch_id}")
+            notices.enqueue(con, n, sid, run_id, now)
+            con.execute("INSERT INTO watch_alerts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [watch_id, latest, sid, n.message_id, move.passages, move.baseline, now])
+            out.notices.append(n.message_id)
     return out

@@ -63,8 +63,11 @@ def summary(path: str) -> dict:
                               "ORDER BY run_id DESC LIMIT 1").fetchone()
             if row:
                 out["latest_run_at"], out["latest_period"] = row
+            # The periods of the current period setting (a warehouse not yet migrated to
+            # the history view: every scored period).
+            scored = "radar_history" if _exists(con, "radar_history") else "signals"
             out["periods"] = [r[0] for r in con.execute(
-                "SELECT DISTINCT period_start FROM signals ORDER BY 1 DESC").fetchall()]
+                f"SELECT DISTINCT period_start FROM {scored} ORDER BY 1 DESC").fetchall()]
     return out
 
 
@@ -76,10 +79,13 @@ def source_names(path: str) -> list[str]:
             "ORDER BY 1").fetchall()]
 
 
-# The radar for one period, from the latest run that scored that period. With a
+# The radar for one period, from the latest run of the current period setting that scored
+# that period (runs in another period setting are history of that setting). With a
 # channel filter, a blip's volume is its passages in those channels that period.
 _RADAR_SQL = """
-WITH run AS (SELECT max(run_id) AS run_id FROM signals WHERE period_start = $period),
+WITH run AS (SELECT max(run_id) AS run_id FROM signals WHERE period_start = $period
+             AND run_id IN (SELECT run_id FROM radar_runs WHERE period = (
+                 SELECT period FROM radar_runs ORDER BY run_id DESC LIMIT 1))),
 chan AS (
     SELECT topic_id, sum(passages) AS passages
     FROM topic_periods

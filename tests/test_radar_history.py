@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow.parquet as pq
 import radar_archive
 from click.testing import CliRunner
@@ -62,3 +64,55 @@ def test_the_archive_scored_in_quarters(project):
         SELECT topic_id, min(period_start)::VARCHAR FROM radar_history
         WHERE movement = 'new' GROUP BY 1"""))
     assert {first[k] for k in newcomers} == {"2021-01-01"}
+
+
+def test_after_the_period_changes_the_history_holds_the_new_periods_only(project):
+    """Scored in months, then in quarters: the history (and the periods the dashboard offers)
+    are the quarters' alone; the monthly run stays in `signals` but mixes none of its months
+    in (two months of one quarter would both show as that quarter)."""
+    from dashboard.queries import summary
+
+    cfg = load_config(project)
+    assert cfg.analysis.period == "month"
+    radar_archive.build(cfg.warehouse_path)
+    monthly = radar_archive.analyse(project)
+    assert monthly.periods == 12 * len(radar_archive.YEARS)
+    project.write_text(project.read_text().replace('period = "month"', 'period = "quarter"'))
+    quarterly = radar_archive.analyse(project)
+    assert quarterly.run_id > monthly.run_id
+    runs = warehouse.query(cfg.warehouse_path, "SELECT DISTINCT run_id FROM radar_history")
+    assert runs == [(quarterly.run_id,)]
+    periods = summary(str(cfg.warehouse_path))["periods"]
+    assert len(periods) == 4 * len(radar_archive.YEARS) == quarterly.periods
+    assert all(p.month in (1, 4, 7, 10) and p.day == 1 for p in periods)
+    # Every quarter was stored, those starting on a month's first day too.
+    stored = warehouse.query(cfg.warehouse_path, "SELECT count(DISTINCT period_start) FROM signals "
+                             "WHERE run_id = ?", [quarterly.run_id])[0][0]
+    assert stored == quarterly.periods
+    assert warehouse.query(cfg.warehouse_path, "SELECT count(DISTINCT period_start) FROM signals "
+                           "WHERE run_id = ?", [monthly.run_id])[0][0] == monthly.periods
+
+
+def test_compare_page_in_quarters_after_months(project, monkeypatch):
+    """The Compare periods page names quarters, one column each, after a switch from months
+    (two months of one quarter once made two columns of the same name: an error)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    cfg = load_config(project)
+    radar_archive.build(cfg.warehouse_path)
+    radar_archive.analyse(project)
+    project.write_text(project.read_text().replace('period = "month"', 'period = "quarter"'))
+    radar_archive.analyse(project)
+    monkeypatch.setenv("RADAR_CONFIG", str(project))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+    at = AppTest.from_file(app, default_timeout=60)
+    at.switch_page("views/compare.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    later, earlier = (next(s for s in at.selectbox if s.label == name) for name in
+                      ("Later period", "Earlier period"))
+    assert (str(later.value), str(earlier.value)) == ("2021-10-01", "2021-07-01")
+    assert later.format_func(later.value) == "Q4 2021"

@@ -135,14 +135,17 @@ def period_digests(table: pa.Table) -> dict[date, str]:
     return out
 
 
-def _stored_digests(con) -> dict[date, str]:
+def _stored_digests(con, period: str) -> dict[date, str]:
+    """The digest of every period the history holds for `period` (runs in other periods
+    hold none: after the setting changes, every period is stored again)."""
     names = ", ".join(f's."{n}"' for n in SIGNAL_SCHEMA.names)
     table = con.execute(f"""
         SELECT {names} FROM signals s
         JOIN (SELECT period_start, max(run_id) AS run_id FROM signals
-              WHERE run_id IN (SELECT run_id FROM radar_runs) GROUP BY period_start)
+              WHERE run_id IN (SELECT run_id FROM radar_runs WHERE period = ?)
+              GROUP BY period_start)
         USING (period_start, run_id)
-    """).to_arrow_table()
+    """, [period]).to_arrow_table()
     return period_digests(table)
 
 
@@ -242,7 +245,7 @@ def plan_run(cfg: Config, force: bool = False) -> RunPlan | ScoreSummary:
                 return ScoreSummary(prev_run, T, K, 0, series.periods[-1] if T else None,
                                     seconds=time.monotonic() - started, unchanged=True)
         model_version = _model_version(con)
-        stored = _stored_digests(con)
+        stored = _stored_digests(con, period)
         series.terms = load_terms(con, series, period, scoring=sc) if K and T else None
     rows = compute_signals(series, sc)
     latest = series.periods[-1] if T else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from radar.core import loop, warehouse
+from radar.core import loop
 from radar.core.config import Config
 from radar.core.documents import utcnow
 
@@ -23,17 +23,9 @@ def _vectors(column) -> np.ndarray:
     return np.vstack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
 
 
-def refresh(cfg: Config) -> int:
-    """Recompute every topic-service match; returns how many pairs were stored."""
-    with warehouse.read(cfg.warehouse_path) as con:
-        rows = compute(con, cfg)
-    with warehouse.write(cfg.warehouse_path) as con:
-        return store(con, rows)
-
-
 def compute(con, cfg: Config) -> list[list]:
-    """Every topic-service pair at `match_threshold` or above, as `store` takes them
-    (reads only)."""
+    """Every topic-service pair at `match_threshold` or above, with its evidence, as `store`
+    takes them (reads only)."""
     services = con.execute(
         "SELECT s.service_id, s.keywords, v.vector FROM services s LEFT JOIN catalogue_vectors v "
         "ON v.kind = 'service' AND v.item_id = s.service_id AND v.model = ? WHERE s.active "
@@ -80,8 +72,8 @@ def compute(con, cfg: Config) -> list[list]:
 
 
 def store(con, rows: list[list]) -> int:
-    """Replace the stored matches with `rows` (`compute`) on a write connection; returns how
-    many pairs were stored."""
+    """Replace the stored matches with `rows` (`compute`) on a write connection: every match
+    is recomputed each time; returns how many pairs were stored."""
     now = utcnow()
     con.execute("DELETE FROM service_matches")
     if rows:

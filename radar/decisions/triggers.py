@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from radar.core import loop, warehouse
+from radar.core import loop
 from radar.core.config import Config
 from radar.core.decisions import topic_indicators, watch_indicators
 from radar.core.documents import utcnow
@@ -31,14 +31,9 @@ class TriggerSummary:
     without_address: list[int] = field(default_factory=list)  # decisions whose owner has none
 
 
-def evaluate(cfg: Config, now=None) -> TriggerSummary:
-    """Evaluate every armed signpost against the latest radar; fire those that crossed."""
-    with warehouse.write(cfg.warehouse_path) as con:
-        return evaluate_on(con, cfg, now)
-
-
 def evaluate_on(con, cfg: Config, now=None) -> TriggerSummary:
-    """`evaluate` on an open write connection (inside the caller's transaction)."""
+    """Evaluate every armed signpost against the latest radar and fire those that crossed (on
+    a write connection, inside the caller's transaction)."""
     out = TriggerSummary()
     now = now or utcnow()
     base_url = cfg.dashboard.base_url.rstrip("/")

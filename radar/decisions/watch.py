@@ -188,14 +188,9 @@ def _subscribers(con, area: str | None, words: str) -> list[tuple[int, str]]:
     return out
 
 
-def alert_moves(cfg: Config, now=None) -> WatchSummary:
-    """Tell subscribers about watch items that moved in the latest period, once each."""
-    with warehouse.write(cfg.warehouse_path) as con:
-        return alert_moves_on(con, cfg, now)
-
-
 def alert_moves_on(con, cfg: Config, now=None) -> WatchSummary:
-    """`alert_moves` on an open write connection (inside the caller's transaction)."""
+    """Tell subscribers about watch items that moved in the latest period, once each (on a
+    write connection, inside the caller's transaction)."""
     out = WatchSummary()
     now = now or utcnow()
     d = cfg.decisions
